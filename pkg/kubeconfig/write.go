@@ -1,0 +1,186 @@
+package kubeconfig
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// BackupSuffix is added to a kubeconfig's path to name the copy of its
+// previous content that every write keeps. One backup is kept per file.
+const BackupSuffix = ".kubectl-tenant.bak"
+
+// LockTimeout bounds how long a write waits for another process's lock.
+var LockTimeout = 30 * time.Second
+
+// syncFile is the fsync a write uses; tests replace it to simulate a
+// failure between writing the temporary file and renaming it.
+var syncFile = (*os.File).Sync
+
+// Lock takes the lock client-go takes before it writes a kubeconfig: a
+// file at PATH.lock created exclusively. kubectl's own writes and ours so
+// exclude each other. It waits, with backoff, until ctx ends or
+// LockTimeout passes. The returned function releases the lock.
+func Lock(ctx context.Context, path string) (unlock func(), err error) {
+	name := path + ".lock"
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the directory of %s: %w", path, err)
+	}
+	deadline := time.Now().Add(LockTimeout)
+	wait := 2 * time.Millisecond
+	for {
+		f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err == nil {
+			_ = f.Close()
+			return func() { _ = os.Remove(name) }, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s is locked by another process (%s has existed for over %s); if no kubectl is writing it, remove %s",
+				path, name, LockTimeout, name)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 100*time.Millisecond)
+	}
+}
+
+// LockAll locks several files in path order, so that two processes that
+// lock overlapping lists cannot wait on each other forever.
+func LockAll(ctx context.Context, paths []string) (unlock func(), err error) {
+	sorted := append([]string(nil), paths...)
+	sort.Strings(sorted)
+	var unlocks []func()
+	release := func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	for _, p := range sorted {
+		u, err := Lock(ctx, p)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return release, nil
+}
+
+// Write stores f.Config at f.Path, safely. The caller holds the lock.
+//
+// The content goes to a temporary file in the same directory, is synced,
+// and is renamed over the target, so a reader sees the old file or the new
+// one and never a part. The previous content is kept at PATH+BackupSuffix.
+// The file's mode is 0600. A path that is a symbolic link is written
+// through: the link stays and its target changes. Writing content equal to
+// what is on disk does nothing.
+func Write(f *File) error {
+	data, err := Encode(f.Config)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", f.Path, err)
+	}
+	if f.Exists && bytes.Equal(data, f.Raw) {
+		return nil
+	}
+	target, err := resolveLink(f.Path)
+	if err != nil {
+		return err
+	}
+	if f.Exists {
+		if err := writeAtomic(target+BackupSuffix, f.Raw); err != nil {
+			return fmt.Errorf("keeping a backup of %s: %w", f.Path, err)
+		}
+	}
+	if err := writeAtomic(target, data); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Path, err)
+	}
+	f.Raw, f.Exists = data, true
+	return nil
+}
+
+// resolveLink follows symbolic links so that the rename replaces the file
+// the link points to, not the link.
+func resolveLink(path string) (string, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return path, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolving %s: %w", path, err)
+	}
+	return real, nil
+}
+
+// writeAtomic writes data to path through a synced temporary file and a
+// rename, with mode 0600.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := syncFile(tmp); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// WriteChanged writes every file of the set marked changed, in list order.
+func (s *Set) WriteChanged() error {
+	for _, f := range s.Files {
+		if s.Changed[f] {
+			if err := Write(f); err != nil {
+				return err
+			}
+			delete(s.Changed, f)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,329 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// ControlPlane is a running etcd and kube-apiserver on loopback, with RBAC,
+// TokenRequest and client-certificate authentication.
+type ControlPlane struct {
+	// Dir holds the control plane's data, certificates and logs.
+	Dir string
+	// URL is the apiserver's https address.
+	URL string
+	// CAData is the PEM of the authority behind the serving certificate.
+	CAData []byte
+	// AdminKubeconfig is a kubeconfig file for a system:masters user,
+	// with a context named "admin".
+	AdminKubeconfig string
+	// ServiceAccountIssuer is the issuer of ServiceAccount tokens.
+	ServiceAccountIssuer string
+
+	ca        *authority
+	procs     []*process
+	stopOnce  sync.Once
+	adminCert []byte
+	adminKey  []byte
+}
+
+// Options adjust the control plane.
+type Options struct {
+	// APIServerArgs are added to kube-apiserver's flags (for example a
+	// token webhook); each path in them must already exist.
+	APIServerArgs []string
+}
+
+// StartControlPlane starts etcd and kube-apiserver in dir (a fresh
+// temporary directory when empty) and waits until the apiserver is ready.
+func StartControlPlane(ctx context.Context, dir string, opts Options) (_ *ControlPlane, err error) {
+	etcdBin, err := testBinary("etcd")
+	if err != nil {
+		return nil, err
+	}
+	apiserverBin, err := testBinary("kube-apiserver")
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "kubectl-tenant-controlplane-"); err != nil {
+			return nil, err
+		}
+	}
+	cp := &ControlPlane{Dir: dir, ServiceAccountIssuer: "https://kubernetes.default.svc.cluster.local"}
+	defer func() {
+		if err != nil {
+			cp.Stop()
+		}
+	}()
+	if cp.ca, err = newAuthority(); err != nil {
+		return nil, err
+	}
+	cp.CAData = cp.ca.certPEM
+
+	files := map[string][]byte{"ca.crt": cp.ca.certPEM}
+	if files["serving.crt"], files["serving.key"], err = cp.ca.issue("kube-apiserver", nil, true); err != nil {
+		return nil, err
+	}
+	if cp.adminCert, cp.adminKey, err = cp.ca.issue("admin", []string{"system:masters"}, false); err != nil {
+		return nil, err
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	saKey := filepath.Join(dir, "sa.key")
+	if err := signingKey(saKey); err != nil {
+		return nil, err
+	}
+
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	clientURL := "http://127.0.0.1:" + strconv.Itoa(ports[0])
+	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
+	etcd, err := startProcess(dir, "etcd", etcdBin,
+		"--name=default",
+		"--data-dir="+filepath.Join(dir, "etcd-data"),
+		"--listen-client-urls="+clientURL,
+		"--advertise-client-urls="+clientURL,
+		"--listen-peer-urls="+peerURL,
+		"--initial-advertise-peer-urls="+peerURL,
+		"--initial-cluster=default="+peerURL,
+		"--unsafe-no-fsync",
+		"--log-level=warn",
+	)
+	if err != nil {
+		return nil, err
+	}
+	cp.procs = append(cp.procs, etcd)
+
+	cp.URL = "https://127.0.0.1:" + strconv.Itoa(ports[2])
+	args := []string{
+		"--etcd-servers=" + clientURL,
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(ports[2]),
+		"--cert-dir=" + filepath.Join(dir, "cert-dir"),
+		"--tls-cert-file=" + filepath.Join(dir, "serving.crt"),
+		"--tls-private-key-file=" + filepath.Join(dir, "serving.key"),
+		"--client-ca-file=" + filepath.Join(dir, "ca.crt"),
+		"--service-account-issuer=" + cp.ServiceAccountIssuer,
+		"--service-account-key-file=" + saKey,
+		"--service-account-signing-key-file=" + saKey,
+		"--service-account-max-token-expiration=48h",
+		"--service-cluster-ip-range=10.0.0.0/24",
+		"--authorization-mode=RBAC",
+		"--allow-privileged=true",
+		"--enable-priority-and-fairness=false",
+		"--disable-admission-plugins=ServiceAccount",
+	}
+	apiserver, err := startProcess(dir, "kube-apiserver", apiserverBin, append(args, opts.APIServerArgs...)...)
+	if err != nil {
+		return nil, err
+	}
+	cp.procs = append(cp.procs, apiserver)
+
+	if cp.AdminKubeconfig, err = cp.writeKubeconfig("admin", cp.adminCert, cp.adminKey); err != nil {
+		return nil, err
+	}
+	if err := cp.waitReady(ctx, apiserver, etcd); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// waitReady polls /readyz with the admin identity.
+func (cp *ControlPlane) waitReady(ctx context.Context, procs ...*process) error {
+	cert, err := tls.X509KeyPair(cp.adminCert, cp.adminKey)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(cp.CAData)
+	client := &http.Client{
+		Timeout:   2 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}},
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		for _, p := range procs {
+			if p.exited() {
+				return fmt.Errorf("%s exited while starting:\n%s", p.name, p.logTail())
+			}
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, cp.URL+"/readyz", nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kube-apiserver not ready after 90s (last error: %v):\n%s", err, procs[0].logTail())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// AddUser writes a kubeconfig (context named after the user) that
+// authenticates as user with groups, by client certificate, and returns
+// its path.
+func (cp *ControlPlane) AddUser(user string, groups ...string) (string, error) {
+	certPEM, keyPEM, err := cp.ca.issue(user, groups, false)
+	if err != nil {
+		return "", err
+	}
+	return cp.writeKubeconfig(user, certPEM, keyPEM)
+}
+
+func (cp *ControlPlane) writeKubeconfig(user string, certPEM, keyPEM []byte) (string, error) {
+	cfg := cp.Kubeconfig(user, certPEM, keyPEM)
+	path := filepath.Join(cp.Dir, "kubeconfig-"+user)
+	return path, clientcmd.WriteToFile(*cfg, path)
+}
+
+// Kubeconfig is a config with one context, cluster and user, all named name.
+func (cp *ControlPlane) Kubeconfig(name string, certPEM, keyPEM []byte) *clientcmdapi.Config {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[name] = &clientcmdapi.Cluster{Server: cp.URL, CertificateAuthorityData: cp.CAData}
+	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}
+	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
+	cfg.CurrentContext = name
+	return cfg
+}
+
+// AdminConfig is a rest.Config for the system:masters user.
+func (cp *ControlPlane) AdminConfig() *rest.Config {
+	return &rest.Config{
+		Host: cp.URL,
+		TLSClientConfig: rest.TLSClientConfig{
+			CAData: cp.CAData, CertData: cp.adminCert, KeyData: cp.adminKey,
+		},
+		QPS: -1, // no client-side throttling in tests
+	}
+}
+
+// AdminClient is a clientset for the system:masters user.
+func (cp *ControlPlane) AdminClient() (*kubernetes.Clientset, error) {
+	return kubernetes.NewForConfig(cp.AdminConfig())
+}
+
+// Stop ends the apiserver, then etcd, and removes Dir.
+func (cp *ControlPlane) Stop() {
+	cp.stopOnce.Do(func() {
+		for i := len(cp.procs) - 1; i >= 0; i-- {
+			cp.procs[i].stop()
+		}
+		if cp.Dir != "" {
+			_ = os.RemoveAll(cp.Dir)
+		}
+	})
+}
+
+// process is a child process whose output goes to a log file.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func startProcess(dir, name, bin string, args ...string) (*process, error) {
+	logPath := filepath.Join(dir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Die with the test binary, even if it is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		_ = logFile.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *process) stop() {
+	if p.exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// logTail is the end of the process's log, for errors.
+func (p *process) logTail() string {
+	data, _ := os.ReadFile(p.log)
+	if len(data) > 4000 {
+		data = data[len(data)-4000:]
+	}
+	return string(bytes.TrimSpace(data))
+}
+
+// freePorts finds n distinct free loopback ports.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, errors.Join(errors.New("finding a free port"), err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
