@@ -1,11 +1,36 @@
+// Command kubectl-tenant is the kubectl plugin `kubectl tenant`.
 package main
 
 import (
-	_ "github.com/spf13/cobra"
-	_ "k8s.io/cli-runtime/pkg/genericclioptions"
-	_ "k8s.io/client-go/tools/clientcmd"
-	_ "k8s.io/kubectl/pkg/util/templates"
-	_ "github.com/google/go-cmp/cmp"
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd"
 )
 
-func main() {}
+// completionHelper is the name kubectl (1.26 and later) looks for on PATH
+// to complete a plugin's arguments; it calls it with the words typed so far.
+const completionHelper = "kubectl_complete-tenant"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	args := os.Args[1:]
+	if filepath.Base(os.Args[0]) == completionHelper {
+		args = append([]string{cobra.ShellCompRequestCmd}, args...)
+	}
+	root := cmd.NewCmdTenant(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+		os.Exit(1)
+	}
+}

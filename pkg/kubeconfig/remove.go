@@ -46,10 +46,14 @@ func (s *Set) Remove(names []string) (*Removed, error) {
 		s.reindex()
 	}
 
-	// What the remaining contexts, in every file, still refer to.
-	for _, c := range s.Contexts() {
-		delete(clusters, c.Context.Cluster)
-		delete(users, c.Context.AuthInfo)
+	// What the remaining contexts still refer to, in every file: a context
+	// shadowed by a same-named one earlier in the list still needs its
+	// cluster when its file is used alone.
+	for _, f := range s.Files {
+		for _, c := range f.Config.Contexts {
+			delete(clusters, c.Context.Cluster)
+			delete(users, c.Context.AuthInfo)
+		}
 	}
 	for _, n := range sortedKeys(clusters) {
 		if c, f := s.Cluster(n); c != nil {

@@ -50,16 +50,16 @@ func ReadSet(ctx context.Context, paths []string) (*Set, error) {
 			abs = append(abs, a)
 		}
 	}
-	files, err := readFiles(ctx, abs)
+	files, err := ReadFiles(ctx, abs)
 	if err != nil {
 		return nil, err
 	}
 	return NewSet(files...), nil
 }
 
-// readFiles parses files on every core: parsing YAML is most of the cost
-// of reading a long KUBECONFIG list.
-func readFiles(ctx context.Context, paths []string) ([]*File, error) {
+// ReadFiles reads files on every core: parsing YAML is most of the cost
+// of reading a long KUBECONFIG list. The result is in the order of paths.
+func ReadFiles(ctx context.Context, paths []string) ([]*File, error) {
 	files := make([]*File, len(paths))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // BackupSuffix is added to a kubeconfig's path to name the copy of its
@@ -67,7 +70,10 @@ func LockAll(ctx context.Context, paths []string) (unlock func(), err error) {
 			unlocks[i]()
 		}
 	}
-	for _, p := range sorted {
+	for i, p := range sorted {
+		if i > 0 && p == sorted[i-1] {
+			continue
+		}
 		u, err := Lock(ctx, p)
 		if err != nil {
 			release()
@@ -93,6 +99,9 @@ func Write(f *File) error {
 	}
 	if f.Exists && bytes.Equal(data, f.Raw) {
 		return nil
+	}
+	if err := checkLossless(f); err != nil {
+		return err
 	}
 	target, err := resolveLink(f.Path)
 	if err != nil {
@@ -183,4 +192,16 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkLossless refuses to rewrite a file that holds fields the v1 schema
+// does not know: they would be dropped without a word.
+func checkLossless(f *File) error {
+	if !f.Exists || len(bytes.TrimSpace(f.Raw)) == 0 {
+		return nil
+	}
+	if err := yaml.UnmarshalStrict(f.Raw, &clientcmdv1.Config{}); err != nil {
+		return fmt.Errorf("not rewriting %s: it holds content that would be lost (%v); remove that content and retry", f.Path, err)
+	}
+	return nil
 }

@@ -1,0 +1,66 @@
+// Package contexts is `kubectl tenant contexts`: list, merge, extract and
+// remove kubeconfig contexts, writing files safely.
+package contexts
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+)
+
+var contextsLong = templates.LongDesc(`
+	Work with the contexts of your kubeconfig files, more safely than
+	kubectl config.
+
+	The kubeconfig is read as kubectl reads it: --kubeconfig, else every file
+	in $KUBECONFIG (the first file that defines a name wins), else
+	~/.kube/config. A change is written to the file that holds the entry and
+	new entries go to the first file.
+
+	Every write takes kubectl's lock (FILE.lock), goes through a synced
+	temporary file renamed into place, leaves the file with mode 0600, and
+	keeps the previous content in FILE` + kubeconfig.BackupSuffix + `. Entries a
+	command does not mean to change are kept as they were.`)
+
+// NewCmdContexts makes `kubectl tenant contexts` and its subcommands.
+func NewCmdContexts(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "contexts",
+		Short: "List, merge, extract and remove kubeconfig contexts safely",
+		Long:  contextsLong,
+	}
+	cmd.AddCommand(
+		NewCmdList(getter, streams),
+		NewCmdMerge(getter, streams),
+		NewCmdExtract(getter, streams),
+		NewCmdRemove(getter, streams),
+	)
+	return cmd
+}
+
+// kubeconfigPaths is the list of files kubectl would read, without the
+// empty entries a KUBECONFIG such as "a::b" yields.
+func kubeconfigPaths(access clientcmd.ConfigAccess) []string {
+	var paths []string
+	for _, p := range access.GetLoadingPrecedence() {
+		if p != "" {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+// completeContextNames completes context names from the active kubeconfig.
+func completeContextNames(getter genericclioptions.RESTClientGetter) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		set, err := kubeconfig.ReadSet(cmd.Context(), kubeconfigPaths(getter.ToRawKubeConfigLoader().ConfigAccess()))
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return set.ContextNames(), cobra.ShellCompDirectiveNoFileComp
+	}
+}

@@ -1,0 +1,192 @@
+package contexts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+)
+
+var mergeLong = templates.LongDesc(`
+	Merge the clusters, users and contexts of kubeconfig files into the active
+	kubeconfig, or into --into FILE.
+
+	An incoming entry identical to one already there is not added twice. One
+	whose name is taken by an entry with different content is a conflict,
+	handled by --on-conflict:
+
+	* error (default): name every conflict and change nothing
+	* rename: add it as NAME-2 (NAME-3, ...) and rewrite the references to it
+	* skip: keep what is there; incoming contexts that refer to a skipped
+	  cluster or user are skipped too, so none points at the wrong cluster
+	* overwrite: replace the entry, in the file that holds it
+
+	Relative file paths in the incoming files (certificates, keys, token
+	files, exec commands) are made absolute, so the merged entries work from
+	their new place.`)
+
+var mergeExample = templates.Examples(`
+	# Add a colleague's cluster to your kubeconfig
+	kubectl tenant contexts merge ./team-b.yaml
+
+	# Merge several files into a new one, renaming clashing names
+	kubectl tenant contexts merge a.yaml b.yaml --into all.yaml --on-conflict=rename
+
+	# Prefix every incoming name
+	kubectl tenant contexts merge staging.yaml --prefix staging-`)
+
+// MergeOptions are the options of `contexts merge`.
+type MergeOptions struct {
+	genericiooptions.IOStreams
+	getter genericclioptions.RESTClientGetter
+
+	Files      []string
+	Into       string
+	OnConflict string
+	Prefix     string
+	DryRun     bool
+
+	policy  kubeconfig.ConflictPolicy
+	targets []string
+}
+
+// NewCmdMerge makes `kubectl tenant contexts merge`.
+func NewCmdMerge(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &MergeOptions{IOStreams: streams, getter: getter}
+	cmd := &cobra.Command{
+		Use:          "merge FILE... [--into FILE] [--on-conflict error|rename|skip|overwrite] [--prefix P]",
+		Short:        "Merge kubeconfig files into the active kubeconfig or another file",
+		Long:         mergeLong,
+		Example:      mergeExample,
+		Args:         cobra.MinimumNArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Complete(args)
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&o.Into, "into", "", "Merge into this file instead of the active kubeconfig")
+	cmd.Flags().StringVar(&o.OnConflict, "on-conflict", string(kubeconfig.OnConflictError), "What to do with an incoming entry whose name is taken: error, rename, skip or overwrite")
+	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "Put this before every incoming cluster, user and context name")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Report what would change and write nothing")
+	_ = cmd.RegisterFlagCompletionFunc("on-conflict", cobra.FixedCompletions(
+		[]string{"error", "rename", "skip", "overwrite"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Complete records the files and finds the target.
+func (o *MergeOptions) Complete(args []string) {
+	o.Files = args
+	if o.Into != "" {
+		o.targets = []string{o.Into}
+	} else {
+		o.targets = kubeconfigPaths(o.getter.ToRawKubeConfigLoader().ConfigAccess())
+	}
+}
+
+// Validate checks the policy and the target.
+func (o *MergeOptions) Validate() error {
+	p, err := kubeconfig.ParseConflictPolicy(o.OnConflict)
+	if err != nil {
+		return fmt.Errorf("--on-conflict: %w", err)
+	}
+	o.policy = p
+	if len(o.targets) == 0 {
+		return errors.New("no kubeconfig to merge into: pass --into FILE or --kubeconfig FILE")
+	}
+	return nil
+}
+
+// Run merges. The incoming files are read before the target is locked, so
+// the lock is held only for the read-merge-write of the target.
+func (o *MergeOptions) Run(ctx context.Context) error {
+	sources, err := kubeconfig.ReadFiles(ctx, o.Files)
+	if err != nil {
+		return err
+	}
+	for _, f := range sources {
+		if !f.Exists {
+			return fmt.Errorf("kubeconfig %s does not exist", f.Path)
+		}
+	}
+	unlock, err := kubeconfig.LockAll(ctx, absPaths(o.targets))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	set, err := kubeconfig.ReadSet(ctx, o.targets)
+	if err != nil {
+		return err
+	}
+	changes, err := set.Merge(sources, kubeconfig.MergeOptions{OnConflict: o.policy, Prefix: o.Prefix})
+	if err != nil {
+		return err
+	}
+	if !o.DryRun {
+		if err := set.WriteChanged(); err != nil {
+			return err
+		}
+	}
+	reportMerge(o.ErrOut, changes, len(sources), set.Files[0].Path, o.DryRun)
+	return nil
+}
+
+// reportMerge tells what the merge did: counts, then each entry that did
+// not simply go in.
+func reportMerge(w io.Writer, changes []kubeconfig.Change, files int, into string, dryRun bool) {
+	counts := map[kubeconfig.Kind]map[kubeconfig.Action]int{}
+	for _, c := range changes {
+		if counts[c.Kind] == nil {
+			counts[c.Kind] = map[kubeconfig.Action]int{}
+		}
+		counts[c.Kind][c.Action]++
+	}
+	verb := "merged"
+	if dryRun {
+		verb = "would merge (dry run)"
+	}
+	var parts []string
+	for _, kind := range []kubeconfig.Kind{kubeconfig.KindContext, kubeconfig.KindCluster, kubeconfig.KindUser} {
+		var actions []string
+		for _, a := range []kubeconfig.Action{kubeconfig.Added, kubeconfig.Unchanged, kubeconfig.Renamed, kubeconfig.Overwritten, kubeconfig.Skipped} {
+			if n := counts[kind][a]; n > 0 {
+				actions = append(actions, fmt.Sprintf("%d %s", n, a))
+			}
+		}
+		if len(actions) > 0 {
+			parts = append(parts, fmt.Sprintf("%ss %s", kind, strings.Join(actions, ", ")))
+		}
+	}
+	fmt.Fprintf(w, "%s %d file(s) into %s: %s\n", verb, files, into, strings.Join(parts, "; "))
+	for _, c := range changes {
+		switch c.Action {
+		case kubeconfig.Renamed:
+			fmt.Fprintf(w, "renamed %s %q from %s to %q\n", c.Kind, c.OldName, c.From, c.Name)
+		case kubeconfig.Overwritten:
+			fmt.Fprintf(w, "overwrote %s %q with the one from %s\n", c.Kind, c.Name, c.From)
+		case kubeconfig.Skipped:
+			fmt.Fprintf(w, "skipped %s %q from %s: %s\n", c.Kind, c.Name, c.From, c.Reason)
+		}
+	}
+}
+
+func absPaths(paths []string) []string {
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		if a, err := kubeconfig.AbsPath(p); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,91 @@
+package contexts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+)
+
+var removeLong = templates.LongDesc(`
+	Remove contexts from the kubeconfig files that hold them, with each
+	cluster and user that no remaining context uses. If the current context
+	is removed, no context is current afterwards.`)
+
+var removeExample = templates.Examples(`
+	# Remove a context and whatever only it used
+	kubectl tenant contexts remove old-staging`)
+
+// RemoveOptions are the options of `contexts remove`.
+type RemoveOptions struct {
+	genericiooptions.IOStreams
+	getter genericclioptions.RESTClientGetter
+
+	Contexts []string
+	DryRun   bool
+
+	paths []string
+}
+
+// NewCmdRemove makes `kubectl tenant contexts remove`.
+func NewCmdRemove(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &RemoveOptions{IOStreams: streams, getter: getter}
+	cmd := &cobra.Command{
+		Use:               "remove CONTEXT...",
+		Aliases:           []string{"rm"},
+		Short:             "Remove contexts, and the clusters and users only they used",
+		Long:              removeLong,
+		Example:           removeExample,
+		Args:              cobra.MinimumNArgs(1),
+		SilenceUsage:      true,
+		ValidArgsFunction: completeContextNames(getter),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Contexts = args
+			o.paths = kubeconfigPaths(o.getter.ToRawKubeConfigLoader().ConfigAccess())
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Report what would be removed and write nothing")
+	return cmd
+}
+
+// Run removes the contexts under the lock of every file in the list.
+func (o *RemoveOptions) Run(ctx context.Context) error {
+	unlock, err := kubeconfig.LockAll(ctx, absPaths(o.paths))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	set, err := kubeconfig.ReadSet(ctx, o.paths)
+	if err != nil {
+		return err
+	}
+	removed, err := set.Remove(o.Contexts)
+	if err != nil {
+		return err
+	}
+	verb := "removed"
+	if o.DryRun {
+		verb = "would remove (dry run)"
+	} else if err := set.WriteChanged(); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "%s contexts %s", verb, strings.Join(removed.Contexts, ", "))
+	if len(removed.Clusters) > 0 {
+		fmt.Fprintf(o.ErrOut, "; clusters %s", strings.Join(removed.Clusters, ", "))
+	}
+	if len(removed.Users) > 0 {
+		fmt.Fprintf(o.ErrOut, "; users %s", strings.Join(removed.Users, ", "))
+	}
+	fmt.Fprintln(o.ErrOut)
+	if removed.CurrentUnset {
+		fmt.Fprintln(o.ErrOut, "the current context was removed: set another with kubectl config use-context")
+	}
+	return nil
+}
