@@ -57,7 +57,7 @@ func Parse(name string, data []byte) (*clientcmdv1.Config, error) {
 		return cfg, nil
 	}
 	if err := yaml.Unmarshal(data, cfg); err != nil {
-		return nil, &ParseError{File: name, Err: err}
+		return nil, &ParseError{File: name, Err: plainYAMLError(err)}
 	}
 	if cfg.Kind != "" && cfg.Kind != "Config" {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("kind is %q, want Config", cfg.Kind)}
@@ -80,6 +80,16 @@ func (e *ParseError) Error() string {
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
+
+// plainYAMLError drops the conversion step sigs.k8s.io/yaml names, so that
+// the message starts with what is wrong and where ("yaml: line 3: ...").
+func plainYAMLError(err error) error {
+	const noise = "error converting YAML to JSON: "
+	if msg := err.Error(); strings.HasPrefix(msg, noise) {
+		return errors.New(strings.TrimPrefix(msg, noise))
+	}
+	return err
+}
 
 // checkNames rejects unnamed and duplicate entries: kubectl silently keeps
 // the last of two same-named entries in one file, which hides a mistake

@@ -191,6 +191,12 @@ func (cp *ControlPlane) waitReady(ctx context.Context, procs ...*process) error 
 	}
 }
 
+// IssueUser signs a client certificate for user in groups and returns its
+// PEM and its key's PEM.
+func (cp *ControlPlane) IssueUser(user string, groups ...string) (certPEM, keyPEM []byte, err error) {
+	return cp.ca.issue(user, groups, false)
+}
+
 // AddUser writes a kubeconfig (context named after the user) that
 // authenticates as user with groups, by client certificate, and returns
 // its path.
