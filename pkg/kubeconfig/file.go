@@ -23,21 +23,27 @@ type File struct {
 	// Exists reports whether the file was on disk when it was read.
 	Exists bool
 	// Raw is the content as read, used to keep a backup and to skip
-	// writes that would change nothing.
+	// writes that would change nothing. Files read only to be read do not
+	// keep it.
 	Raw []byte
+
+	readOnly bool
 }
 
-// ReadFile reads and parses a kubeconfig file. A missing file is an empty
-// config (as kubectl treats it), not an error, so that a first write can
-// create it.
-func ReadFile(path string) (*File, error) {
+// ReadFile reads and parses a kubeconfig file to change it: it keeps the
+// content as read, for the backup and to skip writes that change nothing.
+// A missing file is an empty config (as kubectl treats it), not an error,
+// so that a first write can create it.
+func ReadFile(path string) (*File, error) { return readFile(path, true) }
+
+func readFile(path string, forUpdate bool) (*File, error) {
 	abs, err := AbsPath(path)
 	if err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(abs)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &File{Path: abs, Config: newConfig()}, nil
+		return &File{Path: abs, Config: newConfig(), readOnly: !forUpdate}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
@@ -46,18 +52,28 @@ func ReadFile(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{Path: abs, Config: cfg, Exists: true, Raw: data}, nil
+	f := &File{Path: abs, Config: cfg, Exists: true, readOnly: !forUpdate}
+	if forUpdate {
+		f.Raw = data
+	}
+	return f, nil
 }
 
 // Parse decodes kubeconfig YAML or JSON. name labels errors; it is usually
 // the file's path. An empty document is an empty config.
 func Parse(name string, data []byte) (*clientcmdv1.Config, error) {
-	cfg := newConfig()
 	if len(bytes.TrimSpace(data)) == 0 {
-		return cfg, nil
+		return newConfig(), nil
 	}
-	if err := yaml.Unmarshal(data, cfg); err != nil {
-		return nil, &ParseError{File: name, Err: plainYAMLError(err)}
+	cfg, ok := (*clientcmdv1.Config)(nil), false
+	if len(data) >= splitParseMin {
+		cfg, ok = parseSplit(data)
+	}
+	if !ok {
+		cfg = newConfig()
+		if err := yaml.Unmarshal(data, cfg); err != nil {
+			return nil, &ParseError{File: name, Err: plainYAMLError(err)}
+		}
 	}
 	if cfg.Kind != "" && cfg.Kind != "Config" {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("kind is %q, want Config", cfg.Kind)}
@@ -115,22 +131,6 @@ func checkNames(cfg *clientcmdv1.Config) error {
 		return err
 	}
 	return check("contexts", contextNames(cfg))
-}
-
-// Encode renders a config as kubectl writes it: YAML, apiVersion v1, kind Config.
-func Encode(cfg *clientcmdv1.Config) ([]byte, error) {
-	out := *cfg
-	out.APIVersion, out.Kind = "v1", "Config"
-	if out.Clusters == nil {
-		out.Clusters = []clientcmdv1.NamedCluster{}
-	}
-	if out.AuthInfos == nil {
-		out.AuthInfos = []clientcmdv1.NamedAuthInfo{}
-	}
-	if out.Contexts == nil {
-		out.Contexts = []clientcmdv1.NamedContext{}
-	}
-	return yaml.Marshal(&out)
 }
 
 func newConfig() *clientcmdv1.Config {

@@ -109,7 +109,8 @@ func (e *ConflictError) Error() string {
 }
 
 // Merge adds the entries of the sources to the set, in order, following
-// the options. File references in the sources are made absolute first, so
+// the options. It takes the sources over: their configs are changed and
+// may share data with the set afterwards. File references in the sources are made absolute first, so
 // that merged entries keep working from the target's place. New entries go
 // to the set's first file; an overwrite goes to the file that holds the
 // entry. If the set has no current context, the first source's becomes it.
@@ -125,7 +126,7 @@ func (s *Set) Merge(sources []*File, opts MergeOptions) ([]Change, error) {
 	var conflicts []Conflict
 	for _, src := range sources {
 		m := &merger{set: s, opts: opts, from: src.Path}
-		cfg := src.Config.DeepCopy()
+		cfg := src.Config
 		if err := resolvePaths(cfg, dirOf(src)); err != nil {
 			return nil, fmt.Errorf("resolving paths in %s: %w", src.Path, err)
 		}

@@ -32,9 +32,19 @@ type loc struct {
 	i int
 }
 
-// ReadSet reads the files in order, concurrently. Duplicate paths are read
+// ReadSet reads a KUBECONFIG list to look at it. Duplicate paths are read
 // once, at their first position.
 func ReadSet(ctx context.Context, paths []string) (*Set, error) {
+	return readSet(ctx, paths, false)
+}
+
+// ReadSetForUpdate reads a KUBECONFIG list to change and write it; the
+// caller holds the files' locks.
+func ReadSetForUpdate(ctx context.Context, paths []string) (*Set, error) {
+	return readSet(ctx, paths, true)
+}
+
+func readSet(ctx context.Context, paths []string, forUpdate bool) (*Set, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no kubeconfig file given")
 	}
@@ -50,16 +60,22 @@ func ReadSet(ctx context.Context, paths []string) (*Set, error) {
 			abs = append(abs, a)
 		}
 	}
-	files, err := ReadFiles(ctx, abs)
+	files, err := readFiles(ctx, abs, forUpdate)
 	if err != nil {
 		return nil, err
 	}
 	return NewSet(files...), nil
 }
 
-// ReadFiles reads files on every core: parsing YAML is most of the cost
-// of reading a long KUBECONFIG list. The result is in the order of paths.
+// ReadFiles reads files to look at them, such as the inputs of a merge,
+// in the order of paths.
 func ReadFiles(ctx context.Context, paths []string) ([]*File, error) {
+	return readFiles(ctx, paths, false)
+}
+
+// readFiles reads files on every core: parsing YAML is most of the cost
+// of reading a long KUBECONFIG list.
+func readFiles(ctx context.Context, paths []string, forUpdate bool) ([]*File, error) {
 	files := make([]*File, len(paths))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
@@ -68,7 +84,7 @@ func ReadFiles(ctx context.Context, paths []string) ([]*File, error) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			f, err := ReadFile(p)
+			f, err := readFile(p, forUpdate)
 			files[i] = f
 			return err
 		})

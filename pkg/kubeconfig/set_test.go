@@ -53,7 +53,7 @@ func listSet(t *testing.T) (*Set, []string) {
 	for name, data := range map[string]string{"first/ca.crt": "CA1", "first/u1.crt": "CERT1", "first/u1.key": "KEY1"} {
 		writeFiles(t, dir, map[string]string{name: data}, name)
 	}
-	set, err := ReadSet(context.Background(), paths)
+	set, err := ReadSetForUpdate(context.Background(), paths)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,6 +93,9 @@ func LockAll(ctx context.Context, paths []string) (unlock func(), err error) {
 // through: the link stays and its target changes. Writing content equal to
 // what is on disk does nothing.
 func Write(f *File) error {
+	if f.readOnly {
+		return fmt.Errorf("%s was read to be looked at, not written: read it with ReadFile or ReadSetForUpdate", f.Path)
+	}
 	data, err := Encode(f.Config)
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", f.Path, err)

@@ -108,8 +108,7 @@ func (o *ExtractOptions) Run(ctx context.Context) error {
 	defer unlock()
 	f, err := kubeconfig.ReadFile(path)
 	if err != nil {
-		// What is there is not a kubeconfig: keep it aside rather than lose it.
-		f = &kubeconfig.File{Path: path}
+		return fmt.Errorf("not overwriting %s: %w; choose another file", path, err)
 	}
 	previous := f.Exists
 	f.Config = out

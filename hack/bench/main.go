@@ -1,0 +1,166 @@
+// Command bench measures kubectl-tenant against the tools it replaces, in
+// one run on one machine, and checks the ratios DESIGN.md sets as targets.
+// `make bench` runs it; it exits non-zero when a target is missed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/kubectl-tenant", "the kubectl-tenant binary to measure")
+	runs := flag.Int("runs", 5, "runs per command; the median is reported")
+	flag.Parse()
+	if err := run(*bin, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin string, runs int) error {
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		return fmt.Errorf("kubectl not found on PATH: it is the anchor the kubeconfig figures are measured against")
+	}
+	dir, err := os.MkdirTemp("", "kubectl-tenant-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	r := &report{}
+	if err := benchKubeconfig(r, abs, kubectl, dir, runs); err != nil {
+		return err
+	}
+	r.print(os.Stdout)
+	if missed := r.missed(); len(missed) > 0 {
+		return fmt.Errorf("targets missed: %s", strings.Join(missed, "; "))
+	}
+	return nil
+}
+
+// measurement is the median wall time and the largest peak RSS of runs.
+type measurement struct {
+	wall   time.Duration
+	maxRSS int64 // bytes
+}
+
+// measure runs a command several times and returns the median wall time
+// and the largest peak resident set size. prepare runs before each run,
+// untimed.
+func measure(runs int, prepare func() error, name string, args []string, env []string) (measurement, error) {
+	var walls []time.Duration
+	var rss int64
+	for range runs {
+		if prepare != nil {
+			if err := prepare(); err != nil {
+				return measurement{}, err
+			}
+		}
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), env...)
+		var stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = nil, &stderr // stdout to /dev/null
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return measurement{}, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(shorten(args), " "), err, stderr.String())
+		}
+		walls = append(walls, time.Since(start))
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = max(rss, ru.Maxrss*1024)
+		}
+	}
+	slices.Sort(walls)
+	return measurement{wall: walls[len(walls)/2], maxRSS: rss}, nil
+}
+
+func shorten(args []string) []string {
+	if len(args) <= 8 {
+		return args
+	}
+	return append(append([]string(nil), args[:6]...), fmt.Sprintf("... (%d more)", len(args)-6))
+}
+
+// report is the table of figures.
+type report struct {
+	rows []row
+}
+
+type row struct {
+	figure, ours, anchor, result, target string
+	ok                                   bool
+}
+
+// ratio adds a row comparing our time with an anchor's; want is the
+// least acceptable anchor/ours ratio.
+func (r *report) ratio(figure string, ours, anchor time.Duration, anchorName string, want float64) {
+	got := float64(anchor) / float64(ours)
+	r.rows = append(r.rows, row{
+		figure: figure,
+		ours:   ms(ours),
+		anchor: ms(anchor) + " (" + anchorName + ")",
+		result: fmt.Sprintf("%.1fx faster", got),
+		target: fmt.Sprintf(">= %.0fx", want),
+		ok:     got >= want,
+	})
+}
+
+// limit adds a row checking a figure against an upper bound.
+func (r *report) limit(figure string, got, limit int64, unit string, scale int64) {
+	r.rows = append(r.rows, row{
+		figure: figure,
+		ours:   fmt.Sprintf("%d %s", got/scale, unit),
+		anchor: "-",
+		result: fmt.Sprintf("%d %s", got/scale, unit),
+		target: fmt.Sprintf("< %d %s", limit/scale, unit),
+		ok:     got < limit,
+	})
+}
+
+// info adds a row without a target.
+func (r *report) info(figure, ours, anchor, result string) {
+	r.rows = append(r.rows, row{figure: figure, ours: ours, anchor: anchor, result: result, target: "-", ok: true})
+}
+
+func (r *report) print(f *os.File) {
+	w := tabwriter.NewWriter(f, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "FIGURE\tKUBECTL-TENANT\tANCHOR\tRESULT\tTARGET\tMET")
+	for _, x := range r.rows {
+		met := "yes"
+		if !x.ok {
+			met = "NO"
+		}
+		if x.target == "-" {
+			met = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", x.figure, x.ours, x.anchor, x.result, x.target, met)
+	}
+	_ = w.Flush()
+}
+
+func (r *report) missed() []string {
+	var out []string
+	for _, x := range r.rows {
+		if !x.ok {
+			out = append(out, x.figure+": "+x.result+", target "+x.target)
+		}
+	}
+	return out
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
