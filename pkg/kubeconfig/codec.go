@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"golang.org/x/sync/errgroup"
 	yamlv2 "go.yaml.in/yaml/v2"
+	"golang.org/x/sync/errgroup"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 	"sigs.k8s.io/yaml"
 )
