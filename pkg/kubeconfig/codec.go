@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"runtime"
 	"slices"
@@ -26,48 +27,90 @@ import (
 // Encode renders a config as kubectl writes it: YAML with sorted keys,
 // apiVersion v1, kind Config.
 func Encode(cfg *clientcmdv1.Config) ([]byte, error) {
-	// Top-level keys in the order yaml.Marshal sorts them; each piece is
-	// rendered on its own and the document is assembled once.
-	var pieces [][]byte
-	add := func(p [][]byte, err error) error {
-		pieces = append(pieces, p...)
+	var b bytes.Buffer
+	err := EncodeTo(&b, cfg)
+	return b.Bytes(), err
+}
+
+// EncodeTo writes what Encode returns to w, a batch of entries at a time,
+// so that memory does not grow with the config.
+func EncodeTo(w io.Writer, cfg *clientcmdv1.Config) error {
+	// Top-level keys in the order yaml.Marshal sorts them.
+	if err := encodeValue(w, map[string]string{"apiVersion": "v1"}); err != nil {
 		return err
 	}
-	steps := []func() error{
-		func() error { return add(encodeScalar("apiVersion", "v1")) },
-		func() error { return add(encodeList("clusters", cfg.Clusters)) },
-		func() error { return add(encodeList("contexts", cfg.Contexts)) },
-		func() error { return add(encodeScalar("current-context", cfg.CurrentContext)) },
-		func() error {
-			if len(cfg.Extensions) == 0 { // omitempty in the v1 type
-				return nil
-			}
-			return add(encodeValue(map[string]any{"extensions": cfg.Extensions}))
-		},
-		func() error { return add(encodeScalar("kind", "Config")) },
-		func() error {
-			if reflect.ValueOf(cfg.Preferences).IsZero() { // omitzero in the v1 type
-				return nil
-			}
-			return add(encodeValue(map[string]any{"preferences": cfg.Preferences}))
-		},
-		func() error { return add(encodeList("users", cfg.AuthInfos)) },
+	if err := encodeList(w, "clusters", cfg.Clusters); err != nil {
+		return err
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, err
+	if err := encodeList(w, "contexts", cfg.Contexts); err != nil {
+		return err
+	}
+	if err := encodeValue(w, map[string]string{"current-context": cfg.CurrentContext}); err != nil {
+		return err
+	}
+	if len(cfg.Extensions) > 0 { // omitempty in the v1 type
+		if err := encodeValue(w, map[string]any{"extensions": cfg.Extensions}); err != nil {
+			return err
 		}
 	}
-	return bytes.Join(pieces, nil), nil
+	if err := encodeValue(w, map[string]string{"kind": "Config"}); err != nil {
+		return err
+	}
+	if !reflect.ValueOf(cfg.Preferences).IsZero() { // omitzero in the v1 type
+		if err := encodeValue(w, map[string]any{"preferences": cfg.Preferences}); err != nil {
+			return err
+		}
+	}
+	return encodeList(w, "users", cfg.AuthInfos)
 }
 
-func encodeScalar(key, value string) ([][]byte, error) {
-	return encodeValue(map[string]string{key: value})
-}
-
-func encodeValue(v any) ([][]byte, error) {
+func encodeValue(w io.Writer, v any) error {
 	data, err := marshalYAML(v)
-	return [][]byte{data}, err
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// encodeBatch is how many entries are rendered, on every core, before
+// they are written out.
+const encodeBatch = 256
+
+// encodeList writes "key:" and the entries as block sequence items.
+func encodeList[T any](w io.Writer, key string, entries []T) error {
+	if len(entries) == 0 {
+		_, err := io.WriteString(w, key+": []\n")
+		return err
+	}
+	if _, err := io.WriteString(w, key+":\n"); err != nil {
+		return err
+	}
+	for start := 0; start < len(entries); start += encodeBatch {
+		batch := entries[start:min(start+encodeBatch, len(entries))]
+		parts := make([][]byte, len(batch))
+		err := forChunks(len(batch), func(lo, hi int) error {
+			var out bytes.Buffer
+			for i := lo; i < hi; i++ {
+				data, err := marshalYAML(&batch[i])
+				if err != nil {
+					return fmt.Errorf("encoding %s[%d]: %w", key, start+i, err)
+				}
+				writeItem(&out, data)
+			}
+			parts[lo] = out.Bytes()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, p := range parts {
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // marshalYAML renders v as sigs.k8s.io/yaml.Marshal does (JSON field names,
@@ -122,29 +165,6 @@ func yamlValue(v any) any {
 	}
 }
 
-// encodeList renders "key:" and the entries as block sequence items, on
-// every core.
-func encodeList[T any](key string, entries []T) ([][]byte, error) {
-	if len(entries) == 0 {
-		return [][]byte{[]byte(key + ": []\n")}, nil
-	}
-	parts := make([][]byte, len(entries)+1)
-	parts[0] = []byte(key + ":\n")
-	err := forChunks(len(entries), func(lo, hi int) error {
-		var out bytes.Buffer
-		for i := lo; i < hi; i++ {
-			data, err := marshalYAML(&entries[i])
-			if err != nil {
-				return fmt.Errorf("encoding %s[%d]: %w", key, i, err)
-			}
-			writeItem(&out, data)
-		}
-		parts[lo+1] = out.Bytes()
-		return nil
-	})
-	return parts, err
-}
-
 // writeItem indents a rendered mapping as a sequence item: "- " before the
 // first line, two spaces before the others, as the YAML emitter lays out a
 // sequence of mappings.
@@ -193,6 +213,49 @@ type span struct{ start, end int }
 // Every byte goes to some part the YAML reader parses, so its checks
 // (encoding, control characters) apply to all of it.
 func parseSplit(data []byte) (*clientcmdv1.Config, bool) {
+	d, ok := splitDocument(data)
+	if !ok {
+		return nil, false
+	}
+	return d.cfg, d.decode(false)
+}
+
+// splitDoc is a document cut into parts: the config decoded from
+// everything but the plain lists, and the spans of those lists' items.
+type splitDoc struct {
+	data  []byte
+	cfg   *clientcmdv1.Config
+	lists map[string][]span // by key: clusters, users, contexts
+}
+
+// decode fills cfg's split lists. With namesOnly, clusters and users are
+// decoded by name alone (their YAML is still read in full); fill decodes
+// one of them completely later.
+func (d *splitDoc) decode(namesOnly bool) bool {
+	ok := true
+	if items, split := d.lists["contexts"]; split {
+		d.cfg.Contexts, ok = parseItems[clientcmdv1.NamedContext](d.data, items)
+	}
+	if items, split := d.lists["clusters"]; split && ok {
+		if namesOnly {
+			d.cfg.Clusters, ok = parseNames(d.data, items, func(n string) clientcmdv1.NamedCluster { return clientcmdv1.NamedCluster{Name: n} })
+		} else {
+			d.cfg.Clusters, ok = parseItems[clientcmdv1.NamedCluster](d.data, items)
+		}
+	}
+	if items, split := d.lists["users"]; split && ok {
+		if namesOnly {
+			d.cfg.AuthInfos, ok = parseNames(d.data, items, func(n string) clientcmdv1.NamedAuthInfo { return clientcmdv1.NamedAuthInfo{Name: n} })
+		} else {
+			d.cfg.AuthInfos, ok = parseItems[clientcmdv1.NamedAuthInfo](d.data, items)
+		}
+	}
+	return ok
+}
+
+// splitDocument cuts a document into its parts and decodes the rest; see
+// parseSplit.
+func splitDocument(data []byte) (*splitDoc, bool) {
 	if !utf8.Valid(data) {
 		return nil, false
 	}
@@ -264,21 +327,13 @@ func parseSplit(data []byte) (*clientcmdv1.Config, bool) {
 	if err := yaml.Unmarshal(rest.Bytes(), cfg); err != nil {
 		return nil, false
 	}
-	ok := true
+	d := &splitDoc{data: data, cfg: cfg, lists: map[string][]span{}}
 	for _, s := range sections {
-		if !s.plain || !ok {
-			continue
-		}
-		switch s.key {
-		case "clusters":
-			cfg.Clusters, ok = parseItems[clientcmdv1.NamedCluster](data, s.items)
-		case "users":
-			cfg.AuthInfos, ok = parseItems[clientcmdv1.NamedAuthInfo](data, s.items)
-		case "contexts":
-			cfg.Contexts, ok = parseItems[clientcmdv1.NamedContext](data, s.items)
+		if s.plain {
+			d.lists[s.key] = s.items
 		}
 	}
-	return cfg, ok
+	return d, true
 }
 
 // isPlainKey is a top-level key the split parser handles: letters and dashes.
@@ -316,4 +371,30 @@ func parseItems[T any](data []byte, items []span) ([]T, bool) {
 		return nil
 	})
 	return out, err == nil
+}
+
+// parseNames decodes only the name of each item, on every core.
+func parseNames[T any](data []byte, items []span, stub func(string) T) ([]T, bool) {
+	type named struct {
+		Name string `json:"name"`
+	}
+	names, ok := parseItems[named](data, items)
+	if !ok {
+		return nil, false
+	}
+	out := make([]T, len(names))
+	for i, n := range names {
+		out[i] = stub(n.Name)
+	}
+	return out, true
+}
+
+// fillItem decodes item i of a split list completely into *dst.
+func fillItem[T any](d *splitDoc, key string, i int, dst *T) error {
+	items, ok := parseItems[T](d.data, d.lists[key][i:i+1])
+	if !ok {
+		return fmt.Errorf("%s[%d] does not decode", key, i)
+	}
+	*dst = items[0]
+	return nil
 }

@@ -33,7 +33,10 @@ func (s *Set) Extract(names []string) (*clientcmdv1.Config, error) {
 
 		if cn := ctx.Context.Cluster; cn != "" && !seen["cluster/"+cn] {
 			seen["cluster/"+cn] = true
-			c, f := s.Cluster(cn)
+			c, f, err := s.fullCluster(cn)
+			if err != nil {
+				return nil, err
+			}
 			if c == nil {
 				return nil, fmt.Errorf("context %q refers to cluster %q, which no kubeconfig file defines", name, cn)
 			}
@@ -45,7 +48,10 @@ func (s *Set) Extract(names []string) (*clientcmdv1.Config, error) {
 		}
 		if un := ctx.Context.AuthInfo; un != "" && !seen["user/"+un] {
 			seen["user/"+un] = true
-			u, f := s.User(un)
+			u, f, err := s.fullUser(un)
+			if err != nil {
+				return nil, err
+			}
 			if u == nil {
 				return nil, fmt.Errorf("context %q refers to user %q, which no kubeconfig file defines", name, un)
 			}

@@ -22,39 +22,49 @@ type File struct {
 	Config *clientcmdv1.Config
 	// Exists reports whether the file was on disk when it was read.
 	Exists bool
-	// Raw is the content as read, used to keep a backup and to skip
-	// writes that would change nothing. Files read only to be read do not
-	// keep it.
-	Raw []byte
 
-	readOnly bool
+	// lazy is set when the file's clusters and users were decoded by name
+	// only (ReadSetToExtract); such a file is never written.
+	lazy *lazyLists
 }
 
-// ReadFile reads and parses a kubeconfig file to change it: it keeps the
-// content as read, for the backup and to skip writes that change nothing.
-// A missing file is an empty config (as kubectl treats it), not an error,
-// so that a first write can create it.
-func ReadFile(path string) (*File, error) { return readFile(path, true) }
+// lazyLists holds what is needed to decode a lazily read file's clusters
+// and users in full, and which ones have been.
+type lazyLists struct {
+	doc                   *splitDoc
+	clusterFull, userFull []bool
+}
 
-func readFile(path string, forUpdate bool) (*File, error) {
+// ReadFile reads and parses a kubeconfig file. A missing file is an empty
+// config (as kubectl treats it), not an error, so that a first write can
+// create it.
+func ReadFile(path string) (*File, error) { return readFile(path, false) }
+
+func readFile(path string, lazy bool) (*File, error) {
 	abs, err := AbsPath(path)
 	if err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(abs)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &File{Path: abs, Config: newConfig(), readOnly: !forUpdate}, nil
+		return &File{Path: abs, Config: newConfig()}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
 	}
-	cfg, err := Parse(abs, data)
+	cfg, doc, err := parse(abs, data, lazy)
 	if err != nil {
 		return nil, err
 	}
-	f := &File{Path: abs, Config: cfg, Exists: true, readOnly: !forUpdate}
-	if forUpdate {
-		f.Raw = data
+	f := &File{Path: abs, Config: cfg, Exists: true}
+	if doc != nil {
+		f.lazy = &lazyLists{doc: doc}
+		if _, split := doc.lists["clusters"]; split {
+			f.lazy.clusterFull = make([]bool, len(cfg.Clusters))
+		}
+		if _, split := doc.lists["users"]; split {
+			f.lazy.userFull = make([]bool, len(cfg.AuthInfos))
+		}
 	}
 	return f, nil
 }
@@ -62,26 +72,39 @@ func readFile(path string, forUpdate bool) (*File, error) {
 // Parse decodes kubeconfig YAML or JSON. name labels errors; it is usually
 // the file's path. An empty document is an empty config.
 func Parse(name string, data []byte) (*clientcmdv1.Config, error) {
+	cfg, _, err := parse(name, data, false)
+	return cfg, err
+}
+
+// parse decodes a document. With lazy, a large file's clusters and users
+// are decoded by name only and the returned splitDoc decodes them later.
+func parse(name string, data []byte, lazy bool) (*clientcmdv1.Config, *splitDoc, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return newConfig(), nil
+		return newConfig(), nil, nil
 	}
-	cfg, ok := (*clientcmdv1.Config)(nil), false
+	var cfg *clientcmdv1.Config
+	var doc *splitDoc
 	if len(data) >= splitParseMin {
-		cfg, ok = parseSplit(data)
+		if d, ok := splitDocument(data); ok && d.decode(lazy) {
+			cfg = d.cfg
+			if lazy {
+				doc = d
+			}
+		}
 	}
-	if !ok {
+	if cfg == nil {
 		cfg = newConfig()
 		if err := yaml.Unmarshal(data, cfg); err != nil {
-			return nil, &ParseError{File: name, Err: plainYAMLError(err)}
+			return nil, nil, &ParseError{File: name, Err: plainYAMLError(err)}
 		}
 	}
 	if cfg.Kind != "" && cfg.Kind != "Config" {
-		return nil, &ParseError{File: name, Err: fmt.Errorf("kind is %q, want Config", cfg.Kind)}
+		return nil, nil, &ParseError{File: name, Err: fmt.Errorf("kind is %q, want Config", cfg.Kind)}
 	}
 	if err := checkNames(cfg); err != nil {
-		return nil, &ParseError{File: name, Err: err}
+		return nil, nil, &ParseError{File: name, Err: err}
 	}
-	return cfg, nil
+	return cfg, doc, nil
 }
 
 // ParseError is a kubeconfig that does not decode. Err carries the

@@ -32,19 +32,62 @@ type loc struct {
 	i int
 }
 
-// ReadSet reads a KUBECONFIG list to look at it. Duplicate paths are read
-// once, at their first position.
+// ReadSet reads the files of a KUBECONFIG list, concurrently. Duplicate
+// paths are read once, at their first position.
 func ReadSet(ctx context.Context, paths []string) (*Set, error) {
-	return readSet(ctx, paths, false)
+	abs, err := uniqueAbs(paths)
+	if err != nil {
+		return nil, err
+	}
+	files, err := ReadFiles(ctx, abs)
+	if err != nil {
+		return nil, err
+	}
+	return NewSet(files...), nil
 }
 
-// ReadSetForUpdate reads a KUBECONFIG list to change and write it; the
-// caller holds the files' locks.
-func ReadSetForUpdate(ctx context.Context, paths []string) (*Set, error) {
-	return readSet(ctx, paths, true)
+// ReadSetToExtract reads a KUBECONFIG list to extract contexts from it.
+// In large files, clusters and users are read as YAML but decoded by name
+// only; Extract decodes in full just the ones it returns, which saves most
+// of the memory and time of reading a file of thousands of entries. The
+// set cannot be written.
+func ReadSetToExtract(ctx context.Context, paths []string) (*Set, error) {
+	abs, err := uniqueAbs(paths)
+	if err != nil {
+		return nil, err
+	}
+	files, err := readFiles(ctx, abs, true)
+	if err != nil {
+		return nil, err
+	}
+	return NewSet(files...), nil
 }
 
-func readSet(ctx context.Context, paths []string, forUpdate bool) (*Set, error) {
+// ReadFiles reads files on every core, in the order of paths: parsing
+// YAML is most of the cost of reading a long KUBECONFIG list.
+func ReadFiles(ctx context.Context, paths []string) ([]*File, error) {
+	return readFiles(ctx, paths, false)
+}
+
+func readFiles(ctx context.Context, paths []string, lazy bool) ([]*File, error) {
+	files := make([]*File, len(paths))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range paths {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f, err := readFile(p, lazy)
+			files[i] = f
+			return err
+		})
+	}
+	return files, g.Wait()
+}
+
+// uniqueAbs makes the paths absolute and drops repeats, keeping the first.
+func uniqueAbs(paths []string) ([]string, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no kubeconfig file given")
 	}
@@ -60,36 +103,7 @@ func readSet(ctx context.Context, paths []string, forUpdate bool) (*Set, error) 
 			abs = append(abs, a)
 		}
 	}
-	files, err := readFiles(ctx, abs, forUpdate)
-	if err != nil {
-		return nil, err
-	}
-	return NewSet(files...), nil
-}
-
-// ReadFiles reads files to look at them, such as the inputs of a merge,
-// in the order of paths.
-func ReadFiles(ctx context.Context, paths []string) ([]*File, error) {
-	return readFiles(ctx, paths, false)
-}
-
-// readFiles reads files on every core: parsing YAML is most of the cost
-// of reading a long KUBECONFIG list.
-func readFiles(ctx context.Context, paths []string, forUpdate bool) ([]*File, error) {
-	files := make([]*File, len(paths))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, p := range paths {
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			f, err := readFile(p, forUpdate)
-			files[i] = f
-			return err
-		})
-	}
-	return files, g.Wait()
+	return abs, nil
 }
 
 // NewSet makes a Set of files already read.
@@ -160,6 +174,39 @@ func (s *Set) Context(name string) (*clientcmdv1.NamedContext, *File) {
 		return nil, nil
 	}
 	return &l.f.Config.Contexts[l.i], l.f
+}
+
+// fullCluster is Cluster, decoding the entry in full if its file was read
+// lazily.
+func (s *Set) fullCluster(name string) (*clientcmdv1.NamedCluster, *File, error) {
+	l, ok := s.clusters[name]
+	if !ok {
+		return nil, nil, nil
+	}
+	entry := &l.f.Config.Clusters[l.i]
+	if z := l.f.lazy; z != nil && z.clusterFull != nil && !z.clusterFull[l.i] {
+		if err := fillItem(z.doc, "clusters", l.i, entry); err != nil {
+			return nil, nil, &ParseError{File: l.f.Path, Err: err}
+		}
+		z.clusterFull[l.i] = true
+	}
+	return entry, l.f, nil
+}
+
+// fullUser is User, decoding the entry in full if its file was read lazily.
+func (s *Set) fullUser(name string) (*clientcmdv1.NamedAuthInfo, *File, error) {
+	l, ok := s.users[name]
+	if !ok {
+		return nil, nil, nil
+	}
+	entry := &l.f.Config.AuthInfos[l.i]
+	if z := l.f.lazy; z != nil && z.userFull != nil && !z.userFull[l.i] {
+		if err := fillItem(z.doc, "users", l.i, entry); err != nil {
+			return nil, nil, &ParseError{File: l.f.Path, Err: err}
+		}
+		z.userFull[l.i] = true
+	}
+	return entry, l.f, nil
 }
 
 // Contexts lists the winning contexts in file order.

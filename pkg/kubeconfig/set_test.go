@@ -53,7 +53,7 @@ func listSet(t *testing.T) (*Set, []string) {
 	for name, data := range map[string]string{"first/ca.crt": "CA1", "first/u1.crt": "CERT1", "first/u1.key": "KEY1"} {
 		writeFiles(t, dir, map[string]string{name: data}, name)
 	}
-	set, err := ReadSetForUpdate(context.Background(), paths)
+	set, err := ReadSet(context.Background(), paths)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,4 +322,43 @@ func TestLockWaitsAndTimesOut(t *testing.T) {
 		t.Fatalf("lock after release: %v", err)
 	}
 	unlock2()
+}
+
+// Extracting from a lazily read set gives what extracting from a fully
+// read one gives, and the lazily read files cannot be written.
+func TestReadSetToExtractMatchesFullRead(t *testing.T) {
+	old := splitParseMin
+	splitParseMin = 0 // split even these small files
+	defer func() { splitParseMin = old }()
+	full, paths := listSet(t)
+	lazy, err := ReadSetToExtract(context.Background(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lazy.Files[0].lazy == nil || lazy.Files[1].lazy == nil {
+		t.Fatal("the files were not read lazily")
+	}
+	for _, names := range [][]string{{"three", "one"}, {"two"}, {"dup"}} {
+		want, err := full.Extract(names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := lazy.Extract(names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Extract(%v) lazily (-full +lazy):\n%s", names, diff)
+		}
+	}
+	if c, _ := lazy.Cluster("lonely"); c == nil || c.Cluster.Server != "https://lonely.example" {
+		t.Errorf("cluster lonely, used by context two, was not decoded in full: %+v", c)
+	}
+	if c, _ := lazy.User("u1"); c == nil || len(c.AuthInfo.ClientKey) == 0 {
+		t.Errorf("user u1 was not decoded in full: %+v", c)
+	}
+	lazy.Changed[lazy.Files[0]] = true
+	if err := lazy.WriteChanged(); err == nil || !strings.Contains(err.Error(), "cannot be written") {
+		t.Errorf("writing a lazily read file: %v", err)
+	}
 }

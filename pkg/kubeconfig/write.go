@@ -1,10 +1,12 @@
 package kubeconfig
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -86,41 +88,84 @@ func LockAll(ctx context.Context, paths []string) (unlock func(), err error) {
 
 // Write stores f.Config at f.Path, safely. The caller holds the lock.
 //
-// The content goes to a temporary file in the same directory, is synced,
-// and is renamed over the target, so a reader sees the old file or the new
-// one and never a part. The previous content is kept at PATH+BackupSuffix.
-// The file's mode is 0600. A path that is a symbolic link is written
-// through: the link stays and its target changes. Writing content equal to
-// what is on disk does nothing.
-func Write(f *File) error {
-	if f.readOnly {
-		return fmt.Errorf("%s was read to be looked at, not written: read it with ReadFile or ReadSetForUpdate", f.Path)
-	}
-	data, err := Encode(f.Config)
-	if err != nil {
-		return fmt.Errorf("encoding %s: %w", f.Path, err)
-	}
-	if f.Exists && bytes.Equal(data, f.Raw) {
-		return nil
-	}
-	if err := checkLossless(f); err != nil {
-		return err
+// The content is encoded straight into a temporary file in the same
+// directory, which is synced and renamed over the target, so a reader sees
+// the old file or the new one and never a part, and memory does not grow
+// with the file. The previous content is kept at PATH+BackupSuffix. The
+// file's mode is 0600. A path that is a symbolic link is written through:
+// the link stays and its target changes. Writing content equal to what is
+// on disk does nothing. A file holding fields the v1 schema does not know
+// is refused: rewriting it would drop them.
+func Write(f *File) (err error) {
+	if f.lazy != nil {
+		return fmt.Errorf("%s was read to extract from, and holds entries decoded by name only: it cannot be written", f.Path)
 	}
 	target, err := resolveLink(f.Path)
 	if err != nil {
 		return err
 	}
-	if f.Exists {
-		if err := writeAtomic(target+BackupSuffix, f.Raw); err != nil {
+	old, err := os.ReadFile(target)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", f.Path, err)
+	}
+	if existed {
+		if err := checkLossless(f.Path, old); err != nil {
+			return err
+		}
+	}
+
+	tmp, err := createTemp(target)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", f.Path, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	same := &sameWriter{old: old}
+	w := bufio.NewWriterSize(io.MultiWriter(tmp, same), 256<<10)
+	if err := EncodeTo(w, f.Config); err != nil {
+		return fmt.Errorf("encoding %s: %w", f.Path, err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Path, err)
+	}
+	if existed && same.same() {
+		return nil
+	}
+	if existed {
+		if err := writeAtomic(target+BackupSuffix, old); err != nil {
 			return fmt.Errorf("keeping a backup of %s: %w", f.Path, err)
 		}
 	}
-	if err := writeAtomic(target, data); err != nil {
+	if err := commit(tmp, target); err != nil {
 		return fmt.Errorf("writing %s: %w", f.Path, err)
 	}
-	f.Raw, f.Exists = data, true
+	committed = true
+	f.Exists = true
 	return nil
 }
+
+// sameWriter tells whether what is written equals old.
+type sameWriter struct {
+	old    []byte
+	n      int
+	differ bool
+}
+
+func (s *sameWriter) Write(p []byte) (int, error) {
+	if !s.differ && (s.n+len(p) > len(s.old) || !bytes.Equal(s.old[s.n:s.n+len(p)], p)) {
+		s.differ = true
+	}
+	s.n += len(p)
+	return len(p), nil
+}
+
+func (s *sameWriter) same() bool { return !s.differ && s.n == len(s.old) }
 
 // resolveLink follows symbolic links so that the rename replaces the file
 // the link points to, not the link.
@@ -137,28 +182,46 @@ func resolveLink(path string) (string, error) {
 
 // writeAtomic writes data to path through a synced temporary file and a
 // rename, with mode 0600.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func writeAtomic(path string, data []byte) error {
+	tmp, err := createTemp(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return err
-	}
 	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
 		return err
 	}
+	if err := commit(tmp, path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// createTemp makes a 0600 temporary file beside path.
+func createTemp(path string) (*os.File, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return nil, err
+	}
+	return tmp, nil
+}
+
+// commit syncs and closes tmp and renames it to path, durably. On error
+// the caller removes tmp.
+func commit(tmp *os.File, path string) error {
 	if err := syncFile(tmp); err != nil {
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -168,7 +231,7 @@ func writeAtomic(path string, data []byte) (err error) {
 		return err
 	}
 	// Make the rename itself durable.
-	if d, err := os.Open(dir); err == nil {
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		_ = d.Sync()
 		_ = d.Close()
 	}
@@ -199,12 +262,12 @@ func sortedKeys(m map[string]bool) []string {
 
 // checkLossless refuses to rewrite a file that holds fields the v1 schema
 // does not know: they would be dropped without a word.
-func checkLossless(f *File) error {
-	if !f.Exists || len(bytes.TrimSpace(f.Raw)) == 0 {
+func checkLossless(path string, data []byte) error {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	if err := yaml.UnmarshalStrict(f.Raw, &clientcmdv1.Config{}); err != nil {
-		return fmt.Errorf("not rewriting %s: it holds content that would be lost (%v); remove that content and retry", f.Path, err)
+	if err := yaml.UnmarshalStrict(data, &clientcmdv1.Config{}); err != nil {
+		return fmt.Errorf("not rewriting %s: it holds content that would be lost (%v); remove that content and retry", path, plainYAMLError(err))
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func (o *ExtractOptions) Complete(args []string, contextFlag string) {
 
 // Run extracts.
 func (o *ExtractOptions) Run(ctx context.Context) error {
-	set, err := kubeconfig.ReadSet(ctx, o.paths)
+	set, err := kubeconfig.ReadSetToExtract(ctx, o.paths)
 	if err != nil {
 		return err
 	}

@@ -125,7 +125,7 @@ func (o *MergeOptions) Run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	set, err := kubeconfig.ReadSetForUpdate(ctx, o.targets)
+	set, err := kubeconfig.ReadSet(ctx, o.targets)
 	if err != nil {
 		return err
 	}

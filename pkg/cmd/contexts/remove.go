@@ -62,7 +62,7 @@ func (o *RemoveOptions) Run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	set, err := kubeconfig.ReadSetForUpdate(ctx, o.paths)
+	set, err := kubeconfig.ReadSet(ctx, o.paths)
 	if err != nil {
 		return err
 	}
