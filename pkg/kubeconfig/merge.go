@@ -91,7 +91,7 @@ type Conflict struct {
 	Kind Kind
 	Name string
 	From string // the incoming file
-	In   string // the file that holds the existing entry
+	In   string // where the existing entry came from: the target, or an earlier input
 }
 
 // ConflictError lists every conflict of a merge that was refused.
@@ -102,7 +102,7 @@ type ConflictError struct {
 func (e *ConflictError) Error() string {
 	parts := make([]string, len(e.Conflicts))
 	for i, c := range e.Conflicts {
-		parts[i] = fmt.Sprintf("%s %q (from %s, differs from the one in %s)", c.Kind, c.Name, c.From, c.In)
+		parts[i] = fmt.Sprintf("%s %q (from %s, differs from the one from %s)", c.Kind, c.Name, c.From, c.In)
 	}
 	return fmt.Sprintf("%d conflicting entries, nothing was changed: %s; choose --on-conflict=rename, skip or overwrite",
 		len(parts), strings.Join(parts, "; "))
@@ -228,6 +228,12 @@ func (m *merger) place(kind Kind, name string, entry any, existing func(string) 
 		return name, false
 	}
 	holder := m.set.holder(kind, name)
+	// Name the file the existing entry came from: the target, or an
+	// earlier input of this merge.
+	existingFrom := holder.Path
+	if from, ok := m.set.mergedFrom[string(kind)+"/"+name]; ok {
+		existingFrom = from
+	}
 	switch m.opts.OnConflict {
 	case OnConflictRename:
 		newName := m.freeName(kind, name)
@@ -235,7 +241,7 @@ func (m *merger) place(kind Kind, name string, entry any, existing func(string) 
 		m.record(Change{Kind: kind, Name: newName, OldName: name, From: m.from, Action: Renamed})
 		return newName, false
 	case OnConflictSkip:
-		m.skip(kind, name, "a different "+string(kind)+" of that name exists in "+holder.Path)
+		m.skip(kind, name, "a different "+string(kind)+" of that name exists in "+existingFrom)
 		return name, true
 	case OnConflictOverwrite:
 		put(name, holder)
@@ -244,7 +250,7 @@ func (m *merger) place(kind Kind, name string, entry any, existing func(string) 
 	default:
 		// Keep going, so that contexts are checked too and every
 		// conflict is named; the caller discards the set.
-		m.conflicts = append(m.conflicts, Conflict{Kind: kind, Name: name, From: m.from, In: holder.Path})
+		m.conflicts = append(m.conflicts, Conflict{Kind: kind, Name: name, From: m.from, In: existingFrom})
 		return name, false
 	}
 }
@@ -253,7 +259,15 @@ func (m *merger) skip(kind Kind, name, reason string) {
 	m.record(Change{Kind: kind, Name: name, From: m.from, Action: Skipped, Reason: reason})
 }
 
-func (m *merger) record(c Change) { m.changes = append(m.changes, c) }
+func (m *merger) record(c Change) {
+	m.changes = append(m.changes, c)
+	if c.Action == Added || c.Action == Renamed || c.Action == Overwritten {
+		if m.set.mergedFrom == nil {
+			m.set.mergedFrom = map[string]string{}
+		}
+		m.set.mergedFrom[string(c.Kind)+"/"+c.Name] = m.from
+	}
+}
 
 // freeName finds NAME-N, the first N from 2 that neither the target nor
 // the incoming file uses for that kind.
@@ -308,46 +322,33 @@ func (s *Set) holder(kind Kind, name string) *File {
 	return l.f
 }
 
-// addCluster stores a cluster in f, replacing one of the same name there.
+// putEntry stores an entry in one of f's lists, replacing the entry of
+// that name there, and indexes it if no earlier file defines the name.
+//
+// Merge only puts a name into the file that holds it or, when no file does,
+// into the first file, so the index always says where to replace.
+func putEntry[T any](s *Set, index map[string]loc, f *File, list *[]T, name string, entry T) {
+	if l, ok := index[name]; ok && l.f == f {
+		(*list)[l.i] = entry
+	} else {
+		*list = append(*list, entry)
+		if !ok {
+			index[name] = loc{f, len(*list) - 1}
+		}
+	}
+	s.Changed[f] = true
+}
+
 func addCluster(s *Set, f *File, name string, c clientcmdv1.Cluster) {
-	entry := clientcmdv1.NamedCluster{Name: name, Cluster: c}
-	if l, ok := s.clusters[name]; ok && l.f == f {
-		f.Config.Clusters[l.i] = entry
-	} else {
-		f.Config.Clusters = append(f.Config.Clusters, entry)
-		if !ok {
-			s.clusters[name] = loc{f, len(f.Config.Clusters) - 1}
-		}
-	}
-	s.Changed[f] = true
+	putEntry(s, s.clusters, f, &f.Config.Clusters, name, clientcmdv1.NamedCluster{Name: name, Cluster: c})
 }
 
-// addUser stores a user in f, replacing one of the same name there.
 func addUser(s *Set, f *File, name string, u clientcmdv1.AuthInfo) {
-	entry := clientcmdv1.NamedAuthInfo{Name: name, AuthInfo: u}
-	if l, ok := s.users[name]; ok && l.f == f {
-		f.Config.AuthInfos[l.i] = entry
-	} else {
-		f.Config.AuthInfos = append(f.Config.AuthInfos, entry)
-		if !ok {
-			s.users[name] = loc{f, len(f.Config.AuthInfos) - 1}
-		}
-	}
-	s.Changed[f] = true
+	putEntry(s, s.users, f, &f.Config.AuthInfos, name, clientcmdv1.NamedAuthInfo{Name: name, AuthInfo: u})
 }
 
-// addContext stores a context in f, replacing one of the same name there.
 func addContext(s *Set, f *File, name string, c clientcmdv1.Context) {
-	entry := clientcmdv1.NamedContext{Name: name, Context: c}
-	if l, ok := s.contexts[name]; ok && l.f == f {
-		f.Config.Contexts[l.i] = entry
-	} else {
-		f.Config.Contexts = append(f.Config.Contexts, entry)
-		if !ok {
-			s.contexts[name] = loc{f, len(f.Config.Contexts) - 1}
-		}
-	}
-	s.Changed[f] = true
+	putEntry(s, s.contexts, f, &f.Config.Contexts, name, clientcmdv1.NamedContext{Name: name, Context: c})
 }
 
 func applyPrefix(cfg *clientcmdv1.Config, prefix string) {

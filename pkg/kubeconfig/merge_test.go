@@ -338,8 +338,8 @@ func TestMergeSeveralSourcesConflictAmongThemselves(t *testing.T) {
 	set := NewSet(mustRead(t, filepath.Join(dir, "out")))
 	_, err := set.Merge([]*File{mustRead(t, paths[0]), mustRead(t, paths[1])}, MergeOptions{})
 	var ce *ConflictError
-	if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || ce.Conflicts[0].From != paths[1] {
-		t.Fatalf("want one conflict from %s, got %v", paths[1], err)
+	if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || ce.Conflicts[0].From != paths[1] || ce.Conflicts[0].In != paths[0] {
+		t.Fatalf("want one conflict of %s with %s, got %v", paths[1], paths[0], err)
 	}
 }
 

@@ -24,6 +24,10 @@ type Set struct {
 
 	// Where each name's winning entry is: the first file that defines it.
 	clusters, users, contexts map[string]loc
+
+	// mergedFrom names the input each entry a merge put in came from, by
+	// "kind/name", so that a later conflict names the right file.
+	mergedFrom map[string]string
 }
 
 // loc is the place of an entry: a file and the entry's index in its list.
