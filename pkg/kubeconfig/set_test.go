@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 )
 
 // Two files as in KUBECONFIG=first:second. Both define cluster "shared"
@@ -252,14 +254,14 @@ func TestWriteFailureLeavesOriginal(t *testing.T) {
 	f.Config.CurrentContext = "changed"
 	failed := errors.New("disk full")
 	calls := 0
-	syncFile = func(*os.File) error {
+	atomicfile.SyncFile = func(*os.File) error {
 		calls++
 		if calls == 2 { // the first sync is the backup's; fail the real write
 			return failed
 		}
 		return nil
 	}
-	defer func() { syncFile = (*os.File).Sync }()
+	defer func() { atomicfile.SyncFile = (*os.File).Sync }()
 	if err := Write(f); !errors.Is(err, failed) {
 		t.Fatalf("Write: %v, want the injected failure", err)
 	}
@@ -302,26 +304,6 @@ func TestWriteUnchangedDoesNothing(t *testing.T) {
 	if _, err := os.Stat(path + BackupSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a write that changed nothing made a backup: %v", err)
 	}
-}
-
-func TestLockWaitsAndTimesOut(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "config")
-	unlock, err := Lock(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := LockTimeout
-	LockTimeout = 50 * 1e6 // 50ms
-	defer func() { LockTimeout = old }()
-	if _, err := Lock(context.Background(), path); err == nil || !strings.Contains(err.Error(), path+".lock") {
-		t.Errorf("second lock: %v, want a timeout naming the lock file", err)
-	}
-	unlock()
-	unlock2, err := Lock(context.Background(), path)
-	if err != nil {
-		t.Fatalf("lock after release: %v", err)
-	}
-	unlock2()
 }
 
 // Extracting from a lazily read set gives what extracting from a fully

@@ -12,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -120,7 +121,7 @@ func (o *MergeOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("kubeconfig %s does not exist", f.Path)
 		}
 	}
-	unlock, err := kubeconfig.LockAll(ctx, absPaths(o.targets))
+	unlock, err := atomicfile.LockAll(ctx, absPaths(o.targets))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -57,7 +58,7 @@ func NewCmdRemove(getter genericclioptions.RESTClientGetter, streams genericioop
 
 // Run removes the contexts under the lock of every file in the list.
 func (o *RemoveOptions) Run(ctx context.Context) error {
-	unlock, err := kubeconfig.LockAll(ctx, absPaths(o.paths))
+	unlock, err := atomicfile.LockAll(ctx, absPaths(o.paths))
 	if err != nil {
 		return err
 	}
