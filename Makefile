@@ -16,6 +16,8 @@ LDFLAGS := -s -w \
 
 # The control-plane binaries live outside the clone, keyed by the pinned
 # versions (one source of truth: test/testenv), so fresh clones reuse them.
+# kube-controller-manager runs beside the apiserver for what real clusters
+# rely on: ClusterRole aggregation (admin/edit/view) and namespace deletion.
 TESTBIN_VERSION := $(shell sed -n 's/^const Version = "\(.*\)"$$/\1/p' test/testenv/testbin.go)
 TESTBIN ?= $(or $(KUBECTL_TENANT_TESTBIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-tenant/testbin/$(TESTBIN_VERSION))
 export KUBECTL_TENANT_TESTBIN := $(TESTBIN)
@@ -53,12 +55,17 @@ FUZZTIME ?= 5m
 fuzz:
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME)
 
-testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/etcd
+testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/kube-controller-manager $(TESTBIN)/etcd
 
 $(TESTBIN)/kube-apiserver:
 	@mkdir -p $(TESTBIN)
 	@echo "building kube-apiserver into $(TESTBIN) (a few minutes the first time)"
 	cd hack/tools/apiserver && $(GO) build -trimpath -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver
+	mv $@.tmp $@
+
+$(TESTBIN)/kube-controller-manager:
+	@mkdir -p $(TESTBIN)
+	cd hack/tools/apiserver && $(GO) build -trimpath -o $@.tmp k8s.io/kubernetes/cmd/kube-controller-manager
 	mv $@.tmp $@
 
 $(TESTBIN)/etcd:

@@ -17,14 +17,16 @@ import (
 	"syscall"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-// ControlPlane is a running etcd and kube-apiserver on loopback, with RBAC,
-// TokenRequest and client-certificate authentication.
+// ControlPlane is a running etcd, kube-apiserver and kube-controller-manager
+// on loopback, with RBAC, TokenRequest and client-certificate
+// authentication.
 type ControlPlane struct {
 	// Dir holds the control plane's data, certificates and logs.
 	Dir string
@@ -60,6 +62,10 @@ func StartControlPlane(ctx context.Context, dir string, opts Options) (_ *Contro
 		return nil, err
 	}
 	apiserverBin, err := testBinary("kube-apiserver")
+	if err != nil {
+		return nil, err
+	}
+	controllerManagerBin, err := testBinary("kube-controller-manager")
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +156,51 @@ func StartControlPlane(ctx context.Context, dir string, opts Options) (_ *Contro
 	if err := cp.waitReady(ctx, apiserver, etcd); err != nil {
 		return nil, err
 	}
+
+	// Only the controllers whose effects the tests rely on; no leader
+	// election and no serving port, so several control planes can run.
+	kcm, err := startProcess(dir, "kube-controller-manager", controllerManagerBin,
+		"--kubeconfig="+cp.AdminKubeconfig,
+		"--controllers=clusterrole-aggregation,namespace,serviceaccount,garbagecollector",
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--use-service-account-credentials=false",
+	)
+	if err != nil {
+		return nil, err
+	}
+	cp.procs = append(cp.procs, kcm)
+	if err := cp.waitAggregated(ctx, kcm); err != nil {
+		return nil, err
+	}
 	return cp, nil
+}
+
+// waitAggregated waits until the controller manager has filled the
+// aggregated "edit" ClusterRole, which tests granting edit depend on.
+func (cp *ControlPlane) waitAggregated(ctx context.Context, kcm *process) error {
+	client, err := cp.AdminClient()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if kcm.exited() {
+			return fmt.Errorf("kube-controller-manager exited while starting:\n%s", kcm.logTail())
+		}
+		role, err := client.RbacV1().ClusterRoles().Get(ctx, "edit", metav1.GetOptions{})
+		if err == nil && len(role.Rules) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ClusterRole edit not aggregated after 60s (last error: %v):\n%s", err, kcm.logTail())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // waitReady polls /readyz with the admin identity.

@@ -7,9 +7,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -60,6 +62,27 @@ func TestControlPlane(t *testing.T) {
 	}
 	if tr.Status.Token == "" {
 		t.Error("TokenRequest returned no token")
+	}
+
+	// kube-controller-manager aggregates the built-in roles and finishes
+	// namespace deletion, as on a real cluster.
+	edit, err := admin.RbacV1().ClusterRoles().Get(ctx, "edit", metav1.GetOptions{})
+	if err != nil || len(edit.Rules) == 0 {
+		t.Errorf("ClusterRole edit has no aggregated rules: %v", err)
+	}
+	if err := admin.CoreV1().Namespaces().Delete(ctx, "harness", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := admin.CoreV1().Namespaces().Get(ctx, "harness", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("namespace harness not deleted after 30s: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
