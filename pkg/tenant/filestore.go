@@ -1,0 +1,155 @@
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
+)
+
+// RegistryEnv names the environment variable that overrides the registry
+// file's location (the --registry flag overrides both).
+const RegistryEnv = "KUBECTL_TENANT_REGISTRY"
+
+// DefaultRegistryPath is $KUBECTL_TENANT_REGISTRY, else
+// ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml.
+func DefaultRegistryPath() (string, error) {
+	if p := os.Getenv(RegistryEnv); p != "" {
+		return p, nil
+	}
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("finding the registry: %w; set %s", err, RegistryEnv)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "kubectl-tenant", "tenants.yaml"), nil
+}
+
+// FileRegistry keeps tenants in one YAML file (a TenantList). Every change
+// is a read-modify-write under the file's lock, written atomically with
+// mode 0600, so concurrent commands do not lose each other's changes.
+type FileRegistry struct {
+	Path string
+}
+
+var _ Registry = (*FileRegistry)(nil)
+
+// Get implements Registry.
+func (r *FileRegistry) Get(ctx context.Context, name string) (*Tenant, error) {
+	list, err := r.read()
+	if err != nil {
+		return nil, err
+	}
+	for i := range list.Items {
+		if list.Items[i].Name == name {
+			return list.Items[i].DeepCopy(), nil
+		}
+	}
+	return nil, &NotFoundError{Name: name, Known: names(list)}
+}
+
+// List implements Registry.
+func (r *FileRegistry) List(ctx context.Context) ([]Tenant, error) {
+	list, err := r.read()
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// Put implements Registry.
+func (r *FileRegistry) Put(ctx context.Context, t *Tenant) error {
+	if errs := Validate(t); len(errs) > 0 {
+		return fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate())
+	}
+	stored := t.DeepCopy()
+	stored.APIVersion, stored.Kind = APIVersion, Kind
+	return r.update(ctx, func(list *List) {
+		for i := range list.Items {
+			if list.Items[i].Name == t.Name {
+				list.Items[i] = *stored
+				return
+			}
+		}
+		list.Items = append(list.Items, *stored)
+	})
+}
+
+// Delete implements Registry.
+func (r *FileRegistry) Delete(ctx context.Context, name string) error {
+	return r.update(ctx, func(list *List) {
+		kept := list.Items[:0]
+		for _, t := range list.Items {
+			if t.Name != name {
+				kept = append(kept, t)
+			}
+		}
+		list.Items = kept
+	})
+}
+
+func (r *FileRegistry) update(ctx context.Context, change func(*List)) error {
+	unlock, err := atomicfile.Lock(ctx, r.Path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	list, err := r.read()
+	if err != nil {
+		return err
+	}
+	change(list)
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	data, err := yaml.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("encoding the registry: %w", err)
+	}
+	target, err := atomicfile.ResolveLink(r.Path)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(target, data); err != nil {
+		return fmt.Errorf("writing the registry %s: %w", r.Path, err)
+	}
+	return nil
+}
+
+// read parses the registry strictly: a field this version does not know
+// is an error rather than something a later write would silently drop.
+func (r *FileRegistry) read() (*List, error) {
+	list := &List{}
+	list.APIVersion, list.Kind = APIVersion, ListKind
+	data, err := os.ReadFile(r.Path)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && len(bytes.TrimSpace(data)) == 0 {
+		return list, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the registry: %w", err)
+	}
+	if err := yaml.UnmarshalStrict(data, list); err != nil {
+		return nil, fmt.Errorf("the registry %s is not valid (%v); fix or move it (a newer kubectl-tenant may have written it)", r.Path, err)
+	}
+	if list.APIVersion != APIVersion || list.Kind != ListKind {
+		return nil, fmt.Errorf("the registry %s holds %s %s, want %s %s", r.Path, list.APIVersion, list.Kind, APIVersion, ListKind)
+	}
+	return list, nil
+}
+
+func names(list *List) []string {
+	out := make([]string, len(list.Items))
+	for i, t := range list.Items {
+		out[i] = t.Name
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Registry keeps tenant records. The file store is the default; a store
+// in a management cluster comes later behind the same interface.
+type Registry interface {
+	// Get returns the named tenant, or an error matching ErrNotFound.
+	Get(ctx context.Context, name string) (*Tenant, error)
+	// List returns every tenant, sorted by name.
+	List(ctx context.Context) ([]Tenant, error)
+	// Put creates or replaces a tenant; it is validated first.
+	Put(ctx context.Context, t *Tenant) error
+	// Delete removes a tenant; deleting one that is not there is not an error.
+	Delete(ctx context.Context, name string) error
+}
+
+// ErrNotFound is returned for a tenant the registry does not hold.
+var ErrNotFound = errors.New("tenant not found")
+
+// NotFoundError names the missing tenant and the known ones.
+type NotFoundError struct {
+	Name  string
+	Known []string
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("no tenant named %q: the registry is empty; create one with 'kubectl tenant create %s --from-context CONTEXT'", e.Name, e.Name)
+	}
+	return fmt.Sprintf("no tenant named %q; known tenants: %v", e.Name, e.Known)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

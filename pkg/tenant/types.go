@@ -1,0 +1,159 @@
+// Package tenant defines the Tenant record (tenancy.kubectl-tenant.io/
+// v1alpha1), its validation, and the Registry that keeps records.
+package tenant
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The API group, version and kinds of tenant records.
+const (
+	Group      = "tenancy.kubectl-tenant.io"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+	Kind       = "Tenant"
+	ListKind   = "TenantList"
+)
+
+// SchemeGroupVersion is the group and version of tenant records.
+var SchemeGroupVersion = schema.GroupVersion{Group: Group, Version: Version}
+
+// Labels and the field manager that mark everything the plugin creates in
+// a cluster, so that it can be listed, diffed and removed exactly.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "kubectl-tenant"
+	LabelTenant    = Group + "/tenant"
+	FieldManager   = "kubectl-tenant"
+)
+
+// Tenant is a named boundary: a cluster, the namespaces it owns there, and
+// who may do what in them.
+type Tenant struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+
+	Spec   Spec   `json:"spec"`
+	Status Status `json:"status,omitempty"`
+}
+
+// Spec is what the tenant should be.
+type Spec struct {
+	// Cluster is where the tenant lives.
+	Cluster Cluster `json:"cluster"`
+	// Namespaces the tenant owns; the first is its default.
+	Namespaces []string `json:"namespaces"`
+	// Grants say who may do what.
+	Grants []Grant `json:"grants,omitempty"`
+}
+
+// Cluster identifies the tenant's cluster.
+type Cluster struct {
+	// Context is the kubeconfig context the cluster was adopted through.
+	Context string `json:"context,omitempty"`
+	// Server is the cluster's API server URL, recorded at adoption so a
+	// context that later points elsewhere is noticed.
+	Server string `json:"server,omitempty"`
+}
+
+// Grant gives a subject a role in some or all of the tenant's namespaces,
+// or cluster-wide when ClusterScope is set.
+type Grant struct {
+	Subject Subject `json:"subject"`
+	// Role is admin, edit, view, or the name of a ClusterRole.
+	Role string `json:"role"`
+	// Namespaces limits the grant; empty means all of the tenant's.
+	Namespaces []string `json:"namespaces,omitempty"`
+	// ClusterScope binds the role cluster-wide. It is only ever set on
+	// explicit request.
+	ClusterScope bool `json:"clusterScope,omitempty"`
+}
+
+// The kinds of subject a grant can name.
+const (
+	SubjectServiceAccount = "ServiceAccount"
+	SubjectUser           = "User"
+	SubjectGroup          = "Group"
+)
+
+// Subject is who a grant is for.
+type Subject struct {
+	// Kind is ServiceAccount, User or Group.
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Namespace of a ServiceAccount.
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Status is what was last observed.
+type Status struct {
+	// Server and CA of the cluster's API at the last observation.
+	Server string `json:"server,omitempty"`
+	// KubernetesVersion of the cluster at the last observation.
+	KubernetesVersion string             `json:"kubernetesVersion,omitempty"`
+	Conditions        []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// List is a list of tenants, the registry file's format.
+type List struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Tenant `json:"items"`
+}
+
+// New returns an empty tenant record of the current version.
+func New(name string) *Tenant {
+	return &Tenant{
+		TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: Kind},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+	}
+}
+
+// GrantNamespaces is where a grant applies: its own list, or every
+// namespace of the tenant.
+func (t *Tenant) GrantNamespaces(g Grant) []string {
+	if len(g.Namespaces) > 0 {
+		return g.Namespaces
+	}
+	return t.Spec.Namespaces
+}
+
+// DeepCopyInto copies t into out.
+func (t *Tenant) DeepCopyInto(out *Tenant) {
+	*out = *t
+	t.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	out.Spec.Namespaces = append([]string(nil), t.Spec.Namespaces...)
+	out.Spec.Grants = nil
+	for _, g := range t.Spec.Grants {
+		g.Namespaces = append([]string(nil), g.Namespaces...)
+		out.Spec.Grants = append(out.Spec.Grants, g)
+	}
+	out.Status.Conditions = nil
+	for _, c := range t.Status.Conditions {
+		var cc metav1.Condition
+		c.DeepCopyInto(&cc)
+		out.Status.Conditions = append(out.Status.Conditions, cc)
+	}
+}
+
+// DeepCopy returns a copy of t.
+func (t *Tenant) DeepCopy() *Tenant {
+	out := new(Tenant)
+	t.DeepCopyInto(out)
+	return out
+}
+
+// DeepCopyObject implements runtime.Object.
+func (t *Tenant) DeepCopyObject() runtime.Object { return t.DeepCopy() }
+
+// DeepCopyObject implements runtime.Object.
+func (l *List) DeepCopyObject() runtime.Object {
+	out := &List{TypeMeta: l.TypeMeta}
+	l.ListMeta.DeepCopyInto(&out.ListMeta)
+	for i := range l.Items {
+		out.Items = append(out.Items, *l.Items[i].DeepCopy())
+	}
+	return out
+}

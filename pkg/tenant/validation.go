@@ -1,0 +1,117 @@
+package tenant
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// BuiltinRoles are the role names a grant maps to Kubernetes' own
+// aggregated ClusterRoles of the same names.
+var BuiltinRoles = []string{"admin", "edit", "view"}
+
+// Validate checks a tenant record and returns every problem, each naming
+// its field, as "spec.namespaces[1]: Invalid value: ...".
+func Validate(t *Tenant) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateDNSLabel(field.NewPath("metadata", "name"), t.Name)...)
+	spec := field.NewPath("spec")
+	nsPath := spec.Child("namespaces")
+	if len(t.Spec.Namespaces) == 0 {
+		errs = append(errs, field.Required(nsPath, "a tenant owns at least one namespace"))
+	}
+	owned := map[string]bool{}
+	for i, ns := range t.Spec.Namespaces {
+		errs = append(errs, validateDNSLabel(nsPath.Index(i), ns)...)
+		if owned[ns] {
+			errs = append(errs, field.Duplicate(nsPath.Index(i), ns))
+		}
+		owned[ns] = true
+	}
+	for i, g := range t.Spec.Grants {
+		errs = append(errs, ValidateGrant(spec.Child("grants").Index(i), g, owned)...)
+	}
+	return errs
+}
+
+// ValidateGrant checks one grant; owned are the tenant's namespaces.
+func ValidateGrant(p *field.Path, g Grant, owned map[string]bool) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateSubject(p.Child("subject"), g.Subject)...)
+	errs = append(errs, ValidateRoleName(p.Child("role"), g.Role)...)
+	for i, ns := range g.Namespaces {
+		if !owned[ns] {
+			errs = append(errs, field.Invalid(p.Child("namespaces").Index(i), ns,
+				"not one of the tenant's namespaces ("+strings.Join(sortedKeys(owned), ", ")+")"))
+		}
+	}
+	if g.ClusterScope && len(g.Namespaces) > 0 {
+		errs = append(errs, field.Invalid(p.Child("clusterScope"), true, "a cluster-scoped grant takes no namespaces"))
+	}
+	return errs
+}
+
+func validateSubject(p *field.Path, s Subject) field.ErrorList {
+	var errs field.ErrorList
+	switch s.Kind {
+	case SubjectServiceAccount:
+		errs = append(errs, validateDNSSubdomain(p.Child("name"), s.Name)...)
+		errs = append(errs, validateDNSLabel(p.Child("namespace"), s.Namespace)...)
+	case SubjectUser, SubjectGroup:
+		if s.Name == "" {
+			errs = append(errs, field.Required(p.Child("name"), ""))
+		}
+		if s.Namespace != "" {
+			errs = append(errs, field.Invalid(p.Child("namespace"), s.Namespace, "only a ServiceAccount has a namespace"))
+		}
+	default:
+		errs = append(errs, field.NotSupported(p.Child("kind"), s.Kind, []string{SubjectServiceAccount, SubjectUser, SubjectGroup}))
+	}
+	return errs
+}
+
+// ValidateRoleName checks a role: admin, edit, view, or a valid
+// ClusterRole name.
+func ValidateRoleName(p *field.Path, role string) field.ErrorList {
+	if role == "" {
+		return field.ErrorList{field.Required(p, "admin, edit, view or the name of a ClusterRole")}
+	}
+	var errs field.ErrorList
+	for _, msg := range path.IsValidPathSegmentName(role) {
+		errs = append(errs, field.Invalid(p, role, msg))
+	}
+	return errs
+}
+
+func validateDNSLabel(p *field.Path, v string) field.ErrorList {
+	if v == "" {
+		return field.ErrorList{field.Required(p, "a DNS-1123 label: lower case letters, digits and '-'")}
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Label(v) {
+		errs = append(errs, field.Invalid(p, v, msg))
+	}
+	return errs
+}
+
+func validateDNSSubdomain(p *field.Path, v string) field.ErrorList {
+	if v == "" {
+		return field.ErrorList{field.Required(p, "")}
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Subdomain(v) {
+		errs = append(errs, field.Invalid(p, v, msg))
+	}
+	return errs
+}
+
+// ValidateName checks a tenant name alone, for commands that take one.
+func ValidateName(name string) error {
+	if errs := validateDNSLabel(field.NewPath("tenant name"), name); len(errs) > 0 {
+		return fmt.Errorf("%s", errs[0].Error())
+	}
+	return nil
+}
