@@ -8,7 +8,13 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/contexts"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/create"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/get"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/list"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/version"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 var rootLong = templates.LongDesc(`
@@ -33,7 +39,15 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		SilenceErrors: true,
 	}
 	flags.AddFlags(cmd.PersistentFlags())
+	registry := new(string)
+	cmd.PersistentFlags().StringVar(registry, "registry", "",
+		"The tenant registry file (default $"+tenant.RegistryEnv+", else ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml)")
 	cmd.AddCommand(
+		create.NewCmdCreate(flags, registry, streams),
+		list.NewCmdList(registry, streams),
+		get.NewCmdGet(registry, streams),
+		grant.NewCmdGrant(flags, registry, streams),
+		revoke.NewCmdRevoke(flags, registry, streams),
 		contexts.NewCmdContexts(flags, streams),
 		version.NewCmdVersion(streams),
 	)

@@ -153,3 +153,19 @@ func names(list *List) []string {
 	}
 	return out
 }
+
+// OpenRegistry opens the file registry at path, or at
+// DefaultRegistryPath when path is empty.
+func OpenRegistry(path string) (Registry, error) {
+	if path == "" {
+		var err error
+		if path, err = DefaultRegistryPath(); err != nil {
+			return nil, err
+		}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return &FileRegistry{Path: abs}, nil
+}

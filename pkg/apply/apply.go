@@ -1,0 +1,437 @@
+// Package apply puts the plugin's labelled objects into a cluster with
+// server-side apply (field manager kubectl-tenant), reading first and
+// writing only what differs, so that re-running a command writes nothing.
+// It also removes objects, but only ones that carry the plugin's label.
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// Concurrency bounds the writes in flight at once.
+const Concurrency = 16
+
+// Applier applies objects to one cluster.
+type Applier struct {
+	Client kubernetes.Interface
+	// DryRun asks the server to validate and not persist (--dry-run=server).
+	DryRun bool
+}
+
+// Outcome is what happened to one object.
+type Outcome string
+
+// The outcomes Apply reports.
+const (
+	Created   Outcome = "created"
+	Updated   Outcome = "configured"
+	Unchanged Outcome = "unchanged"
+	Deleted   Outcome = "deleted"
+)
+
+// Result is one object and its outcome.
+type Result struct {
+	Kind, Namespace, Name string
+	Outcome               Outcome
+}
+
+// Results collects results from concurrent work.
+type Results struct {
+	mu   sync.Mutex
+	list []Result
+}
+
+func (r *Results) add(kind, ns, name string, o Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, Result{Kind: kind, Namespace: ns, Name: name, Outcome: o})
+}
+
+// List returns the results so far.
+func (r *Results) List() []Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Result(nil), r.list...)
+}
+
+// Print writes one line per object: KIND NAMESPACE/NAME OUTCOME.
+func (r *Results) Print(w io.Writer, serverDryRun bool) {
+	suffix := ""
+	if serverDryRun {
+		suffix = " (server dry run)"
+	}
+	for _, x := range r.List() {
+		name := x.Name
+		if x.Namespace != "" {
+			name = x.Namespace + "/" + x.Name
+		}
+		fmt.Fprintf(w, "%s %s %s%s\n", x.Kind, name, x.Outcome, suffix)
+	}
+}
+
+// Writes counts the results that changed something.
+func (r *Results) Writes() int {
+	n := 0
+	for _, x := range r.List() {
+		if x.Outcome != Unchanged {
+			n++
+		}
+	}
+	return n
+}
+
+func (a *Applier) applyOptions() metav1.ApplyOptions {
+	o := metav1.ApplyOptions{FieldManager: tenant.FieldManager, Force: true}
+	if a.DryRun {
+		o.DryRun = []string{metav1.DryRunAll}
+	}
+	return o
+}
+
+func (a *Applier) deleteOptions() metav1.DeleteOptions {
+	o := metav1.DeleteOptions{}
+	if a.DryRun {
+		o.DryRun = []string{metav1.DryRunAll}
+	}
+	return o
+}
+
+// toApply converts a typed object into its apply configuration: the same
+// JSON, so unset fields stay unset and are not claimed.
+func toApply[T any](obj any) (*T, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	out := new(T)
+	return out, json.Unmarshal(data, out)
+}
+
+// RoleBindings applies bindings, reading the tenant's existing ones with
+// one list first. A binding whose roleRef changed is deleted and created,
+// since roleRef cannot be updated.
+func (a *Applier) RoleBindings(ctx context.Context, tenantName string, want []*rbacv1.RoleBinding, results *Results) error {
+	have, err := a.existingRoleBindings(ctx, tenantName, want)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(Concurrency)
+	for _, rb := range want {
+		cur := have[rb.Namespace+"/"+rb.Name]
+		if cur != nil && labelsCover(cur.Labels, rb.Labels) && reflect.DeepEqual(cur.Subjects, rb.Subjects) && cur.RoleRef == rb.RoleRef {
+			results.add("RoleBinding", rb.Namespace, rb.Name, Unchanged)
+			continue
+		}
+		g.Go(func() error {
+			client := a.Client.RbacV1().RoleBindings(rb.Namespace)
+			if cur != nil && cur.RoleRef != rb.RoleRef {
+				if err := client.Delete(ctx, rb.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
+					return fmt.Errorf("replacing RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
+				}
+			}
+			ac, err := toApply[rbacv1ac.RoleBindingApplyConfiguration](rb)
+			if err != nil {
+				return err
+			}
+			if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+				return fmt.Errorf("applying RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
+			}
+			results.add("RoleBinding", rb.Namespace, rb.Name, outcome(cur != nil))
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// existingRoleBindings reads the bindings named in want: with one
+// cluster-wide list of the tenant's labelled bindings when the caller may
+// list them, else one get each.
+func (a *Applier) existingRoleBindings(ctx context.Context, tenantName string, want []*rbacv1.RoleBinding) (map[string]*rbacv1.RoleBinding, error) {
+	have := map[string]*rbacv1.RoleBinding{}
+	list, err := a.Client.RbacV1().RoleBindings("").List(ctx, metav1.ListOptions{LabelSelector: rbac.Selector(tenantName)})
+	if err == nil {
+		for i := range list.Items {
+			rb := &list.Items[i]
+			have[rb.Namespace+"/"+rb.Name] = rb
+		}
+		// A same-named binding someone else made is not in the list; it
+		// must not be taken over silently.
+		return have, a.checkUnlabelled(ctx, want, have)
+	}
+	if !apierrors.IsForbidden(err) {
+		return nil, fmt.Errorf("listing RoleBindings: %w", err)
+	}
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(Concurrency)
+	for _, rb := range want {
+		g.Go(func() error {
+			cur, err := a.Client.RbacV1().RoleBindings(rb.Namespace).Get(ctx, rb.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
+			}
+			if !labelsCover(cur.Labels, rb.Labels) {
+				return notOurs("RoleBinding", rb.Namespace, rb.Name)
+			}
+			mu.Lock()
+			have[rb.Namespace+"/"+rb.Name] = cur
+			mu.Unlock()
+			return nil
+		})
+	}
+	return have, g.Wait()
+}
+
+// checkUnlabelled gets each wanted binding the labelled list did not
+// return: a binding of that name made by someone else must not be taken
+// over, so anything found there is an error. Re-running a grant finds
+// every binding in the list and makes no such call.
+func (a *Applier) checkUnlabelled(ctx context.Context, want []*rbacv1.RoleBinding, have map[string]*rbacv1.RoleBinding) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(Concurrency)
+	for _, rb := range want {
+		if have[rb.Namespace+"/"+rb.Name] != nil {
+			continue
+		}
+		g.Go(func() error {
+			_, err := a.Client.RbacV1().RoleBindings(rb.Namespace).Get(ctx, rb.Name, metav1.GetOptions{})
+			switch {
+			case apierrors.IsNotFound(err):
+				return nil
+			case err != nil:
+				return fmt.Errorf("reading RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
+			default:
+				return notOurs("RoleBinding", rb.Namespace, rb.Name)
+			}
+		})
+	}
+	return g.Wait()
+}
+
+// ClusterRoleBinding applies a cluster-wide binding if it differs.
+func (a *Applier) ClusterRoleBinding(ctx context.Context, want *rbacv1.ClusterRoleBinding, results *Results) error {
+	client := a.Client.RbacV1().ClusterRoleBindings()
+	cur, err := client.Get(ctx, want.Name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading ClusterRoleBinding %s: %w", want.Name, err)
+	}
+	exists := err == nil
+	if exists && !labelsCover(cur.Labels, want.Labels) {
+		return notOurs("ClusterRoleBinding", "", want.Name)
+	}
+	if exists && reflect.DeepEqual(cur.Subjects, want.Subjects) && cur.RoleRef == want.RoleRef {
+		results.add("ClusterRoleBinding", "", want.Name, Unchanged)
+		return nil
+	}
+	if exists && cur.RoleRef != want.RoleRef {
+		if err := client.Delete(ctx, want.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("replacing ClusterRoleBinding %s: %w", want.Name, err)
+		}
+	}
+	ac, err := toApply[rbacv1ac.ClusterRoleBindingApplyConfiguration](want)
+	if err != nil {
+		return err
+	}
+	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+		return fmt.Errorf("applying ClusterRoleBinding %s: %w", want.Name, err)
+	}
+	results.add("ClusterRoleBinding", "", want.Name, outcome(exists))
+	return nil
+}
+
+// ClusterRole applies a ClusterRole if it differs.
+func (a *Applier) ClusterRole(ctx context.Context, want *rbacv1.ClusterRole, results *Results) error {
+	client := a.Client.RbacV1().ClusterRoles()
+	cur, err := client.Get(ctx, want.Name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading ClusterRole %s: %w", want.Name, err)
+	}
+	exists := err == nil
+	if exists && !labelsCover(cur.Labels, want.Labels) {
+		return notOurs("ClusterRole", "", want.Name)
+	}
+	if exists && reflect.DeepEqual(cur.Rules, want.Rules) {
+		results.add("ClusterRole", "", want.Name, Unchanged)
+		return nil
+	}
+	ac, err := toApply[rbacv1ac.ClusterRoleApplyConfiguration](want)
+	if err != nil {
+		return err
+	}
+	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+		return fmt.Errorf("applying ClusterRole %s: %w", want.Name, err)
+	}
+	results.add("ClusterRole", "", want.Name, outcome(exists))
+	return nil
+}
+
+// ServiceAccount creates a ServiceAccount if none of that name exists. An
+// existing one, the plugin's or not, is left as it is.
+func (a *Applier) ServiceAccount(ctx context.Context, want *corev1.ServiceAccount, results *Results) error {
+	client := a.Client.CoreV1().ServiceAccounts(want.Namespace)
+	_, err := client.Get(ctx, want.Name, metav1.GetOptions{})
+	if err == nil {
+		results.add("ServiceAccount", want.Namespace, want.Name, Unchanged)
+		return nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading ServiceAccount %s/%s: %w", want.Namespace, want.Name, err)
+	}
+	ac, err := toApply[corev1ac.ServiceAccountApplyConfiguration](want)
+	if err != nil {
+		return err
+	}
+	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+		return fmt.Errorf("creating ServiceAccount %s/%s: %w", want.Namespace, want.Name, err)
+	}
+	results.add("ServiceAccount", want.Namespace, want.Name, Created)
+	return nil
+}
+
+// Namespace creates a tenant namespace, or checks that an existing one is
+// the tenant's. An unlabelled one is adopted (labelled) only with adopt;
+// one labelled for another tenant is always an error.
+func (a *Applier) Namespace(ctx context.Context, tenantName string, want *corev1.Namespace, adopt bool, results *Results) error {
+	client := a.Client.CoreV1().Namespaces()
+	cur, err := client.Get(ctx, want.Name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading namespace %s: %w", want.Name, err)
+	}
+	exists := err == nil
+	if exists {
+		owner := cur.Labels[tenant.LabelTenant]
+		switch {
+		case labelsCover(cur.Labels, want.Labels):
+			results.add("Namespace", "", want.Name, Unchanged)
+			return nil
+		case owner != "" && owner != tenantName:
+			return fmt.Errorf("namespace %s belongs to tenant %q; choose another namespace", want.Name, owner)
+		case !adopt:
+			return fmt.Errorf("namespace %s already exists and no tenant owns it; pass --adopt-namespaces to adopt it", want.Name)
+		}
+	}
+	ac, err := toApply[corev1ac.NamespaceApplyConfiguration](want)
+	if err != nil {
+		return err
+	}
+	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+		return fmt.Errorf("applying namespace %s: %w", want.Name, err)
+	}
+	results.add("Namespace", "", want.Name, outcome(exists))
+	return nil
+}
+
+// DeleteRoleBindings deletes the named bindings that carry the tenant's
+// label; any other object of that name is left alone.
+func (a *Applier) DeleteRoleBindings(ctx context.Context, tenantName string, bindings []*rbacv1.RoleBinding, results *Results) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(Concurrency)
+	for _, rb := range bindings {
+		g.Go(func() error {
+			client := a.Client.RbacV1().RoleBindings(rb.Namespace)
+			cur, err := client.Get(ctx, rb.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
+			}
+			if !labelsCover(cur.Labels, rb.Labels) {
+				return nil
+			}
+			pre := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}, DryRun: a.deleteOptions().DryRun}
+			if err := client.Delete(ctx, rb.Name, pre); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("deleting RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
+			}
+			results.add("RoleBinding", rb.Namespace, rb.Name, Deleted)
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// DeleteClusterRoleBinding deletes a cluster-wide binding that carries the
+// tenant's label.
+func (a *Applier) DeleteClusterRoleBinding(ctx context.Context, want *rbacv1.ClusterRoleBinding, results *Results) error {
+	client := a.Client.RbacV1().ClusterRoleBindings()
+	cur, err := client.Get(ctx, want.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading ClusterRoleBinding %s: %w", want.Name, err)
+	}
+	if !labelsCover(cur.Labels, want.Labels) {
+		return nil
+	}
+	if err := client.Delete(ctx, want.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting ClusterRoleBinding %s: %w", want.Name, err)
+	}
+	results.add("ClusterRoleBinding", "", want.Name, Deleted)
+	return nil
+}
+
+// DeleteServiceAccount deletes a ServiceAccount only if the plugin created
+// it for this tenant.
+func (a *Applier) DeleteServiceAccount(ctx context.Context, want *corev1.ServiceAccount, results *Results) error {
+	client := a.Client.CoreV1().ServiceAccounts(want.Namespace)
+	cur, err := client.Get(ctx, want.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading ServiceAccount %s/%s: %w", want.Namespace, want.Name, err)
+	}
+	if !labelsCover(cur.Labels, want.Labels) {
+		return nil
+	}
+	if err := client.Delete(ctx, want.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting ServiceAccount %s/%s: %w", want.Namespace, want.Name, err)
+	}
+	results.add("ServiceAccount", want.Namespace, want.Name, Deleted)
+	return nil
+}
+
+func labelsCover(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func notOurs(kind, ns, name string) error {
+	if ns != "" {
+		name = ns + "/" + name
+	}
+	return fmt.Errorf("%s %s exists and was not made by kubectl-tenant for this tenant; it is left alone: remove or rename it first", kind, name)
+}
+
+func outcome(existed bool) Outcome {
+	if existed {
+		return Updated
+	}
+	return Created
+}

@@ -1,0 +1,52 @@
+// Package cluster connects to a tenant's cluster through the user's
+// kubeconfig, by the context the tenant was adopted through.
+package cluster
+
+import (
+	"fmt"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Connection is a client for one cluster and what it was made from.
+type Connection struct {
+	Context string
+	Server  string
+	Config  *rest.Config
+	Client  kubernetes.Interface
+}
+
+// Connect builds a client for a kubeconfig context, read with the same
+// rules (and --kubeconfig) as every other command. An empty context means
+// the current one. Request counts are left to the caller's transport.
+func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connection, error) {
+	loader := getter.ToRawKubeConfigLoader()
+	raw, err := loader.RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
+	}
+	if context == "" {
+		context = raw.CurrentContext
+	}
+	if _, ok := raw.Contexts[context]; !ok {
+		return nil, fmt.Errorf("no kubeconfig context named %q; see 'kubectl tenant contexts list'", context)
+	}
+	rules, ok := loader.ConfigAccess().(*clientcmd.ClientConfigLoadingRules)
+	if !ok {
+		return nil, fmt.Errorf("unexpected kubeconfig loader %T", loader.ConfigAccess())
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig context %q: %w", context, err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Connection{Context: context, Server: cfg.Host, Config: cfg, Client: client}, nil
+}

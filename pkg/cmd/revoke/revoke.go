@@ -1,0 +1,152 @@
+// Package revoke is `kubectl tenant revoke`, the inverse of grant.
+package revoke
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+var revokeLong = templates.LongDesc(`
+	Take back what grant gave: the subject's bindings (of --role only, in
+	--namespace only, when given), its right to get the tenant's namespaces
+	once no grant names it, and a ServiceAccount the plugin created once no
+	grant uses it. Objects the plugin did not create are never deleted.`)
+
+var revokeExample = templates.Examples(`
+	# Everything the deployer ServiceAccount was granted in acme
+	kubectl tenant revoke acme --serviceaccount deployer
+
+	# Only alice's view role in one namespace
+	kubectl tenant revoke acme --user alice@example.com --role view --namespace acme-ci`)
+
+// Options are the options of `revoke`.
+type Options struct {
+	genericiooptions.IOStreams
+	getter       genericclioptions.RESTClientGetter
+	registryPath *string
+
+	Tenant     string
+	Subject    tenant.SubjectFlags
+	Role       string
+	Namespaces []string
+	DryRun     string
+
+	registry tenant.Registry
+	tenant   *tenant.Tenant
+	subject  tenant.Subject
+}
+
+// NewCmdRevoke makes `kubectl tenant revoke`.
+func NewCmdRevoke(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	cmd := &cobra.Command{
+		Use:          "revoke TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME) [--role ROLE] [--namespace NS]...",
+		Short:        "Take back a subject's grants in a tenant",
+		Long:         revokeLong,
+		Example:      revokeExample,
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd.Context(), args); err != nil {
+				return err
+			}
+			if err := grant.ValidateDryRun(o.DryRun); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	grant.AddSubjectFlags(cmd, &o.Subject)
+	cmd.Flags().StringVar(&o.Role, "role", "", "Revoke only this role (default: every role of the subject)")
+	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Revoke only in this namespace (repeatable)")
+	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" or "server": report what would be removed, change nothing`)
+	return cmd
+}
+
+// Complete reads the tenant and the subject.
+func (o *Options) Complete(ctx context.Context, args []string) error {
+	o.Tenant = args[0]
+	if err := tenant.ValidateName(o.Tenant); err != nil {
+		return err
+	}
+	var err error
+	if o.registry, err = tenant.OpenRegistry(*o.registryPath); err != nil {
+		return err
+	}
+	if o.tenant, err = o.registry.Get(ctx, o.Tenant); err != nil {
+		return err
+	}
+	o.subject, err = o.Subject.Subject(o.tenant.Spec.Namespaces[0])
+	return err
+}
+
+// Run removes the bindings, then the record, then what nothing uses.
+func (o *Options) Run(ctx context.Context) error {
+	t := o.tenant.DeepCopy()
+	revoked := t.RevokeGrants(o.subject, o.Role, o.Namespaces)
+	if len(revoked) == 0 {
+		return fmt.Errorf("tenant %q has no grant to %s%s; see the registry with 'kubectl tenant get %s -o yaml'",
+			o.Tenant, o.subject, roleSuffix(o.Role), o.Tenant)
+	}
+	if o.DryRun == "client" {
+		for _, r := range revoked {
+			fmt.Fprintf(o.Out, "would revoke role %s from %s in %v\n", r.Grant.Role, r.Grant.Subject, r.Namespaces)
+		}
+		return nil
+	}
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if err != nil {
+		return err
+	}
+	a := &apply.Applier{Client: conn.Client, DryRun: o.DryRun == "server"}
+	results := &apply.Results{}
+	for _, r := range revoked {
+		g := r.Grant
+		g.Namespaces = r.Namespaces
+		objs := rbac.ForGrant(t, g)
+		if err := a.DeleteRoleBindings(ctx, t.Name, objs.RoleBindings, results); err != nil {
+			return err
+		}
+		for _, crb := range objs.ClusterRoleBindings {
+			if err := a.DeleteClusterRoleBinding(ctx, crb, results); err != nil {
+				return err
+			}
+		}
+	}
+	if err := a.ClusterRoleBinding(ctx, rbac.NamespaceReaderBinding(t), results); err != nil {
+		return err
+	}
+	if !t.NamesSubject(o.subject) && o.subject.Kind == tenant.SubjectServiceAccount {
+		if err := a.DeleteServiceAccount(ctx, rbac.ServiceAccount(t, o.subject), results); err != nil {
+			return err
+		}
+	}
+	results.Print(o.ErrOut, a.DryRun)
+	if a.DryRun {
+		return nil
+	}
+	if err := o.registry.Put(ctx, t); err != nil {
+		return errors.Join(fmt.Errorf("recording the revocation (the cluster objects are gone; re-run to record it)"), err)
+	}
+	fmt.Fprintf(o.ErrOut, "revoked %d grant(s) of %s in tenant %q\n", len(revoked), o.subject, t.Name)
+	return nil
+}
+
+func roleSuffix(role string) string {
+	if role == "" {
+		return ""
+	}
+	return " of role " + role
+}

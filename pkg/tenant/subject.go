@@ -1,0 +1,56 @@
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// SubjectFlags are a command's ways of naming one subject; exactly one
+// must be set.
+type SubjectFlags struct {
+	ServiceAccount string // [NS:]NAME
+	User           string
+	Group          string
+}
+
+// Subject parses the flags. A ServiceAccount without a namespace is in
+// defaultNamespace (the tenant's first).
+func (f SubjectFlags) Subject(defaultNamespace string) (Subject, error) {
+	set := 0
+	for _, v := range []string{f.ServiceAccount, f.User, f.Group} {
+		if v != "" {
+			set++
+		}
+	}
+	if set != 1 {
+		return Subject{}, errors.New("name exactly one subject: --serviceaccount [NS:]NAME, --user NAME or --group NAME")
+	}
+	switch {
+	case f.ServiceAccount != "":
+		ns, name, found := strings.Cut(f.ServiceAccount, ":")
+		if !found {
+			ns, name = defaultNamespace, f.ServiceAccount
+		}
+		if ns == "" || name == "" || strings.Contains(name, ":") {
+			return Subject{}, fmt.Errorf("--serviceaccount %q: use NAME or NAMESPACE:NAME", f.ServiceAccount)
+		}
+		return Subject{Kind: SubjectServiceAccount, Namespace: ns, Name: name}, nil
+	case f.User != "":
+		return Subject{Kind: SubjectUser, Name: f.User}, nil
+	default:
+		return Subject{Kind: SubjectGroup, Name: f.Group}, nil
+	}
+}
+
+// String is the subject as the flags would name it.
+func (s Subject) String() string {
+	switch s.Kind {
+	case SubjectServiceAccount:
+		return "serviceaccount " + s.Namespace + ":" + s.Name
+	case SubjectGroup:
+		return "group " + s.Name
+	default:
+		return "user " + s.Name
+	}
+}
