@@ -22,10 +22,6 @@ var SyncFile = (*os.File).Sync
 // LockTimeout bounds how long a write waits for another process's lock.
 var LockTimeout = 30 * time.Second
 
-// syncFile is the fsync a write uses; tests replace it to simulate a
-// failure between writing the temporary file and renaming it.
-var syncFile = (*os.File).Sync
-
 // Lock takes the lock client-go takes before it writes a kubeconfig: a
 // file at PATH.lock created exclusively, so kubectl's own writes and ours
 // exclude each other; other files use the same scheme. It waits, with backoff, until ctx ends or

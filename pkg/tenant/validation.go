@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -80,7 +80,7 @@ func ValidateRoleName(p *field.Path, role string) field.ErrorList {
 		return field.ErrorList{field.Required(p, "admin, edit, view or the name of a ClusterRole")}
 	}
 	var errs field.ErrorList
-	for _, msg := range path.IsValidPathSegmentName(role) {
+	for _, msg := range content.IsPathSegmentName(role) {
 		errs = append(errs, field.Invalid(p, role, msg))
 	}
 	return errs
