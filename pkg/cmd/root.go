@@ -11,8 +11,10 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/create"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/get"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/list"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/token"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/version"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -48,6 +50,8 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		get.NewCmdGet(registry, streams),
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
+		token.NewCmdToken(flags, registry, streams),
+		kubeconfig.NewCmdKubeconfig(flags, registry, streams),
 		contexts.NewCmdContexts(flags, streams),
 		version.NewCmdVersion(streams),
 	)

@@ -240,7 +240,7 @@ func TestRemoveAndList(t *testing.T) {
 		rows = append(rows, strings.Fields(line))
 	}
 	want := [][]string{
-		{"NAME", "CLUSTER", "USER", "NAMESPACE", "CURRENT"},
+		{"NAME", "CLUSTER", "USER", "NAMESPACE", "CURRENT", "TENANT", "EXPIRES"},
 		{"bob-e2e", "bob-e2e", "bob-e2e"},
 		{"other", "bob-e2e", "bob-e2e", "kube-system", "*"},
 	}

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // accessMatrix is the acceptance matrix: verbs x resources x namespaces.
@@ -17,8 +20,9 @@ var (
 )
 
 // expected says whether a grant of a built-in role allows verb on resource
-// within a namespace it covers. Namespaces are checked by name (the
-// namespace object itself), nodes cluster-wide.
+// within a namespace it covers. A namespace is read, changed or deleted by
+// name (the request is in that namespace); namespaces are listed, watched
+// and created cluster-wide, and so are nodes.
 func expected(role, verb, resource string) bool {
 	read := verb == "get" || verb == "list" || verb == "watch"
 	switch resource {
@@ -66,18 +70,25 @@ func canI(t *testing.T, u *user, s subject, namespaces []string, want func(ns, v
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			// Ask what a real request would ask: kubectl auth can-i otherwise
+			// sends the context's namespace along for cluster-scoped
+			// resources too, which no real request for them carries.
 			args := append([]string{"auth", "can-i"}, s.args...)
-			switch c.resource {
-			case "namespaces":
-				args = append(args, c.verb, "namespaces/"+c.ns)
-			case "nodes":
-				args = append(args, c.verb, "nodes")
+			switch {
+			case c.resource == "nodes", c.resource == "namespaces" && (c.verb == "list" || c.verb == "watch" || c.verb == "create"):
+				args = append(args, c.verb, c.resource, "--all-namespaces")
+			case c.resource == "namespaces":
+				// GET /api/v1/namespaces/NS is a request in namespace NS.
+				args = append(args, c.verb, "namespaces/"+c.ns, "-n", c.ns)
 			default:
 				args = append(args, c.verb, c.resource, "-n", c.ns)
 			}
 			r := u.run("kubectl", args...)
 			got := strings.TrimSpace(r.stdout) == "yes"
-			if r.err != nil && strings.TrimSpace(r.stdout) != "no" {
+			// A credential that no longer authenticates (its ServiceAccount
+			// was deleted) can do nothing: that answers "no" as well.
+			unauthorized := strings.Contains(r.stderr, "Unauthorized")
+			if r.err != nil && strings.TrimSpace(r.stdout) != "no" && !unauthorized {
 				mu.Lock()
 				wrong = append(wrong, fmt.Sprintf("%s: kubectl %s: %v %s", s.name, strings.Join(args, " "), r.err, r.stderr))
 				mu.Unlock()
@@ -110,7 +121,13 @@ func TestGrantAndRevokeEnforcedByTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sa := subject{"ta's ServiceAccount", []string{"--as", "system:serviceaccount:ta:builder"}}
+	// The ServiceAccount acts through the kubeconfig the plugin makes.
+	saConfig := filepath.Join(u.home, "builder.kubeconfig")
+	u.tenant("kubeconfig", "ta", "--serviceaccount", "builder", "--minify", "--flatten", "-o", saConfig)
+	if got := u.kubectl("--kubeconfig", saConfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); got != "system:serviceaccount:ta:builder" {
+		t.Fatalf("the generated kubeconfig authenticates as %q", got)
+	}
+	sa := subject{"ta's ServiceAccount", []string{"--kubeconfig", saConfig}}
 	bob := subject{"tb's user bob", []string{"--kubeconfig", bobConfig}}
 	namespaces := []string{"ta", "tb", "default", "kube-system"}
 
@@ -140,6 +157,77 @@ func TestGrantAndRevokeEnforcedByTheAPIServer(t *testing.T) {
 	if got := u.kubectl("get", "rolebindings", "-A", "-l", "tenancy.kubectl-tenant.io/tenant in (ta,tb)", "-o", "name"); got != "" {
 		t.Errorf("bindings left after revoke: %s", got)
 	}
+}
+
+// Tokens are bounded: the exp claim is within the requested duration, and
+// a duration above the bound is refused with the bound named.
+func TestServiceAccountTokenLifetime(t *testing.T) {
+	u := newUser(t).with("KUBECONFIG=" + cp.AdminKubeconfig)
+	u.tenant("create", "tt", "--from-context", "admin")
+	u.tenant("grant", "tt", "--serviceaccount", "ci", "--role", "view")
+
+	before := time.Now()
+	out := u.with(`KUBERNETES_EXEC_INFO={"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential"}`).
+		tenant("token", "tt", "--serviceaccount", "ci", "--duration", "30m").stdout
+	var cred struct {
+		APIVersion string `json:"apiVersion"`
+		Status     struct {
+			Token               string    `json:"token"`
+			ExpirationTimestamp time.Time `json:"expirationTimestamp"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &cred); err != nil {
+		t.Fatalf("ExecCredential %q: %v", out, err)
+	}
+	if cred.APIVersion != "client.authentication.k8s.io/v1beta1" {
+		t.Errorf("apiVersion %q, want the one KUBERNETES_EXEC_INFO asked for", cred.APIVersion)
+	}
+	exp := jwtExpiry(t, cred.Status.Token)
+	if exp.After(before.Add(30*time.Minute+5*time.Second)) || exp.Before(before.Add(29*time.Minute)) {
+		t.Errorf("token exp %s, want about 30m after %s", exp, before)
+	}
+	if !cred.Status.ExpirationTimestamp.Equal(exp) {
+		t.Errorf("expirationTimestamp %s differs from the token's exp %s", cred.Status.ExpirationTimestamp, exp)
+	}
+	if raw := strings.TrimSpace(u.tenant("token", "tt", "--serviceaccount", "ci", "--raw").stdout); strings.Count(raw, ".") != 2 {
+		t.Errorf("--raw printed %q, want a JWT", raw)
+	}
+	if stderr := u.tenantFails("token", "tt", "--serviceaccount", "ci", "--duration", "48h"); !strings.Contains(stderr, "above the maximum 12h0m0s") {
+		t.Errorf("48h token: %s", stderr)
+	}
+	if got := u.kubectl("get", "secrets", "-n", "tt", "-o", "name"); got != "" {
+		t.Errorf("a token Secret was created: %s", got)
+	}
+
+	// The kubeconfig's context records tenant and expiry for contexts list.
+	u.tenant("kubeconfig", "tt", "--serviceaccount", "ci", "--merge")
+	list := u.tenant("contexts", "list").stdout
+	if !strings.Contains(list, "tt:ci") || !strings.Contains(list, " tt ") {
+		t.Errorf("contexts list does not show the tenant context:\n%s", list)
+	}
+	if got := u.kubectl("--context", "tt:ci", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); got != "system:serviceaccount:tt:ci" {
+		t.Errorf("merged context authenticates as %q", got)
+	}
+}
+
+// jwtExpiry reads the exp claim of a JWT without verifying it.
+func jwtExpiry(t *testing.T, tok string) time.Time {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return time.Unix(claims.Exp, 0)
 }
 
 // A second identical grant writes nothing, and a revoke leaves other

@@ -59,7 +59,7 @@ func TestList(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"list"}, "NAME   CLUSTER   USER   NAMESPACE   CURRENT\ndev    c1        u1     team        \nprod   c1        u1                 *\n"},
+		{[]string{"list"}, "NAME   CLUSTER   USER   NAMESPACE   CURRENT   TENANT   EXPIRES\ndev    c1        u1     team                           \nprod   c1        u1                 *                  \n"},
 		{[]string{"list", "-o", "name"}, "dev\nprod\n"},
 		{[]string{"list", "-o", "yaml"}, `apiVersion: v1
 clusters: null

@@ -3,6 +3,7 @@ package contexts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -95,13 +96,20 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		return (&printers.YAMLPrinter{}).PrintObj(obj, o.Out)
 	}
 	w := printers.GetNewTabWriter(o.Out)
-	fmt.Fprintln(w, "NAME\tCLUSTER\tUSER\tNAMESPACE\tCURRENT")
+	fmt.Fprintln(w, "NAME\tCLUSTER\tUSER\tNAMESPACE\tCURRENT\tTENANT\tEXPIRES")
 	for _, c := range contexts {
 		mark := ""
 		if c.Name == current {
 			mark = "*"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Context.Cluster, c.Context.AuthInfo, c.Context.Namespace, mark)
+		tenant, expires := "", ""
+		if ext, ok := kubeconfig.TenantExtensionOf(c.Context); ok {
+			tenant = ext.Tenant
+			if !ext.Expires.IsZero() {
+				expires = ext.Expires.UTC().Format(time.RFC3339)
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Context.Cluster, c.Context.AuthInfo, c.Context.Namespace, mark, tenant, expires)
 	}
 	return w.Flush()
 }

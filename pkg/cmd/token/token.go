@@ -1,0 +1,131 @@
+// Package token is `kubectl tenant token`.
+package token
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
+)
+
+var tokenLong = templates.LongDesc(`
+	Print a short-lived credential for a tenant subject as a
+	client.authentication.k8s.io ExecCredential (in the version kubectl asks
+	for through KUBERNETES_EXEC_INFO, v1 otherwise), so that it can serve as
+	a kubeconfig exec plugin; --raw prints the token alone.
+
+	With --serviceaccount the token comes from the API server's TokenRequest:
+	bound to the ServiceAccount, valid for --duration (default 1h, from 10m
+	to 12h), and never stored in the cluster.`)
+
+var tokenExample = templates.Examples(`
+	# An ExecCredential for acme's deployer, valid one hour
+	kubectl tenant token acme --serviceaccount deployer
+
+	# The bare token, for a CI job, valid 30 minutes
+	kubectl tenant token acme --serviceaccount deployer --duration 30m --raw`)
+
+// Options are the options of `token`.
+type Options struct {
+	genericiooptions.IOStreams
+	getter       genericclioptions.RESTClientGetter
+	registryPath *string
+
+	Tenant         string
+	ServiceAccount string
+	Duration       time.Duration
+	Audiences      []string
+	Raw            bool
+
+	apiVersion string
+	tenant     *tenant.Tenant
+	subject    tenant.Subject
+}
+
+// NewCmdToken makes `kubectl tenant token`.
+func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	cmd := &cobra.Command{
+		Use:          "token TENANT --serviceaccount [NS:]NAME [--duration 1h]",
+		Short:        "Print a short-lived credential for a tenant subject",
+		Long:         tokenLong,
+		Example:      tokenExample,
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd.Context(), args); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&o.ServiceAccount, "serviceaccount", "", "The ServiceAccount: NAME (in the tenant's first namespace) or NAMESPACE:NAME")
+	cmd.Flags().DurationVar(&o.Duration, "duration", cluster.DefaultTokenDuration, "How long the token is valid (10m to 12h)")
+	cmd.Flags().StringArrayVar(&o.Audiences, "audience", nil, "An audience of the token (repeatable; default: the API server's)")
+	cmd.Flags().BoolVar(&o.Raw, "raw", false, "Print only the token")
+	return cmd
+}
+
+// Complete checks the inputs and reads the tenant.
+func (o *Options) Complete(ctx context.Context, args []string) error {
+	o.Tenant = args[0]
+	if err := tenant.ValidateName(o.Tenant); err != nil {
+		return err
+	}
+	if o.ServiceAccount == "" {
+		return fmt.Errorf("--serviceaccount is required (IAM tokens for EKS tenants come in a later release)")
+	}
+	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
+		return err
+	}
+	var err error
+	if o.apiVersion, err = token.RequestedAPIVersion(os.Getenv(token.ExecInfoEnv)); err != nil {
+		return err
+	}
+	reg, err := tenant.OpenRegistry(*o.registryPath)
+	if err != nil {
+		return err
+	}
+	if o.tenant, err = reg.Get(ctx, o.Tenant); err != nil {
+		return err
+	}
+	if o.subject, err = (tenant.SubjectFlags{ServiceAccount: o.ServiceAccount}).Subject(o.tenant.Spec.Namespaces[0]); err != nil {
+		return err
+	}
+	if !slices.Contains(o.tenant.Spec.Namespaces, o.subject.Namespace) {
+		return fmt.Errorf("ServiceAccount %s:%s is outside tenant %q's namespaces %v", o.subject.Namespace, o.subject.Name, o.Tenant, o.tenant.Spec.Namespaces)
+	}
+	return nil
+}
+
+// Run requests the token and prints it.
+func (o *Options) Run(ctx context.Context) error {
+	conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
+	if err != nil {
+		return err
+	}
+	tok, expiry, err := cluster.ServiceAccountToken(ctx, conn.Client, o.subject.Namespace, o.subject.Name, o.Duration, o.Audiences)
+	if err != nil {
+		return err
+	}
+	if o.Raw {
+		_, err := fmt.Fprintln(o.Out, tok)
+		return err
+	}
+	out, err := token.ExecCredential(o.apiVersion, tok, expiry)
+	if err != nil {
+		return err
+	}
+	_, err = o.Out.Write(out)
+	return err
+}
