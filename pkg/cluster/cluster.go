@@ -21,7 +21,7 @@ type Connection struct {
 
 // Connect builds a client for a kubeconfig context, read with the same
 // rules (and --kubeconfig) as every other command. An empty context means
-// the current one. Request counts are left to the caller's transport.
+// the current one.
 func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connection, error) {
 	loader := getter.ToRawKubeConfigLoader()
 	raw, err := loader.RawConfig()
@@ -44,6 +44,10 @@ func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connec
 		return nil, fmt.Errorf("kubeconfig context %q: %w", context, err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100
+	// cli-runtime's hook for wrapping every client (tests count requests with it).
+	if f, ok := getter.(*genericclioptions.ConfigFlags); ok && f.WrapConfigFn != nil {
+		cfg = f.WrapConfigFn(cfg)
+	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
