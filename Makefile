@@ -47,7 +47,7 @@ lint:
 
 # Figures and ratios against the real anchors, measured in one run; exits
 # non-zero when a target in DESIGN.md is missed.
-bench: build
+bench: build testbin
 	$(GO) run ./hack/bench -bin $(BIN)
 
 # Search for new failing kubeconfig inputs (the seed corpus runs in `make test`).

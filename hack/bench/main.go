@@ -45,6 +45,9 @@ func run(bin string, runs int) error {
 	if err := benchKubeconfig(r, abs, kubectl, dir, runs); err != nil {
 		return err
 	}
+	if err := benchGrant(r, abs, dir); err != nil {
+		return err
+	}
 	r.print(os.Stdout)
 	if missed := r.missed(); len(missed) > 0 {
 		return fmt.Errorf("targets missed: %s", strings.Join(missed, "; "))
@@ -128,6 +131,18 @@ func (r *report) limit(figure string, got, limit int64, unit string, scale int64
 		target: fmt.Sprintf("< %d %s", limit/scale, unit),
 		ok:     got < limit,
 	})
+}
+
+// limitDuration adds a row checking a time against an upper bound.
+func (r *report) limitDuration(figure string, got, limit time.Duration) {
+	r.rows = append(r.rows, row{figure: figure, ours: ms(got), anchor: "-", result: ms(got),
+		target: "< " + ms(limit), ok: got < limit})
+}
+
+// limitCount adds a row checking a count against an upper bound.
+func (r *report) limitCount(figure string, got, limit int) {
+	r.rows = append(r.rows, row{figure: figure, ours: fmt.Sprint(got), anchor: "-", result: fmt.Sprint(got),
+		target: fmt.Sprintf("< %d", limit), ok: got < limit})
 }
 
 // info adds a row without a target.

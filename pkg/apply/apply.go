@@ -21,7 +21,6 @@ import (
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -124,11 +123,11 @@ func toApply[T any](obj any) (*T, error) {
 	return out, json.Unmarshal(data, out)
 }
 
-// RoleBindings applies bindings, reading the tenant's existing ones with
-// one list first. A binding whose roleRef changed is deleted and created,
+// RoleBindings applies bindings, reading the existing ones first with one
+// list per name. A binding whose roleRef changed is deleted and created,
 // since roleRef cannot be updated.
-func (a *Applier) RoleBindings(ctx context.Context, tenantName string, want []*rbacv1.RoleBinding, results *Results) error {
-	have, err := a.existingRoleBindings(ctx, tenantName, want)
+func (a *Applier) RoleBindings(ctx context.Context, want []*rbacv1.RoleBinding, results *Results) error {
+	have, err := a.existingRoleBindings(ctx, want)
 	if err != nil {
 		return err
 	}
@@ -161,24 +160,49 @@ func (a *Applier) RoleBindings(ctx context.Context, tenantName string, want []*r
 	return g.Wait()
 }
 
-// existingRoleBindings reads the bindings named in want: with one
-// cluster-wide list of the tenant's labelled bindings when the caller may
-// list them, else one get each.
-func (a *Applier) existingRoleBindings(ctx context.Context, tenantName string, want []*rbacv1.RoleBinding) (map[string]*rbacv1.RoleBinding, error) {
+// existingRoleBindings reads the bindings named in want. A grant's
+// bindings share one name across namespaces, so one cluster-wide list per
+// name (a field selector on metadata.name) finds them all, the plugin's
+// or anyone's; a binding of that name the plugin did not make is an
+// error, never taken over. Without the right to list cluster-wide it
+// falls back to one get per binding.
+func (a *Applier) existingRoleBindings(ctx context.Context, want []*rbacv1.RoleBinding) (map[string]*rbacv1.RoleBinding, error) {
 	have := map[string]*rbacv1.RoleBinding{}
-	list, err := a.Client.RbacV1().RoleBindings("").List(ctx, metav1.ListOptions{LabelSelector: rbac.Selector(tenantName)})
-	if err == nil {
-		for i := range list.Items {
-			rb := &list.Items[i]
-			have[rb.Namespace+"/"+rb.Name] = rb
+	wanted := map[string]*rbacv1.RoleBinding{}
+	var names []string
+	for _, rb := range want {
+		if _, seen := wanted[rb.Name]; !seen {
+			names = append(names, rb.Name)
 		}
-		// A same-named binding someone else made is not in the list; it
-		// must not be taken over silently.
-		return have, a.checkUnlabelled(ctx, want, have)
+		wanted[rb.Namespace+"/"+rb.Name] = rb
+		wanted[rb.Name] = rb
 	}
-	if !apierrors.IsForbidden(err) {
-		return nil, fmt.Errorf("listing RoleBindings: %w", err)
+	for _, name := range names {
+		list, err := a.Client.RbacV1().RoleBindings("").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+		if apierrors.IsForbidden(err) {
+			return a.getRoleBindings(ctx, want)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing RoleBindings named %s: %w", name, err)
+		}
+		for i := range list.Items {
+			cur := &list.Items[i]
+			rb := wanted[cur.Namespace+"/"+cur.Name]
+			if rb == nil {
+				continue // same name in a namespace this grant does not cover
+			}
+			if !labelsCover(cur.Labels, rb.Labels) {
+				return nil, notOurs("RoleBinding", cur.Namespace, cur.Name)
+			}
+			have[cur.Namespace+"/"+cur.Name] = cur
+		}
 	}
+	return have, nil
+}
+
+// getRoleBindings reads each wanted binding with its own get.
+func (a *Applier) getRoleBindings(ctx context.Context, want []*rbacv1.RoleBinding) (map[string]*rbacv1.RoleBinding, error) {
+	have := map[string]*rbacv1.RoleBinding{}
 	var mu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(Concurrency)
@@ -201,32 +225,6 @@ func (a *Applier) existingRoleBindings(ctx context.Context, tenantName string, w
 		})
 	}
 	return have, g.Wait()
-}
-
-// checkUnlabelled gets each wanted binding the labelled list did not
-// return: a binding of that name made by someone else must not be taken
-// over, so anything found there is an error. Re-running a grant finds
-// every binding in the list and makes no such call.
-func (a *Applier) checkUnlabelled(ctx context.Context, want []*rbacv1.RoleBinding, have map[string]*rbacv1.RoleBinding) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(Concurrency)
-	for _, rb := range want {
-		if have[rb.Namespace+"/"+rb.Name] != nil {
-			continue
-		}
-		g.Go(func() error {
-			_, err := a.Client.RbacV1().RoleBindings(rb.Namespace).Get(ctx, rb.Name, metav1.GetOptions{})
-			switch {
-			case apierrors.IsNotFound(err):
-				return nil
-			case err != nil:
-				return fmt.Errorf("reading RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
-			default:
-				return notOurs("RoleBinding", rb.Namespace, rb.Name)
-			}
-		})
-	}
-	return g.Wait()
 }
 
 // ClusterRoleBinding applies a cluster-wide binding if it differs.

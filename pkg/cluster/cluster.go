@@ -43,7 +43,10 @@ func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connec
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig context %q: %w", context, err)
 	}
-	cfg.QPS, cfg.Burst = 50, 100
+	// A grant on hundreds of namespaces is one apply each, sent at most
+	// apply.Concurrency at a time; let that through without client-side
+	// throttling, while still bounding a runaway loop.
+	cfg.QPS, cfg.Burst = 100, 300
 	// cli-runtime's hook for wrapping every client (tests count requests with it).
 	if f, ok := getter.(*genericclioptions.ConfigFlags); ok && f.WrapConfigFn != nil {
 		cfg = f.WrapConfigFn(cfg)

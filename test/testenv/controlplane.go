@@ -73,6 +73,8 @@ func StartControlPlane(ctx context.Context, dir string, opts Options) (_ *Contro
 		if dir, err = os.MkdirTemp("", "kubectl-tenant-controlplane-"); err != nil {
 			return nil, err
 		}
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
 	cp := &ControlPlane{Dir: dir, ServiceAccountIssuer: "https://kubernetes.default.svc.cluster.local"}
 	defer func() {

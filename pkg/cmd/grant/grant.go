@@ -181,7 +181,7 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := a.RoleBindings(ctx, t.Name, objs.RoleBindings, results); err != nil {
+	if err := a.RoleBindings(ctx, objs.RoleBindings, results); err != nil {
 		return err
 	}
 	for _, crb := range objs.ClusterRoleBindings {

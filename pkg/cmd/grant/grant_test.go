@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -131,5 +132,35 @@ func TestServerDryRunChangesNothing(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(*registry); string(after) != string(registryBefore) {
 		t.Error("a server dry run changed the registry")
+	}
+}
+
+// A binding of the grant's name that someone else made is refused, and
+// left as it was.
+func TestGrantDoesNotTakeOverOthersBindings(t *testing.T) {
+	flags, registry, _ := setup(t, "owned", "owned")
+	admin, err := cp.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	theirs := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubectl-tenant:owned:view:user:carol", Namespace: "owned"},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: "someone-else"}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
+	}
+	if _, err := admin.RbacV1().RoleBindings("owned").Create(ctx, theirs, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	cmd := grant.NewCmdGrant(flags, registry, streams)
+	cmd.SetArgs([]string{"owned", "--user", "carol", "--role", "view"})
+	err = cmd.ExecuteContext(ctx)
+	if err == nil || !strings.Contains(err.Error(), "was not made by kubectl-tenant") {
+		t.Fatalf("grant over someone's binding: %v", err)
+	}
+	got, err := admin.RbacV1().RoleBindings("owned").Get(ctx, theirs.Name, metav1.GetOptions{})
+	if err != nil || got.RoleRef.Name != "admin" || got.Subjects[0].Name != "someone-else" || len(got.Labels) != 0 {
+		t.Errorf("someone's binding changed: %+v %v", got, err)
 	}
 }
