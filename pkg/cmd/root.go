@@ -7,6 +7,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/contexts"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/create"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/get"
@@ -50,6 +51,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		get.NewCmdGet(registry, streams),
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
+		access.NewCmdAccess(flags, registry, streams),
 		token.NewCmdToken(flags, registry, streams),
 		kubeconfig.NewCmdKubeconfig(flags, registry, streams),
 		contexts.NewCmdContexts(flags, streams),

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // accessMatrix is the acceptance matrix: verbs x resources x namespaces.
@@ -300,5 +302,71 @@ func TestTenantBadInput(t *testing.T) {
 	}
 	if got := u.kubectl("get", "namespace", "someones", "-o", "jsonpath={.metadata.labels}"); strings.Contains(got, "kubectl-tenant") {
 		t.Errorf("a refused create labelled someone's namespace: %s", got)
+	}
+}
+
+// access reads the matrix from the cluster, and --verify catches a binding
+// someone edited by hand.
+func TestAccessVerifyFindsHandEdits(t *testing.T) {
+	u := newUser(t).with("KUBECONFIG=" + cp.AdminKubeconfig)
+	u.tenant("create", "tv", "--from-context", "admin", "--namespace", "tv", "--namespace", "tv-ci")
+	u.tenant("grant", "tv", "--serviceaccount", "app", "--role", "edit", "--namespace", "tv")
+	u.tenant("grant", "tv", "--user", "erin", "--role", "view")
+	// Someone else's binding in the tenant's namespace shows up too.
+	u.kubectl("create", "rolebinding", "by-hand", "-n", "tv-ci", "--clusterrole", "admin", "--user", "frank")
+
+	table := u.tenant("access", "tv").stdout
+	want := [][]string{
+		{"SUBJECT", "TV", "TV-CI"},
+		{"serviceaccount", "tv:app", "edit", "-"},
+		{"user", "erin", "view", "view"},
+		{"user", "frank", "-", "admin*"},
+	}
+	var got [][]string
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n") {
+		got = append(got, strings.Fields(line))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("access table (-want +got):\n%s", diff)
+	}
+
+	// frank's admin is access from elsewhere: --verify reports it.
+	r := u.run("kubectl", "tenant", "access", "tv", "--verify")
+	if r.err == nil || !strings.Contains(r.stdout, "DRIFT: user frank in tv-ci: create pods is allowed but not granted") {
+		t.Errorf("verify with a hand-made binding: %v\n%s\n%s", r.err, r.stdout, r.stderr)
+	}
+	u.kubectl("delete", "rolebinding", "by-hand", "-n", "tv-ci")
+	if ok := u.tenant("access", "tv", "--verify"); !strings.Contains(ok.stderr, "verified: all") {
+		t.Errorf("verify of an untouched tenant: %s", ok.stderr)
+	}
+
+	// Edit the plugin's binding by hand: the ServiceAccount loses its
+	// access and mallory gains it.
+	u.kubectl("patch", "rolebinding", "kubectl-tenant:tv:edit:sa:tv:app", "-n", "tv", "--type=json",
+		"-p", `[{"op":"replace","path":"/subjects/0","value":{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"mallory"}}]`)
+	r = u.run("kubectl", "tenant", "access", "tv", "--verify")
+	for _, want := range []string{
+		"DRIFT: serviceaccount tv:app in tv: create pods is granted but denied",
+		"DRIFT: user mallory in tv: create pods is allowed but not granted",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("verify after a hand edit lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.err == nil || !strings.Contains(r.stderr, "access checks differ from tenant \"tv\"'s grants") {
+		t.Errorf("verify after a hand edit should fail: %v %s", r.err, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "!edit") {
+		t.Errorf("the table does not mark the missing binding:\n%s", r.stdout)
+	}
+	var doc struct {
+		Verify struct {
+			Checks   int
+			Findings []map[string]any
+		}
+	}
+	out := u.run("kubectl", "tenant", "access", "tv", "--verify", "-o", "json").stdout
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Verify.Checks == 0 || len(doc.Verify.Findings) == 0 {
+		t.Errorf("access -o json: %v %+v", err, doc)
 	}
 }
