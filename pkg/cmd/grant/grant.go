@@ -55,6 +55,7 @@ type Options struct {
 	Namespaces   []string
 	ClusterScope bool
 	DryRun       string
+	Output       string
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
@@ -87,6 +88,7 @@ func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Limit the grant to this tenant namespace (repeatable; default: all of the tenant's)")
 	cmd.Flags().BoolVar(&o.ClusterScope, "cluster-scope", false, "Bind the role cluster-wide with a ClusterRoleBinding")
 	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" prints the objects; "server" has the API server check them; nothing is changed`)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Format of the objects --dry-run=client prints: yaml or json")
 	return cmd
 }
 
@@ -124,6 +126,9 @@ func (o *Options) Validate(ctx context.Context) error {
 	if err := ValidateDryRun(o.DryRun); err != nil {
 		return err
 	}
+	if o.Output != "yaml" && o.Output != "json" {
+		return fmt.Errorf("--output %q is not supported: use yaml or json", o.Output)
+	}
 	owned := map[string]bool{}
 	for _, ns := range o.tenant.Spec.Namespaces {
 		owned[ns] = true
@@ -155,7 +160,10 @@ func (o *Options) Run(ctx context.Context) error {
 	createSA := grant.Subject.Kind == tenant.SubjectServiceAccount && slices.Contains(t.Spec.Namespaces, grant.Subject.Namespace)
 
 	if o.DryRun == "client" {
-		p := &printers.YAMLPrinter{}
+		var p printers.ResourcePrinter = &printers.YAMLPrinter{}
+		if o.Output == "json" {
+			p = &printers.JSONPrinter{}
+		}
 		if createSA {
 			if err := p.PrintObj(sa, o.Out); err != nil {
 				return err

@@ -164,3 +164,34 @@ func TestGrantDoesNotTakeOverOthersBindings(t *testing.T) {
 		t.Errorf("someone's binding changed: %+v %v", got, err)
 	}
 }
+
+// --dry-run=client prints exactly the objects a grant applies, and
+// changes nothing.
+func TestClientDryRunPrintsTheObjects(t *testing.T) {
+	flags, registry, counter := setup(t, "print", "print", "print-ci")
+	streams, _, out, _ := genericiooptions.NewTestIOStreams()
+	cmd := grant.NewCmdGrant(flags, registry, streams)
+	cmd.SetArgs([]string{"print", "--serviceaccount", "bot", "--role", "view", "--namespace", "print-ci", "--dry-run=client", "-o", "yaml"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, doc := range strings.Split(out.String(), "\n---\n") {
+		for _, line := range strings.Split(doc, "\n") {
+			if strings.HasPrefix(line, "kind: ") {
+				kinds = append(kinds, strings.TrimPrefix(line, "kind: "))
+			}
+		}
+	}
+	if want := []string{"ServiceAccount", "RoleBinding", "ClusterRoleBinding"}; strings.Join(kinds, ",") != strings.Join(want, ",") {
+		t.Errorf("printed kinds %v, want %v:\n%s", kinds, want, out)
+	}
+	for _, want := range []string{"namespace: print-ci", "name: kubectl-tenant:print:view:sa:print:bot", "app.kubernetes.io/managed-by: kubectl-tenant"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, out)
+		}
+	}
+	if w := counter.writes(); w != 0 {
+		t.Errorf("--dry-run=client made %d writes", w)
+	}
+}
