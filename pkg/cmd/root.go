@@ -10,6 +10,8 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/contexts"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/create"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/delete"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/describe"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/get"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/kubeconfig"
@@ -49,6 +51,8 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		create.NewCmdCreate(flags, registry, streams),
 		list.NewCmdList(registry, streams),
 		get.NewCmdGet(registry, streams),
+		describe.NewCmdDescribe(flags, registry, streams),
+		delete.NewCmdDelete(flags, registry, streams),
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
 		access.NewCmdAccess(flags, registry, streams),

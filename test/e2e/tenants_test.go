@@ -370,3 +370,84 @@ func TestAccessVerifyFindsHandEdits(t *testing.T) {
 		t.Errorf("access -o json: %v %+v", err, doc)
 	}
 }
+
+// describe shows live state; delete removes exactly the plugin's objects,
+// and namespaces only when asked.
+func TestDescribeAndDelete(t *testing.T) {
+	u := newUser(t).with("KUBECONFIG=" + cp.AdminKubeconfig)
+	u.tenant("create", "tz", "--from-context", "admin", "--namespace", "tz", "--namespace", "tz-ci")
+	u.tenant("grant", "tz", "--serviceaccount", "app", "--role", "edit")
+	u.tenant("grant", "tz", "--user", "ivy", "--role", "view", "--namespace", "tz-ci")
+	u.kubectl("create", "rolebinding", "not-ours", "-n", "tz", "--clusterrole", "view", "--user", "judy")
+
+	out := u.tenant("describe", "tz").stdout
+	for _, want := range []string{"reachable, Kubernetes v", "tz (Active), tz-ci (Active)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe lacks %q:\n%s", want, out)
+		}
+	}
+	var grants [][]string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && (f[0] == "edit" || f[0] == "view") {
+			grants = append(grants, f)
+		}
+	}
+	wantGrants := [][]string{{"edit", "serviceaccount", "tz:app", "tz,tz-ci", "bound"}, {"view", "user", "ivy", "tz-ci", "bound"}}
+	if diff := cmp.Diff(wantGrants, grants); diff != "" {
+		t.Errorf("describe grants (-want +got):\n%s", diff)
+	}
+	u.kubectl("delete", "rolebinding", "kubectl-tenant:tz:view:user:ivy", "-n", "tz-ci")
+	if out := u.tenant("describe", "tz").stdout; !strings.Contains(out, "MISSING in tz-ci (re-run grant)") {
+		t.Errorf("describe does not report the deleted binding:\n%s", out)
+	}
+
+	u.tenant("delete", "tz")
+	if got := u.kubectl("get", "rolebindings,serviceaccounts", "-n", "tz", "-l", "app.kubernetes.io/managed-by=kubectl-tenant", "-o", "name"); got != "" {
+		t.Errorf("the plugin's objects survived delete: %s", got)
+	}
+	if got := u.kubectl("get", "clusterroles,clusterrolebindings", "-l", "tenancy.kubectl-tenant.io/tenant=tz", "-o", "name"); got != "" {
+		t.Errorf("cluster objects survived delete: %s", got)
+	}
+	u.kubectl("get", "rolebinding", "not-ours", "-n", "tz") // someone else's stays
+	u.kubectl("get", "namespace", "tz")                     // kept without --delete-namespaces
+	if stderr := u.tenantFails("get", "tz"); !strings.Contains(stderr, `no tenant named "tz"`) {
+		t.Errorf("record after delete: %s", stderr)
+	}
+
+	u.tenant("create", "ty", "--from-context", "admin")
+	r := u.tenant("delete", "ty", "--delete-namespaces")
+	if !strings.Contains(r.stderr, "deleting tenant \"ty\"'s namespaces and everything in them: ty") {
+		t.Errorf("delete does not name the namespaces first: %s", r.stderr)
+	}
+	if got := u.kubectl("get", "namespace", "ty", "--ignore-not-found", "-o", "jsonpath={.metadata.deletionTimestamp}{.metadata.name}"); got == "ty" {
+		t.Error("namespace ty is neither gone nor terminating")
+	}
+}
+
+// A tenant whose cluster does not answer: commands say so in one line and
+// change nothing; describe reports it.
+func TestUnreachableCluster(t *testing.T) {
+	u := newUser(t)
+	config := filepath.Join(u.home, "kubeconfig")
+	data, err := os.ReadFile(cp.AdminKubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, config, string(data))
+	u = u.with("KUBECONFIG=" + config)
+	u.tenant("create", "tu", "--from-context", "admin")
+	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
+	before, _ := os.ReadFile(registry)
+
+	writeFile(t, config, strings.Replace(string(data), cp.URL, "https://127.0.0.1:1", 1))
+	stderr := u.tenantFails("grant", "tu", "--user", "kim", "--role", "view")
+	if !strings.Contains(stderr, `tenant "tu"'s cluster (context "admin") did not answer`) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("grant on an unreachable cluster: %q", stderr)
+	}
+	if out := u.tenant("describe", "tu").stdout; !strings.Contains(out, "unreachable") {
+		t.Errorf("describe of an unreachable cluster:\n%s", out)
+	}
+	if after, _ := os.ReadFile(registry); string(after) != string(before) {
+		t.Error("a failed grant changed the registry")
+	}
+}

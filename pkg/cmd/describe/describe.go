@@ -1,0 +1,123 @@
+// Package describe is `kubectl tenant describe`.
+package describe
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// Options are the options of `describe`.
+type Options struct {
+	genericiooptions.IOStreams
+	getter       genericclioptions.RESTClientGetter
+	registryPath *string
+}
+
+// NewCmdDescribe makes `kubectl tenant describe`.
+func NewCmdDescribe(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	return &cobra.Command{
+		Use:          "describe TENANT",
+		Short:        "Show a tenant with its cluster's live state",
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.Run(cmd.Context(), args[0])
+		},
+	}
+}
+
+// Run prints the tenant. An unreachable cluster is reported, not an error:
+// describing is how one finds out.
+func (o *Options) Run(ctx context.Context, name string) error {
+	if err := tenant.ValidateName(name); err != nil {
+		return err
+	}
+	reg, err := tenant.OpenRegistry(*o.registryPath)
+	if err != nil {
+		return err
+	}
+	t, err := reg.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	w := printers.GetNewTabWriter(o.Out)
+	defer w.Flush()
+	fmt.Fprintf(w, "Name:\t%s\n", t.Name)
+	fmt.Fprintf(w, "Context:\t%s\n", t.Spec.Cluster.Context)
+
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if err != nil {
+		fmt.Fprintf(w, "Cluster:\tunknown (%v)\n", err)
+		return nil
+	}
+	version, err := conn.Client.Discovery().ServerVersion()
+	if err != nil {
+		fmt.Fprintf(w, "Cluster:\t%s, unreachable (%v)\n", conn.Server, err)
+		return nil
+	}
+	fmt.Fprintf(w, "Cluster:\t%s, reachable, Kubernetes %s\n", conn.Server, version.GitVersion)
+	if t.Spec.Cluster.Server != "" && t.Spec.Cluster.Server != conn.Server {
+		fmt.Fprintf(w, "Warning:\tthe context now points at %s; the tenant was created on %s\n", conn.Server, t.Spec.Cluster.Server)
+	}
+
+	var states []string
+	for _, ns := range t.Spec.Namespaces {
+		n, err := conn.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			states = append(states, ns+" (missing)")
+		case err != nil:
+			states = append(states, ns+" (unknown: "+err.Error()+")")
+		case !rbac.IsManaged(n, t.Name):
+			states = append(states, ns+" ("+string(n.Status.Phase)+", not labelled for this tenant)")
+		default:
+			states = append(states, ns+" ("+string(n.Status.Phase)+")")
+		}
+	}
+	fmt.Fprintf(w, "Namespaces:\t%s\n", strings.Join(states, ", "))
+
+	m, err := access.Read(ctx, conn.Client, t)
+	if err != nil {
+		fmt.Fprintf(w, "Grants:\tunknown (%v)\n", err)
+		return nil
+	}
+	missing := map[string][]string{}
+	for _, r := range m.Rows {
+		for ns, roles := range r.Missing {
+			for _, role := range roles {
+				missing[access.SubjectString(r.Subject)+"/"+role] = append(missing[access.SubjectString(r.Subject)+"/"+role], ns)
+			}
+		}
+	}
+	if len(t.Spec.Grants) == 0 {
+		fmt.Fprintf(w, "Grants:\tnone\n")
+		return nil
+	}
+	fmt.Fprintf(w, "Grants:\n  ROLE\tSUBJECT\tWHERE\tIN THE CLUSTER\n")
+	for _, g := range t.Spec.Grants {
+		where := strings.Join(t.GrantNamespaces(g), ",")
+		if g.ClusterScope {
+			where = "cluster-wide"
+		}
+		state := "bound"
+		if ns := missing[access.SubjectString(rbac.Subject(g.Subject))+"/"+g.Role]; len(ns) > 0 {
+			state = "MISSING in " + strings.Join(ns, ",") + " (re-run grant)"
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", g.Role, g.Subject, where, state)
+	}
+	return nil
+}
