@@ -169,3 +169,21 @@ func OpenRegistry(path string) (Registry, error) {
 	}
 	return &FileRegistry{Path: abs}, nil
 }
+
+// Open validates a tenant name, opens the registry at registryPath (the
+// default when empty) and reads the tenant: how every command that acts on
+// one tenant starts.
+func Open(ctx context.Context, registryPath, name string) (Registry, *Tenant, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, nil, err
+	}
+	reg, err := OpenRegistry(registryPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := reg.Get(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, t, nil
+}

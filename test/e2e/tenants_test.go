@@ -164,7 +164,15 @@ func TestGrantAndRevokeEnforcedByTheAPIServer(t *testing.T) {
 // Tokens are bounded: the exp claim is within the requested duration, and
 // a duration above the bound is refused with the bound named.
 func TestServiceAccountTokenLifetime(t *testing.T) {
-	u := newUser(t).with("KUBECONFIG=" + cp.AdminKubeconfig)
+	u := newUser(t)
+	// A kubeconfig of this test's own, since --merge below writes to it.
+	own := filepath.Join(u.home, ".kube", "config")
+	data, err := os.ReadFile(cp.AdminKubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, own, string(data))
+	u = u.with("KUBECONFIG=" + own)
 	u.tenant("create", "tt", "--from-context", "admin")
 	u.tenant("grant", "tt", "--serviceaccount", "ci", "--role", "view")
 

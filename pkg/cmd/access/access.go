@@ -84,14 +84,7 @@ func (o *Options) Run(ctx context.Context) error {
 	default:
 		return fmt.Errorf("--output %q is not supported: use json or yaml", o.Output)
 	}
-	if err := tenant.ValidateName(o.Tenant); err != nil {
-		return err
-	}
-	reg, err := tenant.OpenRegistry(*o.registryPath)
-	if err != nil {
-		return err
-	}
-	t, err := reg.Get(ctx, o.Tenant)
+	_, t, err := tenant.Open(ctx, *o.registryPath, o.Tenant)
 	if err != nil {
 		return err
 	}

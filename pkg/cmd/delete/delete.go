@@ -67,14 +67,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if o.DryRun != "none" && o.DryRun != "server" {
 		return fmt.Errorf(`--dry-run %q: use "none" or "server"`, o.DryRun)
 	}
-	if err := tenant.ValidateName(o.Tenant); err != nil {
-		return err
-	}
-	reg, err := tenant.OpenRegistry(*o.registryPath)
-	if err != nil {
-		return err
-	}
-	t, err := reg.Get(ctx, o.Tenant)
+	reg, t, err := tenant.Open(ctx, *o.registryPath, o.Tenant)
 	if err != nil {
 		return err
 	}

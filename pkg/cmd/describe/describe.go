@@ -43,14 +43,7 @@ func NewCmdDescribe(getter genericclioptions.RESTClientGetter, registryPath *str
 // Run prints the tenant. An unreachable cluster is reported, not an error:
 // describing is how one finds out.
 func (o *Options) Run(ctx context.Context, name string) error {
-	if err := tenant.ValidateName(name); err != nil {
-		return err
-	}
-	reg, err := tenant.OpenRegistry(*o.registryPath)
-	if err != nil {
-		return err
-	}
-	t, err := reg.Get(ctx, name)
+	_, t, err := tenant.Open(ctx, *o.registryPath, name)
 	if err != nil {
 		return err
 	}

@@ -47,14 +47,7 @@ func (o *Options) Run(ctx context.Context, name string) error {
 	default:
 		return fmt.Errorf("--output %q is not supported: use yaml, json or name", o.Output)
 	}
-	if err := tenant.ValidateName(name); err != nil {
-		return err
-	}
-	reg, err := tenant.OpenRegistry(*o.registryPath)
-	if err != nil {
-		return err
-	}
-	t, err := reg.Get(ctx, name)
+	_, t, err := tenant.Open(ctx, *o.registryPath, name)
 	if err != nil {
 		return err
 	}

@@ -102,14 +102,8 @@ func AddSubjectFlags(cmd *cobra.Command, f *tenant.SubjectFlags) {
 // Complete reads the tenant and builds the grant.
 func (o *Options) Complete(ctx context.Context, args []string) error {
 	o.Tenant = args[0]
-	if err := tenant.ValidateName(o.Tenant); err != nil {
-		return err
-	}
 	var err error
-	if o.registry, err = tenant.OpenRegistry(*o.registryPath); err != nil {
-		return err
-	}
-	if o.tenant, err = o.registry.Get(ctx, o.Tenant); err != nil {
+	if o.registry, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	subject, err := o.Subject.Subject(o.tenant.Spec.Namespaces[0])

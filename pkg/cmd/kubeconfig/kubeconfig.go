@@ -91,9 +91,6 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *s
 // Complete checks the inputs and reads the tenant.
 func (o *Options) Complete(ctx context.Context, args []string) error {
 	o.Tenant = args[0]
-	if err := tenant.ValidateName(o.Tenant); err != nil {
-		return err
-	}
 	if o.ServiceAccount == "" {
 		return errors.New("--serviceaccount is required (IAM kubeconfigs for EKS tenants come in a later release)")
 	}
@@ -103,11 +100,8 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
 		return err
 	}
-	reg, err := tenant.OpenRegistry(*o.registryPath)
-	if err != nil {
-		return err
-	}
-	if o.tenant, err = reg.Get(ctx, o.Tenant); err != nil {
+	var err error
+	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	if o.subject, err = (tenant.SubjectFlags{ServiceAccount: o.ServiceAccount}).Subject(o.tenant.Spec.Namespaces[0]); err != nil {

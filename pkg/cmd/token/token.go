@@ -79,9 +79,6 @@ func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string
 // Complete checks the inputs and reads the tenant.
 func (o *Options) Complete(ctx context.Context, args []string) error {
 	o.Tenant = args[0]
-	if err := tenant.ValidateName(o.Tenant); err != nil {
-		return err
-	}
 	if o.ServiceAccount == "" {
 		return fmt.Errorf("--serviceaccount is required (IAM tokens for EKS tenants come in a later release)")
 	}
@@ -92,11 +89,7 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 	if o.apiVersion, err = token.RequestedAPIVersion(os.Getenv(token.ExecInfoEnv)); err != nil {
 		return err
 	}
-	reg, err := tenant.OpenRegistry(*o.registryPath)
-	if err != nil {
-		return err
-	}
-	if o.tenant, err = reg.Get(ctx, o.Tenant); err != nil {
+	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	if o.subject, err = (tenant.SubjectFlags{ServiceAccount: o.ServiceAccount}).Subject(o.tenant.Spec.Namespaces[0]); err != nil {
