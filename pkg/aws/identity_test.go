@@ -17,13 +17,16 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
+// moto is the AWS emulator the package's tests share.
+var moto *testenv.Moto
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "kubectl-tenant-aws-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	moto, err := testenv.StartMoto(context.Background(), dir)
+	moto, err = testenv.StartMoto(context.Background(), dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		os.Exit(1)
