@@ -3,6 +3,7 @@
 
 GO      ?= go
 BIN     := bin/kubectl-tenant
+ENGINE  := bin/kubectl-tenant-engine
 MODULE  := github.com/kubectl-tenant/kubectl-tenant
 PREFIX  ?= $(shell $(GO) env GOPATH)
 
@@ -26,14 +27,20 @@ export KUBECTL_TENANT_TESTBIN := $(TESTBIN)
 
 all: build
 
+# Two binaries: kubectl-tenant, a lean front that answers warm exec-plugin
+# token requests from the cache, and kubectl-tenant-engine, the full
+# command it hands everything else to.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-tenant
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(ENGINE) ./cmd/kubectl-tenant-engine
 
 # kubectl finds the plugin as kubectl-tenant on PATH, and completes its
 # arguments through kubectl_complete-tenant (a link to the same binary).
+# The engine stays off PATH.
 install: build
-	install -d $(PREFIX)/bin
+	install -d $(PREFIX)/bin $(PREFIX)/libexec/kubectl-tenant
 	install -m 0755 $(BIN) $(PREFIX)/bin/kubectl-tenant
+	install -m 0755 $(ENGINE) $(PREFIX)/libexec/kubectl-tenant/kubectl-tenant-engine
 	ln -sf kubectl-tenant $(PREFIX)/bin/kubectl_complete-tenant
 
 test: testbin

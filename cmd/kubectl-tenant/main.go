@@ -1,36 +1,68 @@
-// Command kubectl-tenant is the kubectl plugin `kubectl tenant`.
+// Command kubectl-tenant is the kubectl plugin `kubectl tenant`: a lean
+// front. kubectl runs it before requests as the exec plugin of generated
+// kubeconfigs, so it answers a token from the cache with the standard
+// library alone; for anything else it replaces itself with
+// kubectl-tenant-engine, the full command, which it finds beside itself
+// (a krew package, bin/) or in ../libexec/kubectl-tenant/ (make install).
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 
-	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
-// completionHelper is the name kubectl (1.26 and later) looks for on PATH
-// to complete a plugin's arguments; it calls it with the words typed so far.
-const completionHelper = "kubectl_complete-tenant"
+const (
+	// completionHelper is the name kubectl (1.26 and later) looks for on
+	// PATH to complete a plugin's arguments.
+	completionHelper = "kubectl_complete-tenant"
+	engineName       = "kubectl-tenant-engine"
+	// EngineEnv overrides where the engine is.
+	engineEnv = "KUBECTL_TENANT_ENGINE"
+)
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args[1:]
 	if filepath.Base(os.Args[0]) == completionHelper {
-		args = append([]string{cobra.ShellCompRequestCmd}, args...)
+		args = append([]string{"__complete"}, args...)
 	}
-	root := cmd.NewCmdTenant(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	stop()
+	if len(args) > 0 && args[0] == "token" && token.ServeWarm(args[1:], os.Stdout) {
+		return
+	}
+	engine, err := findEngine()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
+	err = syscall.Exec(engine, append([]string{engine}, args...), os.Environ())
+	fmt.Fprintf(os.Stderr, "error: starting %s: %v\n", engine, err)
+	os.Exit(1)
+}
+
+func findEngine() (string, error) {
+	if p := os.Getenv(engineEnv); p != "" {
+		return p, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(self); err == nil {
+		self = real
+	}
+	dir := filepath.Dir(self)
+	candidates := []string{
+		filepath.Join(dir, engineName),
+		filepath.Join(dir, "..", "libexec", "kubectl-tenant", engineName),
+	}
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
+			return c, nil
+		}
+	}
+	return "", errors.New(engineName + " not found beside " + self + " or in ../libexec/kubectl-tenant/: reinstall kubectl-tenant (or set " + engineEnv + ")")
 }

@@ -189,3 +189,14 @@ func defaultSessionName() string {
 	}
 	return name
 }
+
+var clusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
+
+// ValidateClusterName checks a name as EKS does: 1 to 100 letters, digits,
+// hyphens and underscores, starting with a letter or digit.
+func ValidateClusterName(name string) error {
+	if !clusterNameRE.MatchString(name) {
+		return fmt.Errorf("cluster name %q: EKS takes 1 to 100 letters, digits, - and _, starting with a letter or digit", name)
+	}
+	return nil
+}

@@ -18,7 +18,7 @@ import (
 
 var (
 	cp     *testenv.ControlPlane
-	binDir string // holds kubectl-tenant and kubectl_complete-tenant
+	binDir string // holds bin/kubectl-tenant, bin/kubectl_complete-tenant and libexec/kubectl-tenant/kubectl-tenant-engine
 )
 
 func TestMain(m *testing.M) {
@@ -44,18 +44,23 @@ func run(m *testing.M) int {
 	return testenv.RunWithControlPlane(m, testenv.Options{}, &cp)
 }
 
-// buildPlugin builds the binary into dir, with the completion helper as a
-// link to it, as `make install` lays them out.
+// buildPlugin builds the front into dir/bin, with the completion helper
+// as a link to it, and the engine into dir/libexec/kubectl-tenant, as
+// `make install` lays them out.
 func buildPlugin(dir string) error {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(dir, "kubectl-tenant")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kubectl-tenant")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v\n%s", err, out)
+	for pkg, out := range map[string]string{
+		"./cmd/kubectl-tenant":        filepath.Join(dir, "bin", "kubectl-tenant"),
+		"./cmd/kubectl-tenant-engine": filepath.Join(dir, "libexec", "kubectl-tenant", "kubectl-tenant-engine"),
+	} {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%v\n%s", err, out)
+		}
 	}
-	return os.Symlink("kubectl-tenant", filepath.Join(dir, "kubectl_complete-tenant"))
+	return os.Symlink("kubectl-tenant", filepath.Join(dir, "bin", "kubectl_complete-tenant"))
 }
 
 // user is one person's environment: a fresh HOME, the plugin first on PATH.
@@ -71,7 +76,7 @@ func newUser(t *testing.T) *user {
 	kubectl, _ := testenv.Kubectl()
 	return &user{t: t, home: home, env: []string{
 		"HOME=" + home,
-		"PATH=" + binDir + string(os.PathListSeparator) + filepath.Dir(kubectl) + string(os.PathListSeparator) + "/usr/bin:/bin",
+		"PATH=" + filepath.Join(binDir, "bin") + string(os.PathListSeparator) + filepath.Dir(kubectl) + string(os.PathListSeparator) + "/usr/bin:/bin",
 	}}
 }
 

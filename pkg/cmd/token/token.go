@@ -13,6 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
@@ -47,6 +48,16 @@ type Options struct {
 	Audiences      []string
 	Raw            bool
 
+	// The IAM identity of an EKS tenant, given in full by the exec
+	// plugin line of a generated kubeconfig so that a warm cache needs no
+	// other input.
+	Cluster    string
+	Region     string
+	RoleARNs   []string
+	ExternalID string
+	Profile    string
+	NoCache    bool
+
 	apiVersion string
 	tenant     *tenant.Tenant
 	subject    tenant.Subject
@@ -73,20 +84,38 @@ func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().DurationVar(&o.Duration, "duration", cluster.DefaultTokenDuration, "How long the token is valid (10m to 12h)")
 	cmd.Flags().StringArrayVar(&o.Audiences, "audience", nil, "An audience of the token (repeatable; default: the API server's)")
 	cmd.Flags().BoolVar(&o.Raw, "raw", false, "Print only the token")
+	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "EKS: the cluster's name (default: the tenant's name)")
+	cmd.Flags().StringVar(&o.Region, "region", "", "EKS: the cluster's AWS region")
+	cmd.Flags().StringArrayVar(&o.RoleARNs, "role-arn", nil, "EKS: a role to assume (repeatable: each hop assumes the next)")
+	cmd.Flags().StringVar(&o.ExternalID, "external-id", "", "EKS: the external ID of the last role")
+	cmd.Flags().StringVar(&o.Profile, "profile", "", "EKS: the AWS profile of the source credentials")
+	cmd.Flags().BoolVar(&o.NoCache, "no-cache", false, "EKS: sign a new token even if a cached one is valid")
 	return cmd
 }
 
 // Complete checks the inputs and reads the tenant.
 func (o *Options) Complete(ctx context.Context, args []string) error {
 	o.Tenant = args[0]
-	if o.ServiceAccount == "" {
-		return fmt.Errorf("--serviceaccount is required (IAM tokens for EKS tenants come in a later release)")
-	}
-	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
-		return err
-	}
 	var err error
 	if o.apiVersion, err = token.RequestedAPIVersion(os.Getenv(token.ExecInfoEnv)); err != nil {
+		return err
+	}
+	if o.Region != "" {
+		if o.ServiceAccount != "" {
+			return fmt.Errorf("--serviceaccount and --region are exclusive: a ServiceAccount token, or an IAM token for an EKS cluster")
+		}
+		if err := tenant.ValidateName(o.Tenant); err != nil {
+			return err
+		}
+		if o.Cluster == "" {
+			o.Cluster = o.Tenant
+		}
+		return nil // an IAM token: everything needed is in the flags
+	}
+	if o.ServiceAccount == "" {
+		return fmt.Errorf("name --serviceaccount, or for an EKS cluster --region (with --role-arn as needed)")
+	}
+	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
 		return err
 	}
 	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
@@ -103,6 +132,9 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 
 // Run requests the token and prints it.
 func (o *Options) Run(ctx context.Context) error {
+	if o.Region != "" {
+		return o.runIAM(ctx)
+	}
 	conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
 	if err != nil {
 		return err
@@ -116,6 +148,59 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	out, err := token.ExecCredential(o.apiVersion, tok, expiry)
+	if err != nil {
+		return err
+	}
+	_, err = o.Out.Write(out)
+	return err
+}
+
+// runIAM prints an EKS token for the tenant's role, from the cache while
+// one is valid for more than a minute, else newly signed and cached.
+func (o *Options) runIAM(ctx context.Context) error {
+	id := aws.Identity{Profile: o.Profile, Region: o.Region}
+	for _, arn := range o.RoleARNs {
+		id.Roles = append(id.Roles, aws.Hop{RoleARN: arn})
+	}
+	if n := len(id.Roles); n > 0 {
+		id.Roles[n-1].ExternalID = o.ExternalID
+	} else if o.ExternalID != "" {
+		return fmt.Errorf("--external-id needs the --role-arn it belongs to")
+	}
+	if err := id.Validate(); err != nil {
+		return err
+	}
+	if err := aws.ValidateClusterName(o.Cluster); err != nil {
+		return err
+	}
+	mint := func(ctx context.Context) (token.Entry, error) {
+		cfg, err := id.Config(ctx)
+		if err != nil {
+			return token.Entry{}, err
+		}
+		tok, expires, err := aws.ClusterToken(cfg, o.Cluster)
+		return token.Entry{Token: tok, Expires: expires}, err
+	}
+	var e token.Entry
+	var err error
+	if o.NoCache {
+		e, err = mint(ctx)
+	} else {
+		dir, derr := token.DefaultCacheDir()
+		if derr != nil {
+			return derr
+		}
+		cache := &token.Cache{Dir: dir}
+		e, err = cache.GetOrMake(ctx, token.NewKey(o.Cluster, o.Region, o.RoleARNs, o.ExternalID, o.Profile), mint)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Raw {
+		_, err := fmt.Fprintln(o.Out, e.Token)
+		return err
+	}
+	out, err := token.ExecCredential(o.apiVersion, e.Token, e.Expires)
 	if err != nil {
 		return err
 	}
