@@ -1,8 +1,9 @@
 // Command kubectl-tenant is the kubectl plugin `kubectl tenant`: a lean
 // front. kubectl runs it before requests as the exec plugin of generated
 // kubeconfigs, so it answers a token from the cache with the standard
-// library alone; for anything else it replaces itself with
-// kubectl-tenant-engine, the full command, which it finds beside itself
+// library alone. An IAM token the cache cannot answer it hands to
+// kubectl-tenant-signer; anything else to kubectl-tenant-engine, the full
+// command. It replaces itself with them (exec), finding them beside itself
 // (a krew package, bin/) or in ../libexec/kubectl-tenant/ (make install).
 package main
 
@@ -21,8 +22,7 @@ const (
 	// PATH to complete a plugin's arguments.
 	completionHelper = "kubectl_complete-tenant"
 	engineName       = "kubectl-tenant-engine"
-	// EngineEnv overrides where the engine is.
-	engineEnv = "KUBECTL_TENANT_ENGINE"
+	signerName       = "kubectl-tenant-signer"
 )
 
 func main() {
@@ -30,23 +30,27 @@ func main() {
 	if filepath.Base(os.Args[0]) == completionHelper {
 		args = append([]string{"__complete"}, args...)
 	}
-	if len(args) > 0 && args[0] == "token" && token.ServeWarm(args[1:], os.Stdout) {
-		return
+	next := engineName
+	if len(args) > 0 && args[0] == "token" {
+		if token.ServeWarm(args[1:], os.Stdout) {
+			return
+		}
+		if _, ok := token.ParseIAMArgs(args[1:]); ok {
+			next = signerName
+		}
 	}
-	engine, err := findEngine()
+	bin, err := find(next)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
-	err = syscall.Exec(engine, append([]string{engine}, args...), os.Environ())
-	fmt.Fprintf(os.Stderr, "error: starting %s: %v\n", engine, err)
+	err = syscall.Exec(bin, append([]string{bin}, args...), os.Environ())
+	fmt.Fprintf(os.Stderr, "error: starting %s: %v\n", bin, err)
 	os.Exit(1)
 }
 
-func findEngine() (string, error) {
-	if p := os.Getenv(engineEnv); p != "" {
-		return p, nil
-	}
+// find locates one of the plugin's own binaries.
+func find(name string) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", err
@@ -56,13 +60,13 @@ func findEngine() (string, error) {
 	}
 	dir := filepath.Dir(self)
 	candidates := []string{
-		filepath.Join(dir, engineName),
-		filepath.Join(dir, "..", "libexec", "kubectl-tenant", engineName),
+		filepath.Join(dir, name),
+		filepath.Join(dir, "..", "libexec", "kubectl-tenant", name),
 	}
 	for _, c := range candidates {
 		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
 			return c, nil
 		}
 	}
-	return "", errors.New(engineName + " not found beside " + self + " or in ../libexec/kubectl-tenant/: reinstall kubectl-tenant (or set " + engineEnv + ")")
+	return "", errors.New(name + " not found beside " + self + " or in ../libexec/kubectl-tenant/: reinstall kubectl-tenant")
 }

@@ -19,14 +19,15 @@ import (
 func main() {
 	bin := flag.String("bin", "bin/kubectl-tenant", "the kubectl-tenant binary to measure")
 	runs := flag.Int("runs", 5, "runs per command; the median is reported")
+	authenticator := flag.String("authenticator", "", "the aws-iam-authenticator binary, an anchor of the token figures")
 	flag.Parse()
-	if err := run(*bin, *runs); err != nil {
+	if err := run(*bin, *authenticator, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, runs int) error {
+func run(bin, authenticator string, runs int) error {
 	abs, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -46,6 +47,9 @@ func run(bin string, runs int) error {
 		return err
 	}
 	if err := benchGrant(r, abs, dir); err != nil {
+		return err
+	}
+	if err := benchToken(r, abs, authenticator, dir); err != nil {
 		return err
 	}
 	r.print(os.Stdout)

@@ -6,58 +6,85 @@ import (
 	"strings"
 )
 
-// ServeWarm answers `kubectl-tenant token TENANT --region R [--cluster C]
-// [--role-arn A]... [--external-id X] [--profile P] [--raw]` from the
-// cache, as the exec plugin line of a generated kubeconfig calls it. It
-// reads one small file and nothing else: no registry, no AWS config, no
-// network. It reports false, having written nothing, whenever it cannot
-// answer (a miss, another flag, anything odd); the full command then runs
-// and decides. args are the words after "token".
-func ServeWarm(args []string, out io.Writer) bool {
-	var tenantName, cluster, region, externalID, profile string
-	var roles []string
-	raw := false
+// IAMRequest is an IAM token request as the exec plugin line of a
+// generated kubeconfig makes it: `kubectl-tenant token TENANT --region R
+// [--cluster C] [--role-arn A]... [--external-id X] [--profile P] [--raw]
+// [--no-cache]`.
+type IAMRequest struct {
+	Tenant, Cluster, Region, ExternalID, Profile string
+	RoleARNs                                     []string
+	Raw, NoCache                                 bool
+}
+
+// Key is the request's cache key.
+func (r IAMRequest) Key() Key {
+	return NewKey(r.Cluster, r.Region, r.RoleARNs, r.ExternalID, r.Profile)
+}
+
+// ParseIAMArgs reads the words after "token" as an IAMRequest. It reports
+// false for anything else (another flag, a ServiceAccount token, a missing
+// value), which the full command handles and explains. The cluster
+// defaults to the tenant's name.
+func ParseIAMArgs(args []string) (IAMRequest, bool) {
+	var r IAMRequest
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") {
-			if tenantName != "" {
-				return false
+			if r.Tenant != "" {
+				return IAMRequest{}, false
 			}
-			tenantName = a
+			r.Tenant = a
 			continue
 		}
 		name, value, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if name == "raw" && !inline {
-			raw = true
+		switch {
+		case name == "raw" && !inline:
+			r.Raw = true
+			continue
+		case name == "no-cache" && !inline:
+			r.NoCache = true
 			continue
 		}
 		if !inline {
 			if i+1 >= len(args) {
-				return false
+				return IAMRequest{}, false
 			}
 			i++
 			value = args[i]
 		}
 		switch name {
 		case "cluster":
-			cluster = value
+			r.Cluster = value
 		case "region":
-			region = value
+			r.Region = value
 		case "role-arn":
-			roles = append(roles, value)
+			r.RoleARNs = append(r.RoleARNs, value)
 		case "external-id":
-			externalID = value
+			r.ExternalID = value
 		case "profile":
-			profile = value
+			r.Profile = value
 		default:
-			return false
+			return IAMRequest{}, false
 		}
 	}
-	if tenantName == "" || region == "" {
-		return false
+	if r.Tenant == "" || r.Region == "" {
+		return IAMRequest{}, false
 	}
-	if cluster == "" {
-		cluster = tenantName
+	if r.Cluster == "" {
+		r.Cluster = r.Tenant
+	}
+	return r, true
+}
+
+// ServeWarm answers an IAM token request (the words after "token") from
+// the cache. It reads one small file and nothing else: no registry, no
+// AWS config, no network. It reports false, having written nothing,
+// whenever it cannot answer (a miss, --no-cache, another flag, anything
+// odd); a program that can sign then runs.
+func ServeWarm(args []string, out io.Writer) bool {
+	r, ok := ParseIAMArgs(args)
+	if !ok || r.NoCache {
+		return false
 	}
 	apiVersion, err := RequestedAPIVersion(os.Getenv(ExecInfoEnv))
 	if err != nil {
@@ -67,18 +94,23 @@ func ServeWarm(args []string, out io.Writer) bool {
 	if err != nil {
 		return false
 	}
-	e, ok := (&Cache{Dir: dir}).Get(NewKey(cluster, region, roles, externalID, profile))
+	e, ok := (&Cache{Dir: dir}).Get(r.Key())
 	if !ok {
 		return false
 	}
+	return Print(out, apiVersion, e, r.Raw) == nil
+}
+
+// Print writes a token as kubectl's ExecCredential, or raw.
+func Print(out io.Writer, apiVersion string, e Entry, raw bool) error {
 	if raw {
-		_, err = io.WriteString(out, e.Token+"\n")
-		return err == nil
+		_, err := io.WriteString(out, e.Token+"\n")
+		return err
 	}
 	data, err := ExecCredential(apiVersion, e.Token, e.Expires)
 	if err != nil {
-		return false
+		return err
 	}
 	_, err = out.Write(data)
-	return err == nil
+	return err
 }

@@ -45,14 +45,15 @@ func run(m *testing.M) int {
 }
 
 // buildPlugin builds the front into dir/bin, with the completion helper
-// as a link to it, and the engine into dir/libexec/kubectl-tenant, as
-// `make install` lays them out.
+// as a link to it, and the engine and signer into dir/libexec/kubectl-tenant,
+// as `make install` lays them out.
 func buildPlugin(dir string) error {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	for pkg, out := range map[string]string{
 		"./cmd/kubectl-tenant":        filepath.Join(dir, "bin", "kubectl-tenant"),
 		"./cmd/kubectl-tenant-engine": filepath.Join(dir, "libexec", "kubectl-tenant", "kubectl-tenant-engine"),
+		"./cmd/kubectl-tenant-signer": filepath.Join(dir, "libexec", "kubectl-tenant", "kubectl-tenant-signer"),
 	} {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
 		cmd.Dir = root

@@ -158,52 +158,12 @@ func (o *Options) Run(ctx context.Context) error {
 // runIAM prints an EKS token for the tenant's role, from the cache while
 // one is valid for more than a minute, else newly signed and cached.
 func (o *Options) runIAM(ctx context.Context) error {
-	id := aws.Identity{Profile: o.Profile, Region: o.Region}
-	for _, arn := range o.RoleARNs {
-		id.Roles = append(id.Roles, aws.Hop{RoleARN: arn})
-	}
-	if n := len(id.Roles); n > 0 {
-		id.Roles[n-1].ExternalID = o.ExternalID
-	} else if o.ExternalID != "" {
-		return fmt.Errorf("--external-id needs the --role-arn it belongs to")
-	}
-	if err := id.Validate(); err != nil {
-		return err
-	}
-	if err := aws.ValidateClusterName(o.Cluster); err != nil {
-		return err
-	}
-	mint := func(ctx context.Context) (token.Entry, error) {
-		cfg, err := id.Config(ctx)
-		if err != nil {
-			return token.Entry{}, err
-		}
-		tok, expires, err := aws.ClusterToken(cfg, o.Cluster)
-		return token.Entry{Token: tok, Expires: expires}, err
-	}
-	var e token.Entry
-	var err error
-	if o.NoCache {
-		e, err = mint(ctx)
-	} else {
-		dir, derr := token.DefaultCacheDir()
-		if derr != nil {
-			return derr
-		}
-		cache := &token.Cache{Dir: dir}
-		e, err = cache.GetOrMake(ctx, token.NewKey(o.Cluster, o.Region, o.RoleARNs, o.ExternalID, o.Profile), mint)
-	}
+	e, err := aws.IAMToken(ctx, token.IAMRequest{
+		Tenant: o.Tenant, Cluster: o.Cluster, Region: o.Region, RoleARNs: o.RoleARNs,
+		ExternalID: o.ExternalID, Profile: o.Profile, NoCache: o.NoCache,
+	})
 	if err != nil {
 		return err
 	}
-	if o.Raw {
-		_, err := fmt.Fprintln(o.Out, e.Token)
-		return err
-	}
-	out, err := token.ExecCredential(o.apiVersion, e.Token, e.Expires)
-	if err != nil {
-		return err
-	}
-	_, err = o.Out.Write(out)
-	return err
+	return token.Print(o.Out, o.apiVersion, e, o.Raw)
 }
