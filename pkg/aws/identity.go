@@ -200,3 +200,9 @@ func ValidateClusterName(name string) error {
 	}
 	return nil
 }
+
+// isErrorCode reports whether err is an AWS API error with that code.
+func isErrorCode(err error, code string) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
+}

@@ -29,7 +29,10 @@ func StartMoto(ctx context.Context, dir string) (*Moto, error) {
 		return nil, err
 	}
 	m := &Moto{URL: "http://127.0.0.1:" + strconv.Itoa(ports[0]), dir: dir}
-	if m.proc, err = startProcess(dir, "moto", bin, "-H", "127.0.0.1", "-p", strconv.Itoa(ports[0])); err != nil {
+	// moto knows AWS-managed IAM policies (AmazonEKSClusterPolicy, ...)
+	// only when asked to load them.
+	env := []string{"MOTO_IAM_LOAD_MANAGED_POLICIES=true"}
+	if m.proc, err = startProcessEnv(dir, "moto", bin, env, "-H", "127.0.0.1", "-p", strconv.Itoa(ports[0])); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(60 * time.Second)

@@ -1,0 +1,213 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/kubectl-tenant/kubectl-tenant/manifests"
+)
+
+// Tags the plugin puts on what it creates in AWS; delete acts only on
+// clusters and roles that carry CreatedByTag.
+const (
+	CreatedByTag   = "created-by"
+	CreatedByValue = "kubectl-tenant"
+	TenantTag      = "kubectl-tenant.io/tenant"
+)
+
+// ClusterSpec is an EKS cluster to create.
+type ClusterSpec struct {
+	Name              string
+	Tenant            string
+	Version           string // empty: EKS's default
+	SubnetIDs         []string
+	SecurityGroupIDs  []string
+	EndpointAccess    string // public, private or public-and-private
+	PublicAccessCIDRs []string
+	AuthMode          string // API, API_AND_CONFIG_MAP or CONFIG_MAP
+	RoleARN           string
+	Tags              map[string]string
+}
+
+// Cluster is an EKS cluster as DescribeCluster reports it.
+type Cluster struct {
+	Name, ARN, Endpoint, Version, Status, AuthMode string
+	CAData                                         []byte
+	Tags                                           map[string]string
+}
+
+// CreatedByPlugin reports whether the plugin created the cluster.
+func (c *Cluster) CreatedByPlugin() bool { return c.Tags[CreatedByTag] == CreatedByValue }
+
+// ErrClusterExists is returned by CreateCluster for a name in use.
+var ErrClusterExists = errors.New("cluster exists")
+
+// DefaultSubnets returns the subnets of the account's default VPC in the
+// region, which EKS needs in at least two availability zones.
+func DefaultSubnets(ctx context.Context, cfg awssdk.Config) ([]string, error) {
+	client := ec2.NewFromConfig(cfg)
+	vpcs, err := client.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: awssdk.String("isDefault"), Values: []string{"true"}}}})
+	if err != nil {
+		return nil, fmt.Errorf("finding the default VPC: %w", err)
+	}
+	if len(vpcs.Vpcs) == 0 {
+		return nil, fmt.Errorf("region %s has no default VPC: pass --subnet-ids", cfg.Region)
+	}
+	vpc := awssdk.ToString(vpcs.Vpcs[0].VpcId)
+	subnets, err := client.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: awssdk.String("vpc-id"), Values: []string{vpc}}}})
+	if err != nil {
+		return nil, fmt.Errorf("listing the subnets of %s: %w", vpc, err)
+	}
+	var ids []string
+	zones := map[string]bool{}
+	for _, s := range subnets.Subnets {
+		ids = append(ids, awssdk.ToString(s.SubnetId))
+		zones[awssdk.ToString(s.AvailabilityZone)] = true
+	}
+	if len(zones) < 2 {
+		return nil, fmt.Errorf("the default VPC %s has subnets in %d availability zone(s); EKS needs two: pass --subnet-ids", vpc, len(zones))
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// EnsureClusterRole returns the ARN of the role EKS runs the cluster as,
+// creating it (trusting eks.amazonaws.com, with the AWS-managed cluster
+// policy, tagged as the plugin's) if no role of that name exists. created
+// tells whether it did.
+func EnsureClusterRole(ctx context.Context, cfg awssdk.Config, name, tenantName string) (arn string, created bool, err error) {
+	client := iam.NewFromConfig(cfg)
+	if out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(name)}); err == nil {
+		return awssdk.ToString(out.Role.Arn), false, nil
+	} else if !isErrorCode(err, "NoSuchEntity") {
+		return "", false, fmt.Errorf("reading IAM role %s: %w", name, err)
+	}
+	out, err := client.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 awssdk.String(name),
+		AssumeRolePolicyDocument: awssdk.String(manifests.EKSClusterTrustPolicy),
+		Description:              awssdk.String("EKS cluster role of tenant " + tenantName + ", created by kubectl-tenant"),
+		Tags:                     []iamtypes.Tag{{Key: awssdk.String(CreatedByTag), Value: awssdk.String(CreatedByValue)}, {Key: awssdk.String(TenantTag), Value: awssdk.String(tenantName)}},
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("creating IAM role %s: %w", name, err)
+	}
+	if _, err := client.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: awssdk.String(name), PolicyArn: awssdk.String(manifests.EKSClusterPolicyARN)}); err != nil {
+		return "", false, fmt.Errorf("attaching %s to role %s: %w", manifests.EKSClusterPolicyARN, name, err)
+	}
+	return awssdk.ToString(out.Role.Arn), true, nil
+}
+
+// CreateCluster asks EKS for the cluster, tagged as the plugin's and the
+// tenant's. A name in use returns ErrClusterExists.
+func CreateCluster(ctx context.Context, cfg awssdk.Config, s ClusterSpec) error {
+	tags := map[string]string{CreatedByTag: CreatedByValue, TenantTag: s.Tenant}
+	for k, v := range s.Tags {
+		tags[k] = v
+	}
+	vpc := &ekstypes.VpcConfigRequest{SubnetIds: s.SubnetIDs, SecurityGroupIds: s.SecurityGroupIDs, PublicAccessCidrs: s.PublicAccessCIDRs}
+	switch s.EndpointAccess {
+	case "private":
+		vpc.EndpointPublicAccess, vpc.EndpointPrivateAccess = awssdk.Bool(false), awssdk.Bool(true)
+	case "public-and-private":
+		vpc.EndpointPublicAccess, vpc.EndpointPrivateAccess = awssdk.Bool(true), awssdk.Bool(true)
+	default:
+		vpc.EndpointPublicAccess, vpc.EndpointPrivateAccess = awssdk.Bool(true), awssdk.Bool(false)
+	}
+	in := &eks.CreateClusterInput{Name: awssdk.String(s.Name), RoleArn: awssdk.String(s.RoleARN), ResourcesVpcConfig: vpc, Tags: tags}
+	if s.Version != "" {
+		in.Version = awssdk.String(s.Version)
+	}
+	if s.AuthMode != "" {
+		in.AccessConfig = &ekstypes.CreateAccessConfigRequest{AuthenticationMode: ekstypes.AuthenticationMode(s.AuthMode)}
+	}
+	if _, err := eks.NewFromConfig(cfg).CreateCluster(ctx, in); err != nil {
+		if isErrorCode(err, "ResourceInUseException") {
+			return ErrClusterExists
+		}
+		return fmt.Errorf("creating EKS cluster %s: %w", s.Name, err)
+	}
+	return nil
+}
+
+// DescribeCluster reads a cluster.
+func DescribeCluster(ctx context.Context, cfg awssdk.Config, name string) (*Cluster, error) {
+	out, err := eks.NewFromConfig(cfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: awssdk.String(name)})
+	if err != nil {
+		if isErrorCode(err, "ResourceNotFoundException") {
+			return nil, fmt.Errorf("no EKS cluster %s in %s", name, cfg.Region)
+		}
+		return nil, fmt.Errorf("describing EKS cluster %s: %w", name, err)
+	}
+	c := out.Cluster
+	cl := &Cluster{
+		Name: awssdk.ToString(c.Name), ARN: awssdk.ToString(c.Arn), Endpoint: awssdk.ToString(c.Endpoint),
+		Version: awssdk.ToString(c.Version), Status: string(c.Status), Tags: c.Tags,
+	}
+	if c.CertificateAuthority != nil {
+		cl.CAData = decodeCA(awssdk.ToString(c.CertificateAuthority.Data))
+	}
+	if c.AccessConfig != nil {
+		cl.AuthMode = string(c.AccessConfig.AuthenticationMode)
+	}
+	if cl.AuthMode == "" {
+		cl.AuthMode = "CONFIG_MAP" // what EKS reports for clusters made before access entries
+	}
+	return cl, nil
+}
+
+// WaitActive polls until the cluster is ACTIVE, reporting each status
+// change, or fails when it is FAILED or the timeout passes.
+func WaitActive(ctx context.Context, cfg awssdk.Config, name string, timeout time.Duration, progress func(status string)) (*Cluster, error) {
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for {
+		c, err := DescribeCluster(ctx, cfg, name)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status != last {
+			progress(c.Status)
+			last = c.Status
+		}
+		switch c.Status {
+		case "ACTIVE":
+			return c, nil
+		case "FAILED":
+			return nil, fmt.Errorf("EKS cluster %s failed to create", name)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("EKS cluster %s still %s after %s; re-run with --adopt to pick it up when it is ACTIVE", name, c.Status, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Second):
+		}
+	}
+}
+
+// DeleteCluster deletes a cluster only if the plugin created it.
+func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string) error {
+	c, err := DescribeCluster(ctx, cfg, name)
+	if err != nil {
+		return err
+	}
+	if !c.CreatedByPlugin() {
+		return fmt.Errorf("EKS cluster %s was not created by kubectl-tenant (no %s=%s tag); it is left alone", name, CreatedByTag, CreatedByValue)
+	}
+	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil {
+		return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
+	}
+	return nil
+}
