@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -208,6 +209,39 @@ func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string) error {
 	}
 	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil {
 		return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteClusterRole deletes an IAM role the plugin created (it carries
+// the created-by tag), detaching its managed policies first.
+func DeleteClusterRole(ctx context.Context, cfg awssdk.Config, roleARN string) error {
+	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
+	client := iam.NewFromConfig(cfg)
+	tags, err := client.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: awssdk.String(name)})
+	if err != nil {
+		return fmt.Errorf("reading IAM role %s: %w", name, err)
+	}
+	ours := false
+	for _, t := range tags.Tags {
+		if awssdk.ToString(t.Key) == CreatedByTag && awssdk.ToString(t.Value) == CreatedByValue {
+			ours = true
+		}
+	}
+	if !ours {
+		return fmt.Errorf("IAM role %s was not created by kubectl-tenant; it is left alone", name)
+	}
+	attached, err := client.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: awssdk.String(name)})
+	if err != nil {
+		return fmt.Errorf("listing the policies of IAM role %s: %w", name, err)
+	}
+	for _, p := range attached.AttachedPolicies {
+		if _, err := client.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: awssdk.String(name), PolicyArn: p.PolicyArn}); err != nil {
+			return fmt.Errorf("detaching %s from IAM role %s: %w", awssdk.ToString(p.PolicyArn), name, err)
+		}
+	}
+	if _, err := client.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: awssdk.String(name)}); err != nil {
+		return fmt.Errorf("deleting IAM role %s: %w", name, err)
 	}
 	return nil
 }

@@ -43,6 +43,9 @@ type Tenant struct {
 type Spec struct {
 	// Cluster is where the tenant lives.
 	Cluster Cluster `json:"cluster"`
+	// AWS is the identity the plugin acts as in the tenant's AWS account,
+	// for an EKS tenant.
+	AWS *AWS `json:"aws,omitempty"`
 	// Namespaces the tenant owns; the first is its default.
 	Namespaces []string `json:"namespaces"`
 	// Grants say who may do what.
@@ -56,6 +59,33 @@ type Cluster struct {
 	// Server is the cluster's API server URL, recorded at adoption so a
 	// context that later points elsewhere is noticed.
 	Server string `json:"server,omitempty"`
+	// EKS is set for an EKS cluster.
+	EKS *EKSCluster `json:"eks,omitempty"`
+}
+
+// EKSCluster is the tenant's EKS cluster and what the plugin made for it.
+type EKSCluster struct {
+	Name string `json:"name"`
+	ARN  string `json:"arn,omitempty"`
+	// CreatedByPlugin is true when kubectl-tenant created the cluster; only
+	// then may delete --delete-cluster remove it.
+	CreatedByPlugin bool `json:"createdByPlugin,omitempty"`
+	// ClusterRoleARN is the IAM role EKS runs the cluster as, and
+	// ClusterRoleCreated whether the plugin created it.
+	ClusterRoleARN     string `json:"clusterRoleARN,omitempty"`
+	ClusterRoleCreated bool   `json:"clusterRoleCreated,omitempty"`
+}
+
+// AWS is how the plugin acts in a tenant's account: source credentials
+// (the standard chain, or Profile), then each role of RoleARNs assumed in
+// turn, the last with ExternalID.
+type AWS struct {
+	Region          string   `json:"region"`
+	RoleARNs        []string `json:"roleARNs,omitempty"`
+	ExternalID      string   `json:"externalID,omitempty"`
+	SessionName     string   `json:"sessionName,omitempty"`
+	DurationSeconds int32    `json:"durationSeconds,omitempty"`
+	Profile         string   `json:"profile,omitempty"`
 }
 
 // Grant gives a subject a role in some or all of the tenant's namespaces,
@@ -92,8 +122,12 @@ type Status struct {
 	// Server and CA of the cluster's API at the last observation.
 	Server string `json:"server,omitempty"`
 	// KubernetesVersion of the cluster at the last observation.
-	KubernetesVersion string             `json:"kubernetesVersion,omitempty"`
-	Conditions        []metav1.Condition `json:"conditions,omitempty"`
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// CAData is the cluster's certificate authority (EKS).
+	CAData []byte `json:"caData,omitempty"`
+	// AuthenticationMode of an EKS cluster: API, API_AND_CONFIG_MAP or CONFIG_MAP.
+	AuthenticationMode string             `json:"authenticationMode,omitempty"`
+	Conditions         []metav1.Condition `json:"conditions,omitempty"`
 }
 
 // List is a list of tenants, the registry file's format.
@@ -130,6 +164,16 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 		g.Namespaces = append([]string(nil), g.Namespaces...)
 		out.Spec.Grants = append(out.Spec.Grants, g)
 	}
+	if t.Spec.AWS != nil {
+		a := *t.Spec.AWS
+		a.RoleARNs = append([]string(nil), a.RoleARNs...)
+		out.Spec.AWS = &a
+	}
+	if t.Spec.Cluster.EKS != nil {
+		e := *t.Spec.Cluster.EKS
+		out.Spec.Cluster.EKS = &e
+	}
+	out.Status.CAData = append([]byte(nil), t.Status.CAData...)
 	out.Status.Conditions = nil
 	for _, c := range t.Status.Conditions {
 		var cc metav1.Condition

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -47,6 +48,7 @@ type Options struct {
 	Namespaces      []string
 	AdoptNamespaces bool
 	DryRun          string
+	EKS             EKSOptions
 
 	registry tenant.Registry
 	conn     *cluster.Connection
@@ -77,6 +79,26 @@ func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *strin
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "A namespace of the tenant (repeatable; default: the tenant's name)")
 	cmd.Flags().BoolVar(&o.AdoptNamespaces, "adopt-namespaces", false, "Adopt namespaces that exist and belong to no tenant")
 	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" prints what would be created; "server" also has the API server check it; nothing is changed`)
+
+	e := &o.EKS
+	cmd.Flags().StringArrayVar(&e.RoleARNs, "role-arn", nil, "EKS: the tenant's IAM role (repeatable: a chain, each hop assuming the next)")
+	cmd.Flags().StringVar(&e.Region, "region", "", "EKS: the AWS region of the cluster")
+	cmd.Flags().StringVar(&e.ExternalID, "external-id", "", "EKS: the external ID the tenant role's trust policy requires")
+	cmd.Flags().StringVar(&e.SessionName, "session-name", "", "EKS: the role session name (default: derived from your user)")
+	cmd.Flags().DurationVar(&e.Duration, "duration", 0, "EKS: the role session duration (15m to 12h)")
+	cmd.Flags().StringVar(&e.Profile, "profile", "", "EKS: the AWS profile of the source credentials")
+	cmd.Flags().StringVar(&e.Cluster, "cluster", "", "EKS: the cluster's name (default: the tenant's)")
+	cmd.Flags().StringVar(&e.KubernetesVersion, "kubernetes-version", "", "EKS: the Kubernetes version (default: EKS's)")
+	cmd.Flags().StringSliceVar(&e.SubnetIDs, "subnet-ids", nil, "EKS: subnets (default: the default VPC's, in at least two zones)")
+	cmd.Flags().StringSliceVar(&e.SecurityGroupIDs, "security-group-ids", nil, "EKS: security groups")
+	cmd.Flags().StringVar(&e.EndpointAccess, "endpoint-access", "public", "EKS: public, private or public-and-private")
+	cmd.Flags().StringSliceVar(&e.PublicAccessCIDRs, "public-access-cidrs", nil, "EKS: CIDRs allowed to reach the public endpoint")
+	cmd.Flags().StringVar(&e.AuthMode, "authentication-mode", "API_AND_CONFIG_MAP", "EKS: API, API_AND_CONFIG_MAP or CONFIG_MAP")
+	cmd.Flags().StringVar(&e.ClusterRoleARN, "cluster-role-arn", "", "EKS: the cluster's IAM role (default: one created with the AWS-managed cluster policy)")
+	cmd.Flags().StringToStringVar(&e.Tags, "tags", nil, "EKS: tags k=v,... (the plugin adds created-by and the tenant)")
+	cmd.Flags().BoolVar(&e.Wait, "wait", true, "EKS: wait until the cluster is ACTIVE")
+	cmd.Flags().DurationVar(&e.Timeout, "timeout", 25*time.Minute, "EKS: how long to wait")
+	cmd.Flags().BoolVar(&e.Adopt, "adopt", false, "EKS: adopt the existing cluster of that name")
 	return cmd
 }
 
@@ -95,8 +117,17 @@ func (o *Options) Complete(args []string) error {
 
 // Validate checks every input before anything changes.
 func (o *Options) Validate(ctx context.Context) error {
+	if o.EKS.Region != "" || len(o.EKS.RoleARNs) > 0 {
+		if o.FromContext != "" {
+			return errors.New("--from-context and --region/--role-arn are exclusive: adopt a cluster by kubeconfig context, or create one in EKS")
+		}
+		if o.DryRun != "none" {
+			return errors.New("--dry-run is not supported for EKS clusters yet")
+		}
+		return o.validateEKS(ctx)
+	}
 	if o.FromContext == "" {
-		return errors.New("--from-context is required: the kubeconfig context of the cluster (EKS clusters come with --role-arn in a later release)")
+		return errors.New("name the cluster: --from-context CONTEXT for any cluster, or --region REGION [--role-arn ARN] for EKS")
 	}
 	switch o.DryRun {
 	case "none", "client", "server":
@@ -131,6 +162,9 @@ func (o *Options) Validate(ctx context.Context) error {
 
 // Run creates the tenant's objects, then records it.
 func (o *Options) Run(ctx context.Context) error {
+	if o.EKS.Region != "" {
+		return o.runEKS(ctx)
+	}
 	t := o.tenant
 	if o.DryRun == "client" {
 		p := &printers.YAMLPrinter{}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -12,8 +13,11 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -39,6 +43,7 @@ type Options struct {
 
 	Tenant           string
 	DeleteNamespaces bool
+	DeleteCluster    bool
 	DryRun           string
 }
 
@@ -59,6 +64,7 @@ func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *strin
 	}
 	cmd.Flags().BoolVar(&o.DeleteNamespaces, "delete-namespaces", false, "Also delete the tenant's namespaces and everything in them")
 	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"server": have the API server check the deletions and change nothing`)
+	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "EKS: also delete the cluster, if kubectl-tenant created it (and its IAM role, if it created that)")
 	return cmd
 }
 
@@ -70,6 +76,12 @@ func (o *Options) Run(ctx context.Context) error {
 	reg, t, err := tenant.Open(ctx, *o.registryPath, o.Tenant)
 	if err != nil {
 		return err
+	}
+	if t.Spec.Cluster.EKS != nil && o.DeleteCluster {
+		return o.deleteEKS(ctx, reg, t)
+	}
+	if o.DeleteCluster {
+		return fmt.Errorf("tenant %q adopted its cluster through a kubeconfig context; kubectl-tenant deletes only EKS clusters it created", t.Name)
 	}
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
@@ -101,4 +113,73 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "tenant %q deleted%s\n", t.Name, kept)
 	return nil
+}
+
+// deleteEKS deletes the tenant's EKS cluster if the plugin created it (the
+// cluster takes every in-cluster object with it), the cluster role if the
+// plugin created that, then the record and the kubeconfig context. A
+// cluster the plugin did not create is left, and said so.
+func (o *Options) deleteEKS(ctx context.Context, reg tenant.Registry, t *tenant.Tenant) error {
+	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
+	id := aws.Identity{Profile: a.Profile, Region: a.Region, SessionName: a.SessionName, Duration: time.Duration(a.DurationSeconds) * time.Second}
+	for _, arn := range a.RoleARNs {
+		id.Roles = append(id.Roles, aws.Hop{RoleARN: arn})
+	}
+	if n := len(id.Roles); n > 0 {
+		id.Roles[n-1].ExternalID = a.ExternalID
+	}
+	cfg, err := id.Config(ctx)
+	if err != nil {
+		return err
+	}
+	if err := aws.DeleteCluster(ctx, cfg, eks.Name); err != nil {
+		fmt.Fprintf(o.ErrOut, "%v; removing only tenant %q's record and context\n", err, t.Name)
+	} else {
+		fmt.Fprintf(o.ErrOut, "deleting EKS cluster %s\n", eks.Name)
+		if eks.ClusterRoleCreated {
+			if err := aws.DeleteClusterRole(ctx, cfg, eks.ClusterRoleARN); err != nil {
+				return err
+			}
+			fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", eks.ClusterRoleARN)
+		}
+	}
+	if err := reg.Delete(ctx, t.Name); err != nil {
+		return err
+	}
+	if err := o.removeContext(ctx, t); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "tenant %q deleted\n", t.Name)
+	return nil
+}
+
+// removeContext removes the tenant's kubeconfig context if it is the
+// plugin's for this tenant.
+func (o *Options) removeContext(ctx context.Context, t *tenant.Tenant) error {
+	var paths []string
+	for _, p := range o.getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
+		if p != "" {
+			paths = append(paths, p)
+		}
+	}
+	unlock, err := atomicfile.LockAll(ctx, paths)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	set, err := kubeconfig.ReadSet(ctx, paths)
+	if err != nil {
+		return err
+	}
+	c, _ := set.Context(t.Spec.Cluster.Context)
+	if c == nil {
+		return nil
+	}
+	if ext, ok := kubeconfig.TenantExtensionOf(c.Context); !ok || ext.Tenant != t.Name {
+		return nil // the user's own context of that name
+	}
+	if _, err := set.Remove([]string{t.Spec.Cluster.Context}); err != nil {
+		return err
+	}
+	return set.WriteChanged()
 }

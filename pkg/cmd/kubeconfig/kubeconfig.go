@@ -181,34 +181,13 @@ func (o *Options) build(c clientcmdv1.Cluster, tok string, expiry time.Time) (*c
 }
 
 // merge adds the context to the active kubeconfig, replacing the
-// plugin's earlier entries of the same names.
+// plugin's earlier entries for the same subject.
 func (o *Options) merge(ctx context.Context, cfg *clientcmdv1.Config) error {
-	unlock, err := atomicfile.LockAll(ctx, o.paths)
+	path, err := kcfg.AddOwnedContexts(ctx, o.paths, cfg)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	set, err := kcfg.ReadSet(ctx, o.paths)
-	if err != nil {
-		return err
-	}
-	// Replace only what the plugin made for this subject; another context
-	// of that name is the user's and stays.
-	if have, f := set.Context(o.ContextName); have != nil {
-		ext, ok := kcfg.TenantExtensionOf(have.Context)
-		if !ok || ext.Tenant != o.Tenant || ext.Subject != o.subject.String() {
-			return fmt.Errorf("context %q already exists in %s and is not %s's context in tenant %q; choose another name with --context-name",
-				o.ContextName, f.Path, o.subject, o.Tenant)
-		}
-	}
-	src := &kcfg.File{Path: "kubectl tenant kubeconfig", Config: cfg, Exists: true}
-	if _, err := set.Merge([]*kcfg.File{src}, kcfg.MergeOptions{OnConflict: kcfg.OnConflictOverwrite}); err != nil {
-		return err
-	}
-	if err := set.WriteChanged(); err != nil {
-		return err
-	}
-	fmt.Fprintf(o.ErrOut, "context %q added to %s; its token expires %s\n", o.ContextName, set.Files[0].Path, o.expiry(cfg))
+	fmt.Fprintf(o.ErrOut, "context %q added to %s; its token expires %s\n", o.ContextName, path, o.expiry(cfg))
 	return nil
 }
 

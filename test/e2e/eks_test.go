@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+// EKS tenants against moto: create through a two-role chain with an
+// external ID, the context EKS describes, adopt, and delete that removes
+// only what the plugin created.
+func TestEKSCreateAdoptDelete(t *testing.T) {
+	ctx := context.Background()
+	moto, err := testenv.StartMoto(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moto.Stop()
+	u := newUser(t).with(moto.Env()...)
+	for _, kv := range moto.Env() { // this process reads moto too, to check
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
+	chain := []string{"--role-arn", "arn:aws:iam::111111111111:role/platform", "--role-arn", "arn:aws:iam::222222222222:role/tenant-acme",
+		"--external-id", "acme-x1", "--region", "eu-west-1"}
+	id := aws.Identity{Region: "eu-west-1", Roles: []aws.Hop{{RoleARN: "arn:aws:iam::111111111111:role/platform"},
+		{RoleARN: "arn:aws:iam::222222222222:role/tenant-acme", ExternalID: "acme-x1"}}}
+	cfg, err := id.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := u.tenant(append([]string{"create", "acme", "--kubernetes-version", "1.31", "--tags", "team=platform"}, chain...)...)
+	if !strings.Contains(r.stderr, `tenant "acme" created: EKS cluster acme`) || !strings.Contains(r.stderr, "cluster acme is ACTIVE") {
+		t.Errorf("create report:\n%s", r.stderr)
+	}
+	c, err := aws.DescribeCluster(ctx, cfg, "acme")
+	if err != nil {
+		t.Fatalf("the cluster is not in the tenant account: %v", err)
+	}
+	subnets, _ := aws.DefaultSubnets(ctx, cfg)
+	out, _ := eks.NewFromConfig(cfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: awssdk.String("acme")})
+	if c.Version != "1.31" || c.Tags["team"] != "platform" || c.Tags["created-by"] != "kubectl-tenant" || c.Tags["kubectl-tenant.io/tenant"] != "acme" ||
+		!slices.Equal(out.Cluster.ResourcesVpcConfig.SubnetIds, subnets) {
+		t.Errorf("cluster in moto: %+v subnets %v (default %v)", c, out.Cluster.ResourcesVpcConfig.SubnetIds, subnets)
+	}
+	// The context's server and CA are what EKS describes; its user runs
+	// kubectl-tenant token with the whole identity.
+	if got := u.kubectl("config", "view", "--raw", "-o", "jsonpath={.clusters[?(@.name==\"kubectl-tenant:acme\")].cluster.server}"); got != c.Endpoint {
+		t.Errorf("context server %q, EKS endpoint %q", got, c.Endpoint)
+	}
+	ca := u.kubectl("config", "view", "--raw", "-o", "jsonpath={.clusters[?(@.name==\"kubectl-tenant:acme\")].cluster.certificate-authority-data}")
+	if decoded, _ := base64.StdEncoding.DecodeString(ca); string(decoded) != string(c.CAData) {
+		t.Errorf("context CA differs from EKS's")
+	}
+	args := u.kubectl("config", "view", "-o", "jsonpath={.users[?(@.name==\"kubectl-tenant:acme:iam\")].user.exec.args}")
+	for _, want := range []string{`"token"`, `"acme"`, `"--region"`, `"eu-west-1"`, `"arn:aws:iam::222222222222:role/tenant-acme"`, `"acme-x1"`} {
+		if !strings.Contains(args, want) {
+			t.Errorf("exec args %s lack %s", args, want)
+		}
+	}
+
+	// Again: it exists. With --adopt under another tenant name: adopted.
+	if stderr := u.tenantFails(append([]string{"create", "acme"}, chain...)...); !strings.Contains(stderr, `tenant "acme" exists`) {
+		t.Errorf("re-create: %s", stderr)
+	}
+	if stderr := u.tenantFails(append([]string{"create", "acme-b", "--cluster", "acme"}, chain...)...); !strings.Contains(stderr, "already exists in eu-west-1: add --adopt") {
+		t.Errorf("create over an existing cluster: %s", stderr)
+	}
+
+	// Someone else's cluster: adopted, and never deleted.
+	if _, err := eks.NewFromConfig(cfg).CreateCluster(ctx, &eks.CreateClusterInput{Name: awssdk.String("theirs"),
+		RoleArn: awssdk.String("arn:aws:iam::222222222222:role/someone"), ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets}}); err != nil {
+		t.Fatal(err)
+	}
+	u.tenant(append([]string{"create", "theirs", "--adopt"}, chain...)...)
+	r = u.tenant("delete", "theirs", "--delete-cluster")
+	if !strings.Contains(r.stderr, "was not created by kubectl-tenant") {
+		t.Errorf("delete of an adopted cluster: %s", r.stderr)
+	}
+	if _, err := aws.DescribeCluster(ctx, cfg, "theirs"); err != nil {
+		t.Errorf("someone's cluster was deleted: %v", err)
+	}
+
+	u.tenant("delete", "acme", "--delete-cluster")
+	if _, err := aws.DescribeCluster(ctx, cfg, "acme"); err == nil {
+		t.Error("the cluster the plugin created is still there")
+	}
+	data, _ := os.ReadFile(registry)
+	if strings.Contains(string(data), "name: acme") || strings.Contains(string(data), "name: theirs") {
+		t.Errorf("records left:\n%s", data)
+	}
+	if got := u.kubectl("config", "get-contexts", "-o", "name"); strings.TrimSpace(got) != "" {
+		t.Errorf("contexts left: %q", got)
+	}
+
+	// Bad input: a clear error, and nothing recorded.
+	before, _ := os.ReadFile(registry)
+	for args, want := range map[string]string{
+		"create bad --role-arn not-an-arn --region eu-west-1":              `--role-arn #1: "not-an-arn" is not an ARN`,
+		"create bad --role-arn arn:aws:s3:::bucket --region eu-west-1":     "is not an IAM role ARN",
+		"create bad --region europe":                                       `--region "europe" is not an AWS region name`,
+		"create bad --region eu-west-1 --cluster bad.name!":                `--cluster: cluster name "bad.name!"`,
+		"create bad --region eu-west-1 --endpoint-access everywhere":       `--endpoint-access "everywhere"`,
+		"create bad --region eu-west-1 --external-id orphan":               "--external-id needs the --role-arn",
+		"create bad --region eu-west-1 --from-context admin":               "are exclusive",
+		"create bad --region eu-west-1 --authentication-mode IAM_ONLY_PLZ": `--authentication-mode "IAM_ONLY_PLZ"`,
+	} {
+		if stderr := u.tenantFails(strings.Fields(args)...); !strings.Contains(stderr, want) {
+			t.Errorf("kubectl tenant %s: %q, want %q", args, stderr, want)
+		}
+	}
+	if after, _ := os.ReadFile(registry); string(after) != string(before) {
+		t.Error("bad input changed the registry")
+	}
+}
