@@ -3,11 +3,14 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	iamtoken "sigs.k8s.io/aws-iam-authenticator/pkg/token"
 
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
@@ -63,6 +66,23 @@ current-context: acme
 	cached := readCredential(t, u.tenant(tokenArgs...).stdout)
 	if !strings.HasPrefix(cached.token, "k8s-aws-v1.") || time.Until(cached.expires) < 12*time.Minute {
 		t.Errorf("token %.20s... expires %s", cached.token, cached.expires)
+	}
+
+	// aws-iam-authenticator's own Verifier accepts what the command
+	// printed, as the tenant role, with STS answered by the harness's
+	// signature-checking endpoint; for another cluster it refuses it.
+	saved := http.DefaultTransport
+	http.DefaultTransport = moto.STSTransport(saved)
+	defer func() { http.DefaultTransport = saved }()
+	identity, err := iamtoken.NewVerifier("acme-prod", "aws", "eu-west-1").Verify(cached.token)
+	if err != nil {
+		t.Fatalf("the Verifier refused the token kubectl-tenant printed: %v", err)
+	}
+	if identity.CanonicalARN != "arn:aws:iam::222222222222:role/tenant" {
+		t.Errorf("verified as %s, want the tenant role", identity.CanonicalARN)
+	}
+	if _, err := iamtoken.NewVerifier("acme-staging", "aws", "eu-west-1").Verify(cached.token); err == nil {
+		t.Error("a token for acme-prod was accepted for acme-staging")
 	}
 
 	// Warm: no AWS config and no network are touched.
