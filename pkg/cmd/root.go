@@ -8,6 +8,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/bootstrap"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/contexts"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/create"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/delete"
@@ -59,6 +60,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		token.NewCmdToken(flags, registry, streams),
 		kubeconfig.NewCmdKubeconfig(flags, registry, streams),
 		contexts.NewCmdContexts(flags, streams),
+		bootstrap.NewCmdBootstrap(streams),
 		version.NewCmdVersion(streams),
 	)
 	return cmd

@@ -1,0 +1,74 @@
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+func TestTenantRoleDocuments(t *testing.T) {
+	r, err := NewTenantRole("kubectl-tenant", "arn:aws:iam::111122223333:role/platform", `x"1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trust struct {
+		Statement []struct {
+			Principal struct{ AWS string }
+			Action    string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal(r.TrustPolicy, &trust); err != nil {
+		t.Fatal(err)
+	}
+	s := trust.Statement[0]
+	if s.Principal.AWS != "arn:aws:iam::111122223333:role/platform" || s.Action != "sts:AssumeRole" || s.Condition["StringEquals"]["sts:ExternalId"] != `x"1` {
+		t.Errorf("trust statement %+v", s)
+	}
+	noID, _ := NewTenantRole("kubectl-tenant", "111122223333", "")
+	if strings.Contains(string(noID.TrustPolicy), "Condition") {
+		t.Errorf("a condition without an external ID:\n%s", noID.TrustPolicy)
+	}
+	if !json.Valid(r.PermissionsPolicy) || !strings.Contains(string(r.PermissionsPolicy), `"iam:PassedToService": "eks.amazonaws.com"`) {
+		t.Errorf("permissions policy:\n%s", r.PermissionsPolicy)
+	}
+	for p, ok := range map[string]bool{"111122223333": true, "arn:aws:iam::111122223333:root": true, "arn:aws:iam::111122223333:user/ci": true, "platform": false, "arn:aws:s3:::b": false} {
+		if err := ValidatePrincipal(p); (err == nil) != ok {
+			t.Errorf("ValidatePrincipal(%q) = %v", p, err)
+		}
+	}
+}
+
+func TestCreateTenantRole(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := Identity{Region: "us-east-1", Roles: []Hop{{RoleARN: "arn:aws:iam::444444444444:role/admin"}}}.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := NewTenantRole("kubectl-tenant", "arn:aws:iam::111122223333:role/platform", "x1")
+	arn, created, err := CreateTenantRole(ctx, cfg, r)
+	if err != nil || !created || arn != "arn:aws:iam::444444444444:role/kubectl-tenant" {
+		t.Fatalf("create: %s %v %v", arn, created, err)
+	}
+	if _, again, err := CreateTenantRole(ctx, cfg, r); err != nil || again {
+		t.Errorf("second run: created=%v %v", again, err)
+	}
+	client := iam.NewFromConfig(cfg)
+	role, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String("kubectl-tenant")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := url.QueryUnescape(awssdk.ToString(role.Role.AssumeRolePolicyDocument))
+	if !strings.Contains(doc, "arn:aws:iam::111122223333:role/platform") || !strings.Contains(doc, "x1") {
+		t.Errorf("trust policy in IAM: %s", doc)
+	}
+	pol, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: awssdk.String("kubectl-tenant"), PolicyName: awssdk.String(PermissionsPolicyName)})
+	if err != nil || !strings.Contains(awssdk.ToString(pol.PolicyDocument), "eks") {
+		t.Errorf("permissions in IAM: %v %v", pol, err)
+	}
+}

@@ -1,0 +1,129 @@
+// Package bootstrap is `kubectl tenant bootstrap`.
+package bootstrap
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+)
+
+var iamLong = templates.LongDesc(`
+	Print, or with --create make in the account of your current AWS
+	credentials, the IAM role a tenant account gives kubectl-tenant: a trust
+	policy that lets the management principal assume it (with the external
+	ID, when given), and the least permissions the plugin needs there: EKS
+	cluster lifecycle and access entries, the cluster roles it creates and
+	passes to EKS only (named kubectl-tenant-*), and reading the default
+	VPC's subnets. Running it again brings an existing role to these
+	documents.`)
+
+var iamExample = templates.Examples(`
+	# Show the documents for the platform team's role
+	kubectl tenant bootstrap iam --trusted-principal arn:aws:iam::111122223333:role/platform --external-id acme-x1
+
+	# Create the role, run with the tenant account's credentials
+	kubectl tenant bootstrap iam --trusted-principal arn:aws:iam::111122223333:role/platform --external-id acme-x1 --create --profile acme-admin`)
+
+// NewCmdBootstrap makes `kubectl tenant bootstrap`.
+func NewCmdBootstrap(streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{Use: "bootstrap", Short: "Prepare what a tenant needs outside Kubernetes"}
+	cmd.AddCommand(NewCmdIAM(streams))
+	return cmd
+}
+
+// IAMOptions are the options of `bootstrap iam`.
+type IAMOptions struct {
+	genericiooptions.IOStreams
+	TrustedPrincipal string
+	ExternalID       string
+	RoleName         string
+	Create           bool
+	Profile          string
+	Region           string
+}
+
+// NewCmdIAM makes `kubectl tenant bootstrap iam`.
+func NewCmdIAM(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &IAMOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:          "iam --trusted-principal ARN [--external-id X] [--create [--role-name NAME]]",
+		Short:        "Print or create the IAM role a tenant account gives kubectl-tenant",
+		Long:         iamLong,
+		Example:      iamExample,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&o.TrustedPrincipal, "trusted-principal", "", "The management identity allowed to assume the role (role or user ARN, or account ID)")
+	cmd.Flags().StringVar(&o.ExternalID, "external-id", "", "The external ID the management identity must present")
+	cmd.Flags().StringVar(&o.RoleName, "role-name", "kubectl-tenant", "The role's name")
+	cmd.Flags().StringVar(&o.RoleName, "role-arn-name", "kubectl-tenant", "The role's name (same as --role-name)")
+	cmd.Flags().BoolVar(&o.Create, "create", false, "Create the role in the account of the current credentials")
+	cmd.Flags().StringVar(&o.Profile, "profile", "", "The AWS profile of the tenant account's credentials (with --create)")
+	cmd.Flags().StringVar(&o.Region, "region", "us-east-1", "The region to reach IAM through (IAM itself is global)")
+	_ = cmd.Flags().MarkHidden("role-arn-name")
+	return cmd
+}
+
+// Validate checks the inputs.
+func (o *IAMOptions) Validate() error {
+	if o.TrustedPrincipal == "" {
+		return fmt.Errorf("--trusted-principal is required: the management identity's ARN (see 'aws sts get-caller-identity')")
+	}
+	if err := aws.ValidatePrincipal(o.TrustedPrincipal); err != nil {
+		return err
+	}
+	if err := aws.ValidateRoleARN("arn:aws:iam::000000000000:role/" + o.RoleName); err != nil {
+		return fmt.Errorf("--role-name %q: 1 to 64 letters, digits and +=,.@_-", o.RoleName)
+	}
+	return (aws.Identity{Region: o.Region}).Validate()
+}
+
+// Run prints or creates the role.
+func (o *IAMOptions) Run(ctx context.Context) error {
+	role, err := aws.NewTenantRole(o.RoleName, o.TrustedPrincipal, o.ExternalID)
+	if err != nil {
+		return err
+	}
+	if !o.Create {
+		data, err := json.MarshalIndent(role, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(o.Out, "%s\n", data)
+		return err
+	}
+	cfg, err := aws.Identity{Profile: o.Profile, Region: o.Region}.Config(ctx)
+	if err != nil {
+		return err
+	}
+	arn, created, err := aws.CreateTenantRole(ctx, cfg, role)
+	if err != nil {
+		return err
+	}
+	verb := "updated"
+	if created {
+		verb = "created"
+	}
+	fmt.Fprintf(o.ErrOut, "%s role %s: %s may assume it%s\n", verb, arn, o.TrustedPrincipal, externalIDSuffix(o.ExternalID))
+	_, err = fmt.Fprintln(o.Out, arn)
+	return err
+}
+
+func externalIDSuffix(id string) string {
+	if id == "" {
+		return " (no external ID: consider --external-id)"
+	}
+	return " with external ID " + id
+}
