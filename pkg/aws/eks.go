@@ -245,3 +245,31 @@ func DeleteClusterRole(ctx context.Context, cfg awssdk.Config, roleARN string) e
 	}
 	return nil
 }
+
+// CheckRegion confirms that cfg's region is one of the partition's
+// regions, by EC2's own list, before anything is created there. The list
+// is asked of the partition's first region, which exists for sure.
+func CheckRegion(ctx context.Context, cfg awssdk.Config) error {
+	ask := cfg.Copy()
+	switch {
+	case strings.HasPrefix(cfg.Region, "cn-"):
+		ask.Region = "cn-north-1"
+	case strings.HasPrefix(cfg.Region, "us-gov-"):
+		ask.Region = "us-gov-west-1"
+	default:
+		ask.Region = "us-east-1"
+	}
+	out, err := ec2.NewFromConfig(ask).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: awssdk.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("listing AWS regions to check --region %q: %w", cfg.Region, err)
+	}
+	var names []string
+	for _, r := range out.Regions {
+		if awssdk.ToString(r.RegionName) == cfg.Region {
+			return nil
+		}
+		names = append(names, awssdk.ToString(r.RegionName))
+	}
+	sort.Strings(names)
+	return fmt.Errorf("--region %q is not an AWS region; regions: %s", cfg.Region, strings.Join(names, ", "))
+}

@@ -112,6 +112,7 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 		"create bad --role-arn not-an-arn --region eu-west-1":              `--role-arn #1: "not-an-arn" is not an ARN`,
 		"create bad --role-arn arn:aws:s3:::bucket --region eu-west-1":     "is not an IAM role ARN",
 		"create bad --region europe":                                       `--region "europe" is not an AWS region name`,
+		"create bad --region xx-mars-9":                                    `--region "xx-mars-9" is not an AWS region; regions: `,
 		"create bad --region eu-west-1 --cluster bad.name!":                `--cluster: cluster name "bad.name!"`,
 		"create bad --region eu-west-1 --endpoint-access everywhere":       `--endpoint-access "everywhere"`,
 		"create bad --region eu-west-1 --external-id orphan":               "--external-id needs the --role-arn",

@@ -99,6 +99,9 @@ func (o *Options) runEKS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := aws.CheckRegion(ctx, cfg); err != nil {
+		return err
+	}
 	progress := o.progress()
 	rec := &tenant.EKSCluster{Name: e.Cluster}
 
