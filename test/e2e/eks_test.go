@@ -72,6 +72,12 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 		}
 	}
 
+	// (moto keeps no authentication mode, so none is asserted here.)
+	if out := u.tenant("describe", "acme").stdout; !strings.Contains(out, "EKS:") || !strings.Contains(out, "acme in eu-west-1, ACTIVE, Kubernetes 1.31, authentication ") ||
+		!strings.Contains(out, "created by kubectl-tenant (arn:aws:eks:eu-west-1:222222222222:cluster/acme)") {
+		t.Errorf("describe of an EKS tenant:\n%s", out)
+	}
+
 	// Again: it exists. With --adopt under another tenant name: adopted.
 	if stderr := u.tenantFails(append([]string{"create", "acme"}, chain...)...); !strings.Contains(stderr, `tenant "acme" exists`) {
 		t.Errorf("re-create: %s", stderr)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,8 +13,11 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -52,12 +56,24 @@ func (o *Options) Run(ctx context.Context, name string) error {
 	fmt.Fprintf(w, "Name:\t%s\n", t.Name)
 	fmt.Fprintf(w, "Context:\t%s\n", t.Spec.Cluster.Context)
 
+	if eks := t.Spec.Cluster.EKS; eks != nil {
+		fmt.Fprintf(w, "EKS:\t%s\n", describeEKS(ctx, t))
+	}
+
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
 		fmt.Fprintf(w, "Cluster:\tunknown (%v)\n", err)
 		return nil
 	}
-	version, err := conn.Client.Discovery().ServerVersion()
+	// Describing is how one finds out a cluster is unreachable: do not
+	// wait long for it.
+	probe := rest.CopyConfig(conn.Config)
+	probe.Timeout = 10 * time.Second
+	probeClient, err := kubernetes.NewForConfig(probe)
+	if err != nil {
+		return err
+	}
+	version, err := probeClient.Discovery().ServerVersion()
 	if err != nil {
 		fmt.Fprintf(w, "Cluster:\t%s, unreachable (%v)\n", conn.Server, err)
 		return nil
@@ -113,4 +129,33 @@ func (o *Options) Run(ctx context.Context, name string) error {
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", g.Role, g.Subject, where, state)
 	}
 	return nil
+}
+
+// describeEKS is the live state of the tenant's EKS cluster, or why it is
+// unknown.
+func describeEKS(ctx context.Context, t *tenant.Tenant) string {
+	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
+	if a == nil {
+		return eks.Name + " (no AWS identity recorded)"
+	}
+	id := aws.Identity{Profile: a.Profile, Region: a.Region, SessionName: a.SessionName, Duration: time.Duration(a.DurationSeconds) * time.Second}
+	for _, arn := range a.RoleARNs {
+		id.Roles = append(id.Roles, aws.Hop{RoleARN: arn})
+	}
+	if n := len(id.Roles); n > 0 {
+		id.Roles[n-1].ExternalID = a.ExternalID
+	}
+	cfg, err := id.Config(ctx)
+	if err != nil {
+		return eks.Name + ", unknown (" + err.Error() + ")"
+	}
+	c, err := aws.DescribeCluster(ctx, cfg, eks.Name)
+	if err != nil {
+		return eks.Name + ", unknown (" + err.Error() + ")"
+	}
+	created := "adopted"
+	if c.CreatedByPlugin() {
+		created = "created by kubectl-tenant"
+	}
+	return fmt.Sprintf("%s in %s, %s, Kubernetes %s, authentication %s, %s (%s)", c.Name, a.Region, c.Status, c.Version, c.AuthMode, created, c.ARN)
 }
