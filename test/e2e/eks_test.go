@@ -78,6 +78,11 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 		t.Errorf("describe of an EKS tenant:\n%s", out)
 	}
 
+	// token for the tenant, from the registry: an EKS token for the cluster.
+	if out := u.tenant("token", "acme").stdout; !strings.Contains(out, `"token":"k8s-aws-v1.`) {
+		t.Errorf("token acme: %s", out)
+	}
+
 	// Again: it exists. With --adopt under another tenant name: adopted.
 	if stderr := u.tenantFails(append([]string{"create", "acme"}, chain...)...); !strings.Contains(stderr, `tenant "acme" exists`) {
 		t.Errorf("re-create: %s", stderr)

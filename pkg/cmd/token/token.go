@@ -25,6 +25,14 @@ var tokenLong = templates.LongDesc(`
 	for through KUBERNETES_EXEC_INFO, v1 otherwise), so that it can serve as
 	a kubeconfig exec plugin; --raw prints the token alone.
 
+	For an EKS tenant (no --serviceaccount) the token is an STS
+	GetCallerIdentity request presigned with the tenant role's credentials,
+	as aws-iam-authenticator makes it, valid 14 minutes. It is cached under
+	${XDG_CACHE_HOME:-~/.cache}/kubectl-tenant/tokens per cluster, region,
+	role chain and profile, and reused until a minute before it expires
+	(--no-cache signs anew); a warm cache answers without reading any AWS
+	configuration or touching the network.
+
 	With --serviceaccount the token comes from the API server's TokenRequest:
 	bound to the ServiceAccount, valid for --duration (default 1h, from 10m
 	to 12h), and never stored in the cluster.`)
@@ -67,7 +75,7 @@ type Options struct {
 func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
-		Use:          "token TENANT --serviceaccount [NS:]NAME [--duration 1h]",
+		Use:          "token TENANT [--serviceaccount [NS:]NAME [--duration 1h]]",
 		Short:        "Print a short-lived credential for a tenant subject",
 		Long:         tokenLong,
 		Example:      tokenExample,
@@ -113,7 +121,19 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 		return nil // an IAM token: everything needed is in the flags
 	}
 	if o.ServiceAccount == "" {
-		return fmt.Errorf("name --serviceaccount, or for an EKS cluster --region (with --role-arn as needed)")
+		// An EKS tenant's own identity, from the registry: the same request
+		// the exec line of its kubeconfig context makes, so they share the
+		// cached token.
+		_, t, err := tenant.Open(ctx, *o.registryPath, o.Tenant)
+		if err != nil {
+			return err
+		}
+		if t.Spec.AWS == nil || t.Spec.Cluster.EKS == nil {
+			return fmt.Errorf("tenant %q is not an EKS tenant: name a --serviceaccount", o.Tenant)
+		}
+		a := t.Spec.AWS
+		o.Cluster, o.Region, o.RoleARNs, o.ExternalID, o.Profile = t.Spec.Cluster.EKS.Name, a.Region, a.RoleARNs, a.ExternalID, a.Profile
+		return nil
 	}
 	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
 		return err
