@@ -1,0 +1,153 @@
+package awsauth
+
+import (
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/aws-iam-authenticator/pkg/mapper/configmap"
+)
+
+// eksData is aws-auth as EKS and eksctl leave it: a node role, an admin,
+// a user, and an account, with comments and eksctl's field order.
+func eksData() map[string]string {
+	return map[string]string{
+		"mapRoles": `- groups:
+  - system:bootstrappers
+  - system:nodes
+  rolearn: arn:aws:iam::111122223333:role/eks-node
+  username: system:node:{{EC2PrivateDNSName}}
+# the platform team
+- rolearn: arn:aws:iam::111122223333:role/admin
+  username: admin
+  groups:
+    - system:masters
+`,
+		"mapUsers":    "- userarn: arn:aws:iam::111122223333:user/alice\n  username: alice\n  groups: [developers]\n",
+		"mapAccounts": "- \"111122223333\"\n",
+	}
+}
+
+var grant = Mapping{RoleARN: "arn:aws:iam::444455556666:role/acme-dev", Username: "acme:{{SessionName}}", Groups: []string{"kubectl-tenant:acme:edit"}}
+
+func TestAddKeepsEverythingElseAndRemoveRestores(t *testing.T) {
+	before := eksData()
+	after, changed, err := Add(before, grant)
+	if err != nil || !changed {
+		t.Fatalf("Add: %v %v", changed, err)
+	}
+	if !strings.HasPrefix(after["mapRoles"], before["mapRoles"]) {
+		t.Errorf("the existing entries changed:\n%s", after["mapRoles"])
+	}
+	if after["mapUsers"] != before["mapUsers"] || after["mapAccounts"] != before["mapAccounts"] {
+		t.Error("untouched keys changed")
+	}
+	_, roles, _, err := configmap.ParseMap(after)
+	if err != nil || len(roles) != 3 || roles[2].RoleARN != grant.RoleARN || roles[2].Username != grant.Username || roles[2].Groups[0] != grant.Groups[0] {
+		t.Errorf("the authenticator reads %+v, %v", roles, err)
+	}
+
+	again, changed, err := Add(after, grant)
+	if err != nil || changed || again["mapRoles"] != after["mapRoles"] {
+		t.Errorf("adding it again: changed=%v %v", changed, err)
+	}
+
+	restored, changed, err := Remove(after, grant.RoleARN, "", false)
+	if err != nil || !changed {
+		t.Fatalf("Remove: %v %v", changed, err)
+	}
+	for k := range before {
+		if restored[k] != before[k] {
+			t.Errorf("%s after add and remove:\n%q\nwant\n%q", k, restored[k], before[k])
+		}
+	}
+}
+
+func TestRemoveFromTheMiddleKeepsNeighbours(t *testing.T) {
+	data := eksData()
+	var err error
+	for _, m := range []Mapping{grant, {RoleARN: "arn:aws:iam::444455556666:role/acme-ops", Username: "ops", Groups: []string{"kubectl-tenant:acme:admin"}}} {
+		if data, _, err = Add(data, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, err := Remove(data, grant.RoleARN, "kubectl-tenant:acme:edit", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := eksData()["mapRoles"] + "- rolearn: arn:aws:iam::444455556666:role/acme-ops\n  username: ops\n  groups:\n    - kubectl-tenant:acme:admin\n"
+	if out["mapRoles"] != want {
+		t.Errorf("got\n%s\nwant\n%s", out["mapRoles"], want)
+	}
+}
+
+func TestNeverTakesOverOrDropsWhatItMustNot(t *testing.T) {
+	// Someone's entry for the same role.
+	if _, _, err := Add(eksData(), Mapping{RoleARN: "arn:aws:iam::111122223333:role/admin", Username: "x", Groups: []string{"kubectl-tenant:a:view"}}); err == nil ||
+		!strings.Contains(err.Error(), "in an entry kubectl-tenant did not write") {
+		t.Errorf("adding over someone's entry: %v", err)
+	}
+	// Unmanaged entries are never removed.
+	if out, changed, err := Remove(eksData(), "arn:aws:iam::111122223333:role/eks-node", "", true); err != nil || changed || out["mapRoles"] != eksData()["mapRoles"] {
+		t.Errorf("removing the node role: changed=%v %v", changed, err)
+	}
+	// A managed entry that maps nodes, or the last masters, needs --force.
+	for _, groups := range [][]string{{"kubectl-tenant:a:nodes", "system:nodes"}} {
+		data, _, err := Add(eksData(), Mapping{RoleARN: "arn:aws:iam::999999999999:role/n", Username: "n", Groups: groups})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Remove(data, "arn:aws:iam::999999999999:role/n", "", false); err == nil || !strings.Contains(err.Error(), "pass --force") {
+			t.Errorf("removing a node mapping without force: %v", err)
+		}
+		if _, changed, err := Remove(data, "arn:aws:iam::999999999999:role/n", "", true); err != nil || !changed {
+			t.Errorf("with force: %v %v", changed, err)
+		}
+	}
+	only := map[string]string{"mapRoles": "- rolearn: arn:aws:iam::1:role/m\n  username: m\n  groups:\n  - system:masters\n  - kubectl-tenant:a:admin\n"}
+	if _, _, err := Remove(only, "arn:aws:iam::1:role/m", "", false); err == nil || !strings.Contains(err.Error(), "last system:masters") {
+		t.Errorf("removing the last masters mapping: %v", err)
+	}
+}
+
+func TestRefusesWhatItCannotEditSafely(t *testing.T) {
+	broken := eksData()
+	broken["mapRoles"] = "- rolearn: arn:aws:iam::1:role/x\n  username: [unclosed\n"
+	if _, _, err := Add(broken, grant); err == nil || !strings.Contains(err.Error(), "aws-auth does not parse") {
+		t.Errorf("malformed aws-auth: %v", err)
+	}
+	flow := map[string]string{"mapRoles": `[{"rolearn": "arn:aws:iam::1:role/x", "username": "x", "groups": ["g"]}]`}
+	if _, _, err := Add(flow, grant); err == nil || !strings.Contains(err.Error(), "not a block list") {
+		t.Errorf("flow-style aws-auth: %v", err)
+	}
+}
+
+func TestAddKeepsTheListsIndentation(t *testing.T) {
+	data := map[string]string{"mapRoles": "  - rolearn: arn:aws:iam::1:role/x\n    username: x\n    groups:\n      - g\n"}
+	out, _, err := Add(data, grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(out["mapRoles"], "  - rolearn: arn:aws:iam::444455556666:role/acme-dev\n    username: acme:{{SessionName}}\n    groups:\n      - kubectl-tenant:acme:edit\n") {
+		t.Errorf("indentation not kept:\n%s", out["mapRoles"])
+	}
+	if _, roles, _, err := configmap.ParseMap(out); err != nil || len(roles) != 2 {
+		t.Errorf("parsed %d roles, %v", len(roles), err)
+	}
+}
+
+func TestCanonicalRoleARN(t *testing.T) {
+	tests := map[string]struct {
+		want    string
+		changed bool
+	}{
+		"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123": {"arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123", true},
+		"arn:aws:iam::111122223333:role/plain": {"arn:aws:iam::111122223333:role/plain", false},
+		"arn:aws:iam::111122223333:user/alice": {"arn:aws:iam::111122223333:user/alice", false},
+	}
+	for in, tt := range tests {
+		got, changed := CanonicalRoleARN(in)
+		if got != tt.want || changed != tt.changed {
+			t.Errorf("CanonicalRoleARN(%s) = %s %v", in, got, changed)
+		}
+	}
+}
