@@ -12,15 +12,10 @@ import (
 // request's identity and cached. The signer and the full command both
 // answer through it.
 func IAMToken(ctx context.Context, r token.IAMRequest) (token.Entry, error) {
-	id := Identity{Profile: r.Profile, Region: r.Region}
-	for _, arn := range r.RoleARNs {
-		id.Roles = append(id.Roles, Hop{RoleARN: arn})
-	}
-	if n := len(id.Roles); n > 0 {
-		id.Roles[n-1].ExternalID = r.ExternalID
-	} else if r.ExternalID != "" {
+	if len(r.RoleARNs) == 0 && r.ExternalID != "" {
 		return token.Entry{}, fmt.Errorf("--external-id needs the --role-arn it belongs to")
 	}
+	id := NewIdentity(r.Profile, r.Region, "", 0, r.RoleARNs, r.ExternalID)
 	if err := id.Validate(); err != nil {
 		return token.Entry{}, err
 	}

@@ -206,3 +206,16 @@ func isErrorCode(err error, code string) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
 }
+
+// NewIdentity builds an Identity from a role chain whose last hop, the
+// tenant's role, carries the external ID.
+func NewIdentity(profile, region, sessionName string, duration time.Duration, roleARNs []string, externalID string) Identity {
+	id := Identity{Profile: profile, Region: region, SessionName: sessionName, Duration: duration}
+	for _, arn := range roleARNs {
+		id.Roles = append(id.Roles, Hop{RoleARN: arn})
+	}
+	if n := len(id.Roles); n > 0 {
+		id.Roles[n-1].ExternalID = externalID
+	}
+	return id
+}

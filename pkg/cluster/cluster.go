@@ -4,11 +4,15 @@ package cluster
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // Connection is a client for one cluster and what it was made from.
@@ -56,4 +60,9 @@ func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connec
 		return nil, err
 	}
 	return &Connection{Context: context, Server: cfg.Host, Config: cfg, Client: client}, nil
+}
+
+// AWSIdentity is how to act in an EKS tenant's account, from its record.
+func AWSIdentity(a *tenant.AWS) aws.Identity {
+	return aws.NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
 }

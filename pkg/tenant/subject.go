@@ -54,3 +54,18 @@ func (s Subject) String() string {
 		return "user " + s.Name
 	}
 }
+
+// ServiceAccountSubject parses a --serviceaccount flag for a tenant and
+// checks that the ServiceAccount is in one of the tenant's namespaces.
+func (t *Tenant) ServiceAccountSubject(flag string) (Subject, error) {
+	s, err := (SubjectFlags{ServiceAccount: flag}).Subject(t.Spec.Namespaces[0])
+	if err != nil {
+		return Subject{}, err
+	}
+	for _, ns := range t.Spec.Namespaces {
+		if ns == s.Namespace {
+			return s, nil
+		}
+	}
+	return Subject{}, fmt.Errorf("ServiceAccount %s:%s is outside tenant %q's namespaces %v", s.Namespace, s.Name, t.Name, t.Spec.Namespaces)
+}

@@ -39,14 +39,7 @@ type EKSOptions struct {
 }
 
 func (e *EKSOptions) identity() aws.Identity {
-	id := aws.Identity{Profile: e.Profile, Region: e.Region, SessionName: e.SessionName, Duration: e.Duration}
-	for _, arn := range e.RoleARNs {
-		id.Roles = append(id.Roles, aws.Hop{RoleARN: arn})
-	}
-	if n := len(id.Roles); n > 0 {
-		id.Roles[n-1].ExternalID = e.ExternalID
-	}
-	return id
+	return aws.NewIdentity(e.Profile, e.Region, e.SessionName, e.Duration, e.RoleARNs, e.ExternalID)
 }
 
 // validateEKS checks every EKS input before any call.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -121,14 +120,7 @@ func (o *Options) Run(ctx context.Context) error {
 // cluster the plugin did not create is left, and said so.
 func (o *Options) deleteEKS(ctx context.Context, reg tenant.Registry, t *tenant.Tenant) error {
 	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
-	id := aws.Identity{Profile: a.Profile, Region: a.Region, SessionName: a.SessionName, Duration: time.Duration(a.DurationSeconds) * time.Second}
-	for _, arn := range a.RoleARNs {
-		id.Roles = append(id.Roles, aws.Hop{RoleARN: arn})
-	}
-	if n := len(id.Roles); n > 0 {
-		id.Roles[n-1].ExternalID = a.ExternalID
-	}
-	cfg, err := id.Config(ctx)
+	cfg, err := cluster.AWSIdentity(a).Config(ctx)
 	if err != nil {
 		return err
 	}

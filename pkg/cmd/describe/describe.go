@@ -138,14 +138,7 @@ func describeEKS(ctx context.Context, t *tenant.Tenant) string {
 	if a == nil {
 		return eks.Name + " (no AWS identity recorded)"
 	}
-	id := aws.Identity{Profile: a.Profile, Region: a.Region, SessionName: a.SessionName, Duration: time.Duration(a.DurationSeconds) * time.Second}
-	for _, arn := range a.RoleARNs {
-		id.Roles = append(id.Roles, aws.Hop{RoleARN: arn})
-	}
-	if n := len(id.Roles); n > 0 {
-		id.Roles[n-1].ExternalID = a.ExternalID
-	}
-	cfg, err := id.Config(ctx)
+	cfg, err := cluster.AWSIdentity(a).Config(ctx)
 	if err != nil {
 		return eks.Name + ", unknown (" + err.Error() + ")"
 	}

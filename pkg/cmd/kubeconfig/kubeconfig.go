@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -104,11 +103,8 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
-	if o.subject, err = (tenant.SubjectFlags{ServiceAccount: o.ServiceAccount}).Subject(o.tenant.Spec.Namespaces[0]); err != nil {
+	if o.subject, err = o.tenant.ServiceAccountSubject(o.ServiceAccount); err != nil {
 		return err
-	}
-	if !slices.Contains(o.tenant.Spec.Namespaces, o.subject.Namespace) {
-		return fmt.Errorf("ServiceAccount %s:%s is outside tenant %q's namespaces %v", o.subject.Namespace, o.subject.Name, o.Tenant, o.tenant.Spec.Namespaces)
 	}
 	if o.ContextName == "" {
 		o.ContextName = o.Tenant + ":" + o.subject.Name
