@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -76,6 +77,20 @@ func (e Entry) Managed() bool {
 		}
 	}
 	return false
+}
+
+// Tenants are the tenants whose groups the entry carries.
+func (e Entry) Tenants() []string {
+	var out []string
+	for _, g := range e.Groups() {
+		if rest, ok := strings.CutPrefix(g, GroupPrefix); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 func (e Entry) has(group string) bool {
@@ -156,6 +171,10 @@ type Mapping struct {
 	Groups           []string
 }
 
+func (m Mapping) tenants() []string {
+	return Entry{Role: &config.RoleMapping{Groups: m.Groups}}.Tenants()
+}
+
 // Add returns data with the mapping added at the end of its list, and
 // whether anything changed: an identical entry already there is left,
 // and an entry for the same ARN that the plugin did not write is an error
@@ -181,6 +200,10 @@ func Add(data map[string]string, m Mapping) (map[string]string, bool, error) {
 			return nil, false, fmt.Errorf("aws-auth already maps %s (to user %q, groups %v) in an entry kubectl-tenant did not write; it is left alone: remove or migrate it first",
 				arn, username(e), e.Groups())
 		}
+		if others := slices.DeleteFunc(e.Tenants(), func(t string) bool { return slices.Contains(m.tenants(), t) }); len(others) > 0 {
+			return nil, false, fmt.Errorf("aws-auth maps %s for tenant %s already, and it holds one entry per ARN: grant that tenant's role another principal, or revoke it there first",
+				arn, strings.Join(others, ", "))
+		}
 		if username(e) == m.Username && equal(e.Groups(), m.Groups) {
 			return data, false, nil
 		}
@@ -199,11 +222,12 @@ func Add(data map[string]string, m Mapping) (map[string]string, bool, error) {
 	return out, true, nil
 }
 
-// Remove returns data without the plugin's entries for arn whose groups
-// include group (any group when empty), and whether anything changed. An
-// entry the plugin did not write is never removed. Without force it
-// refuses to remove a node mapping or the last system:masters mapping.
-func Remove(data map[string]string, arn, group string, force bool) (map[string]string, bool, error) {
+// Remove returns data without the plugin's entries for arn that belong to
+// tenantName (any of the plugin's when empty), and whether anything
+// changed. An entry the plugin did not write is never removed. Without
+// force it refuses to remove a node mapping or the last system:masters
+// mapping.
+func Remove(data map[string]string, arn, tenantName string, force bool) (map[string]string, bool, error) {
 	if err := Check(data); err != nil {
 		return nil, false, err
 	}
@@ -226,7 +250,7 @@ func Remove(data map[string]string, arn, group string, force bool) (map[string]s
 		}
 		for i := len(list) - 1; i >= 0; i-- {
 			e := list[i]
-			if !strings.EqualFold(e.ARN(), arn) || !e.Managed() || group != "" && !e.has(group) {
+			if !strings.EqualFold(e.ARN(), arn) || !e.Managed() || tenantName != "" && !slices.Contains(e.Tenants(), tenantName) {
 				continue
 			}
 			if !force && (e.has(groupNodes) || e.has(groupBootstrappers)) {

@@ -70,7 +70,7 @@ func TestRemoveFromTheMiddleKeepsNeighbours(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, _, err := Remove(data, grant.RoleARN, "kubectl-tenant:acme:edit", false)
+	out, _, err := Remove(data, grant.RoleARN, "acme", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +85,18 @@ func TestNeverTakesOverOrDropsWhatItMustNot(t *testing.T) {
 	if _, _, err := Add(eksData(), Mapping{RoleARN: "arn:aws:iam::111122223333:role/admin", Username: "x", Groups: []string{"kubectl-tenant:a:view"}}); err == nil ||
 		!strings.Contains(err.Error(), "in an entry kubectl-tenant did not write") {
 		t.Errorf("adding over someone's entry: %v", err)
+	}
+	// Another tenant's entry for the same principal is not replaced.
+	theirs, _, err := Add(eksData(), grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Add(theirs, Mapping{RoleARN: grant.RoleARN, Username: "globex:{{SessionName}}", Groups: []string{"kubectl-tenant:globex:view"}}); err == nil ||
+		!strings.Contains(err.Error(), "for tenant acme already") {
+		t.Errorf("adding over another tenant's entry: %v", err)
+	}
+	if _, changed, err := Remove(theirs, grant.RoleARN, "globex", false); err != nil || changed {
+		t.Errorf("globex removed acme's entry: %v %v", changed, err)
 	}
 	// Unmanaged entries are never removed.
 	if out, changed, err := Remove(eksData(), "arn:aws:iam::111122223333:role/eks-node", "", true); err != nil || changed || out["mapRoles"] != eksData()["mapRoles"] {
@@ -149,5 +161,28 @@ func TestCanonicalRoleARN(t *testing.T) {
 		if got != tt.want || changed != tt.changed {
 			t.Errorf("CanonicalRoleARN(%s) = %s %v", in, got, changed)
 		}
+	}
+}
+
+func TestDiffShowsTheEntry(t *testing.T) {
+	after, _, err := Add(eksData(), grant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	Diff(&b, eksData(), after)
+	got := b.String()
+	for _, want := range []string{"--- aws-auth mapRoles", "+ - rolearn: arn:aws:iam::444455556666:role/acme-dev", "+   username: acme:{{SessionName}}", "+     - kubectl-tenant:acme:edit"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diff lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "- - rolearn") || strings.Contains(got, "mapUsers") {
+		t.Errorf("diff shows removals or untouched keys:\n%s", got)
+	}
+	b.Reset()
+	Diff(&b, after, after)
+	if b.Len() != 0 {
+		t.Errorf("diff of equal data: %q", b.String())
 	}
 }

@@ -1,16 +1,20 @@
 package awsauth
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
@@ -95,43 +99,64 @@ type Backup struct {
 	Data    map[string]string
 }
 
-// backup adds data as the newest version of the backup ConfigMap,
-// keeping the last KeepBackups.
+// backup adds data as the newest version of the backup ConfigMap. A
+// version is the data as gzipped JSON under a binaryData key of the time
+// in nanoseconds: 2,000 mappings take about 20 KiB that way, so ten
+// versions fit a ConfigMap with room to spare. It is one merge patch and
+// no read; only once the backup holds KeepBackups+pruneSlack versions does
+// a second patch drop the oldest.
 func (s *Store) backup(ctx context.Context, data map[string]string) error {
-	raw, err := json.Marshal(data)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(data); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	cms := s.Client.CoreV1().ConfigMaps(Namespace)
+	patch, err := json.Marshal(map[string]any{"binaryData": map[string][]byte{backupKey(time.Now()): buf.Bytes()}})
 	if err != nil {
 		return err
 	}
-	return retry.RetryOnConflict(conflictBackoff, func() error {
-		cms := s.Client.CoreV1().ConfigMaps(Namespace)
-		cm, err := cms.Get(ctx, BackupName, metav1.GetOptions{})
-		create := apierrors.IsNotFound(err)
-		if create {
-			cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: BackupName, Namespace: Namespace,
-				Labels: map[string]string{"app.kubernetes.io/managed-by": "kubectl-tenant"}}}
-		} else if err != nil {
-			return fmt.Errorf("reading the aws-auth backup: %w", err)
+	cm, err := cms.Patch(ctx, BackupName, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
+	if apierrors.IsNotFound(err) {
+		cm, err = cms.Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: BackupName, Namespace: Namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "kubectl-tenant"}},
+			BinaryData: map[string][]byte{backupKey(time.Now()): buf.Bytes()},
+		}, metav1.CreateOptions{FieldManager: fieldManager})
+		if apierrors.IsAlreadyExists(err) { // another writer made it first
+			cm, err = cms.Patch(ctx, BackupName, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
 		}
-		if cm.Data == nil {
-			cm.Data = map[string]string{}
-		}
-		cm.Data[strconv.FormatInt(time.Now().UnixNano(), 10)] = string(raw)
-		versions := sortedVersions(cm.Data)
-		for len(versions) > KeepBackups {
-			delete(cm.Data, versions[0])
-			versions = versions[1:]
-		}
-		if create {
-			_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
-			if apierrors.IsAlreadyExists(err) {
-				return apierrors.NewConflict(corev1.Resource("configmaps"), BackupName, err)
-			}
-			return err
-		}
-		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("keeping the previous aws-auth in %s/%s (nothing was changed): %w", Namespace, BackupName, err)
+	}
+	versions := sortedVersions(cm.BinaryData)
+	if len(versions) < KeepBackups+pruneSlack {
+		return nil
+	}
+	drop := map[string]any{}
+	for _, v := range versions[:len(versions)-KeepBackups] {
+		drop[v] = nil
+	}
+	patch, err = json.Marshal(map[string]any{"binaryData": drop})
+	if err != nil {
 		return err
-	})
+	}
+	if _, err := cms.Patch(ctx, BackupName, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
+		return fmt.Errorf("dropping old aws-auth backups: %w", err)
+	}
+	return nil
 }
+
+// pruneSlack is how many versions beyond KeepBackups the backup may hold
+// before the oldest are dropped, so that most changes cost one patch.
+const pruneSlack = 5
+
+const fieldManager = "kubectl-tenant"
+
+func backupKey(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) + ".json.gz" }
 
 // Backups lists the kept versions, newest first.
 func (s *Store) Backups(ctx context.Context) ([]Backup, error) {
@@ -142,16 +167,28 @@ func (s *Store) Backups(ctx context.Context) ([]Backup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the aws-auth backup: %w", err)
 	}
-	versions := sortedVersions(cm.Data)
+	versions := sortedVersions(cm.BinaryData)
 	out := make([]Backup, 0, len(versions))
 	for i := len(versions) - 1; i >= 0; i-- {
-		var data map[string]string
-		if err := json.Unmarshal([]byte(cm.Data[versions[i]]), &data); err != nil {
+		data, err := decodeBackup(cm.BinaryData[versions[i]])
+		if err != nil {
 			return nil, fmt.Errorf("backup version %s is damaged: %w", versions[i], err)
 		}
-		out = append(out, Backup{Version: versions[i], Data: data})
+		out = append(out, Backup{Version: strings.TrimSuffix(versions[i], ".json.gz"), Data: data})
 	}
 	return out, nil
+}
+
+func decodeBackup(raw []byte) (map[string]string, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	var data map[string]string
+	if err := json.NewDecoder(zr).Decode(&data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // Restore puts a backed-up version back (the newest when version is
@@ -183,14 +220,15 @@ func (s *Store) Restore(ctx context.Context, version string) (string, error) {
 	return pick.Version, err
 }
 
-func sortedVersions(data map[string]string) []string {
+// sortedVersions are the backup's keys, oldest first.
+func sortedVersions(data map[string][]byte) []string {
 	var v []string
 	for k := range data {
 		v = append(v, k)
 	}
 	sort.Slice(v, func(i, j int) bool {
-		a, _ := strconv.ParseInt(v[i], 10, 64)
-		b, _ := strconv.ParseInt(v[j], 10, 64)
+		a, _ := strconv.ParseInt(strings.TrimSuffix(v[i], ".json.gz"), 10, 64)
+		b, _ := strconv.ParseInt(strings.TrimSuffix(v[j], ".json.gz"), 10, 64)
 		return a < b
 	})
 	return v

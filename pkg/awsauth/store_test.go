@@ -75,6 +75,11 @@ func TestConcurrentAddsAllLand(t *testing.T) {
 	if err != nil || len(roles) != 22 {
 		t.Errorf("%d role mappings after 20 concurrent adds, want 22: %v", len(roles), err)
 	}
+	// Every add kept a backup; the oldest beyond the bound were dropped.
+	backups, err := s.Backups(context.Background())
+	if err != nil || len(backups) < KeepBackups || len(backups) >= KeepBackups+pruneSlack {
+		t.Errorf("%d backups after 20 changes, want %d to %d: %v", len(backups), KeepBackups, KeepBackups+pruneSlack-1, err)
+	}
 }
 
 func TestMalformedIsRefusedAndUnchanged(t *testing.T) {

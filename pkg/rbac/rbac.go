@@ -7,6 +7,7 @@ package rbac
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,10 +79,11 @@ func NamespaceReaderBinding(t *tenant.Tenant) *rbacv1.ClusterRoleBinding {
 	seen := map[rbacv1.Subject]bool{}
 	subjects := []rbacv1.Subject{}
 	for _, g := range t.Spec.Grants {
-		s := Subject(g.Subject)
-		if !seen[s] {
-			seen[s] = true
-			subjects = append(subjects, s)
+		for _, s := range grantSubjects(t, g) {
+			if !seen[s] {
+				seen[s] = true
+				subjects = append(subjects, s)
+			}
 		}
 	}
 	sort.Slice(subjects, func(i, j int) bool { return subjectKey(subjects[i]) < subjectKey(subjects[j]) })
@@ -112,8 +114,20 @@ type GrantObjects struct {
 	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
 }
 
-// ForGrant returns the bindings of a grant of the tenant.
+// ForGrant returns the bindings of a grant of the tenant. For an IAM
+// grant they are the shared bindings of its role's groups (IAMRoleBindings)
+// in the grant's namespaces.
 func ForGrant(t *tenant.Tenant, g tenant.Grant) GrantObjects {
+	if g.Subject.IsIAM() {
+		var out GrantObjects
+		keep, _ := IAMRoleBindings(t, g.Role)
+		for _, rb := range keep {
+			if slices.Contains(t.GrantNamespaces(g), rb.Namespace) {
+				out.RoleBindings = append(out.RoleBindings, rb)
+			}
+		}
+		return out
+	}
 	name := BindingName(t.Name, g)
 	subject := Subject(g.Subject)
 	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRoleFor(g.Role)}

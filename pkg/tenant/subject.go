@@ -12,19 +12,21 @@ type SubjectFlags struct {
 	ServiceAccount string // [NS:]NAME
 	User           string
 	Group          string
+	IAMRole        string // an ARN
+	IAMUser        string // an ARN
 }
 
 // Subject parses the flags. A ServiceAccount without a namespace is in
 // defaultNamespace (the tenant's first).
 func (f SubjectFlags) Subject(defaultNamespace string) (Subject, error) {
 	set := 0
-	for _, v := range []string{f.ServiceAccount, f.User, f.Group} {
+	for _, v := range []string{f.ServiceAccount, f.User, f.Group, f.IAMRole, f.IAMUser} {
 		if v != "" {
 			set++
 		}
 	}
 	if set != 1 {
-		return Subject{}, errors.New("name exactly one subject: --serviceaccount [NS:]NAME, --user NAME or --group NAME")
+		return Subject{}, errors.New("name exactly one subject: --serviceaccount [NS:]NAME, --user NAME, --group NAME, --iam-role ARN or --iam-user ARN")
 	}
 	switch {
 	case f.ServiceAccount != "":
@@ -38,6 +40,10 @@ func (f SubjectFlags) Subject(defaultNamespace string) (Subject, error) {
 		return Subject{Kind: SubjectServiceAccount, Namespace: ns, Name: name}, nil
 	case f.User != "":
 		return Subject{Kind: SubjectUser, Name: f.User}, nil
+	case f.IAMRole != "":
+		return Subject{Kind: SubjectIAMRole, Name: f.IAMRole}, nil
+	case f.IAMUser != "":
+		return Subject{Kind: SubjectIAMUser, Name: f.IAMUser}, nil
 	default:
 		return Subject{Kind: SubjectGroup, Name: f.Group}, nil
 	}
@@ -50,6 +56,10 @@ func (s Subject) String() string {
 		return "serviceaccount " + s.Namespace + ":" + s.Name
 	case SubjectGroup:
 		return "group " + s.Name
+	case SubjectIAMRole:
+		return "IAM role " + s.Name
+	case SubjectIAMUser:
+		return "IAM user " + s.Name
 	default:
 		return "user " + s.Name
 	}

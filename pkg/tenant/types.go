@@ -99,6 +99,27 @@ type Grant struct {
 	// ClusterScope binds the role cluster-wide. It is only ever set on
 	// explicit request.
 	ClusterScope bool `json:"clusterScope,omitempty"`
+	// Via is how an IAM principal is let into the cluster: aws-auth or
+	// access-entry. Only IAM grants have it.
+	Via string `json:"via,omitempty"`
+	// AccessPolicy is the EKS access policy (view, edit, admin,
+	// cluster-admin) an access entry is associated with, instead of RBAC.
+	AccessPolicy string `json:"accessPolicy,omitempty"`
+}
+
+// The channels that let an IAM principal into a cluster.
+const (
+	ViaAWSAuth     = "aws-auth"
+	ViaAccessEntry = "access-entry"
+)
+
+// AccessPolicies are the EKS access policies a grant may name, by the
+// names --access-policy takes.
+var AccessPolicies = map[string]string{
+	"view":          "AmazonEKSViewPolicy",
+	"edit":          "AmazonEKSEditPolicy",
+	"admin":         "AmazonEKSAdminPolicy",
+	"cluster-admin": "AmazonEKSClusterAdminPolicy",
 }
 
 // The kinds of subject a grant can name.
@@ -106,11 +127,18 @@ const (
 	SubjectServiceAccount = "ServiceAccount"
 	SubjectUser           = "User"
 	SubjectGroup          = "Group"
+	// IAM principals, named by ARN; Kubernetes sees them as the user and
+	// groups their mapping gives.
+	SubjectIAMRole = "IAMRole"
+	SubjectIAMUser = "IAMUser"
 )
+
+// IsIAM reports whether the subject is an IAM principal.
+func (s Subject) IsIAM() bool { return s.Kind == SubjectIAMRole || s.Kind == SubjectIAMUser }
 
 // Subject is who a grant is for.
 type Subject struct {
-	// Kind is ServiceAccount, User or Group.
+	// Kind is ServiceAccount, User, Group, IAMRole or IAMUser.
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Namespace of a ServiceAccount.

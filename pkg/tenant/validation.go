@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/validate/content"
@@ -51,7 +52,55 @@ func ValidateGrant(p *field.Path, g Grant, owned map[string]bool) field.ErrorLis
 	if g.ClusterScope && len(g.Namespaces) > 0 {
 		errs = append(errs, field.Invalid(p.Child("clusterScope"), true, "a cluster-scoped grant takes no namespaces"))
 	}
+	return append(errs, validateIAMGrant(p, g)...)
+}
+
+// validateIAMGrant checks what only IAM grants have: the channel, and the
+// access policy that may replace RBAC on an access entry.
+func validateIAMGrant(p *field.Path, g Grant) field.ErrorList {
+	var errs field.ErrorList
+	if !g.Subject.IsIAM() {
+		if g.Via != "" {
+			errs = append(errs, field.Invalid(p.Child("via"), g.Via, "only IAM principals (--iam-role, --iam-user) have a channel"))
+		}
+		if g.AccessPolicy != "" {
+			errs = append(errs, field.Invalid(p.Child("accessPolicy"), g.AccessPolicy, "only IAM principals granted through an access entry have an access policy"))
+		}
+		return errs
+	}
+	switch g.Via {
+	case ViaAWSAuth, ViaAccessEntry:
+	default:
+		errs = append(errs, field.NotSupported(p.Child("via"), g.Via, []string{ViaAccessEntry, ViaAWSAuth}))
+	}
+	if g.AccessPolicy != "" {
+		if _, ok := AccessPolicies[g.AccessPolicy]; !ok {
+			errs = append(errs, field.NotSupported(p.Child("accessPolicy"), g.AccessPolicy, sortedKeys(AccessPolicies)))
+		}
+		if g.Via != ViaAccessEntry {
+			errs = append(errs, field.Invalid(p.Child("accessPolicy"), g.AccessPolicy, "an access policy needs --via access-entry"))
+		}
+	}
+	if g.ClusterScope {
+		errs = append(errs, field.Invalid(p.Child("clusterScope"), true, "IAM principals are granted in the tenant's namespaces only; grant cluster-wide roles to a group with --group"))
+	}
 	return errs
+}
+
+// iamARN matches the ARN of an IAM role or user, with an optional path.
+var iamARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
+
+func validateIAMSubject(p *field.Path, s Subject) field.ErrorList {
+	want := "role"
+	if s.Kind == SubjectIAMUser {
+		want = "user"
+	}
+	m := iamARN.FindStringSubmatch(s.Name)
+	if m == nil || m[2] != want {
+		return field.ErrorList{field.Invalid(p.Child("name"), s.Name,
+			"not an IAM "+want+" ARN: use arn:aws:iam::ACCOUNT:"+want+"/NAME")}
+	}
+	return nil
 }
 
 func validateSubject(p *field.Path, s Subject) field.ErrorList {
@@ -67,8 +116,10 @@ func validateSubject(p *field.Path, s Subject) field.ErrorList {
 		if s.Namespace != "" {
 			errs = append(errs, field.Invalid(p.Child("namespace"), s.Namespace, "only a ServiceAccount has a namespace"))
 		}
+	case SubjectIAMRole, SubjectIAMUser:
+		errs = append(errs, validateIAMSubject(p, s)...)
 	default:
-		errs = append(errs, field.NotSupported(p.Child("kind"), s.Kind, []string{SubjectServiceAccount, SubjectUser, SubjectGroup}))
+		errs = append(errs, field.NotSupported(p.Child("kind"), s.Kind, []string{SubjectServiceAccount, SubjectUser, SubjectGroup, SubjectIAMRole, SubjectIAMUser}))
 	}
 	return errs
 }
