@@ -233,3 +233,19 @@ func sortedVersions(data map[string][]byte) []string {
 	})
 	return v
 }
+
+// Read returns aws-auth's data; an aws-auth that does not exist reads as
+// empty.
+func (s *Store) Read(ctx context.Context) (map[string]string, error) {
+	cm, err := s.Client.CoreV1().ConfigMaps(Namespace).Get(ctx, Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s/%s: %w", Namespace, Name, err)
+	}
+	if cm.Data == nil {
+		return map[string]string{}, nil
+	}
+	return cm.Data, nil
+}

@@ -4,8 +4,12 @@ package grant
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,7 +20,9 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -54,8 +60,13 @@ type Options struct {
 	Role         string
 	Namespaces   []string
 	ClusterScope bool
+	Via          string
+	AccessPolicy string
 	DryRun       string
 	Output       string
+	// AWSOptions apply to the AWS clients of access entries (tests stub
+	// EKS with them).
+	AWSOptions []func(*config.LoadOptions) error
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
@@ -63,11 +74,16 @@ type Options struct {
 	conn     *cluster.Connection
 }
 
+// NewOptions returns grant's options with the flags' defaults.
+func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
+	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath, DryRun: "none", Output: "yaml"}
+}
+
 // NewCmdGrant makes `kubectl tenant grant`.
 func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
-		Use:          "grant TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME) --role ROLE [--namespace NS]...",
+		Use:          "grant TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME | --iam-role ARN | --iam-user ARN) --role ROLE [--namespace NS]...",
 		Short:        "Give a subject a role in a tenant",
 		Long:         grantLong,
 		Example:      grantExample,
@@ -87,7 +103,9 @@ func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().StringVar(&o.Role, "role", "", "admin, edit, view, or the name of a ClusterRole")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Limit the grant to this tenant namespace (repeatable; default: all of the tenant's)")
 	cmd.Flags().BoolVar(&o.ClusterScope, "cluster-scope", false, "Bind the role cluster-wide with a ClusterRoleBinding")
-	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" prints the objects; "server" has the API server check them; nothing is changed`)
+	cmd.Flags().StringVar(&o.Via, "via", "", "How an IAM principal gets in: access-entry or aws-auth (default: access-entry when the EKS cluster's authentication mode includes API, else aws-auth)")
+	cmd.Flags().StringVar(&o.AccessPolicy, "access-policy", "", "With --via access-entry: associate this EKS access policy (view, edit, admin, cluster-admin) scoped to the namespaces, instead of RBAC")
+	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" prints the objects, the aws-auth diff or the EKS calls; "server" has the API server check them; nothing is changed`)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Format of the objects --dry-run=client prints: yaml or json")
 	return cmd
 }
@@ -97,6 +115,8 @@ func AddSubjectFlags(cmd *cobra.Command, f *tenant.SubjectFlags) {
 	cmd.Flags().StringVar(&f.ServiceAccount, "serviceaccount", "", "A ServiceAccount, NAME (in the tenant's first namespace) or NAMESPACE:NAME")
 	cmd.Flags().StringVar(&f.User, "user", "", "A user name, as the cluster authenticates it")
 	cmd.Flags().StringVar(&f.Group, "group", "", "A group name, as the cluster authenticates it")
+	cmd.Flags().StringVar(&f.IAMRole, "iam-role", "", "An IAM role ARN (EKS, or a cluster with aws-iam-authenticator)")
+	cmd.Flags().StringVar(&f.IAMUser, "iam-user", "", "An IAM user ARN (EKS, or a cluster with aws-iam-authenticator)")
 }
 
 // Complete reads the tenant and builds the grant.
@@ -111,7 +131,68 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 		return err
 	}
 	o.grant = tenant.Grant{Subject: subject, Role: o.Role, Namespaces: o.Namespaces, ClusterScope: o.ClusterScope}
-	return nil
+	if !subject.IsIAM() {
+		if o.Via != "" || o.AccessPolicy != "" {
+			return fmt.Errorf("--via and --access-policy are for IAM principals (--iam-role, --iam-user)")
+		}
+		return nil
+	}
+	o.grant.Subject = CanonicalIAMSubject(subject, o.ErrOut)
+	if o.AccessPolicy != "" && o.Role == "" {
+		o.grant.Role = o.AccessPolicy
+	}
+	if o.AccessPolicy != "" && o.grant.Role != o.AccessPolicy {
+		return fmt.Errorf("--access-policy %s takes the place of --role; leave --role out", o.AccessPolicy)
+	}
+	o.grant.AccessPolicy = o.AccessPolicy
+	o.grant.Via, err = Channel(o.tenant, o.grant.Subject, o.Via)
+	return err
+}
+
+// CanonicalIAMSubject rewrites a role ARN with a path to the form the
+// authenticator and EKS match (without the path), and says so.
+func CanonicalIAMSubject(s tenant.Subject, errOut io.Writer) tenant.Subject {
+	if s.Kind != tenant.SubjectIAMRole {
+		return s
+	}
+	if canonical, changed := awsauth.CanonicalRoleARN(s.Name); changed {
+		fmt.Fprintf(errOut, "using %s for %s: IAM authenticates a role without its path, so a mapping with the path would never match\n", canonical, s.Name)
+		s.Name = canonical
+	}
+	return s
+}
+
+// Channel decides how principal p gets into the tenant's cluster: the one
+// asked for, checked against the cluster's authentication mode, or by
+// default access entries when the mode includes API and aws-auth
+// otherwise (and for clusters not on EKS, whose aws-iam-authenticator may
+// read aws-auth). A principal has one channel per tenant.
+func Channel(t *tenant.Tenant, p tenant.Subject, asked string) (string, error) {
+	mode := t.Status.AuthenticationMode
+	if t.Spec.Cluster.EKS == nil {
+		mode = "CONFIG_MAP"
+	}
+	via := asked
+	if via == "" {
+		via = tenant.ViaAWSAuth
+		if strings.Contains(mode, "API") {
+			via = tenant.ViaAccessEntry
+		}
+	}
+	switch {
+	case via == tenant.ViaAccessEntry && t.Spec.Cluster.EKS == nil:
+		return "", fmt.Errorf("--via access-entry: tenant %q is not on EKS; use --via aws-auth (read by aws-iam-authenticator)", t.Name)
+	case via == tenant.ViaAccessEntry && !strings.Contains(mode, "API"):
+		return "", fmt.Errorf("--via access-entry: EKS cluster %s authenticates with %s only; switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP) or use --via aws-auth", t.Spec.Cluster.EKS.Name, mode)
+	case via == tenant.ViaAWSAuth && mode == "API":
+		return "", fmt.Errorf("--via aws-auth: EKS cluster %s authenticates with access entries only (mode API) and ignores aws-auth; use --via access-entry", t.Spec.Cluster.EKS.Name)
+	}
+	for _, g := range t.Spec.Grants {
+		if g.Subject == p && g.Via != via {
+			return "", fmt.Errorf("%s is granted through %s in tenant %q already; grant through the same channel, or move it with 'kubectl tenant aws-auth migrate %s'", p, g.Via, t.Name, t.Name)
+		}
+	}
+	return via, nil
 }
 
 // Validate checks the grant, then that the cluster answers and the role
@@ -135,6 +216,9 @@ func (o *Options) Validate(ctx context.Context) error {
 		return err
 	}
 	o.conn = conn
+	if o.grant.AccessPolicy != "" {
+		return nil // EKS enforces the policy; there is no ClusterRole to check
+	}
 	role := rbac.ClusterRoleFor(o.grant.Role)
 	if _, err := conn.Client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -173,7 +257,14 @@ func (o *Options) Run(ctx context.Context) error {
 				return err
 			}
 		}
-		return p.PrintObj(rbac.NamespaceReaderBinding(t), o.Out)
+		if err := p.PrintObj(rbac.NamespaceReaderBinding(t), o.Out); err != nil {
+			return err
+		}
+		if grant.Subject.IsIAM() {
+			_, err := o.syncer(true).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
+			return err
+		}
+		return nil
 	}
 
 	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRun == "server"}
@@ -195,6 +286,17 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	results.Print(o.ErrOut, a.DryRun)
+	if grant.Subject.IsIAM() {
+		// The bindings first, then the mapping: a principal never gets in
+		// before its groups mean something.
+		changed, err := o.syncer(a.DryRun).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
+		if err != nil {
+			return err
+		}
+		if changed && !a.DryRun {
+			fmt.Fprintf(o.ErrOut, "%s mapped through %s\n", grant.Subject, grant.Via)
+		}
+	}
 	if a.DryRun {
 		return nil
 	}
@@ -205,6 +307,26 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "granted %s role %s in tenant %q (%d objects written)\n", grant.Subject, grant.Role, t.Name, results.Writes())
 	return nil
+}
+
+// syncer changes IAM mappings in the tenant's cluster and account.
+func (o *Options) syncer(dryRun bool) *iamgrant.Syncer {
+	return NewSyncer(o.tenant, o.conn, o.AWSOptions, dryRun, o.Out)
+}
+
+// NewSyncer makes the Syncer of a tenant's IAM mappings.
+func NewSyncer(t *tenant.Tenant, conn *cluster.Connection, awsOptions []func(*config.LoadOptions) error, dryRun bool, out io.Writer) *iamgrant.Syncer {
+	s := &iamgrant.Syncer{DryRun: dryRun, Out: out}
+	if conn != nil {
+		s.Kube = conn.Client
+	}
+	s.AWS = func(ctx context.Context) (awssdk.Config, error) {
+		if t.Spec.AWS == nil {
+			return awssdk.Config{}, fmt.Errorf("tenant %q has no AWS identity to act as", t.Name)
+		}
+		return cluster.AWSIdentity(t.Spec.AWS).Config(ctx, awsOptions...)
+	}
+	return s
 }
 
 // ValidateDryRun checks a --dry-run value.

@@ -48,6 +48,11 @@ type Options struct {
 
 	Tenant         string
 	ServiceAccount string
+	IAMRole        string
+	ClusterID      string
+	Region         string
+	Profile        string
+	ThroughTenant  bool
 	Duration       time.Duration
 	Minify         bool
 	Flatten        bool
@@ -78,6 +83,11 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *s
 		},
 	}
 	cmd.Flags().StringVar(&o.ServiceAccount, "serviceaccount", "", "The ServiceAccount: NAME (in the tenant's first namespace) or NAMESPACE:NAME")
+	cmd.Flags().StringVar(&o.IAMRole, "iam-role", "", "An IAM role ARN: the context assumes it and gets short-lived tokens from 'kubectl tenant token' (no secret is written)")
+	cmd.Flags().StringVar(&o.ClusterID, "cluster-id", "", "With --iam-role on a cluster not on EKS: the cluster ID its aws-iam-authenticator expects")
+	cmd.Flags().StringVar(&o.Region, "region", "", "With --iam-role: the STS region (default: the tenant's)")
+	cmd.Flags().StringVar(&o.Profile, "profile", "", "With --iam-role: the AWS profile the context's user starts from (default: the standard chain)")
+	cmd.Flags().BoolVar(&o.ThroughTenant, "through-tenant-role", false, "With --iam-role: reach the role through the tenant's role chain first")
 	cmd.Flags().DurationVar(&o.Duration, "duration", cluster.DefaultTokenDuration, "How long the token is valid (10m to 12h)")
 	cmd.Flags().BoolVar(&o.Minify, "minify", false, "Output only the new context (the default for stdout and -o)")
 	cmd.Flags().BoolVar(&o.Flatten, "flatten", false, "Inline the cluster's certificate authority")
@@ -90,8 +100,8 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *s
 // Complete checks the inputs and reads the tenant.
 func (o *Options) Complete(ctx context.Context, args []string) error {
 	o.Tenant = args[0]
-	if o.ServiceAccount == "" {
-		return errors.New("--serviceaccount is required (IAM kubeconfigs for EKS tenants come in a later release)")
+	if (o.ServiceAccount == "") == (o.IAMRole == "") {
+		return errors.New("name one subject: --serviceaccount [NS:]NAME or --iam-role ARN")
 	}
 	if o.Merge && o.OutFile != "" {
 		return errors.New("--merge and -o are exclusive: merge into the active kubeconfig, or write a file")
@@ -103,6 +113,14 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
+	for _, p := range o.getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
+		if p != "" {
+			o.paths = append(o.paths, p)
+		}
+	}
+	if o.IAMRole != "" {
+		return o.completeIAM()
+	}
 	if o.subject, err = o.tenant.ServiceAccountSubject(o.ServiceAccount); err != nil {
 		return err
 	}
@@ -110,11 +128,6 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 		o.ContextName = o.Tenant + ":" + o.subject.Name
 		if o.subject.Namespace != o.tenant.Spec.Namespaces[0] {
 			o.ContextName = o.Tenant + ":" + o.subject.Namespace + ":" + o.subject.Name
-		}
-	}
-	for _, p := range o.getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
-		if p != "" {
-			o.paths = append(o.paths, p)
 		}
 	}
 	return nil
@@ -126,9 +139,14 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	clusterEntry, err := set.ClusterOf(o.tenant.Spec.Cluster.Context, o.Flatten)
-	if err != nil {
+	var clusterEntry clientcmdv1.Cluster
+	if eks := o.tenant.Spec.Cluster.EKS; eks != nil && o.tenant.Status.Server != "" {
+		clusterEntry = clientcmdv1.Cluster{Server: o.tenant.Status.Server, CertificateAuthorityData: o.tenant.Status.CAData}
+	} else if clusterEntry, err = set.ClusterOf(o.tenant.Spec.Cluster.Context, o.Flatten); err != nil {
 		return fmt.Errorf("tenant %q's context: %w", o.Tenant, err)
+	}
+	if o.IAMRole != "" {
+		return o.emit(ctx, o.buildIAM(clusterEntry))
 	}
 	conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
 	if err != nil {
@@ -142,7 +160,11 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return o.emit(ctx, out)
+}
 
+// emit merges, writes or prints the kubeconfig.
+func (o *Options) emit(ctx context.Context, out *clientcmdv1.Config) error {
 	switch {
 	case o.Merge:
 		return o.merge(ctx, out)
@@ -183,7 +205,7 @@ func (o *Options) merge(ctx context.Context, cfg *clientcmdv1.Config) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.ErrOut, "context %q added to %s; its token expires %s\n", o.ContextName, path, o.expiry(cfg))
+	fmt.Fprintf(o.ErrOut, "context %q added to %s; %s\n", o.ContextName, path, o.expiry(cfg))
 	return nil
 }
 
@@ -206,13 +228,13 @@ func (o *Options) write(ctx context.Context, cfg *clientcmdv1.Config) error {
 	if err := kcfg.Write(&kcfg.File{Path: path, Config: cfg}); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.ErrOut, "wrote context %q to %s; its token expires %s\n", o.ContextName, path, o.expiry(cfg))
+	fmt.Fprintf(o.ErrOut, "wrote context %q to %s; %s\n", o.ContextName, path, o.expiry(cfg))
 	return nil
 }
 
 func (o *Options) expiry(cfg *clientcmdv1.Config) string {
-	if ext, ok := kcfg.TenantExtensionOf(cfg.Contexts[0].Context); ok {
-		return ext.Expires.Format(time.RFC3339)
+	if ext, ok := kcfg.TenantExtensionOf(cfg.Contexts[0].Context); ok && !ext.Expires.IsZero() {
+		return "its token expires " + ext.Expires.Format(time.RFC3339)
 	}
-	return "at an unknown time"
+	return "it gets a fresh token whenever one is needed"
 }

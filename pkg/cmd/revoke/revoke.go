@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -42,17 +43,26 @@ type Options struct {
 	Role       string
 	Namespaces []string
 	DryRun     string
+	Force      bool
+	// AWSOptions apply to the AWS clients of access entries (tests stub
+	// EKS with them).
+	AWSOptions []func(*config.LoadOptions) error
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
 	subject  tenant.Subject
 }
 
+// NewOptions returns revoke's options with the flags' defaults.
+func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
+	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath, DryRun: "none"}
+}
+
 // NewCmdRevoke makes `kubectl tenant revoke`.
 func NewCmdRevoke(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
-		Use:          "revoke TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME) [--role ROLE] [--namespace NS]...",
+		Use:          "revoke TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME | --iam-role ARN | --iam-user ARN) [--role ROLE] [--namespace NS]...",
 		Short:        "Take back a subject's grants in a tenant",
 		Long:         revokeLong,
 		Example:      revokeExample,
@@ -71,7 +81,8 @@ func NewCmdRevoke(getter genericclioptions.RESTClientGetter, registryPath *strin
 	grant.AddSubjectFlags(cmd, &o.Subject)
 	cmd.Flags().StringVar(&o.Role, "role", "", "Revoke only this role (default: every role of the subject)")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Revoke only in this namespace (repeatable)")
-	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" or "server": report what would be removed, change nothing`)
+	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" or "server": report what would be removed (with the aws-auth diff or the EKS calls), change nothing`)
+	cmd.Flags().BoolVar(&o.Force, "force", false, "Let an aws-auth entry go even when it maps nodes or is the last system:masters mapping")
 	return cmd
 }
 
@@ -82,8 +93,11 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 	if o.registry, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
-	o.subject, err = o.Subject.Subject(o.tenant.Spec.Namespaces[0])
-	return err
+	if o.subject, err = o.Subject.Subject(o.tenant.Spec.Namespaces[0]); err != nil {
+		return err
+	}
+	o.subject = grant.CanonicalIAMSubject(o.subject, o.ErrOut)
+	return nil
 }
 
 // Run removes the bindings, then the record, then what nothing uses.
@@ -98,15 +112,25 @@ func (o *Options) Run(ctx context.Context) error {
 		for _, r := range revoked {
 			fmt.Fprintf(o.Out, "would revoke role %s from %s in %v\n", r.Grant.Role, r.Grant.Subject, r.Namespaces)
 		}
-		return nil
+		if !o.subject.IsIAM() {
+			return nil
+		}
 	}
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
 		return err
 	}
-	a := &apply.Applier{Client: conn.Client, DryRun: o.DryRun == "server"}
+	a := &apply.Applier{Client: conn.Client, DryRun: o.DryRun != "none"}
 	results := &apply.Results{}
+	if o.subject.IsIAM() {
+		if err := o.revokeIAM(ctx, t, revoked, conn, a, results); err != nil || o.DryRun == "client" {
+			return err
+		}
+	}
 	for _, r := range revoked {
+		if r.Grant.Subject.IsIAM() {
+			continue
+		}
 		g := r.Grant
 		g.Namespaces = r.Namespaces
 		objs := rbac.ForGrant(t, g)
@@ -135,6 +159,39 @@ func (o *Options) Run(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("recording the revocation (the cluster objects are gone; re-run to record it)"), err)
 	}
 	fmt.Fprintf(o.ErrOut, "revoked %d grant(s) of %s in tenant %q\n", len(revoked), o.subject, t.Name)
+	return nil
+}
+
+// revokeIAM takes the principal out first (its mapping loses the revoked
+// groups, or goes), then the bindings of its groups that no other
+// principal's grant still needs. In dry-run it only reports.
+func (o *Options) revokeIAM(ctx context.Context, t *tenant.Tenant, revoked []tenant.Revocation, conn *cluster.Connection, a *apply.Applier, results *apply.Results) error {
+	s := grant.NewSyncer(t, conn, o.AWSOptions, a.DryRun, o.Out)
+	s.Force = o.Force
+	changed, err := s.Sync(ctx, o.tenant, t, o.subject, revoked[0].Grant.Via)
+	if err != nil {
+		return err
+	}
+	if changed && !a.DryRun {
+		fmt.Fprintf(o.ErrOut, "%s unmapped from %s\n", o.subject, revoked[0].Grant.Via)
+	}
+	if o.DryRun == "client" {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, r := range revoked {
+		if done[r.Grant.Role] || !rbac.UsesRBAC(r.Grant) {
+			continue
+		}
+		done[r.Grant.Role] = true
+		keep, drop := rbac.IAMRoleBindings(t, r.Grant.Role)
+		if err := a.RoleBindings(ctx, keep, results); err != nil {
+			return err
+		}
+		if err := a.DeleteRoleBindings(ctx, t.Name, drop, results); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,136 @@
+// Package iamgrant keeps an IAM principal's way into a tenant's cluster
+// in step with the tenant's grants: its kube-system/aws-auth entry, or its
+// EKS access entry and access policies. The Kubernetes side (the bindings
+// of the groups the mapping names) is package rbac's.
+package iamgrant
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// Syncer changes mappings. With DryRun it reads what is there and writes
+// to Out what it would change (the aws-auth diff, or the EKS calls), and
+// changes nothing.
+type Syncer struct {
+	Kube kubernetes.Interface
+	// AWS returns the configuration that acts in the tenant's account; it
+	// is called only for access entries.
+	AWS    func(context.Context) (awssdk.Config, error)
+	DryRun bool
+	Out    io.Writer
+	// Force lets aws-auth entries that map nodes or the last
+	// system:masters go.
+	Force bool
+}
+
+// Sync makes principal p's mapping on channel via what tenant after's
+// grants say; before is the tenant as it was, for the access policies
+// that no longer apply. With no grant left the mapping is removed. It
+// reports whether anything changed (or would).
+func (s *Syncer) Sync(ctx context.Context, before, after *tenant.Tenant, p tenant.Subject, via string) (bool, error) {
+	switch via {
+	case tenant.ViaAWSAuth:
+		return s.syncAWSAuth(ctx, after, p)
+	case tenant.ViaAccessEntry:
+		return s.syncAccessEntry(ctx, before, after, p)
+	}
+	return false, fmt.Errorf("unknown channel %q: use access-entry or aws-auth", via)
+}
+
+func (s *Syncer) syncAWSAuth(ctx context.Context, t *tenant.Tenant, p tenant.Subject) (bool, error) {
+	username, groups, _, _ := rbac.IAMIdentity(t, p)
+	change := func(data map[string]string) (map[string]string, bool, error) {
+		if len(groups) == 0 {
+			return awsauth.Remove(data, p.Name, t.Name, s.Force)
+		}
+		m := awsauth.Mapping{Username: username, Groups: groups}
+		if p.Kind == tenant.SubjectIAMRole {
+			m.RoleARN = p.Name
+		} else {
+			m.UserARN = p.Name
+		}
+		return awsauth.Add(data, m)
+	}
+	store := &awsauth.Store{Client: s.Kube}
+	if s.DryRun {
+		before, err := store.Read(ctx)
+		if err != nil {
+			return false, err
+		}
+		next, changed, err := change(before)
+		if err != nil || !changed {
+			return false, err
+		}
+		awsauth.Diff(s.Out, before, next)
+		return true, nil
+	}
+	changed, err := store.Update(ctx, change)
+	if err != nil {
+		return false, fmt.Errorf("mapping %s in aws-auth: %w", p.Name, err)
+	}
+	return changed, nil
+}
+
+// AccessEntryFor is the access entry tenant t's grants want for p.
+func AccessEntryFor(t *tenant.Tenant, p tenant.Subject) aws.AccessEntry {
+	username, groups, _, _ := rbac.IAMIdentity(t, p)
+	return aws.AccessEntry{
+		Cluster: t.Spec.Cluster.EKS.Name, Tenant: t.Name, PrincipalARN: p.Name,
+		Username: username, Groups: groups, Policies: policies(t, p),
+	}
+}
+
+func (s *Syncer) syncAccessEntry(ctx context.Context, before, after *tenant.Tenant, p tenant.Subject) (bool, error) {
+	if after.Spec.Cluster.EKS == nil {
+		return false, fmt.Errorf("tenant %q is not on EKS, so it has no access entries: use --via aws-auth", after.Name)
+	}
+	cfg, err := s.AWS(ctx)
+	if err != nil {
+		return false, err
+	}
+	var drop []string
+	for name := range policies(before, p) {
+		drop = append(drop, name)
+	}
+	slices.Sort(drop)
+	steps, err := aws.PlanAccessEntry(ctx, cfg, AccessEntryFor(after, p), drop)
+	if err != nil || len(steps) == 0 {
+		return false, err
+	}
+	if s.DryRun {
+		for _, st := range steps {
+			fmt.Fprintf(s.Out, "would call %s\n", st.Call)
+		}
+		return true, nil
+	}
+	return true, aws.Run(ctx, steps)
+}
+
+// policies are the EKS access policies p's grants name, each with the
+// namespaces it covers.
+func policies(t *tenant.Tenant, p tenant.Subject) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range t.Spec.Grants {
+		if g.Subject != p || g.AccessPolicy == "" {
+			continue
+		}
+		name := tenant.AccessPolicies[g.AccessPolicy]
+		for _, ns := range t.GrantNamespaces(g) {
+			if !slices.Contains(out[name], ns) {
+				out[name] = append(out[name], ns)
+			}
+		}
+	}
+	return out
+}
