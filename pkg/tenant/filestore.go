@@ -75,20 +75,21 @@ func (r *FileRegistry) Put(ctx context.Context, t *Tenant) error {
 	}
 	stored := t.DeepCopy()
 	stored.APIVersion, stored.Kind = APIVersion, Kind
-	return r.update(ctx, func(list *List) {
+	return r.update(ctx, func(list *List) (bool, error) {
 		for i := range list.Items {
 			if list.Items[i].Name == t.Name {
 				list.Items[i] = *stored
-				return
+				return true, nil
 			}
 		}
 		list.Items = append(list.Items, *stored)
+		return true, nil
 	})
 }
 
 // Delete implements Registry.
 func (r *FileRegistry) Delete(ctx context.Context, name string) error {
-	return r.update(ctx, func(list *List) {
+	return r.update(ctx, func(list *List) (bool, error) {
 		kept := list.Items[:0]
 		for _, t := range list.Items {
 			if t.Name != name {
@@ -96,10 +97,34 @@ func (r *FileRegistry) Delete(ctx context.Context, name string) error {
 			}
 		}
 		list.Items = kept
+		return true, nil
 	})
 }
 
-func (r *FileRegistry) update(ctx context.Context, change func(*List)) error {
+// Edit implements Registry.
+func (r *FileRegistry) Edit(ctx context.Context, name string, change func(*Tenant) (bool, error)) error {
+	return r.update(ctx, func(list *List) (bool, error) {
+		for i := range list.Items {
+			if list.Items[i].Name != name {
+				continue
+			}
+			t := list.Items[i].DeepCopy()
+			changed, err := change(t)
+			if err != nil || !changed {
+				return false, err
+			}
+			if errs := Validate(t); len(errs) > 0 {
+				return false, fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate())
+			}
+			t.APIVersion, t.Kind = APIVersion, Kind
+			list.Items[i] = *t
+			return true, nil
+		}
+		return false, &NotFoundError{Name: name, Known: names(list)}
+	})
+}
+
+func (r *FileRegistry) update(ctx context.Context, change func(*List) (bool, error)) error {
 	unlock, err := atomicfile.Lock(ctx, r.Path)
 	if err != nil {
 		return err
@@ -109,7 +134,9 @@ func (r *FileRegistry) update(ctx context.Context, change func(*List)) error {
 	if err != nil {
 		return err
 	}
-	change(list)
+	if changed, err := change(list); err != nil || !changed {
+		return err
+	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	data, err := yaml.Marshal(list)
 	if err != nil {

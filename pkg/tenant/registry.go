@@ -18,6 +18,11 @@ type Registry interface {
 	Put(ctx context.Context, t *Tenant) error
 	// Delete removes a tenant; deleting one that is not there is not an error.
 	Delete(ctx context.Context, name string) error
+	// Edit runs change on the named tenant's current record while no one
+	// else can change the registry, and stores the record when change
+	// reports a change. Commands that act on a cluster do so inside
+	// change, so that two of them never act on stale records.
+	Edit(ctx context.Context, name string, change func(*Tenant) (bool, error)) error
 }
 
 // ErrNotFound is returned for a tenant the registry does not hold.

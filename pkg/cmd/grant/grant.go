@@ -229,9 +229,20 @@ func (o *Options) Validate(ctx context.Context) error {
 	return nil
 }
 
-// Run applies what the grant means, then records it.
+// Run applies what the grant means and records it, holding the
+// registry so that concurrent grants each see the others' (IAM principals
+// share bindings). A dry run only reads.
 func (o *Options) Run(ctx context.Context) error {
-	t := o.tenant.DeepCopy()
+	if o.DryRun != "none" {
+		_, err := o.run(ctx, o.tenant.DeepCopy())
+		return err
+	}
+	return o.registry.Edit(ctx, o.Tenant, func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
+}
+
+// run grants on t, the current record, and reports whether t changed.
+func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
+	o.tenant = t.DeepCopy()
 	grant, specChanged := t.AddGrant(o.grant)
 	objs := rbac.ForGrant(t, grant)
 	var sa = rbac.ServiceAccount(t, grant.Subject)
@@ -244,46 +255,46 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		if createSA {
 			if err := p.PrintObj(sa, o.Out); err != nil {
-				return err
+				return false, err
 			}
 		}
 		for _, rb := range objs.RoleBindings {
 			if err := p.PrintObj(rb, o.Out); err != nil {
-				return err
+				return false, err
 			}
 		}
 		for _, crb := range objs.ClusterRoleBindings {
 			if err := p.PrintObj(crb, o.Out); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if err := p.PrintObj(rbac.NamespaceReaderBinding(t), o.Out); err != nil {
-			return err
+			return false, err
 		}
 		if grant.Subject.IsIAM() {
 			_, err := o.syncer(true).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
-			return err
+			return false, err
 		}
-		return nil
+		return false, nil
 	}
 
 	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRun == "server"}
 	results := &apply.Results{}
 	if createSA {
 		if err := a.ServiceAccount(ctx, sa, results); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := a.RoleBindings(ctx, objs.RoleBindings, results); err != nil {
-		return err
+		return false, err
 	}
 	for _, crb := range objs.ClusterRoleBindings {
 		if err := a.ClusterRoleBinding(ctx, crb, results); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := a.ClusterRoleBinding(ctx, rbac.NamespaceReaderBinding(t), results); err != nil {
-		return err
+		return false, err
 	}
 	results.Print(o.ErrOut, a.DryRun)
 	if grant.Subject.IsIAM() {
@@ -291,22 +302,17 @@ func (o *Options) Run(ctx context.Context) error {
 		// before its groups mean something.
 		changed, err := o.syncer(a.DryRun).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if changed && !a.DryRun {
 			fmt.Fprintf(o.ErrOut, "%s mapped through %s\n", grant.Subject, grant.Via)
 		}
 	}
 	if a.DryRun {
-		return nil
-	}
-	if specChanged {
-		if err := o.registry.Put(ctx, t); err != nil {
-			return fmt.Errorf("recording the grant: %w (the cluster objects exist; re-run to record it)", err)
-		}
+		return false, nil
 	}
 	fmt.Fprintf(o.ErrOut, "granted %s role %s in tenant %q (%d objects written)\n", grant.Subject, grant.Role, t.Name, results.Writes())
-	return nil
+	return specChanged, nil
 }
 
 // syncer changes IAM mappings in the tenant's cluster and account.

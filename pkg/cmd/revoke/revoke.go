@@ -3,7 +3,6 @@ package revoke
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -101,11 +100,23 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 }
 
 // Run removes the bindings, then the record, then what nothing uses.
+//
+// It holds the registry while it works, so that concurrent grants and
+// revokes each see the others'. A dry run only reads.
 func (o *Options) Run(ctx context.Context) error {
-	t := o.tenant.DeepCopy()
+	if o.DryRun != "none" {
+		_, err := o.run(ctx, o.tenant.DeepCopy())
+		return err
+	}
+	return o.registry.Edit(ctx, o.Tenant, func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
+}
+
+// run revokes on t, the current record, and reports whether t changed.
+func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
+	o.tenant = t.DeepCopy()
 	revoked := t.RevokeGrants(o.subject, o.Role, o.Namespaces)
 	if len(revoked) == 0 {
-		return fmt.Errorf("tenant %q has no grant to %s%s; see the registry with 'kubectl tenant get %s -o yaml'",
+		return false, fmt.Errorf("tenant %q has no grant to %s%s; see the registry with 'kubectl tenant get %s -o yaml'",
 			o.Tenant, o.subject, roleSuffix(o.Role), o.Tenant)
 	}
 	if o.DryRun == "client" {
@@ -113,18 +124,18 @@ func (o *Options) Run(ctx context.Context) error {
 			fmt.Fprintf(o.Out, "would revoke role %s from %s in %v\n", r.Grant.Role, r.Grant.Subject, r.Namespaces)
 		}
 		if !o.subject.IsIAM() {
-			return nil
+			return false, nil
 		}
 	}
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
-		return err
+		return false, err
 	}
 	a := &apply.Applier{Client: conn.Client, DryRun: o.DryRun != "none"}
 	results := &apply.Results{}
 	if o.subject.IsIAM() {
 		if err := o.revokeIAM(ctx, t, revoked, conn, a, results); err != nil || o.DryRun == "client" {
-			return err
+			return false, err
 		}
 	}
 	for _, r := range revoked {
@@ -135,31 +146,28 @@ func (o *Options) Run(ctx context.Context) error {
 		g.Namespaces = r.Namespaces
 		objs := rbac.ForGrant(t, g)
 		if err := a.DeleteRoleBindings(ctx, t.Name, objs.RoleBindings, results); err != nil {
-			return err
+			return false, err
 		}
 		for _, crb := range objs.ClusterRoleBindings {
 			if err := a.DeleteClusterRoleBinding(ctx, crb, results); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
 	if err := a.ClusterRoleBinding(ctx, rbac.NamespaceReaderBinding(t), results); err != nil {
-		return err
+		return false, err
 	}
 	if !t.NamesSubject(o.subject) && o.subject.Kind == tenant.SubjectServiceAccount {
 		if err := a.DeleteServiceAccount(ctx, rbac.ServiceAccount(t, o.subject), results); err != nil {
-			return err
+			return false, err
 		}
 	}
 	results.Print(o.ErrOut, a.DryRun)
 	if a.DryRun {
-		return nil
-	}
-	if err := o.registry.Put(ctx, t); err != nil {
-		return errors.Join(fmt.Errorf("recording the revocation (the cluster objects are gone; re-run to record it)"), err)
+		return false, nil
 	}
 	fmt.Fprintf(o.ErrOut, "revoked %d grant(s) of %s in tenant %q\n", len(revoked), o.subject, t.Name)
-	return nil
+	return true, nil
 }
 
 // revokeIAM takes the principal out first (its mapping loses the revoked
