@@ -1,0 +1,201 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+// The whole chain with real parts but STS: a kube-apiserver whose token
+// webhook is aws-iam-authenticator's own server (its Verifier, STS
+// answered by the harness's signature-checking endpoint over moto's
+// issued credentials, and its aws-auth mapper watching this apiserver);
+// kubectl-tenant grant writes the aws-auth entry and the RBAC; real
+// kubectl uses the context kubectl-tenant kubeconfig --iam-role made,
+// whose exec plugin assumes the role in moto and presigns the token.
+func TestIAMGrantWholeChain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	moto, err := testenv.StartMoto(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moto.Stop()
+	authn, err := testenv.PrepareAuthenticator(dir, "acme-cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := testenv.StartControlPlane(ctx, dir, testenv.Options{APIServerArgs: authn.APIServerArgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	saved := http.DefaultTransport
+	http.DefaultTransport = moto.STSTransport(saved)
+	defer func() { http.DefaultTransport = saved }()
+	if err := authn.Start(ctx, cluster.AdminKubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	defer authn.Stop()
+
+	// aws-auth as EKS and an operator left it: the node role and an
+	// administrator, with a comment.
+	client, err := cluster.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	original := map[string]string{"mapRoles": `# nodes: do not touch
+- rolearn: arn:aws:iam::111122223333:role/eks-node
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+- rolearn: arn:aws:iam::111122223333:role/platform-admin
+  username: admin
+  groups:
+    - system:masters
+`}
+	if _, err := client.CoreV1().ConfigMaps("kube-system").Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"}, Data: original}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	awsAuth := func() map[string]string {
+		cm, err := client.CoreV1().ConfigMaps("kube-system").Get(ctx, "aws-auth", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm.Data
+	}
+
+	admin := newUser(t).with(moto.Env()...)
+	writeFile(t, filepath.Join(admin.home, ".kube", "config"), readFile(t, cluster.AdminKubeconfig))
+	admin.tenant("create", "acme", "--from-context", "admin", "--namespace", "acme")
+	admin.tenant("create", "globex", "--from-context", "admin", "--namespace", "globex")
+	admin.kubectl("create", "secret", "generic", "plans", "-n", "globex", "--from-literal=k=v")
+
+	const role = "arn:aws:iam::222222222222:role/acme-dev"
+	memberConfig := filepath.Join(admin.home, "member.kubeconfig")
+	admin.tenant("kubeconfig", "acme", "--iam-role", role, "--cluster-id", "acme-cluster", "--region", "us-east-1", "-o", memberConfig)
+	if data := readFile(t, memberConfig); strings.Contains(data, "token:") || strings.Contains(data, "client-key") || !strings.Contains(data, "--role-arn") {
+		t.Fatalf("the IAM kubeconfig should carry no secret and run the token exec plugin:\n%s", data)
+	}
+	// The member has moto's static credentials and nothing else: no
+	// registry, no kubeconfig but the one they were given.
+	member := newUser(t).with(append(moto.Env(), "KUBECONFIG="+memberConfig)...)
+
+	// Not mapped yet: the token is valid but the authenticator knows no
+	// such principal, so the apiserver does not authenticate it.
+	if r := member.run("kubectl", "auth", "whoami"); r.err == nil || !strings.Contains(r.stderr, "Unauthorized") && !strings.Contains(r.stderr, "must be logged in") {
+		t.Fatalf("before the grant: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+
+	admin.tenant("grant", "acme", "--iam-role", role, "--role", "edit", "--via", "aws-auth")
+	if got := awsAuth()["mapRoles"]; !strings.HasPrefix(got, original["mapRoles"]) || !strings.Contains(got, "kubectl-tenant:acme:edit") {
+		t.Fatalf("aws-auth after the grant:\n%s", got)
+	}
+	who := whoami(t, member)
+	if !strings.HasPrefix(who.Username, "acme:kubectl-tenant") || !contains(who.Groups, "kubectl-tenant:acme:edit") {
+		t.Fatalf("authenticated as %+v, want acme:SESSION in kubectl-tenant:acme:edit\nauthenticator log:\n%s", who, authn.Log())
+	}
+
+	// What the grant means, through real kubectl and the real apiserver.
+	member.kubectl("create", "deployment", "web", "--image=registry.k8s.io/pause:3.10", "-n", "acme")
+	if r := member.run("kubectl", "get", "secrets", "-n", "globex"); r.err == nil || !strings.Contains(r.stderr, "Forbidden") && !strings.Contains(r.stderr, "forbidden") {
+		t.Errorf("reading globex's secrets: %v\n%s", r.err, r.stderr)
+	}
+	if r := member.run("kubectl", "get", "nodes"); r.err == nil || !strings.Contains(r.stderr, "forbidden") {
+		t.Errorf("listing nodes: %v\n%s", r.err, r.stderr)
+	}
+	t.Logf("the member is %s in %v", who.Username, who.Groups)
+	cells := canIMatrix(t, member, func(verb, resource, ns string) bool { return ns == "acme" && resource != "nodes" })
+	t.Logf("IAM principal through aws-iam-authenticator: %d can-i cells as granted", cells)
+
+	admin.tenant("revoke", "acme", "--iam-role", role)
+	if got := awsAuth(); got["mapRoles"] != original["mapRoles"] {
+		t.Errorf("aws-auth after revoke differs from before the grant:\n%q\nwant\n%q", got["mapRoles"], original["mapRoles"])
+	}
+	// The same token: the apiserver still authenticates it (it keeps the
+	// webhook's answer for its cache TTL, as EKS does), but every right is
+	// gone.
+	if again := whoami(t, member); again.Username != who.Username {
+		t.Errorf("after revoke the cached token is %+v, want still %s", again, who.Username)
+	}
+	cells = canIMatrix(t, member, func(string, string, string) bool { return false })
+	t.Logf("after revoke: %d can-i cells, all no", cells)
+	// A fresh token for the same role is not authenticated at all: its
+	// mapping is gone.
+	fresh := member.tenant("token", "acme", "--cluster", "acme-cluster", "--region", "us-east-1", "--role-arn", role, "--no-cache", "--raw").stdout
+	if r := member.run("kubectl", "--token", strings.TrimSpace(fresh), "--user", "", "auth", "whoami"); r.err == nil || !strings.Contains(r.stderr, "Unauthorized") && !strings.Contains(r.stderr, "must be logged in") {
+		t.Errorf("a fresh token after revoke: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+}
+
+type userInfo struct {
+	Username string   `json:"username"`
+	Groups   []string `json:"groups"`
+}
+
+func whoami(t *testing.T, u *user) userInfo {
+	t.Helper()
+	var review struct {
+		Status struct {
+			UserInfo userInfo `json:"userInfo"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(u.kubectl("auth", "whoami", "-o", "json")), &review); err != nil {
+		t.Fatal(err)
+	}
+	return review.Status.UserInfo
+}
+
+// canIMatrix asks kubectl auth can-i for 6 verbs x 5 resources in the two
+// tenants' namespaces, and nodes cluster-wide, comparing each answer with
+// want. It returns the number of cells.
+func canIMatrix(t *testing.T, u *user, want func(verb, resource, ns string) bool) int {
+	t.Helper()
+	cells := 0
+	ask := func(verb, resource, ns string) {
+		args := []string{"auth", "can-i", verb, resource}
+		if ns != "" {
+			args = append(args, "-n", ns)
+		}
+		r := u.run("kubectl", args...)
+		got := strings.TrimSpace(r.stdout) == "yes"
+		if r.err != nil && strings.TrimSpace(r.stdout) != "no" {
+			t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), r.err, r.stdout, r.stderr)
+		}
+		if got != want(verb, resource, ns) {
+			t.Errorf("can-i %s %s -n %q: %v, want %v", verb, resource, ns, got, !got)
+		}
+		cells++
+	}
+	for _, ns := range []string{"acme", "globex"} {
+		for _, verb := range []string{"get", "list", "watch", "create", "update", "delete"} {
+			for _, res := range []string{"pods", "deployments.apps", "secrets", "configmaps", "services"} {
+				ask(verb, res, ns)
+			}
+		}
+	}
+	for _, verb := range []string{"get", "list"} {
+		ask(verb, "nodes", "")
+	}
+	return cells
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
