@@ -93,6 +93,12 @@ func (e Entry) Tenants() []string {
 	return out
 }
 
+// Protected reports whether the entry maps nodes or administrators
+// (system:nodes, system:bootstrappers, system:masters).
+func (e Entry) Protected() bool {
+	return e.has(groupNodes) || e.has(groupBootstrappers) || e.has(groupMasters)
+}
+
 func (e Entry) has(group string) bool {
 	for _, g := range e.Groups() {
 		if g == group {

@@ -8,6 +8,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/bootstrap"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/contexts"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/create"
@@ -56,6 +57,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		delete.NewCmdDelete(flags, registry, streams),
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
+		awsauth.NewCmdAWSAuth(flags, registry, streams),
 		access.NewCmdAccess(flags, registry, streams),
 		token.NewCmdToken(flags, registry, streams),
 		kubeconfig.NewCmdKubeconfig(flags, registry, streams),

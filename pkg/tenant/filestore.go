@@ -110,15 +110,15 @@ func (r *FileRegistry) Edit(ctx context.Context, name string, change func(*Tenan
 			}
 			t := list.Items[i].DeepCopy()
 			changed, err := change(t)
-			if err != nil || !changed {
+			if !changed {
 				return false, err
 			}
 			if errs := Validate(t); len(errs) > 0 {
-				return false, fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate())
+				return false, errors.Join(err, fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate()))
 			}
 			t.APIVersion, t.Kind = APIVersion, Kind
 			list.Items[i] = *t
-			return true, nil
+			return true, err
 		}
 		return false, &NotFoundError{Name: name, Known: names(list)}
 	})
@@ -134,8 +134,11 @@ func (r *FileRegistry) update(ctx context.Context, change func(*List) (bool, err
 	if err != nil {
 		return err
 	}
-	if changed, err := change(list); err != nil || !changed {
-		return err
+	// A change that fails half-way may still have changed the list: what
+	// it did is stored, and its error returned.
+	changed, changeErr := change(list)
+	if !changed {
+		return changeErr
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	data, err := yaml.Marshal(list)
@@ -147,9 +150,9 @@ func (r *FileRegistry) update(ctx context.Context, change func(*List) (bool, err
 		return err
 	}
 	if err := atomicfile.Write(target, data); err != nil {
-		return fmt.Errorf("writing the registry %s: %w", r.Path, err)
+		return errors.Join(changeErr, fmt.Errorf("writing the registry %s: %w", r.Path, err))
 	}
-	return nil
+	return changeErr
 }
 
 // read parses the registry strictly: a field this version does not know

@@ -20,8 +20,9 @@ type Registry interface {
 	Delete(ctx context.Context, name string) error
 	// Edit runs change on the named tenant's current record while no one
 	// else can change the registry, and stores the record when change
-	// reports a change. Commands that act on a cluster do so inside
-	// change, so that two of them never act on stale records.
+	// reports a change, even when it also returns an error (a command
+	// that failed half-way records what it did). Commands that act on a
+	// cluster do so inside change, so two never act on stale records.
 	Edit(ctx context.Context, name string, change func(*Tenant) (bool, error)) error
 }
 

@@ -1,0 +1,329 @@
+// Package awsauth is `kubectl tenant aws-auth`: the backups kept of a
+// cluster's aws-auth, restoring one, and moving a tenant's mappings to
+// EKS access entries.
+package awsauth
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	authmap "github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+var restoreLong = templates.LongDesc(`
+	Put back an earlier version of the aws-auth ConfigMap of a tenant's
+	cluster: the newest backup, or --version. kubectl-tenant keeps the
+	content from before each of its changes (the last 10, in
+	kube-system/aws-auth-kubectl-tenant-backup); what a restore replaces is
+	kept in turn, so a restore can be undone the same way. A restore that
+	would drop a node mapping or a system:masters mapping needs --force.`)
+
+var restoreExample = templates.Examples(`
+	# See the kept versions, then put the newest back
+	kubectl tenant aws-auth backups acme
+	kubectl tenant aws-auth restore acme
+
+	# Show what a restore would change
+	kubectl tenant aws-auth restore acme --version 1795502400000000000 --dry-run`)
+
+var migrateLong = templates.LongDesc(`
+	Move a tenant's IAM principals from aws-auth to EKS access entries, one
+	principal at a time: create its access entry (same username and
+	groups), read it back to verify, then remove its aws-auth entry and
+	record the new channel. A failed step stops the migration with nothing
+	lost: the principal keeps its aws-auth entry, and a re-run picks up
+	where it stopped. The cluster's authentication mode must include API.`)
+
+// NewCmdAWSAuth makes `kubectl tenant aws-auth`.
+func NewCmdAWSAuth(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "aws-auth",
+		Short: "Backups and restore of aws-auth, and migration to EKS access entries",
+	}
+	cmd.AddCommand(newCmdBackups(getter, registryPath, streams), newCmdRestore(getter, registryPath, streams), NewCmdMigrate(getter, registryPath, streams))
+	return cmd
+}
+
+// base is what the subcommands share: the tenant and its cluster.
+type base struct {
+	genericiooptions.IOStreams
+	getter       genericclioptions.RESTClientGetter
+	registryPath *string
+	registry     tenant.Registry
+	tenant       *tenant.Tenant
+}
+
+func (b *base) open(ctx context.Context, name string) (*authmap.Store, *cluster.Connection, error) {
+	var err error
+	if b.registry, b.tenant, err = tenant.Open(ctx, *b.registryPath, name); err != nil {
+		return nil, nil, err
+	}
+	conn, err := cluster.Connect(b.getter, b.tenant.Spec.Cluster.Context)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &authmap.Store{Client: conn.Client}, conn, nil
+}
+
+func newCmdBackups(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	b := &base{IOStreams: streams, getter: getter, registryPath: registryPath}
+	return &cobra.Command{
+		Use:          "backups TENANT",
+		Short:        "List the kept versions of the tenant cluster's aws-auth, newest first",
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, _, err := b.open(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			backups, err := store.Backups(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(backups) == 0 {
+				fmt.Fprintf(b.ErrOut, "no aws-auth backups in tenant %q's cluster yet\n", args[0])
+				return nil
+			}
+			w := printers.GetNewTabWriter(b.Out)
+			fmt.Fprintln(w, "VERSION\tMAPROLES\tMAPUSERS")
+			for _, v := range backups {
+				entries, _ := authmap.Entries(v.Data)
+				roles := 0
+				for _, e := range entries {
+					if e.Role != nil {
+						roles++
+					}
+				}
+				fmt.Fprintf(w, "%s\t%d\t%d\n", v.Version, roles, len(entries)-roles)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// RestoreOptions are the options of `aws-auth restore`.
+type RestoreOptions struct {
+	base
+	Version string
+	DryRun  bool
+	Force   bool
+}
+
+func newCmdRestore(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &RestoreOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
+	cmd := &cobra.Command{
+		Use:          "restore TENANT [--version V]",
+		Short:        "Put an earlier version of the tenant cluster's aws-auth back",
+		Long:         restoreLong,
+		Example:      restoreExample,
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.Run(cmd.Context(), args[0])
+		},
+	}
+	cmd.Flags().StringVar(&o.Version, "version", "", "The version to restore (see 'aws-auth backups'; default: the newest)")
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Show the change, make none")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "Restore even when it drops a node or system:masters mapping")
+	return cmd
+}
+
+// Run restores.
+func (o *RestoreOptions) Run(ctx context.Context, name string) error {
+	store, _, err := o.open(ctx, name)
+	if err != nil {
+		return err
+	}
+	backups, err := store.Backups(ctx)
+	if err != nil {
+		return err
+	}
+	if len(backups) == 0 {
+		return fmt.Errorf("there is no aws-auth backup in tenant %q's cluster to restore", name)
+	}
+	pick := backups[0]
+	if o.Version != "" {
+		i := slices.IndexFunc(backups, func(b authmap.Backup) bool { return b.Version == o.Version })
+		if i < 0 {
+			return fmt.Errorf("--version %s: no such backup; 'kubectl tenant aws-auth backups %s' lists them", o.Version, name)
+		}
+		pick = backups[i]
+	}
+	current, err := store.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if lost := protectedLost(current, pick.Data); len(lost) > 0 && !o.Force {
+		return fmt.Errorf("restoring version %s would drop %s; pass --force if you mean it", pick.Version, strings.Join(lost, ", "))
+	}
+	authmap.Diff(o.Out, current, pick.Data)
+	if o.DryRun {
+		return nil
+	}
+	if _, err := store.Restore(ctx, pick.Version); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "restored aws-auth version %s in tenant %q's cluster; what it replaced is kept as the newest backup\n", pick.Version, name)
+	return nil
+}
+
+// protectedLost lists the node and system:masters mappings of current
+// that next does not have.
+func protectedLost(current, next map[string]string) []string {
+	have, err := authmap.Entries(current)
+	if err != nil {
+		return nil // an unparsable aws-auth has nothing to protect that we can see
+	}
+	keep, err := authmap.Entries(next)
+	if err != nil {
+		return nil
+	}
+	var lost []string
+	for _, e := range have {
+		if !e.Protected() {
+			continue
+		}
+		if !slices.ContainsFunc(keep, func(k authmap.Entry) bool {
+			return strings.EqualFold(k.ARN(), e.ARN()) && slices.Equal(k.Groups(), e.Groups())
+		}) {
+			lost = append(lost, fmt.Sprintf("%s (%v)", e.ARN(), e.Groups()))
+		}
+	}
+	return lost
+}
+
+// MigrateOptions are the options of `aws-auth migrate`.
+type MigrateOptions struct {
+	base
+	DryRun bool
+	// AWSOptions apply to the EKS clients (tests stub access entries).
+	AWSOptions []func(*config.LoadOptions) error
+}
+
+// NewCmdMigrate makes `kubectl tenant aws-auth migrate`.
+func NewCmdMigrate(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewMigrateOptions(getter, registryPath, streams)
+	cmd := &cobra.Command{
+		Use:          "migrate TENANT",
+		Short:        "Move a tenant's IAM principals from aws-auth to EKS access entries",
+		Long:         migrateLong,
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.Run(cmd.Context(), args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Show the EKS calls and the aws-auth change, make none")
+	return cmd
+}
+
+// NewMigrateOptions returns migrate's options.
+func NewMigrateOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *MigrateOptions {
+	return &MigrateOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
+}
+
+// Run migrates each principal in turn, recording each one done.
+func (o *MigrateOptions) Run(ctx context.Context, name string) error {
+	store, conn, err := o.open(ctx, name)
+	if err != nil {
+		return err
+	}
+	t := o.tenant
+	if t.Spec.Cluster.EKS == nil {
+		return fmt.Errorf("tenant %q is not on EKS: there are no access entries to move to", name)
+	}
+	if !strings.Contains(t.Status.AuthenticationMode, "API") {
+		return fmt.Errorf("EKS cluster %s authenticates with %s only; switch it to API_AND_CONFIG_MAP first (aws eks update-cluster-config --name %s --access-config authenticationMode=API_AND_CONFIG_MAP)",
+			t.Spec.Cluster.EKS.Name, t.Status.AuthenticationMode, t.Spec.Cluster.EKS.Name)
+	}
+	if o.DryRun {
+		_, err := o.migrate(ctx, t.DeepCopy(), store, conn)
+		return err
+	}
+	return o.registry.Edit(ctx, name, func(t *tenant.Tenant) (bool, error) { return o.migrate(ctx, t, store, conn) })
+}
+
+func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *authmap.Store, conn *cluster.Connection) (bool, error) {
+	var principals []tenant.Subject
+	for _, g := range t.Spec.Grants {
+		if g.Via == tenant.ViaAWSAuth && !slices.Contains(principals, g.Subject) {
+			principals = append(principals, g.Subject)
+		}
+	}
+	if len(principals) == 0 {
+		fmt.Fprintf(o.ErrOut, "tenant %q has no principals in aws-auth; nothing to migrate\n", t.Name)
+		return false, nil
+	}
+	syncer := grant.NewSyncer(t, conn, o.AWSOptions, o.DryRun, o.Out)
+	changed := false
+	for _, p := range principals {
+		after := t.DeepCopy()
+		for i := range after.Spec.Grants {
+			if after.Spec.Grants[i].Subject == p {
+				after.Spec.Grants[i].Via = tenant.ViaAccessEntry
+			}
+		}
+		if _, err := syncer.Sync(ctx, t, after, p, tenant.ViaAccessEntry); err != nil {
+			return changed, fmt.Errorf("migrating %s: %w; its aws-auth entry is kept", p, err)
+		}
+		remove := func(d map[string]string) (map[string]string, bool, error) {
+			return authmap.Remove(d, p.Name, t.Name, false)
+		}
+		if o.DryRun {
+			current, err := store.Read(ctx)
+			if err != nil {
+				return false, err
+			}
+			if next, ok, err := remove(current); err != nil {
+				return false, err
+			} else if ok {
+				authmap.Diff(o.Out, current, next)
+			}
+			continue
+		}
+		if err := o.verify(ctx, syncer, after, p); err != nil {
+			return changed, err
+		}
+		if _, err := store.Update(ctx, remove); err != nil {
+			return changed, fmt.Errorf("migrating %s: its access entry is in place, but removing its aws-auth entry failed (re-run to finish): %w", p, err)
+		}
+		*t = *after
+		changed = true
+		fmt.Fprintf(o.ErrOut, "%s moved from aws-auth to an access entry\n", p)
+	}
+	return changed, nil
+}
+
+// verify reads the access entry back: it must give the same username and
+// groups the aws-auth entry gave.
+func (o *MigrateOptions) verify(ctx context.Context, syncer *iamgrant.Syncer, t *tenant.Tenant, p tenant.Subject) error {
+	want := iamgrant.AccessEntryFor(t, p)
+	cfg, err := syncer.AWS(ctx)
+	if err != nil {
+		return err
+	}
+	username, groups, found, err := aws.DescribeAccessEntry(ctx, cfg, want.Cluster, p.Name)
+	if err != nil {
+		return err
+	}
+	if !found || username != want.Username || !slices.Equal(groups, want.Groups) {
+		return fmt.Errorf("migrating %s: the access entry reads back as username %q, groups %v (found %v), want %q, %v; its aws-auth entry is kept",
+			p, username, groups, found, want.Username, want.Groups)
+	}
+	return nil
+}
