@@ -297,7 +297,7 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *a
 			continue
 		}
 		if err := o.verify(ctx, syncer, after, p); err != nil {
-			return changed, err
+			return changed, fmt.Errorf("migrating %s: verifying its access entry: %w; its aws-auth entry is kept (re-run to finish)", p, err)
 		}
 		if _, err := store.Update(ctx, remove); err != nil {
 			return changed, fmt.Errorf("migrating %s: its access entry is in place, but removing its aws-auth entry failed (re-run to finish): %w", p, err)
@@ -322,8 +322,7 @@ func (o *MigrateOptions) verify(ctx context.Context, syncer *iamgrant.Syncer, t 
 		return err
 	}
 	if !found || username != want.Username || !slices.Equal(groups, want.Groups) {
-		return fmt.Errorf("migrating %s: the access entry reads back as username %q, groups %v (found %v), want %q, %v; its aws-auth entry is kept",
-			p, username, groups, found, want.Username, want.Groups)
+		return fmt.Errorf("it reads back as username %q, groups %v (found %v), want %q, %v", username, groups, found, want.Username, want.Groups)
 	}
 	return nil
 }

@@ -1,0 +1,280 @@
+package awsauth_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+var cp *testenv.ControlPlane
+
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithControlPlane(m, testenv.Options{}, &cp)) }
+
+// An EKS tenant whose cluster is the test apiserver (for RBAC and
+// aws-auth) and whose access entries are the SDK-stubbed fake: moto has
+// no access entries, and EKS itself is not reachable here.
+type eksTenant struct {
+	t        *testing.T
+	flags    *genericclioptions.ConfigFlags
+	registry string
+	fake     *testenv.AccessEntries
+	client   kubernetes.Interface
+}
+
+func newEKSTenant(t *testing.T, name string) *eksTenant {
+	t.Helper()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_ENDPOINT_URL": "http://127.0.0.1:1"} {
+		t.Setenv(k, v)
+	}
+	client, err := cp.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{name + "-a", name + "-b"} {
+		if _, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := tenant.New(name)
+	rec.Spec = tenant.Spec{
+		Cluster:    tenant.Cluster{Context: "admin", EKS: &tenant.EKSCluster{Name: name + "-prod"}},
+		AWS:        &tenant.AWS{Region: "eu-west-1"},
+		Namespaces: []string{name + "-a", name + "-b"},
+	}
+	rec.Status.AuthenticationMode = "API_AND_CONFIG_MAP"
+	registry := filepath.Join(t.TempDir(), "tenants.yaml")
+	reg, err := tenant.OpenRegistry(registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Put(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	flags := genericclioptions.NewConfigFlags(false)
+	kubeconfig := cp.AdminKubeconfig
+	flags.KubeConfig = &kubeconfig
+	return &eksTenant{t: t, flags: flags, registry: registry, fake: testenv.NewAccessEntries(), client: client}
+}
+
+func (e *eksTenant) grant(name string, set func(*grant.Options)) error {
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	o := grant.NewOptions(e.flags, &e.registry, streams)
+	o.AWSOptions = e.fake.Options()
+	set(o)
+	ctx := context.Background()
+	if err := o.Complete(ctx, []string{name}); err != nil {
+		return err
+	}
+	if err := o.Validate(ctx); err != nil {
+		return err
+	}
+	return o.Run(ctx)
+}
+
+func (e *eksTenant) revoke(name, role string) error {
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	o := revoke.NewOptions(e.flags, &e.registry, streams)
+	o.AWSOptions = e.fake.Options()
+	o.Subject.IAMRole = role
+	ctx := context.Background()
+	if err := o.Complete(ctx, []string{name}); err != nil {
+		return err
+	}
+	return o.Run(ctx)
+}
+
+func (e *eksTenant) migrate(name string) error {
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	o := awsauth.NewMigrateOptions(e.flags, &e.registry, streams)
+	o.AWSOptions = e.fake.Options()
+	return o.Run(context.Background(), name)
+}
+
+func (e *eksTenant) record(name string) *tenant.Tenant {
+	e.t.Helper()
+	reg, _ := tenant.OpenRegistry(e.registry)
+	rec, err := reg.Get(context.Background(), name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rec
+}
+
+func (e *eksTenant) calls(want ...string) {
+	e.t.Helper()
+	if !slices.Equal(e.fake.Calls, want) {
+		e.t.Errorf("EKS calls:\n  %s\nwant\n  %s", strings.Join(e.fake.Calls, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func (e *eksTenant) bindingExists(ns, name string) bool {
+	_, err := e.client.RbacV1().RoleBindings(ns).Get(context.Background(), name, metav1.GetOptions{})
+	return err == nil
+}
+
+const (
+	dev    = "arn:aws:iam::444455556666:role/acme-dev"
+	viewer = "arn:aws:iam::444455556666:role/acme-viewer"
+	ci     = "arn:aws:iam::444455556666:role/acme-ci"
+)
+
+// The exact EKS calls of grant and revoke through access entries, and
+// what a failure of the second call leaves: nothing recorded, and a
+// re-run that completes.
+func TestAccessEntryGrantAndRevokeCalls(t *testing.T) {
+	e := newEKSTenant(t, "ae")
+
+	// Default channel: the cluster's mode includes API.
+	if err := e.grant("ae", func(o *grant.Options) { o.Subject.IAMRole = dev; o.Role = "edit" }); err != nil {
+		t.Fatal(err)
+	}
+	e.calls("DescribeAccessEntry "+dev, "CreateAccessEntry "+dev)
+	entry, _ := e.fake.Entry(dev)
+	if entry == nil || *entry.Username != "ae:{{SessionName}}" || !slices.Equal(entry.KubernetesGroups, []string{"kubectl-tenant:ae:edit"}) || *entry.Type != "STANDARD" || entry.Tags["tenancy.kubectl-tenant.io/tenant"] != "ae" {
+		t.Fatalf("access entry %+v", entry)
+	}
+	if !e.bindingExists("ae-a", "kubectl-tenant:ae:edit:iam") || !e.bindingExists("ae-b", "kubectl-tenant:ae:edit:iam") {
+		t.Error("the edit group's bindings are missing")
+	}
+
+	// The same grant again: one read, no change.
+	e.fake.Reset(0)
+	if err := e.grant("ae", func(o *grant.Options) { o.Subject.IAMRole = dev; o.Role = "edit" }); err != nil {
+		t.Fatal(err)
+	}
+	e.calls("DescribeAccessEntry " + dev)
+
+	// An access policy scoped to one namespace, instead of RBAC.
+	e.fake.Reset(0)
+	if err := e.grant("ae", func(o *grant.Options) { o.Subject.IAMRole = viewer; o.AccessPolicy = "view"; o.Namespaces = []string{"ae-a"} }); err != nil {
+		t.Fatal(err)
+	}
+	e.calls("DescribeAccessEntry "+viewer, "CreateAccessEntry "+viewer, "AssociateAccessPolicy "+viewer)
+	if _, policies := e.fake.Entry(viewer); !slices.Equal(policies["arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"], []string{"ae-a"}) {
+		t.Errorf("policies %v", policies)
+	}
+
+	// The 2nd call fails: nothing is recorded; a re-run completes.
+	e.fake.Reset(2)
+	if err := e.grant("ae", func(o *grant.Options) { o.Subject.IAMRole = ci; o.Role = "view" }); err == nil || !strings.Contains(err.Error(), "re-run") {
+		t.Fatalf("grant with a failing CreateAccessEntry: %v", err)
+	}
+	if rec := e.record("ae"); slices.ContainsFunc(rec.Spec.Grants, func(g tenant.Grant) bool { return g.Subject.Name == ci }) {
+		t.Error("a failed grant was recorded")
+	}
+	e.fake.Reset(0)
+	if err := e.grant("ae", func(o *grant.Options) { o.Subject.IAMRole = ci; o.Role = "view" }); err != nil {
+		t.Fatal(err)
+	}
+	e.calls("DescribeAccessEntry "+ci, "CreateAccessEntry "+ci)
+
+	// Revoke: the entry goes, and the edit bindings with it (no other
+	// principal holds edit); the view bindings stay for ci.
+	e.fake.Reset(0)
+	if err := e.revoke("ae", dev); err != nil {
+		t.Fatal(err)
+	}
+	e.calls("DescribeAccessEntry "+dev, "DeleteAccessEntry "+dev)
+	if entry, _ := e.fake.Entry(dev); entry != nil || e.bindingExists("ae-a", "kubectl-tenant:ae:edit:iam") {
+		t.Error("revoke left the access entry or the edit bindings")
+	}
+	if !e.bindingExists("ae-a", "kubectl-tenant:ae:view:iam") {
+		t.Error("revoking dev removed ci's view bindings")
+	}
+
+	// Revoke failing at its 2nd call keeps the record; a re-run finishes.
+	e.fake.Reset(2)
+	if err := e.revoke("ae", viewer); err == nil {
+		t.Fatal("revoke with a failing DeleteAccessEntry succeeded")
+	}
+	if rec := e.record("ae"); !slices.ContainsFunc(rec.Spec.Grants, func(g tenant.Grant) bool { return g.Subject.Name == viewer }) {
+		t.Error("a failed revoke was recorded")
+	}
+	e.fake.Reset(0)
+	if err := e.revoke("ae", viewer); err != nil {
+		t.Fatal(err)
+	}
+	e.calls("DescribeAccessEntry "+viewer, "DeleteAccessEntry "+viewer)
+}
+
+// migrate moves an aws-auth principal to an access entry: create, read
+// back, then remove the aws-auth entry. Failing at the 2nd call (create)
+// or the 3rd (the read-back) keeps the aws-auth entry and the record; a
+// re-run completes.
+func TestMigrateCallsAndRecovery(t *testing.T) {
+	e := newEKSTenant(t, "mg")
+	ctx := context.Background()
+	_ = e.client.CoreV1().ConfigMaps("kube-system").Delete(ctx, "aws-auth", metav1.DeleteOptions{})
+	original := map[string]string{"mapRoles": "- rolearn: arn:aws:iam::111122223333:role/eks-node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n"}
+	if _, err := e.client.CoreV1().ConfigMaps("kube-system").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"}, Data: original}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mapRoles := func() string {
+		cm, err := e.client.CoreV1().ConfigMaps("kube-system").Get(ctx, "aws-auth", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm.Data["mapRoles"]
+	}
+	if err := e.grant("mg", func(o *grant.Options) { o.Subject.IAMRole = dev; o.Role = "edit"; o.Via = "aws-auth" }); err != nil {
+		t.Fatal(err)
+	}
+	e.calls() // aws-auth only: no EKS call
+	if !strings.Contains(mapRoles(), dev) {
+		t.Fatal("the grant did not map the role in aws-auth")
+	}
+
+	for _, fail := range []int{2, 3} {
+		e.fake.Reset(fail)
+		if err := e.migrate("mg"); err == nil || !strings.Contains(err.Error(), "aws-auth entry is kept") {
+			t.Fatalf("migrate failing at call %d: %v", fail, err)
+		}
+		if !strings.Contains(mapRoles(), dev) {
+			t.Fatalf("a migrate failing at call %d removed the aws-auth entry", fail)
+		}
+		if rec := e.record("mg"); rec.Spec.Grants[0].Via != tenant.ViaAWSAuth {
+			t.Fatalf("a migrate failing at call %d recorded the move", fail)
+		}
+	}
+	e.fake.Reset(0)
+	if err := e.migrate("mg"); err != nil {
+		t.Fatal(err)
+	}
+	// The 3rd attempt: the entry exists from the attempt that failed at
+	// the read-back, so there is no create.
+	e.calls("DescribeAccessEntry "+dev, "DescribeAccessEntry "+dev)
+	if got := mapRoles(); got != original["mapRoles"] {
+		t.Errorf("aws-auth after migrate:\n%s\nwant\n%s", got, original["mapRoles"])
+	}
+	if rec := e.record("mg"); rec.Spec.Grants[0].Via != tenant.ViaAccessEntry {
+		t.Errorf("the move was not recorded: %+v", rec.Spec.Grants[0])
+	}
+	if !e.bindingExists("mg-a", "kubectl-tenant:mg:edit:iam") {
+		t.Error("migrate lost the edit bindings")
+	}
+
+	// From scratch, the whole sequence.
+	if err := e.grant("mg", func(o *grant.Options) { o.Subject.IAMRole = ci; o.Role = "view"; o.Via = "aws-auth" }); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.Reset(0)
+	if err := e.migrate("mg"); err != nil {
+		t.Fatal(err)
+	}
+	e.calls("DescribeAccessEntry "+ci, "CreateAccessEntry "+ci, "DescribeAccessEntry "+ci)
+}
