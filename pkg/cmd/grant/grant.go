@@ -279,6 +279,19 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 	}
 
 	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRun == "server"}
+	if grant.Subject.IsIAM() {
+		// The mapping first: an aws-auth that does not parse, or someone
+		// else's entry or access entry for the principal, stops the grant
+		// before anything changes; and groups without bindings give
+		// nothing in the meantime.
+		changed, err := o.syncer(a.DryRun).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
+		if err != nil {
+			return false, err
+		}
+		if changed && !a.DryRun {
+			fmt.Fprintf(o.ErrOut, "%s mapped through %s\n", grant.Subject, grant.Via)
+		}
+	}
 	results := &apply.Results{}
 	if createSA {
 		if err := a.ServiceAccount(ctx, sa, results); err != nil {
@@ -297,17 +310,6 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 		return false, err
 	}
 	results.Print(o.ErrOut, a.DryRun)
-	if grant.Subject.IsIAM() {
-		// The bindings first, then the mapping: a principal never gets in
-		// before its groups mean something.
-		changed, err := o.syncer(a.DryRun).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
-		if err != nil {
-			return false, err
-		}
-		if changed && !a.DryRun {
-			fmt.Fprintf(o.ErrOut, "%s mapped through %s\n", grant.Subject, grant.Via)
-		}
-	}
 	if a.DryRun {
 		return false, nil
 	}
