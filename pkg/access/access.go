@@ -106,6 +106,10 @@ func Read(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant) (*
 	}
 
 	for _, gr := range t.Spec.Grants {
+		if gr.Subject.IsIAM() {
+			markMissingIAM(t, gr, row)
+			continue
+		}
 		r := row(rbac.Subject(gr.Subject))
 		where := t.GrantNamespaces(gr)
 		if gr.ClusterScope {
@@ -129,6 +133,25 @@ func Read(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant) (*
 	}
 	sort.Slice(m.Rows, func(i, j int) bool { return SubjectString(m.Rows[i].Subject) < SubjectString(m.Rows[j].Subject) })
 	return m, nil
+}
+
+// markMissingIAM marks the bindings an IAM grant's groups lack.
+func markMissingIAM(t *tenant.Tenant, gr tenant.Grant, row func(rbacv1.Subject) *Row) {
+	if !rbac.UsesRBAC(gr) {
+		return
+	}
+	name := rbac.IAMBindingName(t.Name, gr.Role)
+	for group, namespaces := range rbac.IAMGroupNamespaces(t, gr) {
+		r := row(rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group})
+		for _, ns := range namespaces {
+			if !slices.ContainsFunc(r.Access[ns], func(b Binding) bool { return b.Managed && b.Name == name && b.Role == gr.Role }) {
+				if r.Missing == nil {
+					r.Missing = map[string][]string{}
+				}
+				r.Missing[ns] = append(r.Missing[ns], gr.Role)
+			}
+		}
+	}
 }
 
 // SubjectString names a subject as the plugin's flags would.

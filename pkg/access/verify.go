@@ -84,10 +84,14 @@ func Verify(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant, 
 	}
 	granted := func(s rbacv1.Subject, ns string, p Probe) bool {
 		for _, g := range t.Spec.Grants {
-			if rbac.Subject(g.Subject) != withoutSAGroup(s) {
+			if g.Subject.IsIAM() {
+				// IAM principals hold their roles through groups.
+				if s.Kind != rbacv1.GroupKind || !containsString(rbac.IAMGroupNamespaces(t, g)[s.Name], ns) {
+					continue
+				}
+			} else if rbac.Subject(g.Subject) != withoutSAGroup(s) {
 				continue
-			}
-			if !g.ClusterScope && !containsString(t.GrantNamespaces(g), ns) {
+			} else if !g.ClusterScope && !containsString(t.GrantNamespaces(g), ns) {
 				continue
 			}
 			want := []rbacv1.PolicyRule{{Verbs: []string{p.Verb}, APIGroups: []string{p.Group}, Resources: []string{p.Resource}}}

@@ -339,6 +339,9 @@ func quote(s string) string {
 	return strings.TrimSuffix(string(out), "\n")
 }
 
+// Username is the entry's username (template).
+func (e Entry) Username() string { return username(e) }
+
 func username(e Entry) string {
 	if e.Role != nil {
 		return e.Role.Username

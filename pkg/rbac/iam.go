@@ -73,6 +73,23 @@ func IAMIdentity(t *tenant.Tenant, s tenant.Subject) (username string, groups []
 	return username, groups, via, ok
 }
 
+// IAMGroupNamespaces maps each group of an IAM grant to the namespaces
+// where it holds the grant's role.
+func IAMGroupNamespaces(t *tenant.Tenant, g tenant.Grant) map[string][]string {
+	out := map[string][]string{}
+	if !UsesRBAC(g) {
+		return out
+	}
+	if len(g.Namespaces) == 0 {
+		out[IAMGroup(t.Name, g.Role, "")] = append([]string(nil), t.Spec.Namespaces...)
+		return out
+	}
+	for _, ns := range g.Namespaces {
+		out[IAMGroup(t.Name, g.Role, ns)] = []string{ns}
+	}
+	return out
+}
+
 // IAMBindingName names the RoleBinding of a role's IAM groups in a
 // namespace: kubectl-tenant:TENANT:ROLE:iam.
 func IAMBindingName(tenantName, role string) string {

@@ -173,4 +173,3 @@ func seedAWSAuthKeepBackups(t *testing.T, data map[string]string) {
 		t.Fatal(err)
 	}
 }
-

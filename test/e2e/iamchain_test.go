@@ -106,6 +106,14 @@ func TestIAMGrantWholeChain(t *testing.T) {
 		t.Fatalf("authenticated as %+v, want acme:SESSION in kubectl-tenant:acme:edit\nauthenticator log:\n%s", who, authn.Log())
 	}
 
+	// access traces the principal: channel, username, groups, roles, and
+	// the live mapping; --verify checks its groups with the apiserver.
+	out := admin.tenant("access", "acme").stdout
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), role+" aws-auth acme:{{SessionName}} kubectl-tenant:acme:edit acme=edit yes") {
+		t.Errorf("access does not show the IAM principal as mapped:\n%s", out)
+	}
+	admin.tenant("access", "acme", "--verify")
+
 	// What the grant means, through real kubectl and the real apiserver.
 	member.kubectl("create", "deployment", "web", "--image=registry.k8s.io/pause:3.10", "-n", "acme")
 	if r := member.run("kubectl", "get", "secrets", "-n", "globex"); r.err == nil || !strings.Contains(r.stderr, "Forbidden") && !strings.Contains(r.stderr, "forbidden") {
@@ -198,4 +206,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-

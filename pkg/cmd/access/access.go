@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -15,6 +19,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	authmap "github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -31,7 +37,11 @@ var accessLong = templates.LongDesc(`
 	create pods, delete deployments, get secrets, create rolebindings) and
 	reports each answer that differs from what the tenant's grants allow: a
 	binding edited or removed by hand, or access coming from elsewhere. It
-	exits non-zero when it finds any.`)
+	exits non-zero when it finds any.
+
+	IAM principals are listed with their channel (aws-auth or access entry),
+	the username and groups their mapping gives, the roles those groups hold
+	by namespace, and whether the live mapping says the same.`)
 
 var accessExample = templates.Examples(`
 	# The access matrix of tenant acme
@@ -49,11 +59,18 @@ type Options struct {
 	Tenant string
 	Verify bool
 	Output string
+	// AWSOptions apply to the EKS clients that read access entries.
+	AWSOptions []func(*config.LoadOptions) error
+}
+
+// NewOptions returns access's options with the flags' defaults.
+func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
+	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 }
 
 // NewCmdAccess makes `kubectl tenant access`.
 func NewCmdAccess(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
 		Use:          "access TENANT [--verify] [-o json|yaml]",
 		Short:        "Show who can do what in a tenant, and verify it",
@@ -73,8 +90,9 @@ func NewCmdAccess(getter genericclioptions.RESTClientGetter, registryPath *strin
 
 // report is the -o json|yaml document.
 type report struct {
-	Matrix *access.Matrix       `json:"matrix"`
-	Verify *access.Verification `json:"verify,omitempty"`
+	Matrix *access.Matrix        `json:"matrix"`
+	IAM    []access.IAMPrincipal `json:"iam,omitempty"`
+	Verify *access.Verification  `json:"verify,omitempty"`
 }
 
 // Run reads, verifies if asked, and prints.
@@ -96,6 +114,10 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return grant.Unreachable(t, err)
 	}
+	iam, err := o.iamPrincipals(ctx, t, conn)
+	if err != nil {
+		return err
+	}
 	var v *access.Verification
 	if o.Verify {
 		if v, err = access.Verify(ctx, conn.Client, t, m); err != nil {
@@ -105,19 +127,22 @@ func (o *Options) Run(ctx context.Context) error {
 
 	switch o.Output {
 	case "json":
-		data, err := json.MarshalIndent(report{Matrix: m, Verify: v}, "", "  ")
+		data, err := json.MarshalIndent(report{Matrix: m, IAM: iam, Verify: v}, "", "  ")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(o.Out, "%s\n", data)
 	case "yaml":
-		data, err := yaml.Marshal(report{Matrix: m, Verify: v})
+		data, err := yaml.Marshal(report{Matrix: m, IAM: iam, Verify: v})
 		if err != nil {
 			return err
 		}
 		o.Out.Write(data)
 	default:
 		if err := o.printTable(m); err != nil {
+			return err
+		}
+		if err := o.printIAM(iam); err != nil {
 			return err
 		}
 		if v != nil {
@@ -174,4 +199,66 @@ func (o *Options) printTable(m *access.Matrix) error {
 		fmt.Fprintln(w, strings.Join(line, "\t"))
 	}
 	return w.Flush()
+}
+
+// iamPrincipals traces the tenant's IAM principals and checks their live
+// mappings: aws-auth from the cluster, access entries from EKS.
+func (o *Options) iamPrincipals(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) ([]access.IAMPrincipal, error) {
+	ps := access.IAMPrincipals(t)
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	data, err := (&authmap.Store{Client: conn.Client}).Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	access.CheckAWSAuth(ps, data)
+	var cfg *awssdk.Config
+	var cfgErr error
+	for i := range ps {
+		if ps[i].Via != tenant.ViaAccessEntry || t.Spec.Cluster.EKS == nil {
+			continue
+		}
+		if cfg == nil && cfgErr == nil {
+			c, err := cluster.AWSIdentity(t.Spec.AWS).Config(ctx, o.AWSOptions...)
+			cfg, cfgErr = &c, err
+		}
+		if cfgErr != nil {
+			ps[i].CheckAccessEntry("", nil, false, cfgErr)
+			continue
+		}
+		ps[i].CheckAccessEntry(aws.DescribeAccessEntry(ctx, *cfg, t.Spec.Cluster.EKS.Name, ps[i].ARN))
+	}
+	return ps, nil
+}
+
+func (o *Options) printIAM(ps []access.IAMPrincipal) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	fmt.Fprintln(o.Out)
+	w := printers.GetNewTabWriter(o.Out)
+	fmt.Fprintln(w, "IAM PRINCIPAL\tVIA\tUSERNAME\tGROUPS\tROLES\tMAPPED")
+	for _, p := range ps {
+		var roles []string
+		for _, ns := range sortedKeys(p.Roles) {
+			roles = append(roles, ns+"="+strings.Join(p.Roles[ns], "+"))
+		}
+		for _, ns := range sortedKeys(p.AccessPolicies) {
+			roles = append(roles, ns+"=policy:"+strings.Join(p.AccessPolicies[ns], "+"))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ARN, p.Via, p.Username, orDash(strings.Join(p.Groups, ",")), orDash(strings.Join(roles, " ")), p.Mapped)
+	}
+	return w.Flush()
+}
+
+func sortedKeys(m map[string][]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
+	accesscmd "github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
@@ -161,12 +162,33 @@ func TestAccessEntryGrantAndRevokeCalls(t *testing.T) {
 
 	// An access policy scoped to one namespace, instead of RBAC.
 	e.fake.Reset(0)
-	if err := e.grant("ae", func(o *grant.Options) { o.Subject.IAMRole = viewer; o.AccessPolicy = "view"; o.Namespaces = []string{"ae-a"} }); err != nil {
+	if err := e.grant("ae", func(o *grant.Options) {
+		o.Subject.IAMRole = viewer
+		o.AccessPolicy = "view"
+		o.Namespaces = []string{"ae-a"}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	e.calls("DescribeAccessEntry "+viewer, "CreateAccessEntry "+viewer, "AssociateAccessPolicy "+viewer)
 	if _, policies := e.fake.Entry(viewer); !slices.Equal(policies["arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"], []string{"ae-a"}) {
 		t.Errorf("policies %v", policies)
+	}
+
+	// access traces both, checking the live access entries.
+	streams, _, out, _ := genericiooptions.NewTestIOStreams()
+	ao := accesscmd.NewOptions(e.flags, &e.registry, streams)
+	ao.Tenant, ao.AWSOptions = "ae", e.fake.Options()
+	if err := ao.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	table := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{
+		dev + " access-entry ae:{{SessionName}} kubectl-tenant:ae:edit ae-a=edit ae-b=edit yes",
+		viewer + " access-entry ae:{{SessionName}} - ae-a=policy:view yes",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("access lacks %q:\n%s", want, out)
+		}
 	}
 
 	// The 2nd call fails: nothing is recorded; a re-run completes.
