@@ -37,7 +37,22 @@ var grantLong = templates.LongDesc(`
 	Objects are applied server-side by field manager kubectl-tenant, labelled
 	with the tenant, under names derived from tenant, role and subject. A
 	grant that is already in place writes nothing. A grant never reaches
-	outside the tenant's namespaces unless --cluster-scope is given.`)
+	outside the tenant's namespaces unless --cluster-scope is given.
+
+	An IAM role or user (--iam-role, --iam-user) is let in through an EKS
+	access entry or the kube-system/aws-auth ConfigMap (--via; by default
+	access entries when the EKS cluster's authentication mode includes API,
+	aws-auth otherwise and off EKS). Its mapping names it TENANT:{{SessionName}}
+	(a role) or TENANT:NAME (a user) and puts it in the group
+	kubectl-tenant:TENANT:ROLE (kubectl-tenant:TENANT:ROLE:NS for a
+	--namespace grant), which the tenant binds; principals granted the same
+	role share the group. With --access-policy the access entry gets that EKS
+	access policy, scoped to the namespaces, instead of RBAC. aws-auth is
+	edited entry by entry, never rewritten: an aws-auth that does not parse,
+	or an entry for the principal that is not kubectl-tenant's, stops the
+	grant before anything changes, and the previous content is kept (see
+	'kubectl tenant aws-auth'). A role ARN with a path is written without it,
+	the form IAM authenticates.`)
 
 var grantExample = templates.Examples(`
 	# Let the deployer ServiceAccount edit everything in acme's namespaces
@@ -47,7 +62,13 @@ var grantExample = templates.Examples(`
 	kubectl tenant grant acme --user alice@example.com --role view --namespace acme-ci
 
 	# Show the objects without changing anything
-	kubectl tenant grant acme --group sre --role admin --dry-run=client`)
+	kubectl tenant grant acme --group sre --role admin --dry-run=client
+
+	# Let an IAM role's sessions edit acme's namespaces, through aws-auth
+	kubectl tenant grant acme --iam-role arn:aws:iam::444455556666:role/acme-dev --role edit --via aws-auth
+
+	# An EKS access policy scoped to one namespace; show the EKS calls first
+	kubectl tenant grant acme --iam-role arn:aws:iam::444455556666:role/auditor --access-policy view --namespace acme-ci --dry-run=client`)
 
 // Options are the options of `grant`.
 type Options struct {

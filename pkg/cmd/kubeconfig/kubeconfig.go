@@ -31,14 +31,23 @@ var kubeconfigLong = templates.LongDesc(`
 	explicitly), or to -o FILE; --merge adds it to the active kubeconfig
 	instead, replacing an earlier one for the same subject. --flatten inlines
 	the cluster's certificate authority. Names never collide: the cluster is
-	kubectl-tenant:TENANT, the user kubectl-tenant:TENANT:sa:NS:NAME.`)
+	kubectl-tenant:TENANT, the user kubectl-tenant:TENANT:sa:NS:NAME.
+
+	With --iam-role the context carries no secret at all: its user runs
+	'kubectl-tenant token', which assumes the role (through the tenant's role
+	chain first with --through-tenant-role) and presigns a token, cached
+	until shortly before it expires. The cluster ID is the EKS cluster's
+	name, or --cluster-id for a cluster not on EKS.`)
 
 var kubeconfigExample = templates.Examples(`
 	# A kubeconfig for acme's deployer, for a CI job
 	kubectl tenant kubeconfig acme --serviceaccount deployer --flatten -o deployer.kubeconfig
 
 	# Add it to your own kubeconfig, valid 8 hours
-	kubectl tenant kubeconfig acme --serviceaccount deployer --duration 8h --merge`)
+	kubectl tenant kubeconfig acme --serviceaccount deployer --duration 8h --merge
+
+	# A kubeconfig for acme's developers, who assume an IAM role
+	kubectl tenant kubeconfig acme --iam-role arn:aws:iam::444455556666:role/acme-dev -o acme-dev.kubeconfig`)
 
 // Options are the options of `kubeconfig`.
 type Options struct {
@@ -69,7 +78,7 @@ type Options struct {
 func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
-		Use:          "kubeconfig TENANT --serviceaccount [NS:]NAME [--duration 1h] [--minify] [--flatten] [--merge | -o FILE]",
+		Use:          "kubeconfig TENANT (--serviceaccount [NS:]NAME [--duration 1h] | --iam-role ARN) [--minify] [--flatten] [--merge | -o FILE]",
 		Short:        "Make a kubeconfig context for a tenant subject, with a short-lived token",
 		Long:         kubeconfigLong,
 		Example:      kubeconfigExample,
