@@ -300,3 +300,93 @@ func TestMigrateCallsAndRecovery(t *testing.T) {
 	}
 	e.calls("DescribeAccessEntry "+ci, "CreateAccessEntry "+ci, "DescribeAccessEntry "+ci)
 }
+
+// --dry-run shows what would change and changes nothing: the EKS calls of
+// an access entry (only the read is made), the aws-auth diff.
+func TestDryRunShowsCallsAndDiff(t *testing.T) {
+	e := newEKSTenant(t, "dr")
+	streams, _, out, _ := genericiooptions.NewTestIOStreams()
+	o := grant.NewOptions(e.flags, &e.registry, streams)
+	o.AWSOptions, o.Subject.IAMRole, o.Role, o.DryRun = e.fake.Options(), dev, "edit", "client"
+	ctx := context.Background()
+	if err := o.Complete(ctx, []string{"dr"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "would call CreateAccessEntry "+dev+" type=STANDARD username=dr:{{SessionName}} groups=[kubectl-tenant:dr:edit]") {
+		t.Errorf("dry-run output:\n%s", out)
+	}
+	e.calls("DescribeAccessEntry " + dev)
+	if entry, _ := e.fake.Entry(dev); entry != nil || e.bindingExists("dr-a", "kubectl-tenant:dr:edit:iam") || len(e.record("dr").Spec.Grants) != 0 {
+		t.Error("a dry run changed something")
+	}
+
+	client := e.client.CoreV1().ConfigMaps("kube-system")
+	_ = client.Delete(ctx, "aws-auth", metav1.DeleteOptions{})
+	if _, err := client.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"}, Data: map[string]string{"mapRoles": "- rolearn: arn:aws:iam::1:role/n\n  username: node\n  groups:\n    - system:nodes\n"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	streams, _, out, _ = genericiooptions.NewTestIOStreams()
+	o = grant.NewOptions(e.flags, &e.registry, streams)
+	o.Subject.IAMRole, o.Role, o.Via, o.DryRun = dev, "edit", "aws-auth", "client"
+	if err := o.Complete(ctx, []string{"dr"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "+ - rolearn: "+dev) || !strings.Contains(out.String(), "kind: RoleBinding") {
+		t.Errorf("aws-auth dry-run output:\n%s", out)
+	}
+	if cm, _ := client.Get(ctx, "aws-auth", metav1.GetOptions{}); strings.Contains(cm.Data["mapRoles"], dev) {
+		t.Error("a dry run changed aws-auth")
+	}
+}
+
+// A role ARN with a path is granted in the form IAM authenticates, and
+// the user is told; a malformed ARN is refused naming the field.
+func TestIAMSubjectInput(t *testing.T) {
+	e := newEKSTenant(t, "in")
+	const sso = "arn:aws:iam::444455556666:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_0123"
+	streams, _, _, errOut := genericiooptions.NewTestIOStreams()
+	o := grant.NewOptions(e.flags, &e.registry, streams)
+	o.AWSOptions, o.Subject.IAMRole, o.Role = e.fake.Options(), sso, "view"
+	ctx := context.Background()
+	if err := o.Complete(ctx, []string{"in"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const canonical = "arn:aws:iam::444455556666:role/AWSReservedSSO_Dev_0123"
+	if !strings.Contains(errOut.String(), "using "+canonical) {
+		t.Errorf("the rewrite was not reported:\n%s", errOut)
+	}
+	if entry, _ := e.fake.Entry(canonical); entry == nil {
+		t.Errorf("no access entry for %s; calls %v", canonical, e.fake.Calls)
+	}
+	for flag, value := range map[string]string{"iam-role": "arn:aws:iam::4444:role/x", "iam-user": "arn:aws:iam::444455556666:role/not-a-user"} {
+		err := e.grant("in", func(o *grant.Options) {
+			o.Role = "view"
+			if flag == "iam-role" {
+				o.Subject.IAMRole = value
+			} else {
+				o.Subject.IAMUser = value
+			}
+		})
+		if err == nil || !strings.Contains(err.Error(), "grant.subject.name") {
+			t.Errorf("--%s %s: %v", flag, value, err)
+		}
+	}
+}
