@@ -134,6 +134,12 @@ func TestAWSAuthGrantsConcurrentMalformedRestore(t *testing.T) {
 		t.Error("a refused restore changed aws-auth")
 	}
 
+	// Deleting a tenant takes its principals out of aws-auth, and nothing else.
+	admins[1].tenant("delete", "conc2")
+	if got := readAWSAuth(t); strings.Contains(got["mapRoles"], "conc2") || !strings.Contains(got["mapRoles"], "kubectl-tenant:conc1:view") || !strings.HasPrefix(got["mapRoles"], eksAWSAuth) {
+		t.Errorf("aws-auth after deleting conc2:\n%s", got["mapRoles"])
+	}
+
 	// A malformed aws-auth: refused with the parser's message, unchanged,
 	// and nothing else written either.
 	broken := map[string]string{"mapRoles": eksAWSAuth + "- rolearn: arn:aws:iam::444455556666:role/typo\n  username: [unclosed\n"}

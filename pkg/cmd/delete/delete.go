@@ -23,7 +23,8 @@ import (
 var deleteLong = templates.LongDesc(`
 	Remove a tenant: every object kubectl-tenant made for it (found by its
 	labels: bindings, ServiceAccounts it created, its ClusterRole), then its
-	record. Its namespaces, and everything in them, are deleted only with
+	record. Its IAM principals are taken out of aws-auth and their access
+	entries deleted first. Its namespaces, and everything in them, are deleted only with
 	--delete-namespaces; they are named before they go. Nothing the plugin
 	did not make is deleted.`)
 
@@ -87,6 +88,9 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	a := &apply.Applier{Client: conn.Client, DryRun: o.DryRun == "server"}
+	if err := o.unmapIAM(ctx, t, conn, a.DryRun); err != nil {
+		return err
+	}
 	results := &apply.Results{}
 	if err := a.DeleteTenantObjects(ctx, t.Name, t.Spec.Namespaces, results); err != nil {
 		return grant.Unreachable(t, err)
@@ -111,6 +115,25 @@ func (o *Options) Run(ctx context.Context) error {
 		kept = fmt.Sprintf("; namespaces %s kept (--delete-namespaces removes them)", strings.Join(t.Spec.Namespaces, ", "))
 	}
 	fmt.Fprintf(o.ErrOut, "tenant %q deleted%s\n", t.Name, kept)
+	return nil
+}
+
+// unmapIAM takes the tenant's IAM principals out of aws-auth and deletes
+// their access entries, before their groups' bindings go.
+func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection, dryRun bool) error {
+	after := t.DeepCopy()
+	after.Spec.Grants = nil
+	s := grant.NewSyncer(t, conn, nil, dryRun, o.Out)
+	seen := map[tenant.Subject]bool{}
+	for _, g := range t.Spec.Grants {
+		if !g.Subject.IsIAM() || seen[g.Subject] {
+			continue
+		}
+		seen[g.Subject] = true
+		if _, err := s.Sync(ctx, t, after, g.Subject, g.Via); err != nil {
+			return fmt.Errorf("removing the mapping of %s (re-run to finish; the tenant is kept): %w", g.Subject, err)
+		}
+	}
 	return nil
 }
 
