@@ -52,17 +52,7 @@ func TestIAMGrantWholeChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	original := map[string]string{"mapRoles": `# nodes: do not touch
-- rolearn: arn:aws:iam::111122223333:role/eks-node
-  username: system:node:{{EC2PrivateDNSName}}
-  groups:
-    - system:bootstrappers
-    - system:nodes
-- rolearn: arn:aws:iam::111122223333:role/platform-admin
-  username: admin
-  groups:
-    - system:masters
-`}
+	original := map[string]string{"mapRoles": eksAWSAuth}
 	if _, err := client.CoreV1().ConfigMaps("kube-system").Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"}, Data: original}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

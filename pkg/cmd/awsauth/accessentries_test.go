@@ -73,18 +73,25 @@ func newEKSTenant(t *testing.T, name string) *eksTenant {
 }
 
 func (e *eksTenant) grant(name string, set func(*grant.Options)) error {
-	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	_, _, err := e.grantOut(name, set)
+	return err
+}
+
+// grantOut runs a grant and returns what it wrote to stdout and stderr.
+func (e *eksTenant) grantOut(name string, set func(*grant.Options)) (string, string, error) {
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	o := grant.NewOptions(e.flags, &e.registry, streams)
 	o.AWSOptions = e.fake.Options()
 	set(o)
 	ctx := context.Background()
 	if err := o.Complete(ctx, []string{name}); err != nil {
-		return err
+		return "", "", err
 	}
 	if err := o.Validate(ctx); err != nil {
-		return err
+		return "", "", err
 	}
-	return o.Run(ctx)
+	err := o.Run(ctx)
+	return out.String(), errOut.String(), err
 }
 
 func (e *eksTenant) revoke(name, role string) error {
@@ -305,20 +312,12 @@ func TestMigrateCallsAndRecovery(t *testing.T) {
 // an access entry (only the read is made), the aws-auth diff.
 func TestDryRunShowsCallsAndDiff(t *testing.T) {
 	e := newEKSTenant(t, "dr")
-	streams, _, out, _ := genericiooptions.NewTestIOStreams()
-	o := grant.NewOptions(e.flags, &e.registry, streams)
-	o.AWSOptions, o.Subject.IAMRole, o.Role, o.DryRun = e.fake.Options(), dev, "edit", "client"
 	ctx := context.Background()
-	if err := o.Complete(ctx, []string{"dr"}); err != nil {
+	out, _, err := e.grantOut("dr", func(o *grant.Options) { o.Subject.IAMRole, o.Role, o.DryRun = dev, "edit", "client" })
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Validate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "would call CreateAccessEntry "+dev+" type=STANDARD username=dr:{{SessionName}} groups=[kubectl-tenant:dr:edit]") {
+	if !strings.Contains(out, "would call CreateAccessEntry "+dev+" type=STANDARD username=dr:{{SessionName}} groups=[kubectl-tenant:dr:edit]") {
 		t.Errorf("dry-run output:\n%s", out)
 	}
 	e.calls("DescribeAccessEntry " + dev)
@@ -331,19 +330,11 @@ func TestDryRunShowsCallsAndDiff(t *testing.T) {
 	if _, err := client.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"}, Data: map[string]string{"mapRoles": "- rolearn: arn:aws:iam::1:role/n\n  username: node\n  groups:\n    - system:nodes\n"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	streams, _, out, _ = genericiooptions.NewTestIOStreams()
-	o = grant.NewOptions(e.flags, &e.registry, streams)
-	o.Subject.IAMRole, o.Role, o.Via, o.DryRun = dev, "edit", "aws-auth", "client"
-	if err := o.Complete(ctx, []string{"dr"}); err != nil {
+	out, _, err = e.grantOut("dr", func(o *grant.Options) { o.Subject.IAMRole, o.Role, o.Via, o.DryRun = dev, "edit", "aws-auth", "client" })
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Validate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "+ - rolearn: "+dev) || !strings.Contains(out.String(), "kind: RoleBinding") {
+	if !strings.Contains(out, "+ - rolearn: "+dev) || !strings.Contains(out, "kind: RoleBinding") {
 		t.Errorf("aws-auth dry-run output:\n%s", out)
 	}
 	if cm, _ := client.Get(ctx, "aws-auth", metav1.GetOptions{}); strings.Contains(cm.Data["mapRoles"], dev) {
@@ -356,21 +347,12 @@ func TestDryRunShowsCallsAndDiff(t *testing.T) {
 func TestIAMSubjectInput(t *testing.T) {
 	e := newEKSTenant(t, "in")
 	const sso = "arn:aws:iam::444455556666:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_0123"
-	streams, _, _, errOut := genericiooptions.NewTestIOStreams()
-	o := grant.NewOptions(e.flags, &e.registry, streams)
-	o.AWSOptions, o.Subject.IAMRole, o.Role = e.fake.Options(), sso, "view"
-	ctx := context.Background()
-	if err := o.Complete(ctx, []string{"in"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Validate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Run(ctx); err != nil {
+	_, errOut, err := e.grantOut("in", func(o *grant.Options) { o.Subject.IAMRole, o.Role = sso, "view" })
+	if err != nil {
 		t.Fatal(err)
 	}
 	const canonical = "arn:aws:iam::444455556666:role/AWSReservedSSO_Dev_0123"
-	if !strings.Contains(errOut.String(), "using "+canonical) {
+	if !strings.Contains(errOut, "using "+canonical) {
 		t.Errorf("the rewrite was not reported:\n%s", errOut)
 	}
 	if entry, _ := e.fake.Entry(canonical); entry == nil {
