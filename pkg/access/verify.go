@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -86,12 +87,12 @@ func Verify(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant, 
 		for _, g := range t.Spec.Grants {
 			if g.Subject.IsIAM() {
 				// IAM principals hold their roles through groups.
-				if s.Kind != rbacv1.GroupKind || !containsString(rbac.IAMGroupNamespaces(t, g)[s.Name], ns) {
+				if s.Kind != rbacv1.GroupKind || !slices.Contains(rbac.IAMGroupNamespaces(t, g)[s.Name], ns) {
 					continue
 				}
 			} else if rbac.Subject(g.Subject) != withoutSAGroup(s) {
 				continue
-			} else if !g.ClusterScope && !containsString(t.GrantNamespaces(g), ns) {
+			} else if !g.ClusterScope && !slices.Contains(t.GrantNamespaces(g), ns) {
 				continue
 			}
 			want := []rbacv1.PolicyRule{{Verbs: []string{p.Verb}, APIGroups: []string{p.Group}, Resources: []string{p.Resource}}}
@@ -160,13 +161,4 @@ func withoutSAGroup(s rbacv1.Subject) rbacv1.Subject {
 		s.APIGroup = rbacv1.GroupName
 	}
 	return s
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

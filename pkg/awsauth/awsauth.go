@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -187,6 +188,9 @@ func (m Mapping) tenants() []string {
 // (the authenticator uses one entry per ARN; the plugin does not take
 // over someone else's).
 func Add(data map[string]string, m Mapping) (map[string]string, bool, error) {
+	if data == nil {
+		data = map[string]string{}
+	}
 	if err := Check(data); err != nil {
 		return nil, false, err
 	}
@@ -210,7 +214,7 @@ func Add(data map[string]string, m Mapping) (map[string]string, bool, error) {
 			return nil, false, fmt.Errorf("aws-auth maps %s for tenant %s already, and it holds one entry per ARN: grant that tenant's role another principal, or revoke it there first",
 				arn, strings.Join(others, ", "))
 		}
-		if username(e) == m.Username && equal(e.Groups(), m.Groups) {
+		if username(e) == m.Username && slices.Equal(e.Groups(), m.Groups) {
 			return data, false, nil
 		}
 		// The plugin's own entry for this ARN, with other groups: replace it.
@@ -220,7 +224,7 @@ func Add(data map[string]string, m Mapping) (map[string]string, bool, error) {
 		}
 		break
 	}
-	out := copyData(data)
+	out := maps.Clone(data)
 	out[key] = appendEntry(data[key], renderEntry(key, arn, m))
 	if err := Check(out); err != nil {
 		return nil, false, fmt.Errorf("the edited aws-auth would not parse (%w); nothing is written", err)
@@ -286,7 +290,7 @@ func cut(data map[string]string, key string, e Entry) (map[string]string, error)
 		return nil, errors.New("internal: entry lines out of range")
 	}
 	kept := append(append([]string(nil), lines[:e.first]...), lines[e.last+1:]...)
-	out := copyData(data)
+	out := maps.Clone(data)
 	if len(strings.TrimSpace(strings.Join(kept, "\n"))) == 0 {
 		out[key] = ""
 	} else {
@@ -347,26 +351,6 @@ func username(e Entry) string {
 		return e.Role.Username
 	}
 	return e.User.Username
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func copyData(data map[string]string) map[string]string {
-	out := make(map[string]string, len(data))
-	for k, v := range data {
-		out[k] = v
-	}
-	return out
 }
 
 // CanonicalRoleARN is the form of a role ARN the authenticator compares:

@@ -3,6 +3,7 @@ package awsauth
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -46,7 +47,7 @@ func writeHunks(w io.Writer, a, b []string) {
 			ops = append(ops, op{' ', a[i]})
 			i++
 			j++
-		case i < len(a) && (j >= len(b) || !contains(b[j:], a[i])):
+		case i < len(a) && (j >= len(b) || !slices.Contains(b[j:], a[i])):
 			ops = append(ops, op{'-', a[i]})
 			i++
 		default:
@@ -80,13 +81,4 @@ func writeHunks(w io.Writer, a, b []string) {
 			}
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }

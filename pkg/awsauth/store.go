@@ -191,33 +191,37 @@ func decodeBackup(raw []byte) (map[string]string, error) {
 	return data, nil
 }
 
-// Restore puts a backed-up version back (the newest when version is
-// empty); what it replaces is backed up in turn, so a restore can be
-// undone the same way.
-func (s *Store) Restore(ctx context.Context, version string) (string, error) {
-	backups, err := s.Backups(ctx)
-	if err != nil {
-		return "", err
-	}
+// Pick returns the backup of the version (the newest when version is
+// empty) from backups, newest first as Backups lists them.
+func Pick(backups []Backup, version string) (Backup, error) {
 	if len(backups) == 0 {
-		return "", fmt.Errorf("there is no aws-auth backup (%s/%s) to restore", Namespace, BackupName)
+		return Backup{}, fmt.Errorf("there is no aws-auth backup (%s/%s) to restore", Namespace, BackupName)
 	}
-	pick := backups[0]
-	if version != "" {
-		found := false
-		for _, b := range backups {
-			if b.Version == version {
-				pick, found = b, true
+	if version == "" {
+		return backups[0], nil
+	}
+	for _, b := range backups {
+		if b.Version == version {
+			return b, nil
+		}
+	}
+	return Backup{}, fmt.Errorf("no aws-auth backup version %q", version)
+}
+
+// Restore puts a backed-up version back. check, when given, sees the
+// current data of the same read the write is based on, and can refuse.
+// What the restore replaces is backed up in turn, so a restore can be
+// undone the same way.
+func (s *Store) Restore(ctx context.Context, b Backup, check func(current map[string]string) error) error {
+	_, err := s.Update(ctx, func(current map[string]string) (map[string]string, bool, error) {
+		if check != nil {
+			if err := check(current); err != nil {
+				return nil, false, err
 			}
 		}
-		if !found {
-			return "", fmt.Errorf("no aws-auth backup version %q", version)
-		}
-	}
-	_, err = s.Update(ctx, func(map[string]string) (map[string]string, bool, error) {
-		return pick.Data, true, nil
+		return b.Data, true, nil
 	})
-	return pick.Version, err
+	return err
 }
 
 // sortedVersions are the backup's keys, oldest first.

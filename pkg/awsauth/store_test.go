@@ -101,7 +101,15 @@ func TestRestoreBringsBackThePreviousContent(t *testing.T) {
 	if _, err := s.Update(ctx, func(d map[string]string) (map[string]string, bool, error) { return Add(d, grant) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Restore(ctx, ""); err != nil {
+	kept, err := s.Backups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest, err := Pick(kept, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restore(ctx, newest, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := current(t, s)

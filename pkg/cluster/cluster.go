@@ -66,3 +66,15 @@ func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connec
 func AWSIdentity(a *tenant.AWS) aws.Identity {
 	return aws.NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
 }
+
+// KubeconfigPaths are the files kubectl would read, in order, without the
+// empty entries a KUBECONFIG such as "a::b" yields.
+func KubeconfigPaths(getter genericclioptions.RESTClientGetter) []string {
+	var paths []string
+	for _, p := range getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
+		if p != "" {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,7 +93,7 @@ func TestIAMGrantWholeChain(t *testing.T) {
 		t.Fatalf("aws-auth after the grant:\n%s", got)
 	}
 	who := whoami(t, member)
-	if !strings.HasPrefix(who.Username, "acme:kubectl-tenant") || !contains(who.Groups, "kubectl-tenant:acme:edit") {
+	if !strings.HasPrefix(who.Username, "acme:kubectl-tenant") || !slices.Contains(who.Groups, "kubectl-tenant:acme:edit") {
 		t.Fatalf("authenticated as %+v, want acme:SESSION in kubectl-tenant:acme:edit\nauthenticator log:\n%s", who, authn.Log())
 	}
 
@@ -186,13 +187,4 @@ func canIMatrix(t *testing.T, u *user, want func(verb, resource, ns string) bool
 		ask(verb, "nodes", "")
 	}
 	return cells
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

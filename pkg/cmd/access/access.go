@@ -208,11 +208,13 @@ func (o *Options) iamPrincipals(ctx context.Context, t *tenant.Tenant, conn *clu
 	if len(ps) == 0 {
 		return nil, nil
 	}
-	data, err := (&authmap.Store{Client: conn.Client}).Read(ctx)
-	if err != nil {
-		return nil, err
+	if slices.ContainsFunc(ps, func(p access.IAMPrincipal) bool { return p.Via == tenant.ViaAWSAuth }) {
+		data, err := (&authmap.Store{Client: conn.Client}).Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		access.CheckAWSAuth(ps, data)
 	}
-	access.CheckAWSAuth(ps, data)
 	var cfg *awssdk.Config
 	var cfgErr error
 	for i := range ps {

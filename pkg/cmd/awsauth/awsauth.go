@@ -4,6 +4,7 @@
 package awsauth
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -153,29 +154,35 @@ func (o *RestoreOptions) Run(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if len(backups) == 0 {
-		return fmt.Errorf("there is no aws-auth backup in tenant %q's cluster to restore", name)
-	}
-	pick := backups[0]
-	if o.Version != "" {
-		i := slices.IndexFunc(backups, func(b authmap.Backup) bool { return b.Version == o.Version })
-		if i < 0 {
-			return fmt.Errorf("--version %s: no such backup; 'kubectl tenant aws-auth backups %s' lists them", o.Version, name)
-		}
-		pick = backups[i]
-	}
-	current, err := store.Read(ctx)
+	pick, err := authmap.Pick(backups, o.Version)
 	if err != nil {
-		return err
+		return fmt.Errorf("tenant %q's cluster: %w; 'kubectl tenant aws-auth backups %s' lists them", name, err, name)
 	}
-	if lost := protectedLost(current, pick.Data); len(lost) > 0 && !o.Force {
-		return fmt.Errorf("restoring version %s would drop %s; pass --force if you mean it", pick.Version, strings.Join(lost, ", "))
-	}
-	authmap.Diff(o.Out, current, pick.Data)
-	if o.DryRun {
+	// The check and the diff see the data the write is based on.
+	var diff bytes.Buffer
+	check := func(current map[string]string) error {
+		if lost := protectedLost(current, pick.Data); len(lost) > 0 && !o.Force {
+			return fmt.Errorf("restoring version %s would drop %s; pass --force if you mean it", pick.Version, strings.Join(lost, ", "))
+		}
+		diff.Reset()
+		authmap.Diff(&diff, current, pick.Data)
 		return nil
 	}
-	if _, err := store.Restore(ctx, pick.Version); err != nil {
+	if o.DryRun {
+		current, err := store.Read(ctx)
+		if err != nil {
+			return err
+		}
+		if err := check(current); err != nil {
+			return err
+		}
+		_, err = o.Out.Write(diff.Bytes())
+		return err
+	}
+	if err := store.Restore(ctx, pick, check); err != nil {
+		return err
+	}
+	if _, err := o.Out.Write(diff.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "restored aws-auth version %s in tenant %q's cluster; what it replaced is kept as the newest backup\n", pick.Version, name)
@@ -270,6 +277,13 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *a
 		return false, nil
 	}
 	syncer := grant.NewSyncer(t, conn, o.AWSOptions, o.DryRun, o.Out)
+	var preview map[string]string // a dry run's aws-auth, read once
+	if o.DryRun {
+		var err error
+		if preview, err = store.Read(ctx); err != nil {
+			return false, err
+		}
+	}
 	changed := false
 	for _, p := range principals {
 		after := t.DeepCopy()
@@ -285,14 +299,13 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *a
 			return authmap.Remove(d, p.Name, t.Name, false)
 		}
 		if o.DryRun {
-			current, err := store.Read(ctx)
+			next, ok, err := remove(preview)
 			if err != nil {
 				return false, err
 			}
-			if next, ok, err := remove(current); err != nil {
-				return false, err
-			} else if ok {
-				authmap.Diff(o.Out, current, next)
+			if ok {
+				authmap.Diff(o.Out, preview, next)
+				preview = next
 			}
 			continue
 		}

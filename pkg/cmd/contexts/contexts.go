@@ -6,9 +6,9 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -42,22 +42,10 @@ func NewCmdContexts(getter genericclioptions.RESTClientGetter, streams genericio
 	return cmd
 }
 
-// kubeconfigPaths is the list of files kubectl would read, without the
-// empty entries a KUBECONFIG such as "a::b" yields.
-func kubeconfigPaths(access clientcmd.ConfigAccess) []string {
-	var paths []string
-	for _, p := range access.GetLoadingPrecedence() {
-		if p != "" {
-			paths = append(paths, p)
-		}
-	}
-	return paths
-}
-
 // completeContextNames completes context names from the active kubeconfig.
 func completeContextNames(getter genericclioptions.RESTClientGetter) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		set, err := kubeconfig.ReadSet(cmd.Context(), kubeconfigPaths(getter.ToRawKubeConfigLoader().ConfigAccess()))
+		set, err := kubeconfig.ReadSet(cmd.Context(), cluster.KubeconfigPaths(getter))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -68,7 +69,7 @@ func (o *ExtractOptions) Complete(args []string, contextFlag string) {
 	if len(o.Contexts) == 0 && contextFlag != "" {
 		o.Contexts = []string{contextFlag}
 	}
-	o.paths = kubeconfigPaths(o.getter.ToRawKubeConfigLoader().ConfigAccess())
+	o.paths = cluster.KubeconfigPaths(o.getter)
 }
 
 // Run extracts.

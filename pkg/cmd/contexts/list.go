@@ -12,6 +12,7 @@ import (
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -55,7 +56,7 @@ func NewCmdList(getter genericclioptions.RESTClientGetter, streams genericioopti
 
 // Complete finds the kubeconfig files.
 func (o *ListOptions) Complete() {
-	o.paths = kubeconfigPaths(o.getter.ToRawKubeConfigLoader().ConfigAccess())
+	o.paths = cluster.KubeconfigPaths(o.getter)
 }
 
 // Validate checks the output format.

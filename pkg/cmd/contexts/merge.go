@@ -13,6 +13,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -92,7 +93,7 @@ func (o *MergeOptions) Complete(args []string) {
 	if o.Into != "" {
 		o.targets = []string{o.Into}
 	} else {
-		o.targets = kubeconfigPaths(o.getter.ToRawKubeConfigLoader().ConfigAccess())
+		o.targets = cluster.KubeconfigPaths(o.getter)
 	}
 }
 

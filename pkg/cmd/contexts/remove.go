@@ -11,6 +11,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -48,7 +49,7 @@ func NewCmdRemove(getter genericclioptions.RESTClientGetter, streams genericioop
 		ValidArgsFunction: completeContextNames(getter),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Contexts = args
-			o.paths = kubeconfigPaths(o.getter.ToRawKubeConfigLoader().ConfigAccess())
+			o.paths = cluster.KubeconfigPaths(o.getter)
 			return o.Run(cmd.Context())
 		},
 	}

@@ -12,6 +12,7 @@ import (
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -154,7 +155,7 @@ func (o *Options) runEKS(ctx context.Context) error {
 	if err := o.registry.Put(ctx, t); err != nil {
 		return fmt.Errorf("recording tenant %q: %w (the cluster exists; re-run with --adopt)", o.Name, err)
 	}
-	path, err := kcfg.AddOwnedContexts(ctx, o.kubeconfigPaths(), EKSContext(t))
+	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), EKSContext(t))
 	if err != nil {
 		return fmt.Errorf("adding the kubeconfig context: %w (the tenant is recorded)", err)
 	}
@@ -204,14 +205,4 @@ func (o *Options) progress() func(string) {
 		return func(msg string) { fmt.Fprintf(o.ErrOut, "\r\033[K%s", msg) }
 	}
 	return func(msg string) { fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().Format(time.RFC3339), msg) }
-}
-
-func (o *Options) kubeconfigPaths() []string {
-	var paths []string
-	for _, p := range o.getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
-		if p != "" {
-			paths = append(paths, p)
-		}
-	}
-	return paths
 }

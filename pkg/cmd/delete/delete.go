@@ -171,12 +171,7 @@ func (o *Options) deleteEKS(ctx context.Context, reg tenant.Registry, t *tenant.
 // removeContext removes the tenant's kubeconfig context if it is the
 // plugin's for this tenant.
 func (o *Options) removeContext(ctx context.Context, t *tenant.Tenant) error {
-	var paths []string
-	for _, p := range o.getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
-		if p != "" {
-			paths = append(paths, p)
-		}
-	}
+	paths := cluster.KubeconfigPaths(o.getter)
 	unlock, err := atomicfile.LockAll(ctx, paths)
 	if err != nil {
 		return err

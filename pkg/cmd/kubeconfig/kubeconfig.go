@@ -122,11 +122,7 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
-	for _, p := range o.getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
-		if p != "" {
-			o.paths = append(o.paths, p)
-		}
-	}
+	o.paths = cluster.KubeconfigPaths(o.getter)
 	if o.IAMRole != "" {
 		return o.completeIAM()
 	}
