@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -131,7 +130,7 @@ func Read(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant) (*
 	for _, r := range rows {
 		m.Rows = append(m.Rows, *r)
 	}
-	sort.Slice(m.Rows, func(i, j int) bool { return SubjectString(m.Rows[i].Subject) < SubjectString(m.Rows[j].Subject) })
+	sort.Slice(m.Rows, func(i, j int) bool { return subjectString(m.Rows[i].Subject) < subjectString(m.Rows[j].Subject) })
 	return m, nil
 }
 
@@ -154,12 +153,6 @@ func markMissingIAM(t *tenant.Tenant, gr tenant.Grant, row func(rbacv1.Subject) 
 	}
 }
 
-// SubjectString names a subject as the plugin's flags would.
-func SubjectString(s rbacv1.Subject) string {
-	switch s.Kind {
-	case rbacv1.ServiceAccountKind:
-		return "serviceaccount " + s.Namespace + ":" + s.Name
-	default:
-		return strings.ToLower(s.Kind) + " " + s.Name
-	}
-}
+// subjectString names a subject as the plugin's flags would, through the
+// one renderer, tenant.Subject's.
+func subjectString(s rbacv1.Subject) string { return rbac.TenantSubject(s).String() }

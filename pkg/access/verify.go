@@ -120,7 +120,7 @@ func Verify(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant, 
 					defer mu.Unlock()
 					v.Checks++
 					if allowed != want {
-						v.Findings = append(v.Findings, Finding{Subject: SubjectString(row.Subject), Namespace: ns, Probe: p, Granted: want, Allowed: allowed})
+						v.Findings = append(v.Findings, Finding{Subject: subjectString(row.Subject), Namespace: ns, Probe: p, Granted: want, Allowed: allowed})
 					}
 					return nil
 				})
@@ -151,7 +151,7 @@ func ask(ctx context.Context, client kubernetes.Interface, s rbacv1.Subject, ns 
 	}
 	sar, err := client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
 	if err != nil {
-		return false, fmt.Errorf("asking the API server whether %s may %s in %s: %w", SubjectString(s), p, ns, err)
+		return false, fmt.Errorf("asking the API server whether %s may %s in %s: %w", subjectString(s), p, ns, err)
 	}
 	return sar.Status.Allowed, nil
 }

@@ -32,6 +32,9 @@ type Applier struct {
 	Client kubernetes.Interface
 	// DryRun asks the server to validate and not persist (--dry-run=server).
 	DryRun bool
+	// ReportOnly makes deletions read and report what they would delete,
+	// and send nothing (--dry-run=client).
+	ReportOnly bool
 }
 
 // Outcome is what happened to one object.
@@ -70,10 +73,14 @@ func (r *Results) List() []Result {
 	return append([]Result(nil), r.list...)
 }
 
-// Print writes one line per object: KIND NAMESPACE/NAME OUTCOME.
-func (r *Results) Print(w io.Writer, serverDryRun bool) {
+// Print writes one line per object: KIND NAMESPACE/NAME OUTCOME, marked
+// as a dry run when a's was one.
+func (r *Results) Print(w io.Writer, a *Applier) {
 	suffix := ""
-	if serverDryRun {
+	switch {
+	case a.ReportOnly:
+		suffix = " (dry run)"
+	case a.DryRun:
 		suffix = " (server dry run)"
 	}
 	for _, x := range r.List() {

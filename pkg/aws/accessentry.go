@@ -6,18 +6,12 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-)
 
-// The tags on an access entry the plugin created: only such an entry is
-// ever changed or deleted.
-const (
-	TagManagedBy = "app.kubernetes.io/managed-by"
-	TagTenant    = "tenancy.kubectl-tenant.io/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 )
 
 // AccessEntry is an IAM principal's EKS access entry as a tenant's grants
@@ -68,10 +62,10 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 	}
 	if exists {
 		tags := out.AccessEntry.Tags
-		if tags[TagManagedBy] != "kubectl-tenant" || tags[TagTenant] != want.Tenant {
+		if !createdByPlugin(tags) || tenantOf(tags) != want.Tenant {
 			owner := "someone else"
-			if tags[TagManagedBy] == "kubectl-tenant" {
-				owner = "tenant " + tags[TagTenant]
+			if createdByPlugin(tags) {
+				owner = "tenant " + tenantOf(tags)
 			}
 			return nil, fmt.Errorf("EKS cluster %s has an access entry for %s that %s made; it is left alone: remove it or grant another principal", want.Cluster, want.PrincipalARN, owner)
 		}
@@ -99,7 +93,7 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 				_, err := client.CreateAccessEntry(ctx, &eks.CreateAccessEntryInput{
 					ClusterName: cluster, PrincipalArn: principal, Type: awssdk.String("STANDARD"),
 					Username: awssdk.String(want.Username), KubernetesGroups: groups,
-					Tags: map[string]string{TagManagedBy: "kubectl-tenant", TagTenant: want.Tenant},
+					Tags: ownTags(want.Tenant),
 				})
 				return err
 			},
@@ -115,7 +109,7 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 			},
 		})
 	}
-	partition := partitionOf(want.PrincipalARN)
+	partition := iamarn.PartitionOf(want.PrincipalARN)
 	for _, name := range slices.Sorted(maps.Keys(want.Policies)) {
 		namespaces := slices.Sorted(slices.Values(want.Policies[name]))
 		policyARN := awssdk.String(PolicyARN(partition, name))
@@ -164,14 +158,6 @@ func DescribeAccessEntry(ctx context.Context, cfg awssdk.Config, cluster, princi
 // PolicyARN is the ARN of an EKS access policy.
 func PolicyARN(partition, name string) string {
 	return "arn:" + partition + ":eks::aws:cluster-access-policy/" + name
-}
-
-func partitionOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 3)
-	if len(parts) < 2 || parts[1] == "" {
-		return "aws"
-	}
-	return parts[1]
 }
 
 func ignoreNotFound(err error) error {

@@ -5,15 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"text/template"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/kubectl-tenant/kubectl-tenant/manifests"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // TenantRole is the role a tenant account gives kubectl-tenant.
@@ -58,7 +56,7 @@ func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole) (st
 			RoleName:                 awssdk.String(r.Name),
 			AssumeRolePolicyDocument: awssdk.String(string(r.TrustPolicy)),
 			Description:              awssdk.String("Lets kubectl-tenant manage this tenant account"),
-			Tags:                     []iamtypes.Tag{{Key: awssdk.String(CreatedByTag), Value: awssdk.String(CreatedByValue)}},
+			Tags:                     iamTags(map[string]string{tenant.LabelManagedBy: tenant.ManagedBy}),
 		})
 		if err != nil {
 			return "", false, fmt.Errorf("creating role %s: %w", r.Name, err)
@@ -74,15 +72,15 @@ func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole) (st
 	return roleARN, created, nil
 }
 
-// ValidatePrincipal checks a trust policy principal: a 12-digit account ID
-// or an IAM role, user or root ARN.
-func ValidatePrincipal(p string) error {
-	if len(p) == 12 && strings.Trim(p, "0123456789") == "" {
-		return nil
+// FindRole reads the role of that name in the account of cfg's
+// credentials: its ARN, or found false when there is none. It only reads.
+func FindRole(ctx context.Context, cfg awssdk.Config, name string) (arn string, found bool, err error) {
+	out, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(name)})
+	switch {
+	case err == nil:
+		return awssdk.ToString(out.Role.Arn), true, nil
+	case isErrorCode(err, "NoSuchEntity"):
+		return "", false, nil
 	}
-	a, err := arn.Parse(p)
-	if err != nil || a.Service != "iam" || !(strings.HasPrefix(a.Resource, "role/") || strings.HasPrefix(a.Resource, "user/") || a.Resource == "root") {
-		return fmt.Errorf("--trusted-principal %q: give the management identity as an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME) or an account ID", p)
-	}
-	return nil
+	return "", false, fmt.Errorf("reading role %s: %w", name, err)
 }

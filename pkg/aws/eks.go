@@ -14,17 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/kubectl-tenant/kubectl-tenant/manifests"
-)
-
-// Tags the plugin puts on what it creates in AWS; delete acts only on
-// clusters and roles that carry CreatedByTag.
-const (
-	CreatedByTag   = "created-by"
-	CreatedByValue = "kubectl-tenant"
-	TenantTag      = "kubectl-tenant.io/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // ClusterSpec is an EKS cluster to create.
@@ -49,7 +42,7 @@ type Cluster struct {
 }
 
 // CreatedByPlugin reports whether the plugin created the cluster.
-func (c *Cluster) CreatedByPlugin() bool { return c.Tags[CreatedByTag] == CreatedByValue }
+func (c *Cluster) CreatedByPlugin() bool { return createdByPlugin(c.Tags) }
 
 // ErrClusterExists is returned by CreateCluster for a name in use.
 var ErrClusterExists = errors.New("cluster exists")
@@ -98,7 +91,7 @@ func EnsureClusterRole(ctx context.Context, cfg awssdk.Config, name, tenantName 
 		RoleName:                 awssdk.String(name),
 		AssumeRolePolicyDocument: awssdk.String(manifests.EKSClusterTrustPolicy),
 		Description:              awssdk.String("EKS cluster role of tenant " + tenantName + ", created by kubectl-tenant"),
-		Tags:                     []iamtypes.Tag{{Key: awssdk.String(CreatedByTag), Value: awssdk.String(CreatedByValue)}, {Key: awssdk.String(TenantTag), Value: awssdk.String(tenantName)}},
+		Tags:                     iamTags(ownTags(tenantName)),
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("creating IAM role %s: %w", name, err)
@@ -112,7 +105,7 @@ func EnsureClusterRole(ctx context.Context, cfg awssdk.Config, name, tenantName 
 // CreateCluster asks EKS for the cluster, tagged as the plugin's and the
 // tenant's. A name in use returns ErrClusterExists.
 func CreateCluster(ctx context.Context, cfg awssdk.Config, s ClusterSpec) error {
-	tags := map[string]string{CreatedByTag: CreatedByValue, TenantTag: s.Tenant}
+	tags := ownTags(s.Tenant)
 	for k, v := range s.Tags {
 		tags[k] = v
 	}
@@ -205,7 +198,7 @@ func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string) error {
 		return err
 	}
 	if !c.CreatedByPlugin() {
-		return fmt.Errorf("EKS cluster %s was not created by kubectl-tenant (no %s=%s tag); it is left alone", name, CreatedByTag, CreatedByValue)
+		return fmt.Errorf("EKS cluster %s was not created by kubectl-tenant (no %s=%s tag); it is left alone", name, tenant.LabelManagedBy, tenant.ManagedBy)
 	}
 	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil {
 		return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
@@ -214,21 +207,19 @@ func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string) error {
 }
 
 // DeleteClusterRole deletes an IAM role the plugin created (it carries
-// the created-by tag), detaching its managed policies first.
+// its managed-by tag), detaching its managed policies first.
 func DeleteClusterRole(ctx context.Context, cfg awssdk.Config, roleARN string) error {
-	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
+	name := iamarn.NameOf(roleARN)
 	client := iam.NewFromConfig(cfg)
 	tags, err := client.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: awssdk.String(name)})
 	if err != nil {
 		return fmt.Errorf("reading IAM role %s: %w", name, err)
 	}
-	ours := false
+	have := map[string]string{}
 	for _, t := range tags.Tags {
-		if awssdk.ToString(t.Key) == CreatedByTag && awssdk.ToString(t.Value) == CreatedByValue {
-			ours = true
-		}
+		have[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
 	}
-	if !ours {
+	if !createdByPlugin(have) {
 		return fmt.Errorf("IAM role %s was not created by kubectl-tenant; it is left alone", name)
 	}
 	attached, err := client.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: awssdk.String(name)})
@@ -272,4 +263,18 @@ func CheckRegion(ctx context.Context, cfg awssdk.Config) error {
 	}
 	sort.Strings(names)
 	return fmt.Errorf("--region %q is not an AWS region; regions: %s", cfg.Region, strings.Join(names, ", "))
+}
+
+// ListClusters names the EKS clusters in cfg's account and region.
+func ListClusters(ctx context.Context, cfg awssdk.Config) ([]string, error) {
+	var names []string
+	p := eks.NewListClustersPaginator(eks.NewFromConfig(cfg), &eks.ListClustersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing EKS clusters: %w", err)
+		}
+		names = append(names, page.Clusters...)
+	}
+	return names, nil
 }

@@ -83,7 +83,7 @@ func TestClusterLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Version != "1.31" || c.Tags["team"] != "platform" || !c.CreatedByPlugin() || c.Tags[TenantTag] != "acme" || c.Endpoint == "" || !slices.Contains(statuses, "ACTIVE") {
+	if c.Version != "1.31" || c.Tags["team"] != "platform" || !c.CreatedByPlugin() || c.TenantOf() != "acme" || c.Endpoint == "" || !slices.Contains(statuses, "ACTIVE") {
 		t.Errorf("cluster %+v (statuses %v)", c, statuses)
 	}
 	out, err := eks.NewFromConfig(cfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: awssdk.String("acme")})

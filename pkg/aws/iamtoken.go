@@ -2,26 +2,28 @@ package aws
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
+
+// ValidateIAMRequest checks a token request's identity and cluster name;
+// it makes no call.
+func ValidateIAMRequest(r token.IAMRequest) error {
+	if err := NewIdentity(r.Profile, r.Region, "", 0, r.RoleARNs, r.ExternalID).Validate(); err != nil {
+		return err
+	}
+	return ValidateClusterName(r.Cluster)
+}
 
 // IAMToken answers an IAM token request: from the cache while a token is
 // valid for more than a minute (unless NoCache), else signed with the
 // request's identity and cached. The signer and the full command both
 // answer through it.
 func IAMToken(ctx context.Context, r token.IAMRequest) (token.Entry, error) {
-	if len(r.RoleARNs) == 0 && r.ExternalID != "" {
-		return token.Entry{}, fmt.Errorf("--external-id needs the --role-arn it belongs to")
+	if err := ValidateIAMRequest(r); err != nil {
+		return token.Entry{}, err
 	}
 	id := NewIdentity(r.Profile, r.Region, "", 0, r.RoleARNs, r.ExternalID)
-	if err := id.Validate(); err != nil {
-		return token.Entry{}, err
-	}
-	if err := ValidateClusterName(r.Cluster); err != nil {
-		return token.Entry{}, err
-	}
 	mint := func(ctx context.Context) (token.Entry, error) {
 		cfg, err := id.Config(ctx)
 		if err != nil {

@@ -1,6 +1,8 @@
 // Package aws is kubectl-tenant's only door to AWS: the identity it acts
 // as in a tenant's account (source credentials, then a chain of assumed
-// roles), and later EKS and IAM. Only this package imports aws-sdk-go-v2.
+// roles), EKS clusters and access entries, IAM roles, and signed EKS
+// tokens. Only this package (and its iamarn, for ARNs) imports
+// aws-sdk-go-v2; others hold a Config through its alias here.
 package aws
 
 import (
@@ -13,11 +15,14 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // Hop is one role of a chain: each is assumed with the credentials of the
@@ -39,60 +44,76 @@ type Identity struct {
 	SessionName string
 	// Duration of each role session; zero takes the SDK's default (15m).
 	Duration time.Duration
+	// orphanExternalID is an external ID given without any role, kept so
+	// that Validate can refuse it.
+	orphanExternalID string
 }
 
 var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
-// Validate checks the identity's fields before any call.
+// The fields of a tenant record an Identity comes from: its errors name
+// them, and a command maps them to the flags the user gave.
+var (
+	FieldRegion      = field.NewPath("spec", "aws", "region")
+	FieldRoleARNs    = field.NewPath("spec", "aws", "roleARNs")
+	FieldExternalID  = field.NewPath("spec", "aws", "externalID")
+	FieldSessionName = field.NewPath("spec", "aws", "sessionName")
+	FieldDuration    = field.NewPath("spec", "aws", "durationSeconds")
+)
+
+// Validate checks the identity's fields before any call; each error names
+// its field in the tenant record (spec.aws.region).
 func (id Identity) Validate() error {
-	if id.Region == "" {
-		return errors.New("--region is required: the AWS region of the tenant's cluster")
-	}
-	if !regionRE.MatchString(id.Region) {
-		return fmt.Errorf("--region %q is not an AWS region name (such as eu-west-1)", id.Region)
+	var errs field.ErrorList
+	switch {
+	case id.Region == "":
+		errs = append(errs, field.Required(FieldRegion, "the AWS region of the tenant's cluster"))
+	case !regionRE.MatchString(id.Region):
+		errs = append(errs, field.Invalid(FieldRegion, id.Region, "not an AWS region name (such as eu-west-1)"))
 	}
 	for i, h := range id.Roles {
-		if err := ValidateRoleARN(h.RoleARN); err != nil {
-			return fmt.Errorf("--role-arn #%d: %w", i+1, err)
+		if _, err := iamarn.ParseRole(h.RoleARN); err != nil {
+			errs = append(errs, field.Invalid(FieldRoleARNs.Index(i), h.RoleARN, err.Error()))
 		}
 		if h.ExternalID != "" && (len(h.ExternalID) < 2 || len(h.ExternalID) > 1224 || !externalIDRE.MatchString(h.ExternalID)) {
-			return fmt.Errorf("--external-id for %s: 2 to 1224 characters of letters, digits and +=,.@:/-", h.RoleARN)
+			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, "2 to 1224 characters of letters, digits and +=,.@:/-"))
+		}
+		if h.ExternalID != "" && i != len(id.Roles)-1 {
+			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, "only the last role of a chain takes an external ID"))
 		}
 	}
+	if len(id.Roles) == 0 && id.ExternalID() != "" {
+		errs = append(errs, field.Invalid(FieldExternalID, id.ExternalID(), "an external ID needs the role it belongs to"))
+	}
 	if id.SessionName != "" && !sessionNameRE.MatchString(id.SessionName) {
-		return fmt.Errorf("--session-name %q: 2 to 64 characters of letters, digits and +=,.@_-", id.SessionName)
+		errs = append(errs, field.Invalid(FieldSessionName, id.SessionName, "2 to 64 characters of letters, digits and +=,.@_-"))
 	}
 	if id.Duration != 0 && (id.Duration < 15*time.Minute || id.Duration > 12*time.Hour) {
-		return fmt.Errorf("--duration %s: a role session lasts 15m to 12h", id.Duration)
+		errs = append(errs, field.Invalid(FieldDuration, id.Duration.String(), "a role session lasts 15m to 12h"))
 	}
-	return nil
+	return errs.ToAggregate()
+}
+
+// ExternalID is the external ID of the chain's last role.
+func (id Identity) ExternalID() string {
+	if n := len(id.Roles); n > 0 {
+		return id.Roles[n-1].ExternalID
+	}
+	return id.orphanExternalID
 }
 
 var (
 	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // 2 to 1224 long, checked apart
-	roleNameRE   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 )
 
-// ValidateRoleARN checks that s is an IAM role ARN, such as
-// arn:aws:iam::111122223333:role/path/name.
-func ValidateRoleARN(s string) error {
-	a, err := arn.Parse(s)
-	if err != nil {
-		return fmt.Errorf("%q is not an ARN (want arn:aws:iam::ACCOUNT:role/NAME): %v", s, err)
-	}
-	if a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
-		return fmt.Errorf("%q is not an IAM role ARN (want arn:aws:iam::ACCOUNT:role/NAME)", s)
-	}
-	if len(a.AccountID) != 12 || strings.Trim(a.AccountID, "0123456789") != "" {
-		return fmt.Errorf("%q has account %q; an AWS account ID is 12 digits", s, a.AccountID)
-	}
-	parts := strings.Split(a.Resource, "/")
-	if name := parts[len(parts)-1]; !roleNameRE.MatchString(name) {
-		return fmt.Errorf("%q has role name %q; a role name is 1 to 64 characters of letters, digits and +=,.@_-", s, name)
-	}
-	return nil
-}
+// Config is the SDK's configuration of a client acting in an account; the
+// alias lets other packages hold one without importing the SDK.
+type Config = awssdk.Config
+
+// ConfigOption changes how a Config is loaded (tests stub requests with
+// the SDK's middleware through it).
+type ConfigOption = func(*config.LoadOptions) error
 
 // Config loads the source credentials and chains the roles, returning an
 // aws.Config that acts as the last role. Credentials are cached in memory
@@ -100,11 +121,11 @@ func ValidateRoleARN(s string) error {
 // now, with the principal to add to its trust policy, and not halfway
 // through a command. Extra options (tests pass request-level stubs) apply
 // to every client.
-func (id Identity) Config(ctx context.Context, optFns ...func(*config.LoadOptions) error) (awssdk.Config, error) {
+func (id Identity) Config(ctx context.Context, optFns ...ConfigOption) (awssdk.Config, error) {
 	if err := id.Validate(); err != nil {
 		return awssdk.Config{}, err
 	}
-	opts := append([]func(*config.LoadOptions) error{config.WithRegion(id.Region)}, optFns...)
+	opts := append([]ConfigOption{config.WithRegion(id.Region)}, optFns...)
 	if id.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(id.Profile))
 	}
@@ -151,18 +172,7 @@ func assumeRoleError(ctx context.Context, prev awssdk.Config, hop Hop, err error
 		condition = " with sts:ExternalId " + hop.ExternalID
 	}
 	return fmt.Errorf("%s may not assume role %s: the role's trust policy must allow principal %s to sts:AssumeRole%s (%s)",
-		who, hop.RoleARN, principalOf(who), condition, apiErr.ErrorMessage())
-}
-
-// principalOf turns a caller ARN into what a trust policy names: an
-// assumed-role session becomes its role.
-func principalOf(callerARN string) string {
-	a, err := arn.Parse(callerARN)
-	if err != nil || a.Service != "sts" || !strings.HasPrefix(a.Resource, "assumed-role/") {
-		return callerARN
-	}
-	parts := strings.Split(a.Resource, "/")
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.AccountID, parts[1])
+		who, hop.RoleARN, iamarn.RoleOfSession(who), condition, apiErr.ErrorMessage())
 }
 
 // CallerARN returns the ARN the configuration acts as.
@@ -216,6 +226,13 @@ func NewIdentity(profile, region, sessionName string, duration time.Duration, ro
 	}
 	if n := len(id.Roles); n > 0 {
 		id.Roles[n-1].ExternalID = externalID
+	} else {
+		id.orphanExternalID = externalID
 	}
 	return id
+}
+
+// TenantIdentity is how to act in an EKS tenant's account, from its record.
+func TenantIdentity(a *tenant.AWS) Identity {
+	return NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
 }

@@ -106,15 +106,16 @@ func TestIdentityValidation(t *testing.T) {
 		change func(*Identity)
 		want   string
 	}{
-		{func(i *Identity) { i.Region = "" }, "--region is required"},
-		{func(i *Identity) { i.Region = "europe" }, `--region "europe" is not an AWS region name`},
-		{func(i *Identity) { i.Roles[0].RoleARN = "tenant-role" }, `--role-arn #1: "tenant-role" is not an ARN`},
+		{func(i *Identity) { i.Region = "" }, "spec.aws.region: Required value"},
+		{func(i *Identity) { i.Region = "europe" }, `spec.aws.region: Invalid value: "europe": not an AWS region name`},
+		{func(i *Identity) { i.Roles[0].RoleARN = "tenant-role" }, `spec.aws.roleARNs[0]: Invalid value: "tenant-role": "tenant-role" is not an ARN`},
 		{func(i *Identity) { i.Roles[0].RoleARN = "arn:aws:s3:::bucket" }, "is not an IAM role ARN"},
 		{func(i *Identity) { i.Roles[0].RoleARN = "arn:aws:iam::1234:role/x" }, "an AWS account ID is 12 digits"},
 		{func(i *Identity) { i.Roles[0].RoleARN = "arn:aws:iam::111122223333:role/bad name" }, `role name "bad name"`},
-		{func(i *Identity) { i.Roles[0].ExternalID = "x" }, "--external-id"},
-		{func(i *Identity) { i.SessionName = "has space" }, "--session-name"},
-		{func(i *Identity) { i.Duration = 1 }, "--duration"},
+		{func(i *Identity) { i.Roles[0].ExternalID = "x" }, "spec.aws.externalID"},
+		{func(i *Identity) { i.SessionName = "has space" }, "spec.aws.sessionName"},
+		{func(i *Identity) { i.Duration = 1 }, "spec.aws.durationSeconds"},
+		{func(i *Identity) { *i = NewIdentity("", "eu-west-1", "", 0, nil, "orphan") }, "spec.aws.externalID: Invalid value: \"orphan\": an external ID needs the role"},
 	}
 	for _, tt := range tests {
 		id := ok

@@ -17,6 +17,8 @@ import (
 	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/config"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/mapper/configmap"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // The ConfigMap's data keys.
@@ -27,7 +29,7 @@ const (
 
 // GroupPrefix starts the group of every mapping the plugin writes
 // (kubectl-tenant:TENANT:ROLE); entries without one are someone else's.
-const GroupPrefix = "kubectl-tenant:"
+const GroupPrefix = tenant.NamePrefix
 
 // Protected groups: a mapping into them is never removed without force,
 // since removing it drops nodes or the last administrators.
@@ -351,22 +353,4 @@ func username(e Entry) string {
 		return e.Role.Username
 	}
 	return e.User.Username
-}
-
-// CanonicalRoleARN is the form of a role ARN the authenticator compares:
-// it derives arn:aws:iam::ACCOUNT:role/NAME from the STS identity, without
-// the role's path, so a mapping that keeps the path (as SSO roles have:
-// role/aws-reserved/sso.amazonaws.com/...) never matches. changed tells
-// whether the path was dropped.
-func CanonicalRoleARN(arn string) (canonical string, changed bool) {
-	const marker = ":role/"
-	i := strings.Index(arn, marker)
-	if i < 0 {
-		return arn, false
-	}
-	name := arn[i+len(marker):]
-	if j := strings.LastIndex(name, "/"); j >= 0 {
-		return arn[:i+len(marker)] + name[j+1:], true
-	}
-	return arn, false
 }

@@ -147,23 +147,6 @@ func TestAddKeepsTheListsIndentation(t *testing.T) {
 	}
 }
 
-func TestCanonicalRoleARN(t *testing.T) {
-	tests := map[string]struct {
-		want    string
-		changed bool
-	}{
-		"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123": {"arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123", true},
-		"arn:aws:iam::111122223333:role/plain": {"arn:aws:iam::111122223333:role/plain", false},
-		"arn:aws:iam::111122223333:user/alice": {"arn:aws:iam::111122223333:user/alice", false},
-	}
-	for in, tt := range tests {
-		got, changed := CanonicalRoleARN(in)
-		if got != tt.want || changed != tt.changed {
-			t.Errorf("CanonicalRoleARN(%s) = %s %v", in, got, changed)
-		}
-	}
-}
-
 func TestDiffShowsTheEntry(t *testing.T) {
 	after, _, err := Add(eksData(), grant)
 	if err != nil {

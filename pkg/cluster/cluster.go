@@ -1,17 +1,17 @@
 // Package cluster connects to a tenant's cluster through the user's
-// kubeconfig, by the context the tenant was adopted through.
+// kubeconfig, by the context the tenant was adopted through, and asks it
+// for ServiceAccount tokens. It knows nothing of AWS (package aws acts in
+// a tenant's account), so the kubeconfig commands do not link the SDK.
 package cluster
 
 import (
 	"fmt"
-	"time"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -62,11 +62,6 @@ func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connec
 	return &Connection{Context: context, Server: cfg.Host, Config: cfg, Client: client}, nil
 }
 
-// AWSIdentity is how to act in an EKS tenant's account, from its record.
-func AWSIdentity(a *tenant.AWS) aws.Identity {
-	return aws.NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
-}
-
 // KubeconfigPaths are the files kubectl would read, in order, without the
 // empty entries a KUBECONFIG such as "a::b" yields.
 func KubeconfigPaths(getter genericclioptions.RESTClientGetter) []string {
@@ -77,4 +72,11 @@ func KubeconfigPaths(getter genericclioptions.RESTClientGetter) []string {
 		}
 	}
 	return paths
+}
+
+// Unreachable explains a failed call to a tenant's cluster and how to
+// check the context it is reached through.
+func Unreachable(t *tenant.Tenant, err error) error {
+	return fmt.Errorf("tenant %q's cluster (context %q) did not answer: %w; check the context with 'kubectl --context %s get ns'",
+		t.Name, t.Spec.Cluster.Context, err, t.Spec.Cluster.Context)
 }

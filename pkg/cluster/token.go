@@ -22,9 +22,9 @@ const (
 func ValidateTokenDuration(d time.Duration) error {
 	switch {
 	case d < MinTokenDuration:
-		return fmt.Errorf("--duration %s is below the minimum %s", d, MinTokenDuration)
+		return fmt.Errorf("%s is below the minimum %s", d, MinTokenDuration)
 	case d > MaxTokenDuration:
-		return fmt.Errorf("--duration %s is above the maximum %s: tokens stay short-lived", d, MaxTokenDuration)
+		return fmt.Errorf("%s is above the maximum %s: tokens stay short-lived", d, MaxTokenDuration)
 	}
 	return nil
 }

@@ -31,14 +31,23 @@ var rootLong = templates.LongDesc(`
 	Every command takes kubectl's connection flags (--kubeconfig, --context,
 	-n). Data goes to stdout, messages to stderr.`)
 
+var rootExample = templates.Examples(`
+	# A tenant on a cluster you reach, and a role for a ServiceAccount in it
+	kubectl tenant create acme --from-context kind-dev
+	kubectl tenant grant acme --serviceaccount deployer --role edit
+
+	# Who can do what there, checked against the API server
+	kubectl tenant access acme --verify`)
+
 // NewCmdTenant makes the root command. Its kubectl flags are shared by
 // every subcommand.
 func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 	flags := genericclioptions.NewConfigFlags(true)
 	cmd := &cobra.Command{
-		Use:   "kubectl-tenant",
-		Short: "Manage multi-tenant access to Kubernetes and EKS clusters",
-		Long:  rootLong,
+		Use:     "kubectl-tenant",
+		Short:   "Manage multi-tenant access to Kubernetes and EKS clusters",
+		Long:    rootLong,
+		Example: rootExample,
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl tenant",
 		},

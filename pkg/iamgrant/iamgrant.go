@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
@@ -26,12 +26,60 @@ type Syncer struct {
 	Kube kubernetes.Interface
 	// AWS returns the configuration that acts in the tenant's account; it
 	// is called only for access entries.
-	AWS    func(context.Context) (awssdk.Config, error)
+	AWS    func(context.Context) (aws.Config, error)
 	DryRun bool
-	Out    io.Writer
+	// ServerDryRun, with DryRun, also sends the aws-auth write to the API
+	// server as a dry run, so that it checks it.
+	ServerDryRun bool
+	Out          io.Writer
 	// Force lets aws-auth entries that map nodes or the last
 	// system:masters go.
 	Force bool
+}
+
+// NewSyncer makes the Syncer of tenant t's IAM mappings: aws-auth through
+// kube (nil when the cluster is not needed), access entries as t's AWS
+// identity, loaded with opts. With dryRun it writes what it would do to out.
+func NewSyncer(t *tenant.Tenant, kube kubernetes.Interface, opts []aws.ConfigOption, dryRun bool, out io.Writer) *Syncer {
+	return &Syncer{Kube: kube, DryRun: dryRun, Out: out, AWS: func(ctx context.Context) (aws.Config, error) {
+		if t.Spec.AWS == nil {
+			return aws.Config{}, fmt.Errorf("tenant %q has no AWS identity to act as", t.Name)
+		}
+		return aws.TenantIdentity(t.Spec.AWS).Config(ctx, opts...)
+	}}
+}
+
+// Channel decides how principal p gets into tenant t's cluster: the one
+// asked for, checked against the cluster's authentication mode, or by
+// default access entries when the mode includes API and aws-auth
+// otherwise (and for clusters not on EKS, whose aws-iam-authenticator may
+// read aws-auth). A principal has one channel per tenant.
+func Channel(t *tenant.Tenant, p tenant.Subject, asked string) (string, error) {
+	mode := t.Status.AuthenticationMode
+	if t.Spec.Cluster.EKS == nil {
+		mode = "CONFIG_MAP"
+	}
+	via := asked
+	if via == "" {
+		via = tenant.ViaAWSAuth
+		if strings.Contains(mode, "API") {
+			via = tenant.ViaAccessEntry
+		}
+	}
+	switch {
+	case via == tenant.ViaAccessEntry && t.Spec.Cluster.EKS == nil:
+		return "", fmt.Errorf("--via access-entry: tenant %q is not on EKS; use --via aws-auth (read by aws-iam-authenticator)", t.Name)
+	case via == tenant.ViaAccessEntry && !strings.Contains(mode, "API"):
+		return "", fmt.Errorf("--via access-entry: EKS cluster %s authenticates with %s only; switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP) or use --via aws-auth", t.Spec.Cluster.EKS.Name, mode)
+	case via == tenant.ViaAWSAuth && mode == "API":
+		return "", fmt.Errorf("--via aws-auth: EKS cluster %s authenticates with access entries only (mode API) and ignores aws-auth; use --via access-entry", t.Spec.Cluster.EKS.Name)
+	}
+	for _, g := range t.Spec.Grants {
+		if g.Subject == p && g.Via != via {
+			return "", fmt.Errorf("%s is granted through %s in tenant %q already; grant through the same channel, or move it with 'kubectl tenant aws-auth migrate %s'", p, g.Via, t.Name, t.Name)
+		}
+	}
+	return via, nil
 }
 
 // Sync makes principal p's mapping on channel via what tenant after's
@@ -62,7 +110,7 @@ func (s *Syncer) syncAWSAuth(ctx context.Context, t *tenant.Tenant, p tenant.Sub
 		}
 		return awsauth.Add(data, m)
 	}
-	store := &awsauth.Store{Client: s.Kube}
+	store := &awsauth.Store{Client: s.Kube, DryRun: s.ServerDryRun}
 	if s.DryRun {
 		before, err := store.Read(ctx)
 		if err != nil {
@@ -73,6 +121,11 @@ func (s *Syncer) syncAWSAuth(ctx context.Context, t *tenant.Tenant, p tenant.Sub
 			return false, err
 		}
 		awsauth.Diff(s.Out, before, next)
+		if s.ServerDryRun { // the API server checks the write, and keeps nothing
+			if _, err := store.Update(ctx, change); err != nil {
+				return false, fmt.Errorf("mapping %s in aws-auth: %w", p.Name, err)
+			}
+		}
 		return true, nil
 	}
 	changed, err := store.Update(ctx, change)

@@ -1,15 +1,12 @@
 package kubeconfig
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
-
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 )
 
 // ExtensionName names the context extension in which kubectl-tenant
@@ -74,41 +71,4 @@ func (s *Set) ClusterOf(context string, flatten bool) (clientcmdv1.Cluster, erro
 		return *out, flattenCluster(out, dirOf(f))
 	}
 	return *out, resolveRefs(clusterFileRefs(out), dirOf(f))
-}
-
-// AddOwnedContexts merges the entries of cfg into the KUBECONFIG list at
-// paths (under their locks), replacing earlier entries of the same names
-// only when they are the plugin's for the same tenant and subject: a
-// context of that name that is anyone else's is an error and nothing is
-// written. It returns the file the new entries went to.
-func AddOwnedContexts(ctx context.Context, paths []string, cfg *clientcmdv1.Config) (string, error) {
-	unlock, err := atomicfile.LockAll(ctx, paths)
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	set, err := ReadSet(ctx, paths)
-	if err != nil {
-		return "", err
-	}
-	for _, c := range cfg.Contexts {
-		have, f := set.Context(c.Name)
-		if have == nil {
-			continue
-		}
-		want, _ := TenantExtensionOf(c.Context)
-		got, ok := TenantExtensionOf(have.Context)
-		if !ok || got.Tenant != want.Tenant || got.Subject != want.Subject {
-			return "", fmt.Errorf("context %q already exists in %s and is not %s's context in tenant %q; choose another name",
-				c.Name, f.Path, want.Subject, want.Tenant)
-		}
-	}
-	src := &File{Path: "kubectl-tenant", Config: cfg, Exists: true}
-	if _, err := set.Merge([]*File{src}, MergeOptions{OnConflict: OnConflictOverwrite}); err != nil {
-		return "", err
-	}
-	if err := set.WriteChanged(); err != nil {
-		return "", err
-	}
-	return set.Files[0].Path, nil
 }

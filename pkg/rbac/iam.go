@@ -3,11 +3,11 @@ package rbac
 import (
 	"slices"
 	"sort"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -22,7 +22,7 @@ import (
 // IAMGroup is the group of a role in the whole tenant (ns empty) or in one
 // of its namespaces.
 func IAMGroup(tenantName, role, ns string) string {
-	g := "kubectl-tenant:" + tenantName + ":" + role
+	g := tenant.NamePrefix + tenantName + ":" + role
 	if ns != "" {
 		g += ":" + ns
 	}
@@ -68,7 +68,7 @@ func IAMIdentity(t *tenant.Tenant, s tenant.Subject) (username string, groups []
 	if s.Kind == tenant.SubjectIAMRole {
 		username = t.Name + ":{{SessionName}}"
 	} else {
-		username = t.Name + ":" + s.Name[strings.LastIndex(s.Name, "/")+1:]
+		username = t.Name + ":" + iamarn.NameOf(s.Name)
 	}
 	return username, groups, via, ok
 }
@@ -93,7 +93,7 @@ func IAMGroupNamespaces(t *tenant.Tenant, g tenant.Grant) map[string][]string {
 // IAMBindingName names the RoleBinding of a role's IAM groups in a
 // namespace: kubectl-tenant:TENANT:ROLE:iam.
 func IAMBindingName(tenantName, role string) string {
-	return "kubectl-tenant:" + tenantName + ":" + role + ":iam"
+	return tenant.NamePrefix + tenantName + ":" + role + ":iam"
 }
 
 // IAMRoleBindings are the bindings of role's IAM groups as the tenant's

@@ -54,7 +54,7 @@ func Namespaces(t *tenant.Tenant) []*corev1.Namespace {
 // NamespaceReaderName names the ClusterRole, and its binding, that let a
 // tenant's subjects get the tenant's namespaces by name.
 func NamespaceReaderName(tenantName string) string {
-	return "kubectl-tenant:" + tenantName + ":namespaces"
+	return tenant.NamePrefix + tenantName + ":namespaces"
 }
 
 // NamespaceReader is the tenant's ClusterRole: get on its own namespaces
@@ -105,6 +105,12 @@ func Subject(s tenant.Subject) rbacv1.Subject {
 	default:
 		return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: s.Name}
 	}
+}
+
+// TenantSubject is the grant subject an RBAC subject names (the inverse
+// of Subject for ServiceAccounts, users and groups).
+func TenantSubject(s rbacv1.Subject) tenant.Subject {
+	return tenant.Subject{Kind: s.Kind, Name: s.Name, Namespace: s.Namespace}
 }
 
 // GrantObjects are the bindings one grant makes: a RoleBinding in each of
@@ -163,7 +169,7 @@ func ServiceAccount(t *tenant.Tenant, s tenant.Subject) *corev1.ServiceAccount {
 // kubectl-tenant:TENANT:ROLE:SUBJECT, shortened with a hash when it would
 // be too long for an object name.
 func BindingName(tenantName string, g tenant.Grant) string {
-	name := "kubectl-tenant:" + tenantName + ":" + g.Role + ":" + subjectKey(Subject(g.Subject))
+	name := tenant.NamePrefix + tenantName + ":" + g.Role + ":" + subjectKey(Subject(g.Subject))
 	const max = 253
 	if len(name) <= max {
 		return name

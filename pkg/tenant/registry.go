@@ -53,3 +53,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// EditOrPreview runs change on tenant current's record: through reg.Edit,
+// or for a dry run on a copy of current that is never stored.
+func EditOrPreview(ctx context.Context, reg Registry, current *Tenant, dryRun bool, change func(*Tenant) (bool, error)) error {
+	if dryRun {
+		_, err := change(current.DeepCopy())
+		return err
+	}
+	return reg.Edit(ctx, current.Name, change)
+}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 )
 
 // SubjectFlags are a command's ways of naming one subject; exactly one
@@ -78,4 +80,15 @@ func (t *Tenant) ServiceAccountSubject(flag string) (Subject, error) {
 		}
 	}
 	return Subject{}, fmt.Errorf("ServiceAccount %s:%s is outside tenant %q's namespaces %v", s.Namespace, s.Name, t.Name, t.Spec.Namespaces)
+}
+
+// Canonical is the subject in the form that authenticates: a role ARN
+// without its path (see iamarn.Principal.Canonical). changed reports a
+// rewrite, which commands tell the user about.
+func (s Subject) Canonical() (c Subject, changed bool) {
+	if s.Kind != SubjectIAMRole {
+		return s, false
+	}
+	s.Name, changed = iamarn.CanonicalRole(s.Name)
+	return s, changed
 }

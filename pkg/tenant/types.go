@@ -27,6 +27,10 @@ const (
 	ManagedBy      = "kubectl-tenant"
 	LabelTenant    = Group + "/tenant"
 	FieldManager   = "kubectl-tenant"
+	// NamePrefix starts the name of everything the plugin names in a
+	// cluster or a kubeconfig (ClusterRoles, bindings, IAM groups,
+	// kubeconfig entries), so that none collides with a user's own.
+	NamePrefix = "kubectl-tenant:"
 )
 
 // Tenant is a named boundary: a cluster, the namespaces it owns there, and
@@ -154,8 +158,7 @@ type Status struct {
 	// CAData is the cluster's certificate authority (EKS).
 	CAData []byte `json:"caData,omitempty"`
 	// AuthenticationMode of an EKS cluster: API, API_AND_CONFIG_MAP or CONFIG_MAP.
-	AuthenticationMode string             `json:"authenticationMode,omitempty"`
-	Conditions         []metav1.Condition `json:"conditions,omitempty"`
+	AuthenticationMode string `json:"authenticationMode,omitempty"`
 }
 
 // List is a list of tenants, the registry file's format.
@@ -202,12 +205,6 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 		out.Spec.Cluster.EKS = &e
 	}
 	out.Status.CAData = append([]byte(nil), t.Status.CAData...)
-	out.Status.Conditions = nil
-	for _, c := range t.Status.Conditions {
-		var cc metav1.Condition
-		c.DeepCopyInto(&cc)
-		out.Status.Conditions = append(out.Status.Conditions, cc)
-	}
 }
 
 // DeepCopy returns a copy of t.

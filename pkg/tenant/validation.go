@@ -2,12 +2,13 @@ package tenant
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 )
 
 // BuiltinRoles are the role names a grant maps to Kubernetes' own
@@ -87,18 +88,13 @@ func validateIAMGrant(p *field.Path, g Grant) field.ErrorList {
 	return errs
 }
 
-// iamARN matches the ARN of an IAM role or user, with an optional path.
-var iamARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
-
 func validateIAMSubject(p *field.Path, s Subject) field.ErrorList {
-	want := "role"
+	kind := iamarn.Role
 	if s.Kind == SubjectIAMUser {
-		want = "user"
+		kind = iamarn.User
 	}
-	m := iamARN.FindStringSubmatch(s.Name)
-	if m == nil || m[2] != want {
-		return field.ErrorList{field.Invalid(p.Child("name"), s.Name,
-			"not an IAM "+want+" ARN: use arn:aws:iam::ACCOUNT:"+want+"/NAME")}
+	if _, err := iamarn.Parse(s.Name, kind); err != nil {
+		return field.ErrorList{field.Invalid(p.Child("name"), s.Name, err.Error())}
 	}
 	return nil
 }

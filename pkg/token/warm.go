@@ -16,6 +16,33 @@ type IAMRequest struct {
 	Raw, NoCache                                 bool
 }
 
+// Args are the command line that asks for r, "token" first: what a
+// generated kubeconfig's exec plugin runs, and what ParseIAMArgs reads
+// back (the words after "token").
+func (r IAMRequest) Args() []string {
+	args := []string{"token", r.Tenant}
+	if r.Cluster != "" {
+		args = append(args, "--cluster", r.Cluster)
+	}
+	args = append(args, "--region", r.Region)
+	for _, arn := range r.RoleARNs {
+		args = append(args, "--role-arn", arn)
+	}
+	if r.ExternalID != "" {
+		args = append(args, "--external-id", r.ExternalID)
+	}
+	if r.Profile != "" {
+		args = append(args, "--profile", r.Profile)
+	}
+	if r.Raw {
+		args = append(args, "--raw")
+	}
+	if r.NoCache {
+		args = append(args, "--no-cache")
+	}
+	return args
+}
+
 // Key is the request's cache key.
 func (r IAMRequest) Key() Key {
 	return NewKey(r.Cluster, r.Region, r.RoleARNs, r.ExternalID, r.Profile)

@@ -57,7 +57,10 @@ func TestExtractedContextWorksForKubectl(t *testing.T) {
 	src := fileBackedKubeconfig(t, filepath.Join(u.home, "src"), "admin-e2e")
 	out := filepath.Join(u.home, "extracted.yaml")
 
-	u.tenant("--kubeconfig", src, "contexts", "extract", "admin-e2e", "-o", out)
+	// -o FILE, as earlier releases taught it: still written, with a warning.
+	if r := u.tenant("--kubeconfig", src, "contexts", "extract", "admin-e2e", "-o", out); !strings.Contains(r.stderr, "-o FILE is deprecated") {
+		t.Errorf("extract -o FILE gave no deprecation warning:\n%s", r.stderr)
+	}
 	if err := os.RemoveAll(filepath.Join(u.home, "src")); err != nil {
 		t.Fatal(err)
 	}
@@ -317,6 +320,37 @@ func TestVersionAndCompletion(t *testing.T) {
 	writeFile(t, filepath.Join(u.home, ".kube", "config"), "contexts:\n- name: alpha\n  context: {}\n- name: beta\n  context: {}\n")
 	if got := u.kubectl("__complete", "tenant", "contexts", "extract", ""); !strings.Contains(got, "alpha\nbeta\n") {
 		t.Errorf("kubectl completion of context names: %q", got)
+	}
+	// Tenant names complete wherever a command takes one.
+	writeFile(t, filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml"), `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: TenantList
+items:
+- apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+  kind: Tenant
+  metadata: {name: acme}
+  spec: {cluster: {context: alpha}, namespaces: [acme]}
+- apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+  kind: Tenant
+  metadata: {name: globex}
+  spec: {cluster: {context: beta}, namespaces: [globex]}
+`)
+	for _, cmd := range [][]string{{"get"}, {"grant"}, {"aws-auth", "restore"}, {"kubeconfig"}} {
+		args := append(append([]string{"__complete", "tenant"}, cmd...), "a")
+		if got := u.kubectl(args...); !strings.HasPrefix(got, "acme\n") || strings.Contains(got, "globex") {
+			t.Errorf("kubectl completion of 'tenant %s a': %q", strings.Join(cmd, " "), got)
+		}
+	}
+	// A record's own bad field is named by its path, not by a flag no one gave.
+	writeFile(t, filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml"), `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: TenantList
+items:
+- apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+  kind: Tenant
+  metadata: {name: acme}
+  spec: {cluster: {context: alpha, eks: {name: acme}}, aws: {region: europe}, namespaces: [acme]}
+`)
+	if out := u.tenant("describe", "acme").stdout; !strings.Contains(out, `spec.aws.region: Invalid value: "europe"`) || strings.Contains(out, "--region") {
+		t.Errorf("describe of a record with a bad region:\n%s", out)
 	}
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		if out := u.tenant("completion", shell).stdout; !strings.Contains(out, "kubectl-tenant") {

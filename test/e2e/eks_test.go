@@ -52,7 +52,7 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 	}
 	subnets, _ := aws.DefaultSubnets(ctx, cfg)
 	out, _ := eks.NewFromConfig(cfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: awssdk.String("acme")})
-	if c.Version != "1.31" || c.Tags["team"] != "platform" || c.Tags["created-by"] != "kubectl-tenant" || c.Tags["kubectl-tenant.io/tenant"] != "acme" ||
+	if c.Version != "1.31" || c.Tags["team"] != "platform" || c.Tags["app.kubernetes.io/managed-by"] != "kubectl-tenant" || c.Tags["tenancy.kubectl-tenant.io/tenant"] != "acme" ||
 		!slices.Equal(out.Cluster.ResourcesVpcConfig.SubnetIds, subnets) {
 		t.Errorf("cluster in moto: %+v subnets %v (default %v)", c, out.Cluster.ResourcesVpcConfig.SubnetIds, subnets)
 	}
@@ -120,13 +120,13 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 	// Bad input: a clear error, and nothing recorded.
 	before, _ := os.ReadFile(registry)
 	for args, want := range map[string]string{
-		"create bad --role-arn not-an-arn --region eu-west-1":              `--role-arn #1: "not-an-arn" is not an ARN`,
+		"create bad --role-arn not-an-arn --region eu-west-1":              `--role-arn #1: Invalid value: "not-an-arn": "not-an-arn" is not an ARN`,
 		"create bad --role-arn arn:aws:s3:::bucket --region eu-west-1":     "is not an IAM role ARN",
-		"create bad --region europe":                                       `--region "europe" is not an AWS region name`,
+		"create bad --region europe":                                       `--region: Invalid value: "europe": not an AWS region name`,
 		"create bad --region xx-mars-9":                                    `--region "xx-mars-9" is not an AWS region; regions: `,
 		"create bad --region eu-west-1 --cluster bad.name!":                `--cluster: cluster name "bad.name!"`,
 		"create bad --region eu-west-1 --endpoint-access everywhere":       `--endpoint-access "everywhere"`,
-		"create bad --region eu-west-1 --external-id orphan":               "--external-id needs the --role-arn",
+		"create bad --region eu-west-1 --external-id orphan":               `--external-id: Invalid value: "orphan": an external ID needs the role it belongs to`,
 		"create bad --region eu-west-1 --from-context admin":               "are exclusive",
 		"create bad --region eu-west-1 --authentication-mode IAM_ONLY_PLZ": `--authentication-mode "IAM_ONLY_PLZ"`,
 	} {

@@ -74,7 +74,7 @@ func TestIAMGrantWholeChain(t *testing.T) {
 
 	const role = "arn:aws:iam::222222222222:role/acme-dev"
 	memberConfig := filepath.Join(admin.home, "member.kubeconfig")
-	admin.tenant("kubeconfig", "acme", "--iam-role", role, "--cluster-id", "acme-cluster", "--region", "us-east-1", "-o", memberConfig)
+	admin.tenant("kubeconfig", "acme", "--iam-role", role, "--cluster-id", "acme-cluster", "--region", "us-east-1", "--output-file", memberConfig)
 	if data := readFile(t, memberConfig); strings.Contains(data, "token:") || strings.Contains(data, "client-key") || !strings.Contains(data, "--role-arn") {
 		t.Fatalf("the IAM kubeconfig should carry no secret and run the token exec plugin:\n%s", data)
 	}

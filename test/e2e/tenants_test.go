@@ -125,7 +125,7 @@ func TestGrantAndRevokeEnforcedByTheAPIServer(t *testing.T) {
 	}
 	// The ServiceAccount acts through the kubeconfig the plugin makes.
 	saConfig := filepath.Join(u.home, "builder.kubeconfig")
-	u.tenant("kubeconfig", "ta", "--serviceaccount", "builder", "--minify", "--flatten", "-o", saConfig)
+	u.tenant("kubeconfig", "ta", "--serviceaccount", "builder", "--minify", "--flatten", "--output-file", saConfig)
 	if got := u.kubectl("--kubeconfig", saConfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); got != "system:serviceaccount:ta:builder" {
 		t.Fatalf("the generated kubeconfig authenticates as %q", got)
 	}

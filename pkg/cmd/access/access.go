@@ -3,26 +3,23 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/kubectl/pkg/util/templates"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	authmap "github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -55,64 +52,73 @@ type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
 	registryPath *string
+	PrintFlags   *genericclioptions.PrintFlags
 
-	Tenant string
-	Verify bool
-	Output string
+	Tenant    string
+	Verify    bool
+	NoHeaders bool
 	// AWSOptions apply to the EKS clients that read access entries.
-	AWSOptions []func(*config.LoadOptions) error
+	AWSOptions []aws.ConfigOption
+
+	tenant  *tenant.Tenant
+	conn    *cluster.Connection
+	printer printers.ResourcePrinter // nil: the tables
 }
 
 // NewOptions returns access's options with the flags' defaults.
 func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
-	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
 }
 
 // NewCmdAccess makes `kubectl tenant access`.
 func NewCmdAccess(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
-		Use:          "access TENANT [--verify] [-o json|yaml]",
-		Short:        "Show who can do what in a tenant, and verify it",
-		Long:         accessLong,
-		Example:      accessExample,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Tenant = args[0]
-			return o.Run(cmd.Context())
-		},
+		Use:               "access TENANT [--verify] [-o json|yaml]",
+		Short:             "Show who can do what in a tenant, and verify it",
+		Long:              accessLong,
+		Example:           accessExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.Verify, "verify", false, "Check each subject's access with the API server")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: a table)")
+	o.PrintFlags.AddFlags(cmd)
+	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
 	return cmd
 }
 
-// report is the -o json|yaml document.
-type report struct {
-	Matrix *access.Matrix        `json:"matrix"`
-	IAM    []access.IAMPrincipal `json:"iam,omitempty"`
-	Verify *access.Verification  `json:"verify,omitempty"`
+// Complete reads the tenant and makes its cluster's client and the printer.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	o.Tenant = args[0]
+	var err error
+	if format := *o.PrintFlags.OutputFormat; format != "" && format != "name" {
+		if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
+			return err
+		}
+	}
+	if _, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+		return err
+	}
+	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
+	return err
+}
+
+// Validate checks the output format.
+func (o *Options) Validate() error {
+	if *o.PrintFlags.OutputFormat == "name" {
+		return fmt.Errorf("--output name: an access report has no name; use json, yaml, jsonpath or go-template")
+	}
+	return nil
 }
 
 // Run reads, verifies if asked, and prints.
 func (o *Options) Run(ctx context.Context) error {
-	switch o.Output {
-	case "", "json", "yaml":
-	default:
-		return fmt.Errorf("--output %q is not supported: use json or yaml", o.Output)
-	}
-	_, t, err := tenant.Open(ctx, *o.registryPath, o.Tenant)
-	if err != nil {
-		return err
-	}
-	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
-	if err != nil {
-		return err
-	}
+	t, conn := o.tenant, o.conn
 	m, err := access.Read(ctx, conn.Client, t)
 	if err != nil {
-		return grant.Unreachable(t, err)
+		return cluster.Unreachable(t, err)
 	}
 	iam, err := o.iamPrincipals(ctx, t, conn)
 	if err != nil {
@@ -124,21 +130,11 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 	}
-
-	switch o.Output {
-	case "json":
-		data, err := json.MarshalIndent(report{Matrix: m, IAM: iam, Verify: v}, "", "  ")
-		if err != nil {
+	if o.printer != nil {
+		if err := o.printer.PrintObj(access.NewReport(m, iam, v), o.Out); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Out, "%s\n", data)
-	case "yaml":
-		data, err := yaml.Marshal(report{Matrix: m, IAM: iam, Verify: v})
-		if err != nil {
-			return err
-		}
-		o.Out.Write(data)
-	default:
+	} else {
 		if err := o.printTable(m); err != nil {
 			return err
 		}
@@ -176,9 +172,11 @@ func (o *Options) printTable(m *access.Matrix) error {
 		}
 		header = append(header, strings.ToUpper(c))
 	}
-	fmt.Fprintln(w, strings.Join(header, "\t"))
+	if !o.NoHeaders {
+		fmt.Fprintln(w, strings.Join(header, "\t"))
+	}
 	for _, r := range m.Rows {
-		line := []string{access.SubjectString(r.Subject)}
+		line := []string{rbac.TenantSubject(r.Subject).String()}
 		for _, c := range columns {
 			var roles []string
 			for _, b := range r.Access[c] {
@@ -215,14 +213,14 @@ func (o *Options) iamPrincipals(ctx context.Context, t *tenant.Tenant, conn *clu
 		}
 		access.CheckAWSAuth(ps, data)
 	}
-	var cfg *awssdk.Config
+	var cfg *aws.Config
 	var cfgErr error
 	for i := range ps {
 		if ps[i].Via != tenant.ViaAccessEntry || t.Spec.Cluster.EKS == nil {
 			continue
 		}
 		if cfg == nil && cfgErr == nil {
-			c, err := cluster.AWSIdentity(t.Spec.AWS).Config(ctx, o.AWSOptions...)
+			c, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx, o.AWSOptions...)
 			cfg, cfgErr = &c, err
 		}
 		if cfgErr != nil {
@@ -240,7 +238,9 @@ func (o *Options) printIAM(ps []access.IAMPrincipal) error {
 	}
 	fmt.Fprintln(o.Out)
 	w := printers.GetNewTabWriter(o.Out)
-	fmt.Fprintln(w, "IAM PRINCIPAL\tVIA\tUSERNAME\tGROUPS\tROLES\tMAPPED")
+	if !o.NoHeaders {
+		fmt.Fprintln(w, "IAM PRINCIPAL\tVIA\tUSERNAME\tGROUPS\tROLES\tMAPPED")
+	}
 	for _, p := range ps {
 		var roles []string
 		for _, ns := range sortedKeys(p.Roles) {

@@ -14,6 +14,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/spf13/cobra"
+
 	accesscmd "github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
@@ -77,20 +79,32 @@ func (e *eksTenant) grant(name string, set func(*grant.Options)) error {
 	return err
 }
 
+// command is a command made only to carry flags, in a context, to
+// Options.Complete, as kubectl's own tests do; flags are name, value pairs.
+func command(make func(genericclioptions.RESTClientGetter, *string, genericiooptions.IOStreams) *cobra.Command, e *eksTenant, flags ...string) *cobra.Command {
+	cmd := make(e.flags, &e.registry, genericiooptions.NewTestIOStreamsDiscard())
+	cmd.SetContext(context.Background())
+	for i := 0; i+1 < len(flags); i += 2 {
+		if err := cmd.Flags().Set(flags[i], flags[i+1]); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return cmd
+}
+
 // grantOut runs a grant and returns what it wrote to stdout and stderr.
-func (e *eksTenant) grantOut(name string, set func(*grant.Options)) (string, string, error) {
+func (e *eksTenant) grantOut(name string, set func(*grant.Options), flags ...string) (string, string, error) {
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	o := grant.NewOptions(e.flags, &e.registry, streams)
 	o.AWSOptions = e.fake.Options()
 	set(o)
-	ctx := context.Background()
-	if err := o.Complete(ctx, []string{name}); err != nil {
+	if err := o.Complete(command(grant.NewCmdGrant, e, flags...), []string{name}); err != nil {
 		return "", "", err
 	}
-	if err := o.Validate(ctx); err != nil {
+	if err := o.Validate(); err != nil {
 		return "", "", err
 	}
-	err := o.Run(ctx)
+	err := o.Run(context.Background())
 	return out.String(), errOut.String(), err
 }
 
@@ -99,18 +113,26 @@ func (e *eksTenant) revoke(name, role string) error {
 	o := revoke.NewOptions(e.flags, &e.registry, streams)
 	o.AWSOptions = e.fake.Options()
 	o.Subject.IAMRole = role
-	ctx := context.Background()
-	if err := o.Complete(ctx, []string{name}); err != nil {
+	if err := o.Complete(command(revoke.NewCmdRevoke, e), []string{name}); err != nil {
 		return err
 	}
-	return o.Run(ctx)
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return o.Run(context.Background())
 }
 
 func (e *eksTenant) migrate(name string) error {
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
 	o := awsauth.NewMigrateOptions(e.flags, &e.registry, streams)
 	o.AWSOptions = e.fake.Options()
-	return o.Run(context.Background(), name)
+	if err := o.Complete(command(awsauth.NewCmdMigrate, e), []string{name}); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return o.Run(context.Background())
 }
 
 func (e *eksTenant) record(name string) *tenant.Tenant {
@@ -184,7 +206,10 @@ func TestAccessEntryGrantAndRevokeCalls(t *testing.T) {
 	// access traces both, checking the live access entries.
 	streams, _, out, _ := genericiooptions.NewTestIOStreams()
 	ao := accesscmd.NewOptions(e.flags, &e.registry, streams)
-	ao.Tenant, ao.AWSOptions = "ae", e.fake.Options()
+	ao.AWSOptions = e.fake.Options()
+	if err := ao.Complete(command(accesscmd.NewCmdAccess, e), []string{"ae"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := ao.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +338,7 @@ func TestMigrateCallsAndRecovery(t *testing.T) {
 func TestDryRunShowsCallsAndDiff(t *testing.T) {
 	e := newEKSTenant(t, "dr")
 	ctx := context.Background()
-	out, _, err := e.grantOut("dr", func(o *grant.Options) { o.Subject.IAMRole, o.Role, o.DryRun = dev, "edit", "client" })
+	out, _, err := e.grantOut("dr", func(o *grant.Options) { o.Subject.IAMRole, o.Role = dev, "edit" }, "dry-run", "client")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +355,7 @@ func TestDryRunShowsCallsAndDiff(t *testing.T) {
 	if _, err := client.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"}, Data: map[string]string{"mapRoles": "- rolearn: arn:aws:iam::1:role/n\n  username: node\n  groups:\n    - system:nodes\n"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err = e.grantOut("dr", func(o *grant.Options) { o.Subject.IAMRole, o.Role, o.Via, o.DryRun = dev, "edit", "aws-auth", "client" })
+	out, _, err = e.grantOut("dr", func(o *grant.Options) { o.Subject.IAMRole, o.Role, o.Via = dev, "edit", "aws-auth" }, "dry-run", "client")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,17 +10,17 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	authmap "github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -49,108 +49,149 @@ var migrateLong = templates.LongDesc(`
 	lost: the principal keeps its aws-auth entry, and a re-run picks up
 	where it stopped. The cluster's authentication mode must include API.`)
 
+var awsAuthLong = templates.LongDesc(`
+	The kube-system/aws-auth ConfigMap of a tenant's cluster, which
+	aws-iam-authenticator reads: the versions kubectl-tenant kept before
+	each of its changes, restoring one, and moving a tenant's IAM principals
+	to EKS access entries.`)
+
+var backupsExample = templates.Examples(`
+	# The kept versions of acme's aws-auth, newest first
+	kubectl tenant aws-auth backups acme`)
+
+var migrateExample = templates.Examples(`
+	# See the EKS calls and the aws-auth change, then migrate
+	kubectl tenant aws-auth migrate acme --dry-run=server
+	kubectl tenant aws-auth migrate acme`)
+
 // NewCmdAWSAuth makes `kubectl tenant aws-auth`.
 func NewCmdAWSAuth(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "aws-auth",
-		Short: "Backups and restore of aws-auth, and migration to EKS access entries",
+		Use:     "aws-auth",
+		Short:   "Backups and restore of aws-auth, and migration to EKS access entries",
+		Long:    awsAuthLong,
+		Example: backupsExample + "\n\n" + restoreExample,
 	}
-	cmd.AddCommand(newCmdBackups(getter, registryPath, streams), newCmdRestore(getter, registryPath, streams), NewCmdMigrate(getter, registryPath, streams))
+	cmd.AddCommand(NewCmdBackups(getter, registryPath, streams), NewCmdRestore(getter, registryPath, streams), NewCmdMigrate(getter, registryPath, streams))
 	return cmd
 }
 
-// base is what the subcommands share: the tenant and its cluster.
+// base is what the subcommands share: the tenant, its cluster's client
+// and its aws-auth.
 type base struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
 	registryPath *string
-	registry     tenant.Registry
-	tenant       *tenant.Tenant
+
+	Tenant         string
+	DryRunStrategy kcmdutil.DryRunStrategy
+
+	registry tenant.Registry
+	tenant   *tenant.Tenant
+	conn     *cluster.Connection
+	store    *authmap.Store
 }
 
-func (b *base) open(ctx context.Context, name string) (*authmap.Store, *cluster.Connection, error) {
-	var err error
-	if b.registry, b.tenant, err = tenant.Open(ctx, *b.registryPath, name); err != nil {
-		return nil, nil, err
-	}
-	conn, err := cluster.Connect(b.getter, b.tenant.Spec.Cluster.Context)
+// Complete reads the tenant and makes its cluster's client.
+func (b *base) Complete(cmd *cobra.Command, args []string) error {
+	b.Tenant = args[0]
+	target, err := cmdutil.OpenTarget(cmd, b.registryPath, b.Tenant)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return &authmap.Store{Client: conn.Client}, conn, nil
+	b.registry, b.tenant, b.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
+	if b.conn, err = cluster.Connect(b.getter, b.tenant.Spec.Cluster.Context); err != nil {
+		return err
+	}
+	b.store = &authmap.Store{Client: b.conn.Client, DryRun: b.DryRunStrategy == kcmdutil.DryRunServer}
+	return nil
 }
 
-func newCmdBackups(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	b := &base{IOStreams: streams, getter: getter, registryPath: registryPath}
-	return &cobra.Command{
-		Use:          "backups TENANT",
-		Short:        "List the kept versions of the tenant cluster's aws-auth, newest first",
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, _, err := b.open(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			backups, err := store.Backups(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if len(backups) == 0 {
-				fmt.Fprintf(b.ErrOut, "no aws-auth backups in tenant %q's cluster yet\n", args[0])
-				return nil
-			}
-			w := printers.GetNewTabWriter(b.Out)
-			fmt.Fprintln(w, "VERSION\tMAPROLES\tMAPUSERS")
-			for _, v := range backups {
-				entries, _ := authmap.Entries(v.Data)
-				roles := 0
-				for _, e := range entries {
-					if e.Role != nil {
-						roles++
-					}
-				}
-				fmt.Fprintf(w, "%s\t%d\t%d\n", v.Version, roles, len(entries)-roles)
-			}
-			return w.Flush()
-		},
+// BackupsOptions are the options of `aws-auth backups`.
+type BackupsOptions struct {
+	base
+	NoHeaders bool
+}
+
+// NewCmdBackups makes `kubectl tenant aws-auth backups`.
+func NewCmdBackups(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &BackupsOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
+	cmd := &cobra.Command{
+		Use:               "backups TENANT",
+		Short:             "List the kept versions of the tenant cluster's aws-auth, newest first",
+		Long:              restoreLong,
+		Example:           backupsExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
+	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
+	return cmd
+}
+
+// Run lists the backups.
+func (o *BackupsOptions) Run(ctx context.Context) error {
+	backups, err := o.store.Backups(ctx)
+	if err != nil {
+		return err
+	}
+	if len(backups) == 0 {
+		fmt.Fprintf(o.ErrOut, "no aws-auth backups in tenant %q's cluster yet\n", o.Tenant)
+		return nil
+	}
+	w := printers.GetNewTabWriter(o.Out)
+	if !o.NoHeaders {
+		fmt.Fprintln(w, "VERSION\tMAPROLES\tMAPUSERS")
+	}
+	for _, v := range backups {
+		entries, err := authmap.Entries(v.Data)
+		if err != nil {
+			fmt.Fprintf(w, "%s\t?\t?\t(does not parse: %v)\n", v.Version, err)
+			continue
+		}
+		roles := 0
+		for _, e := range entries {
+			if e.Role != nil {
+				roles++
+			}
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\n", v.Version, roles, len(entries)-roles)
+	}
+	return w.Flush()
 }
 
 // RestoreOptions are the options of `aws-auth restore`.
 type RestoreOptions struct {
 	base
 	Version string
-	DryRun  bool
 	Force   bool
 }
 
-func newCmdRestore(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+// NewCmdRestore makes `kubectl tenant aws-auth restore`.
+func NewCmdRestore(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &RestoreOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
 	cmd := &cobra.Command{
-		Use:          "restore TENANT [--version V]",
-		Short:        "Put an earlier version of the tenant cluster's aws-auth back",
-		Long:         restoreLong,
-		Example:      restoreExample,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.Run(cmd.Context(), args[0])
-		},
+		Use:               "restore TENANT [--version V]",
+		Short:             "Put an earlier version of the tenant cluster's aws-auth back",
+		Long:              restoreLong,
+		Example:           restoreExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.Version, "version", "", "The version to restore (see 'aws-auth backups'; default: the newest)")
-	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Show the change, make none")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Restore even when it drops a node or system:masters mapping")
+	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
-// Run restores.
-func (o *RestoreOptions) Run(ctx context.Context, name string) error {
-	store, _, err := o.open(ctx, name)
-	if err != nil {
-		return err
-	}
-	backups, err := store.Backups(ctx)
+// Run restores. A dry run prints the change; on the server the API server
+// also checks the write (and no backup is kept, since nothing changes).
+func (o *RestoreOptions) Run(ctx context.Context) error {
+	name := o.Tenant
+	backups, err := o.store.Backups(ctx)
 	if err != nil {
 		return err
 	}
@@ -168,8 +209,8 @@ func (o *RestoreOptions) Run(ctx context.Context, name string) error {
 		authmap.Diff(&diff, current, pick.Data)
 		return nil
 	}
-	if o.DryRun {
-		current, err := store.Read(ctx)
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		current, err := o.store.Read(ctx)
 		if err != nil {
 			return err
 		}
@@ -179,11 +220,15 @@ func (o *RestoreOptions) Run(ctx context.Context, name string) error {
 		_, err = o.Out.Write(diff.Bytes())
 		return err
 	}
-	if err := store.Restore(ctx, pick, check); err != nil {
+	if err := o.store.Restore(ctx, pick, check); err != nil {
 		return err
 	}
 	if _, err := o.Out.Write(diff.Bytes()); err != nil {
 		return err
+	}
+	if o.store.DryRun {
+		fmt.Fprintf(o.ErrOut, "aws-auth version %s would be restored in tenant %q's cluster (server dry run)\n", pick.Version, name)
+		return nil
 	}
 	fmt.Fprintf(o.ErrOut, "restored aws-auth version %s in tenant %q's cluster; what it replaced is kept as the newest backup\n", pick.Version, name)
 	return nil
@@ -217,25 +262,24 @@ func protectedLost(current, next map[string]string) []string {
 // MigrateOptions are the options of `aws-auth migrate`.
 type MigrateOptions struct {
 	base
-	DryRun bool
 	// AWSOptions apply to the EKS clients (tests stub access entries).
-	AWSOptions []func(*config.LoadOptions) error
+	AWSOptions []aws.ConfigOption
 }
 
 // NewCmdMigrate makes `kubectl tenant aws-auth migrate`.
 func NewCmdMigrate(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewMigrateOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
-		Use:          "migrate TENANT",
-		Short:        "Move a tenant's IAM principals from aws-auth to EKS access entries",
-		Long:         migrateLong,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.Run(cmd.Context(), args[0])
-		},
+		Use:               "migrate TENANT",
+		Short:             "Move a tenant's IAM principals from aws-auth to EKS access entries",
+		Long:              migrateLong,
+		Example:           migrateExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
-	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Show the EKS calls and the aws-auth change, make none")
+	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
@@ -244,28 +288,26 @@ func NewMigrateOptions(getter genericclioptions.RESTClientGetter, registryPath *
 	return &MigrateOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
 }
 
-// Run migrates each principal in turn, recording each one done.
-func (o *MigrateOptions) Run(ctx context.Context, name string) error {
-	store, conn, err := o.open(ctx, name)
-	if err != nil {
-		return err
-	}
+// Validate checks that the tenant's cluster has access entries to move to.
+func (o *MigrateOptions) Validate() error {
 	t := o.tenant
 	if t.Spec.Cluster.EKS == nil {
-		return fmt.Errorf("tenant %q is not on EKS: there are no access entries to move to", name)
+		return fmt.Errorf("tenant %q is not on EKS: there are no access entries to move to", t.Name)
 	}
 	if !strings.Contains(t.Status.AuthenticationMode, "API") {
 		return fmt.Errorf("EKS cluster %s authenticates with %s only; switch it to API_AND_CONFIG_MAP first (aws eks update-cluster-config --name %s --access-config authenticationMode=API_AND_CONFIG_MAP)",
 			t.Spec.Cluster.EKS.Name, t.Status.AuthenticationMode, t.Spec.Cluster.EKS.Name)
 	}
-	if o.DryRun {
-		_, err := o.migrate(ctx, t.DeepCopy(), store, conn)
-		return err
-	}
-	return o.registry.Edit(ctx, name, func(t *tenant.Tenant) (bool, error) { return o.migrate(ctx, t, store, conn) })
+	return nil
 }
 
-func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *authmap.Store, conn *cluster.Connection) (bool, error) {
+// Run migrates each principal in turn, recording each one done.
+func (o *MigrateOptions) Run(ctx context.Context) error {
+	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
+		func(t *tenant.Tenant) (bool, error) { return o.migrate(ctx, t) })
+}
+
+func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant) (bool, error) {
 	var principals []tenant.Subject
 	for _, g := range t.Spec.Grants {
 		if g.Via == tenant.ViaAWSAuth && !slices.Contains(principals, g.Subject) {
@@ -276,11 +318,12 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *a
 		fmt.Fprintf(o.ErrOut, "tenant %q has no principals in aws-auth; nothing to migrate\n", t.Name)
 		return false, nil
 	}
-	syncer := grant.NewSyncer(t, conn, o.AWSOptions, o.DryRun, o.Out)
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	syncer := iamgrant.NewSyncer(t, o.conn.Client, o.AWSOptions, dryRun, o.Out)
 	var preview map[string]string // a dry run's aws-auth, read once
-	if o.DryRun {
+	if dryRun {
 		var err error
-		if preview, err = store.Read(ctx); err != nil {
+		if preview, err = o.store.Read(ctx); err != nil {
 			return false, err
 		}
 	}
@@ -298,7 +341,7 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *a
 		remove := func(d map[string]string) (map[string]string, bool, error) {
 			return authmap.Remove(d, p.Name, t.Name, false)
 		}
-		if o.DryRun {
+		if dryRun {
 			next, ok, err := remove(preview)
 			if err != nil {
 				return false, err
@@ -312,7 +355,7 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant, store *a
 		if err := o.verify(ctx, syncer, after, p); err != nil {
 			return changed, fmt.Errorf("migrating %s: verifying its access entry: %w; its aws-auth entry is kept (re-run to finish)", p, err)
 		}
-		if _, err := store.Update(ctx, remove); err != nil {
+		if _, err := o.store.Update(ctx, remove); err != nil {
 			return changed, fmt.Errorf("migrating %s: its access entry is in place, but removing its aws-auth entry failed (re-run to finish): %w", p, err)
 		}
 		*t = *after

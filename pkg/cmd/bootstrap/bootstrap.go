@@ -8,9 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 )
 
 var iamLong = templates.LongDesc(`
@@ -30,9 +33,13 @@ var iamExample = templates.Examples(`
 	# Create the role, run with the tenant account's credentials
 	kubectl tenant bootstrap iam --trusted-principal arn:aws:iam::111122223333:role/platform --external-id acme-x1 --create --profile acme-admin`)
 
+var bootstrapLong = templates.LongDesc(`
+	Prepare what a tenant needs outside Kubernetes: for now, the IAM role a
+	tenant account gives kubectl-tenant (bootstrap iam).`)
+
 // NewCmdBootstrap makes `kubectl tenant bootstrap`.
 func NewCmdBootstrap(streams genericiooptions.IOStreams) *cobra.Command {
-	cmd := &cobra.Command{Use: "bootstrap", Short: "Prepare what a tenant needs outside Kubernetes"}
+	cmd := &cobra.Command{Use: "bootstrap", Short: "Prepare what a tenant needs outside Kubernetes", Long: bootstrapLong, Example: iamExample}
 	cmd.AddCommand(NewCmdIAM(streams))
 	return cmd
 }
@@ -46,6 +53,9 @@ type IAMOptions struct {
 	Create           bool
 	Profile          string
 	Region           string
+	DryRunStrategy   kcmdutil.DryRunStrategy
+
+	role *aws.TenantRole
 }
 
 // NewCmdIAM makes `kubectl tenant bootstrap iam`.
@@ -58,12 +68,7 @@ func NewCmdIAM(streams genericiooptions.IOStreams) *cobra.Command {
 		Example:      iamExample,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:         cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.TrustedPrincipal, "trusted-principal", "", "The management identity allowed to assume the role (role or user ARN, or account ID)")
 	cmd.Flags().StringVar(&o.ExternalID, "external-id", "", "The external ID the management identity must present")
@@ -73,31 +78,44 @@ func NewCmdIAM(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.Profile, "profile", "", "The AWS profile of the tenant account's credentials (with --create)")
 	cmd.Flags().StringVar(&o.Region, "region", "us-east-1", "The region to reach IAM through (IAM itself is global)")
 	_ = cmd.Flags().MarkHidden("role-arn-name")
+	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
-// Validate checks the inputs.
+// Complete reads the dry-run strategy.
+func (o *IAMOptions) Complete(cmd *cobra.Command, _ []string) error {
+	var err error
+	o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd)
+	return err
+}
+
+// Validate checks the inputs and renders the documents; it makes no call.
 func (o *IAMOptions) Validate() error {
 	if o.TrustedPrincipal == "" {
 		return fmt.Errorf("--trusted-principal is required: the management identity's ARN (see 'aws sts get-caller-identity')")
 	}
-	if err := aws.ValidatePrincipal(o.TrustedPrincipal); err != nil {
-		return err
+	if err := iamarn.ValidateTrustedPrincipal(o.TrustedPrincipal); err != nil {
+		return fmt.Errorf("--trusted-principal %q: %w", o.TrustedPrincipal, err)
 	}
-	if err := aws.ValidateRoleARN("arn:aws:iam::000000000000:role/" + o.RoleName); err != nil {
+	if _, err := iamarn.ParseRole("arn:aws:iam::000000000000:role/" + o.RoleName); err != nil {
 		return fmt.Errorf("--role-name %q: 1 to 64 letters, digits and +=,.@_-", o.RoleName)
 	}
-	return (aws.Identity{Region: o.Region}).Validate()
-}
-
-// Run prints or creates the role.
-func (o *IAMOptions) Run(ctx context.Context) error {
-	role, err := aws.NewTenantRole(o.RoleName, o.TrustedPrincipal, o.ExternalID)
-	if err != nil {
+	if err := cmdutil.AWSIdentityFlags.Rename((aws.Identity{Region: o.Region}).Validate(), func(string) bool { return true }); err != nil {
 		return err
 	}
-	if !o.Create {
-		data, err := json.MarshalIndent(role, "", "  ")
+	var err error
+	o.role, err = aws.NewTenantRole(o.RoleName, o.TrustedPrincipal, o.ExternalID)
+	return err
+}
+
+// Run prints or creates the role. A client dry run prints the documents
+// and makes no call; a server dry run reads whether the role exists.
+func (o *IAMOptions) Run(ctx context.Context) error {
+	if !o.Create || o.DryRunStrategy == kcmdutil.DryRunClient {
+		if o.Create {
+			fmt.Fprintf(o.ErrOut, "would create or update role %s in the account of the current credentials (dry run)\n", o.RoleName)
+		}
+		data, err := json.MarshalIndent(o.role, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -108,7 +126,19 @@ func (o *IAMOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	arn, created, err := aws.CreateTenantRole(ctx, cfg, role)
+	if o.DryRunStrategy == kcmdutil.DryRunServer {
+		arn, found, err := aws.FindRole(ctx, cfg, o.RoleName)
+		if err != nil {
+			return err
+		}
+		if found {
+			fmt.Fprintf(o.ErrOut, "would update role %s to these documents (server dry run: IAM was only read)\n", arn)
+		} else {
+			fmt.Fprintf(o.ErrOut, "would create role %s (server dry run: IAM was only read)\n", o.RoleName)
+		}
+		return nil
+	}
+	arn, created, err := aws.CreateTenantRole(ctx, cfg, o.role)
 	if err != nil {
 		return err
 	}

@@ -29,9 +29,10 @@ var contextsLong = templates.LongDesc(`
 // NewCmdContexts makes `kubectl tenant contexts` and its subcommands.
 func NewCmdContexts(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "contexts",
-		Short: "List, merge, extract and remove kubeconfig contexts safely",
-		Long:  contextsLong,
+		Use:     "contexts",
+		Short:   "List, merge, extract and remove kubeconfig contexts safely",
+		Long:    contextsLong,
+		Example: listExample + "\n\n" + mergeExample,
 	}
 	cmd.AddCommand(
 		NewCmdList(getter, streams),

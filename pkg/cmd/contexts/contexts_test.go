@@ -89,7 +89,7 @@ users: null
 			}
 		})
 	}
-	if _, _, err := run(t, path, "list", "-o", "wide"); err == nil || !strings.Contains(err.Error(), `--output "wide" is not supported`) {
+	if _, _, err := run(t, path, "list", "-o", "wide"); err == nil || !strings.Contains(err.Error(), `unable to match a printer suitable for the output format "wide"`) {
 		t.Errorf("list -o wide: %v", err)
 	}
 }
@@ -154,7 +154,7 @@ func TestExtractCurrentAndFlag(t *testing.T) {
 	if err := os.WriteFile(target, []byte("just: [notes\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := run(t, path, "extract", "dev", "-o", target); err == nil || !strings.Contains(err.Error(), "not overwriting") {
+	if _, _, err := run(t, path, "extract", "dev", "--output-file", target); err == nil || !strings.Contains(err.Error(), "not overwriting") {
 		t.Errorf("extract over a file that is not a kubeconfig: %v", err)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -21,13 +21,13 @@ var extractLong = templates.LongDesc(`
 	Its current context is the first one named; with no name, the current
 	context (or --context) is extracted.
 
-	The result goes to stdout, or to -o FILE, which is written safely (lock,
-	atomic rename, mode 0600, the previous content kept in
-	FILE` + kubeconfig.BackupSuffix + `).`)
+	The result goes to stdout (-o yaml, the default, or json), or to
+	--output-file FILE, which is written safely (lock, atomic rename, mode
+	0600, the previous content kept in FILE` + kubeconfig.BackupSuffix + `).`)
 
 var extractExample = templates.Examples(`
 	# Hand one context to a CI job
-	kubectl tenant contexts extract prod-admin -o ci-kubeconfig.yaml
+	kubectl tenant contexts extract prod-admin --output-file ci-kubeconfig.yaml
 
 	# Two contexts from a long KUBECONFIG list, to stdout
 	KUBECONFIG=a.yaml:b.yaml kubectl tenant contexts extract dev staging`)
@@ -35,41 +35,44 @@ var extractExample = templates.Examples(`
 // ExtractOptions are the options of `contexts extract`.
 type ExtractOptions struct {
 	genericiooptions.IOStreams
-	getter genericclioptions.RESTClientGetter
+	getter     genericclioptions.RESTClientGetter
+	PrintFlags *genericclioptions.PrintFlags
+	OutputFile cmdutil.OutputFile
 
 	Contexts []string
-	OutFile  string
 
-	paths []string
+	paths  []string
+	format string
 }
 
 // NewCmdExtract makes `kubectl tenant contexts extract`.
 func NewCmdExtract(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &ExtractOptions{IOStreams: streams, getter: getter}
+	o := &ExtractOptions{IOStreams: streams, getter: getter, PrintFlags: cmdutil.NewKubeconfigPrintFlags()}
 	cmd := &cobra.Command{
-		Use:               "extract [CONTEXT...] [-o FILE]",
+		Use:               "extract [CONTEXT...] [--output-file FILE]",
 		Short:             "Write a minified, flattened kubeconfig of some contexts",
 		Long:              extractLong,
 		Example:           extractExample,
 		SilenceUsage:      true,
 		ValidArgsFunction: completeContextNames(getter),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			context, _ := cmd.Flags().GetString("context")
-			o.Complete(args, context)
-			return o.Run(cmd.Context())
-		},
+		RunE:              cmdutil.RunE(o),
 	}
-	cmd.Flags().StringVarP(&o.OutFile, "output", "o", "", "Write to this file instead of stdout")
+	o.OutputFile.AddFlag(cmd)
+	o.PrintFlags.AddFlags(cmd)
 	return cmd
 }
 
-// Complete records the contexts; with none, the --context flag's.
-func (o *ExtractOptions) Complete(args []string, contextFlag string) {
+// Complete records the contexts (with none, the --context flag's) and
+// where the result goes.
+func (o *ExtractOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.Contexts = args
-	if len(o.Contexts) == 0 && contextFlag != "" {
+	if contextFlag, _ := cmd.Flags().GetString("context"); len(o.Contexts) == 0 && contextFlag != "" {
 		o.Contexts = []string{contextFlag}
 	}
 	o.paths = cluster.KubeconfigPaths(o.getter)
+	var err error
+	o.format, err = o.OutputFile.Resolve(*o.PrintFlags.OutputFormat, o.PrintFlags.AllowedFormats(), o.ErrOut)
+	return err
 }
 
 // Run extracts.
@@ -90,37 +93,17 @@ func (o *ExtractOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.OutFile == "" {
-		data, err := kubeconfig.Encode(out)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(data)
-		return err
+	if o.OutputFile.Path == "" {
+		return cmdutil.PrintKubeconfig(o.Out, o.PrintFlags, o.format, out)
 	}
-
-	path, err := kubeconfig.AbsPath(o.OutFile)
+	replaced, err := kubeconfig.WriteFile(ctx, o.OutputFile.Path, out)
 	if err != nil {
 		return err
 	}
-	unlock, err := atomicfile.Lock(ctx, path)
-	if err != nil {
-		return err
+	kept := ""
+	if replaced {
+		kept = fmt.Sprintf(" (its previous content is in %s%s)", o.OutputFile.Path, kubeconfig.BackupSuffix)
 	}
-	defer unlock()
-	f, err := kubeconfig.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("not overwriting %s: %w; choose another file", path, err)
-	}
-	previous := f.Exists
-	f.Config = out
-	if err := kubeconfig.Write(f); err != nil {
-		return err
-	}
-	if previous {
-		fmt.Fprintf(o.ErrOut, "wrote %d context(s) to %s (its previous content is in %s%s)\n", len(out.Contexts), path, path, kubeconfig.BackupSuffix)
-	} else {
-		fmt.Fprintf(o.ErrOut, "wrote %d context(s) to %s\n", len(out.Contexts), path)
-	}
+	fmt.Fprintf(o.ErrOut, "wrote %d context(s) to %s%s\n", len(out.Contexts), o.OutputFile.Path, kept)
 	return nil
 }

@@ -13,8 +13,14 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
+
+var listLong = templates.LongDesc(`
+	List the contexts of the active kubeconfig as kubectl reads it, the
+	current one marked, with the tenant and the credential's expiry of
+	those kubectl-tenant made.`)
 
 var listExample = templates.Examples(`
 	# The contexts of the active kubeconfig, current one marked
@@ -26,46 +32,44 @@ var listExample = templates.Examples(`
 // ListOptions are the options of `contexts list`.
 type ListOptions struct {
 	genericiooptions.IOStreams
-	getter genericclioptions.RESTClientGetter
-	Output string
+	getter     genericclioptions.RESTClientGetter
+	PrintFlags *genericclioptions.PrintFlags
+	NoHeaders  bool
 
-	paths []string
+	paths   []string
+	printer printers.ResourcePrinter
 }
 
 // NewCmdList makes `kubectl tenant contexts list`.
 func NewCmdList(getter genericclioptions.RESTClientGetter, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &ListOptions{IOStreams: streams, getter: getter}
+	o := &ListOptions{IOStreams: streams, getter: getter, PrintFlags: genericclioptions.NewPrintFlags("")}
 	cmd := &cobra.Command{
 		Use:          "list",
 		Aliases:      []string{"ls"},
 		Short:        "List the contexts of the active kubeconfig",
+		Long:         listLong,
 		Example:      listExample,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Complete()
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:         cmdutil.RunE(o),
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: yaml, json or name (default: a table)")
+	o.PrintFlags.AddFlags(cmd)
+	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
 	return cmd
 }
 
-// Complete finds the kubeconfig files.
-func (o *ListOptions) Complete() {
+// Complete finds the kubeconfig files and the printer: a table by
+// default, bare names for -o name (as kubectl config get-contexts), else
+// kubectl's printer of a kubeconfig holding the contexts.
+func (o *ListOptions) Complete(*cobra.Command, []string) error {
 	o.paths = cluster.KubeconfigPaths(o.getter)
-}
-
-// Validate checks the output format.
-func (o *ListOptions) Validate() error {
-	switch o.Output {
-	case "", "yaml", "json", "name":
+	switch *o.PrintFlags.OutputFormat {
+	case "", "name":
 		return nil
 	}
-	return fmt.Errorf("--output %q is not supported: use yaml, json or name", o.Output)
+	var err error
+	o.printer, err = o.PrintFlags.ToPrinter()
+	return err
 }
 
 // Run prints the contexts.
@@ -76,28 +80,27 @@ func (o *ListOptions) Run(ctx context.Context) error {
 	}
 	contexts := set.Contexts()
 	current := set.CurrentContext()
-	switch o.Output {
-	case "name":
+	switch {
+	case *o.PrintFlags.OutputFormat == "name":
 		for _, c := range contexts {
 			if _, err := fmt.Fprintln(o.Out, c.Name); err != nil {
 				return err
 			}
 		}
 		return nil
-	case "yaml", "json":
+	case o.printer != nil:
 		// A kubeconfig holding only the contexts: a document kubectl and
 		// this plugin can read back.
 		obj := &clientcmdv1.Config{APIVersion: "v1", Kind: "Config", Contexts: contexts, CurrentContext: current}
 		if obj.Contexts == nil {
 			obj.Contexts = []clientcmdv1.NamedContext{}
 		}
-		if o.Output == "json" {
-			return (&printers.JSONPrinter{}).PrintObj(obj, o.Out)
-		}
-		return (&printers.YAMLPrinter{}).PrintObj(obj, o.Out)
+		return o.printer.PrintObj(obj, o.Out)
 	}
 	w := printers.GetNewTabWriter(o.Out)
-	fmt.Fprintln(w, "NAME\tCLUSTER\tUSER\tNAMESPACE\tCURRENT\tTENANT\tEXPIRES")
+	if !o.NoHeaders {
+		fmt.Fprintln(w, "NAME\tCLUSTER\tUSER\tNAMESPACE\tCURRENT\tTENANT\tEXPIRES")
+	}
 	for _, c := range contexts {
 		mark := ""
 		if c.Name == current {

@@ -10,10 +10,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -50,11 +51,11 @@ type MergeOptions struct {
 	genericiooptions.IOStreams
 	getter genericclioptions.RESTClientGetter
 
-	Files      []string
-	Into       string
-	OnConflict string
-	Prefix     string
-	DryRun     bool
+	Files          []string
+	Into           string
+	OnConflict     string
+	Prefix         string
+	DryRunStrategy kcmdutil.DryRunStrategy
 
 	policy  kubeconfig.ConflictPolicy
 	targets []string
@@ -70,31 +71,28 @@ func NewCmdMerge(getter genericclioptions.RESTClientGetter, streams genericioopt
 		Example:      mergeExample,
 		Args:         cobra.MinimumNArgs(1),
 		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Complete(args)
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:         cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.Into, "into", "", "Merge into this file instead of the active kubeconfig")
 	cmd.Flags().StringVar(&o.OnConflict, "on-conflict", string(kubeconfig.OnConflictError), "What to do with an incoming entry whose name is taken: error, rename, skip or overwrite")
 	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "Put this before every incoming cluster, user and context name")
-	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Report what would change and write nothing")
+	kcmdutil.AddDryRunFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("on-conflict", cobra.FixedCompletions(
 		[]string{"error", "rename", "skip", "overwrite"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 // Complete records the files and finds the target.
-func (o *MergeOptions) Complete(args []string) {
+func (o *MergeOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.Files = args
 	if o.Into != "" {
 		o.targets = []string{o.Into}
 	} else {
 		o.targets = cluster.KubeconfigPaths(o.getter)
 	}
+	var err error
+	o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd)
+	return err
 }
 
 // Validate checks the policy and the target.
@@ -111,7 +109,8 @@ func (o *MergeOptions) Validate() error {
 }
 
 // Run merges. The incoming files are read before the target is locked, so
-// the lock is held only for the read-merge-write of the target.
+// the lock is held only for the read-merge-write of the target. A dry run
+// (client or server: no server is involved) writes nothing.
 func (o *MergeOptions) Run(ctx context.Context) error {
 	sources, err := kubeconfig.ReadFiles(ctx, o.Files)
 	if err != nil {
@@ -122,25 +121,12 @@ func (o *MergeOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("kubeconfig %s does not exist", f.Path)
 		}
 	}
-	unlock, err := atomicfile.LockAll(ctx, absPaths(o.targets))
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	changes, into, err := kubeconfig.MergeInto(ctx, o.targets, sources, kubeconfig.MergeOptions{OnConflict: o.policy, Prefix: o.Prefix}, dryRun)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	set, err := kubeconfig.ReadSet(ctx, o.targets)
-	if err != nil {
-		return err
-	}
-	changes, err := set.Merge(sources, kubeconfig.MergeOptions{OnConflict: o.policy, Prefix: o.Prefix})
-	if err != nil {
-		return err
-	}
-	if !o.DryRun {
-		if err := set.WriteChanged(); err != nil {
-			return err
-		}
-	}
-	reportMerge(o.ErrOut, changes, len(sources), set.Files[0].Path, o.DryRun)
+	reportMerge(o.ErrOut, changes, len(sources), into, dryRun)
 	return nil
 }
 
@@ -181,14 +167,4 @@ func reportMerge(w io.Writer, changes []kubeconfig.Change, files int, into strin
 			fmt.Fprintf(w, "skipped %s %q from %s: %s\n", c.Kind, c.Name, c.From, c.Reason)
 		}
 	}
-}
-
-func absPaths(paths []string) []string {
-	out := make([]string, 0, len(paths))
-	for _, p := range paths {
-		if a, err := kubeconfig.AbsPath(p); err == nil {
-			out = append(out, a)
-		}
-	}
-	return out
 }

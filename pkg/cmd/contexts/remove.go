@@ -8,10 +8,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -29,8 +30,8 @@ type RemoveOptions struct {
 	genericiooptions.IOStreams
 	getter genericclioptions.RESTClientGetter
 
-	Contexts []string
-	DryRun   bool
+	Contexts       []string
+	DryRunStrategy kcmdutil.DryRunStrategy
 
 	paths []string
 }
@@ -47,36 +48,32 @@ func NewCmdRemove(getter genericclioptions.RESTClientGetter, streams genericioop
 		Args:              cobra.MinimumNArgs(1),
 		SilenceUsage:      true,
 		ValidArgsFunction: completeContextNames(getter),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Contexts = args
-			o.paths = cluster.KubeconfigPaths(o.getter)
-			return o.Run(cmd.Context())
-		},
+		RunE:              cmdutil.RunE(o),
 	}
-	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "Report what would be removed and write nothing")
+	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
-// Run removes the contexts under the lock of every file in the list.
+// Complete records the contexts and finds the kubeconfig files.
+func (o *RemoveOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.Contexts = args
+	o.paths = cluster.KubeconfigPaths(o.getter)
+	var err error
+	o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd)
+	return err
+}
+
+// Run removes the contexts under the lock of every file in the list. A
+// dry run (client or server: no server is involved) writes nothing.
 func (o *RemoveOptions) Run(ctx context.Context) error {
-	unlock, err := atomicfile.LockAll(ctx, absPaths(o.paths))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	set, err := kubeconfig.ReadSet(ctx, o.paths)
-	if err != nil {
-		return err
-	}
-	removed, err := set.Remove(o.Contexts)
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	removed, err := kubeconfig.RemoveContexts(ctx, o.paths, o.Contexts, dryRun)
 	if err != nil {
 		return err
 	}
 	verb := "removed"
-	if o.DryRun {
+	if dryRun {
 		verb = "would remove (dry run)"
-	} else if err := set.WriteChanged(); err != nil {
-		return err
 	}
 	fmt.Fprintf(o.ErrOut, "%s contexts %s", verb, strings.Join(removed.Contexts, ", "))
 	if len(removed.Clusters) > 0 {

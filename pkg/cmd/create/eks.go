@@ -4,17 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"os"
 	"time"
 
 	"golang.org/x/term"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
 // EKSOptions are create's flags for a tenant's EKS cluster.
@@ -43,19 +50,36 @@ func (e *EKSOptions) identity() aws.Identity {
 	return aws.NewIdentity(e.Profile, e.Region, e.SessionName, e.Duration, e.RoleARNs, e.ExternalID)
 }
 
+func (e *EKSOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&e.RoleARNs, "role-arn", nil, "EKS: the tenant's IAM role (repeatable: a chain, each hop assuming the next)")
+	cmd.Flags().StringVar(&e.Region, "region", "", "EKS: the AWS region of the cluster")
+	cmd.Flags().StringVar(&e.ExternalID, "external-id", "", "EKS: the external ID the tenant role's trust policy requires")
+	cmd.Flags().StringVar(&e.SessionName, "session-name", "", "EKS: the role session name (default: derived from your user)")
+	cmd.Flags().DurationVar(&e.Duration, "duration", 0, "EKS: the role session duration (15m to 12h)")
+	cmd.Flags().StringVar(&e.Profile, "profile", "", "EKS: the AWS profile of the source credentials")
+	cmd.Flags().StringVar(&e.Cluster, "cluster", "", "EKS: the cluster's name (default: the tenant's)")
+	cmd.Flags().StringVar(&e.KubernetesVersion, "kubernetes-version", "", "EKS: the Kubernetes version (default: EKS's)")
+	cmd.Flags().StringSliceVar(&e.SubnetIDs, "subnet-ids", nil, "EKS: subnets (default: the default VPC's, in at least two zones)")
+	cmd.Flags().StringSliceVar(&e.SecurityGroupIDs, "security-group-ids", nil, "EKS: security groups")
+	cmd.Flags().StringVar(&e.EndpointAccess, "endpoint-access", "public", "EKS: public, private or public-and-private")
+	cmd.Flags().StringSliceVar(&e.PublicAccessCIDRs, "public-access-cidrs", nil, "EKS: CIDRs allowed to reach the public endpoint")
+	cmd.Flags().StringVar(&e.AuthMode, "authentication-mode", "API_AND_CONFIG_MAP", "EKS: API, API_AND_CONFIG_MAP or CONFIG_MAP")
+	cmd.Flags().StringVar(&e.ClusterRoleARN, "cluster-role-arn", "", "EKS: the cluster's IAM role (default: one created with the AWS-managed cluster policy)")
+	cmd.Flags().StringToStringVar(&e.Tags, "tags", nil, "EKS: tags k=v,... (the plugin adds its managed-by and tenant tags)")
+	cmd.Flags().BoolVar(&e.Wait, "wait", true, "EKS: wait until the cluster is ACTIVE")
+	cmd.Flags().DurationVar(&e.Timeout, "timeout", 25*time.Minute, "EKS: how long to wait")
+	cmd.Flags().BoolVar(&e.Adopt, "adopt", false, "EKS: adopt the existing cluster of that name")
+	_ = cmd.RegisterFlagCompletionFunc("endpoint-access", cobra.FixedCompletions([]string{"public", "private", "public-and-private"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("authentication-mode", cobra.FixedCompletions([]string{"API", "API_AND_CONFIG_MAP", "CONFIG_MAP"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
 // validateEKS checks every EKS input before any call.
-func (o *Options) validateEKS(ctx context.Context) error {
+func (o *Options) validateEKS() error {
 	e := &o.EKS
-	if e.Cluster == "" {
-		e.Cluster = o.Name
-	}
 	if err := tenant.ValidateName(o.Name); err != nil {
 		return err
 	}
-	if len(e.RoleARNs) == 0 && e.ExternalID != "" {
-		return errors.New("--external-id needs the --role-arn it belongs to")
-	}
-	if err := e.identity().Validate(); err != nil {
+	if err := cmdutil.AWSIdentityFlags.ToFlags(o.cmd, e.identity().Validate()); err != nil {
 		return err
 	}
 	if err := aws.ValidateClusterName(e.Cluster); err != nil {
@@ -72,29 +96,35 @@ func (o *Options) validateEKS(ctx context.Context) error {
 		return fmt.Errorf("--authentication-mode %q: use API, API_AND_CONFIG_MAP or CONFIG_MAP", e.AuthMode)
 	}
 	if e.ClusterRoleARN != "" {
-		if err := aws.ValidateRoleARN(e.ClusterRoleARN); err != nil {
+		if _, err := iamarn.ParseRole(e.ClusterRoleARN); err != nil {
 			return fmt.Errorf("--cluster-role-arn: %w", err)
 		}
 	}
-	if _, err := o.registry.Get(ctx, o.Name); err == nil {
+	if o.existing != nil {
 		return fmt.Errorf("tenant %q exists; delete it first or choose another name", o.Name)
-	} else if !errors.Is(err, tenant.ErrNotFound) {
-		return err
 	}
 	return nil
 }
 
 // runEKS creates or adopts the cluster, records the tenant and adds its
-// kubeconfig context.
+// kubeconfig context. A client dry run makes no call and prints the record
+// it would keep; a server dry run makes EKS's, IAM's and EC2's read calls
+// only, and says what it would create.
 func (o *Options) runEKS(ctx context.Context) error {
 	e := &o.EKS
-	id := e.identity()
-	cfg, err := id.Config(ctx)
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		fmt.Fprintf(o.ErrOut, "would %s EKS cluster %s in %s and record tenant %q (dry run; --dry-run=server asks AWS)\n", o.eksVerb(), e.Cluster, e.Region, o.Name)
+		return o.printer.PrintObj(o.eksRecord(&tenant.EKSCluster{Name: e.Cluster, ClusterRoleARN: e.ClusterRoleARN}, nil), o.Out)
+	}
+	cfg, err := e.identity().Config(ctx)
 	if err != nil {
 		return err
 	}
 	if err := aws.CheckRegion(ctx, cfg); err != nil {
 		return err
+	}
+	if o.DryRunStrategy == kcmdutil.DryRunServer {
+		return o.previewEKS(ctx, cfg)
 	}
 	progress := o.progress()
 	rec := &tenant.EKSCluster{Name: e.Cluster}
@@ -114,8 +144,7 @@ func (o *Options) runEKS(ctx context.Context) error {
 		}
 		roleARN := e.ClusterRoleARN
 		if roleARN == "" {
-			name := "kubectl-tenant-" + o.Name + "-cluster"
-			if roleARN, rec.ClusterRoleCreated, err = aws.EnsureClusterRole(ctx, cfg, name, o.Name); err != nil {
+			if roleARN, rec.ClusterRoleCreated, err = aws.EnsureClusterRole(ctx, cfg, clusterRoleName(o.Name), o.Name); err != nil {
 				return err
 			}
 		}
@@ -145,56 +174,91 @@ func (o *Options) runEKS(ctx context.Context) error {
 		return err
 	}
 	rec.ARN = c.ARN
-
-	t := tenant.New(o.Name)
-	t.Spec.Namespaces = o.Namespaces
-	t.Spec.Cluster = tenant.Cluster{Context: o.Name, Server: c.Endpoint, EKS: rec}
-	t.Spec.AWS = &tenant.AWS{Region: e.Region, RoleARNs: e.RoleARNs, ExternalID: e.ExternalID, SessionName: e.SessionName,
-		DurationSeconds: int32(e.Duration / time.Second), Profile: e.Profile}
-	t.Status = tenant.Status{Server: c.Endpoint, KubernetesVersion: c.Version, CAData: c.CAData, AuthenticationMode: c.AuthMode}
+	t := o.eksRecord(rec, c)
 	if err := o.registry.Put(ctx, t); err != nil {
 		return fmt.Errorf("recording tenant %q: %w (the cluster exists; re-run with --adopt)", o.Name, err)
 	}
-	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), EKSContext(t))
+	kc, err := EKSContext(t)
+	if err != nil {
+		return err
+	}
+	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, false)
 	if err != nil {
 		return fmt.Errorf("adding the kubeconfig context: %w (the tenant is recorded)", err)
 	}
-	verb := "adopted"
-	if !e.Adopt {
-		verb = "created"
-	}
-	fmt.Fprintf(o.ErrOut, "tenant %q %s: EKS cluster %s (%s, Kubernetes %s, authentication %s); context %q added to %s\n",
-		o.Name, verb, c.Name, c.ARN, c.Version, c.AuthMode, o.Name, path)
+	fmt.Fprintf(o.ErrOut, "tenant %q %sd: EKS cluster %s (%s, Kubernetes %s, authentication %s); context %q added to %s\n",
+		o.Name, o.eksVerb(), c.Name, c.ARN, c.Version, c.AuthMode, o.Name, path)
 	return nil
 }
 
+// previewEKS is a server dry run: what exists in the account decides what
+// create would do, and nothing is created.
+func (o *Options) previewEKS(ctx context.Context, cfg aws.Config) error {
+	e := &o.EKS
+	c, err := aws.DescribeCluster(ctx, cfg, e.Cluster)
+	switch {
+	case err == nil && !e.Adopt:
+		return fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
+	case err == nil:
+		fmt.Fprintf(o.ErrOut, "would adopt EKS cluster %s (%s, %s, Kubernetes %s)\n", c.Name, c.ARN, c.Status, c.Version)
+	case e.Adopt:
+		return fmt.Errorf("adopting: %w", err)
+	default:
+		if len(e.SubnetIDs) == 0 {
+			subnets, err := aws.DefaultSubnets(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(o.ErrOut, "would use the default VPC's subnets %s\n", strings.Join(subnets, ","))
+		}
+		if e.ClusterRoleARN == "" {
+			fmt.Fprintf(o.ErrOut, "would create or reuse IAM role %s for the cluster\n", clusterRoleName(o.Name))
+		}
+		fmt.Fprintf(o.ErrOut, "would create EKS cluster %s in %s (authentication %s, endpoint %s)\n", e.Cluster, e.Region, e.AuthMode, e.EndpointAccess)
+	}
+	fmt.Fprintf(o.ErrOut, "would record tenant %q and add context %q (server dry run: AWS was only read)\n", o.Name, o.Name)
+	return nil
+}
+
+func (o *Options) eksVerb() string {
+	if o.EKS.Adopt {
+		return "adopt"
+	}
+	return "create"
+}
+
+// clusterRoleName is the IAM role the plugin creates for a tenant's cluster.
+func clusterRoleName(tenantName string) string { return "kubectl-tenant-" + tenantName + "-cluster" }
+
+// eksRecord is the tenant record of an EKS tenant; c is the cluster as
+// EKS describes it, nil before it exists.
+func (o *Options) eksRecord(rec *tenant.EKSCluster, c *aws.Cluster) *tenant.Tenant {
+	e := &o.EKS
+	t := tenant.New(o.Name)
+	t.Spec.Namespaces = o.Namespaces
+	t.Spec.Cluster = tenant.Cluster{Context: o.Name, EKS: rec}
+	t.Spec.AWS = &tenant.AWS{Region: e.Region, RoleARNs: e.RoleARNs, ExternalID: e.ExternalID, SessionName: e.SessionName,
+		DurationSeconds: int32(e.Duration / time.Second), Profile: e.Profile}
+	if c != nil {
+		t.Spec.Cluster.Server = c.Endpoint
+		t.Status = tenant.Status{Server: c.Endpoint, KubernetesVersion: c.Version, CAData: c.CAData, AuthenticationMode: c.AuthMode}
+	}
+	return t
+}
+
 // EKSContext is the kubeconfig context of an EKS tenant: the cluster's
-// endpoint and CA, and a user whose exec plugin is kubectl-tenant itself
-// (not through kubectl, which would cost a process), with the whole
-// identity on its command line so that a warm token needs nothing else.
-func EKSContext(t *tenant.Tenant) *clientcmdv1.Config {
+// endpoint and CA, and a user whose exec plugin asks kubectl-tenant for a
+// token with the whole identity on its command line, so that a warm token
+// needs nothing else.
+func EKSContext(t *tenant.Tenant) (*clientcmdv1.Config, error) {
 	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
-	args := []string{"token", t.Name, "--cluster", eks.Name, "--region", a.Region}
-	for _, arn := range a.RoleARNs {
-		args = append(args, "--role-arn", arn)
-	}
-	if a.ExternalID != "" {
-		args = append(args, "--external-id", a.ExternalID)
-	}
-	if a.Profile != "" {
-		args = append(args, "--profile", a.Profile)
-	}
-	clusterName, userName := "kubectl-tenant:"+t.Name, "kubectl-tenant:"+t.Name+":iam"
-	ctx := clientcmdv1.Context{Cluster: clusterName, AuthInfo: userName, Namespace: t.Spec.Namespaces[0]}
-	_ = kcfg.SetTenantExtension(&ctx, kcfg.TenantExtension{Tenant: t.Name, Subject: "iam"})
-	return &clientcmdv1.Config{
-		APIVersion: "v1", Kind: "Config",
-		Clusters: []clientcmdv1.NamedCluster{{Name: clusterName, Cluster: clientcmdv1.Cluster{Server: t.Status.Server, CertificateAuthorityData: t.Status.CAData}}},
-		AuthInfos: []clientcmdv1.NamedAuthInfo{{Name: userName, AuthInfo: clientcmdv1.AuthInfo{Exec: &clientcmdv1.ExecConfig{
-			APIVersion: "client.authentication.k8s.io/v1", Command: "kubectl-tenant", Args: args, InteractiveMode: clientcmdv1.NeverExecInteractiveMode,
-		}}}},
-		Contexts: []clientcmdv1.NamedContext{{Name: t.Name, Context: ctx}},
-	}
+	req := token.IAMRequest{Tenant: t.Name, Cluster: eks.Name, Region: a.Region, RoleARNs: a.RoleARNs, ExternalID: a.ExternalID, Profile: a.Profile}
+	return kcfg.TenantContext{
+		Name: t.Name, User: kcfg.UserName(t.Name, "iam"), Namespace: t.Spec.Namespaces[0],
+		Cluster:   clientcmdv1.Cluster{Server: t.Status.Server, CertificateAuthorityData: t.Status.CAData},
+		AuthInfo:  kcfg.ExecUser(req.Args()),
+		Extension: kcfg.TenantExtension{Tenant: t.Name, Subject: "iam"},
+	}.Config()
 }
 
 // progress reports waiting: a live line on a terminal, timestamped lines

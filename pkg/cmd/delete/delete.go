@@ -9,14 +9,15 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
+	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -33,7 +34,10 @@ var deleteExample = templates.Examples(`
 	kubectl tenant delete acme
 
 	# Remove everything, namespaces included
-	kubectl tenant delete acme --delete-namespaces`)
+	kubectl tenant delete acme --delete-namespaces
+
+	# See what deleting acme's EKS cluster would remove, changing nothing
+	kubectl tenant delete acme --delete-cluster --dry-run=server`)
 
 // Options are the options of `delete`.
 type Options struct {
@@ -44,56 +48,75 @@ type Options struct {
 	Tenant           string
 	DeleteNamespaces bool
 	DeleteCluster    bool
-	DryRun           string
+	DryRunStrategy   kcmdutil.DryRunStrategy
+
+	registry tenant.Registry
+	tenant   *tenant.Tenant
+	conn     *cluster.Connection
 }
 
 // NewCmdDelete makes `kubectl tenant delete`.
 func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
-		Use:          "delete TENANT [--delete-namespaces]",
-		Short:        "Remove a tenant's objects and record",
-		Long:         deleteLong,
-		Example:      deleteExample,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Tenant = args[0]
-			return o.Run(cmd.Context())
-		},
+		Use:               "delete TENANT [--delete-namespaces] [--delete-cluster]",
+		Short:             "Remove a tenant's objects and record",
+		Long:              deleteLong,
+		Example:           deleteExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.DeleteNamespaces, "delete-namespaces", false, "Also delete the tenant's namespaces and everything in them")
-	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"server": have the API server check the deletions and change nothing`)
 	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "EKS: also delete the cluster, if kubectl-tenant created it (and its IAM role, if it created that)")
+	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
-// Run deletes the objects, then the namespaces if asked, then the record.
+// Complete reads the tenant and makes its cluster's client.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	o.Tenant = args[0]
+	target, err := cmdutil.OpenTarget(cmd, o.registryPath, o.Tenant)
+	if err != nil {
+		return err
+	}
+	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
+	if o.DeleteCluster && o.tenant.Spec.Cluster.EKS != nil {
+		return nil // the cluster takes its objects with it
+	}
+	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
+	return err
+}
+
+// Validate checks that what is asked can be done to this tenant.
+func (o *Options) Validate() error {
+	if o.DeleteCluster && o.tenant.Spec.Cluster.EKS == nil {
+		return fmt.Errorf("--delete-cluster: tenant %q adopted its cluster through a kubeconfig context; kubectl-tenant deletes only EKS clusters it created", o.Tenant)
+	}
+	if o.DeleteCluster && o.DeleteNamespaces {
+		return fmt.Errorf("--delete-namespaces is implied by --delete-cluster: the cluster goes with everything in it")
+	}
+	return nil
+}
+
+// Run deletes the objects, then the namespaces if asked, then the record;
+// or, with --delete-cluster, the EKS cluster. A dry run changes nothing:
+// on the client it reads and reports, on the server the API server also
+// checks each deletion.
 func (o *Options) Run(ctx context.Context) error {
-	if o.DryRun != "none" && o.DryRun != "server" {
-		return fmt.Errorf(`--dry-run %q: use "none" or "server"`, o.DryRun)
-	}
-	reg, t, err := tenant.Open(ctx, *o.registryPath, o.Tenant)
-	if err != nil {
-		return err
-	}
-	if t.Spec.Cluster.EKS != nil && o.DeleteCluster {
-		return o.deleteEKS(ctx, reg, t)
-	}
 	if o.DeleteCluster {
-		return fmt.Errorf("tenant %q adopted its cluster through a kubeconfig context; kubectl-tenant deletes only EKS clusters it created", t.Name)
+		return o.deleteEKS(ctx)
 	}
-	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
-	if err != nil {
-		return err
-	}
-	a := &apply.Applier{Client: conn.Client, DryRun: o.DryRun == "server"}
-	if err := o.unmapIAM(ctx, t, conn, a.DryRun); err != nil {
+	t := o.tenant
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, ReportOnly: o.DryRunStrategy == kcmdutil.DryRunClient}
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	if err := o.unmapIAM(ctx, t, dryRun); err != nil {
 		return err
 	}
 	results := &apply.Results{}
 	if err := a.DeleteTenantObjects(ctx, t.Name, t.Spec.Namespaces, results); err != nil {
-		return grant.Unreachable(t, err)
+		return cluster.Unreachable(t, err)
 	}
 	if o.DeleteNamespaces {
 		fmt.Fprintf(o.ErrOut, "deleting tenant %q's namespaces and everything in them: %s\n", t.Name, strings.Join(t.Spec.Namespaces, ", "))
@@ -103,11 +126,12 @@ func (o *Options) Run(ctx context.Context) error {
 			}
 		}
 	}
-	results.Print(o.ErrOut, a.DryRun)
-	if a.DryRun {
+	results.Print(o.ErrOut, a)
+	if dryRun {
+		fmt.Fprintf(o.ErrOut, "tenant %q would be deleted (dry run)\n", t.Name)
 		return nil
 	}
-	if err := reg.Delete(ctx, t.Name); err != nil {
+	if err := o.registry.Delete(ctx, t.Name); err != nil {
 		return err
 	}
 	kept := ""
@@ -120,10 +144,11 @@ func (o *Options) Run(ctx context.Context) error {
 
 // unmapIAM takes the tenant's IAM principals out of aws-auth and deletes
 // their access entries, before their groups' bindings go.
-func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection, dryRun bool) error {
+func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) error {
 	after := t.DeepCopy()
 	after.Spec.Grants = nil
-	s := grant.NewSyncer(t, conn, nil, dryRun, o.Out)
+	s := iamgrant.NewSyncer(t, o.conn.Client, nil, dryRun, o.Out)
+	s.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
 	seen := map[tenant.Subject]bool{}
 	for _, g := range t.Spec.Grants {
 		if !g.Subject.IsIAM() || seen[g.Subject] {
@@ -140,56 +165,73 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, conn *cluster.
 // deleteEKS deletes the tenant's EKS cluster if the plugin created it (the
 // cluster takes every in-cluster object with it), the cluster role if the
 // plugin created that, then the record and the kubeconfig context. A
-// cluster the plugin did not create is left, and said so.
-func (o *Options) deleteEKS(ctx context.Context, reg tenant.Registry, t *tenant.Tenant) error {
-	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
-	cfg, err := cluster.AWSIdentity(a).Config(ctx)
+// cluster the plugin did not create is left, and said so. A client dry run
+// makes no AWS call; a server dry run makes only the reads.
+func (o *Options) deleteEKS(ctx context.Context) error {
+	t := o.tenant
+	eks := t.Spec.Cluster.EKS
+	would := ""
+	if o.DryRunStrategy != kcmdutil.DryRunNone {
+		would = "would be "
+	}
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted if kubectl-tenant created it (recorded: %v)", eks.Name, eks.CreatedByPlugin)
+		if eks.ClusterRoleCreated {
+			fmt.Fprintf(o.ErrOut, ", with IAM role %s", eks.ClusterRoleARN)
+		}
+		fmt.Fprintf(o.ErrOut, " (dry run; --dry-run=server asks EKS)\n")
+	} else if err := o.deleteCluster(ctx, would); err != nil {
+		return err
+	}
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	if !dryRun {
+		if err := o.registry.Delete(ctx, t.Name); err != nil {
+			return err
+		}
+	}
+	removed, err := kcfg.RemoveTenantContext(ctx, cluster.KubeconfigPaths(o.getter), t.Spec.Cluster.Context, t.Name, dryRun)
 	if err != nil {
 		return err
 	}
-	if err := aws.DeleteCluster(ctx, cfg, eks.Name); err != nil {
-		fmt.Fprintf(o.ErrOut, "%v; removing only tenant %q's record and context\n", err, t.Name)
-	} else {
-		fmt.Fprintf(o.ErrOut, "deleting EKS cluster %s\n", eks.Name)
-		if eks.ClusterRoleCreated {
-			if err := aws.DeleteClusterRole(ctx, cfg, eks.ClusterRoleARN); err != nil {
-				return err
-			}
-			fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", eks.ClusterRoleARN)
-		}
+	if removed {
+		fmt.Fprintf(o.ErrOut, "context %q %sremoved\n", t.Spec.Cluster.Context, would)
 	}
-	if err := reg.Delete(ctx, t.Name); err != nil {
-		return err
-	}
-	if err := o.removeContext(ctx, t); err != nil {
-		return err
-	}
-	fmt.Fprintf(o.ErrOut, "tenant %q deleted\n", t.Name)
+	fmt.Fprintf(o.ErrOut, "tenant %q %sdeleted\n", t.Name, would)
 	return nil
 }
 
-// removeContext removes the tenant's kubeconfig context if it is the
-// plugin's for this tenant.
-func (o *Options) removeContext(ctx context.Context, t *tenant.Tenant) error {
-	paths := cluster.KubeconfigPaths(o.getter)
-	unlock, err := atomicfile.LockAll(ctx, paths)
+// deleteCluster deletes the cluster and the role the plugin created for
+// it; with would set (a server dry run) it only reads and reports.
+func (o *Options) deleteCluster(ctx context.Context, would string) error {
+	t, eks := o.tenant, o.tenant.Spec.Cluster.EKS
+	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	set, err := kubeconfig.ReadSet(ctx, paths)
-	if err != nil {
-		return err
-	}
-	c, _ := set.Context(t.Spec.Cluster.Context)
-	if c == nil {
+	c, err := aws.DescribeCluster(ctx, cfg, eks.Name)
+	switch {
+	case err != nil:
+		fmt.Fprintf(o.ErrOut, "%v; only tenant %q's record and context %sremoved\n", err, t.Name, would)
+		return nil
+	case !c.CreatedByPlugin():
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s was not created by kubectl-tenant; it is left alone, and only tenant %q's record and context %sremoved\n", eks.Name, t.Name, would)
+		return nil
+	case would != "":
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s %sdeleted (server dry run: EKS was only read)\n", eks.Name, would)
+		if eks.ClusterRoleCreated {
+			fmt.Fprintf(o.ErrOut, "IAM role %s %sdeleted\n", eks.ClusterRoleARN, would)
+		}
 		return nil
 	}
-	if ext, ok := kubeconfig.TenantExtensionOf(c.Context); !ok || ext.Tenant != t.Name {
-		return nil // the user's own context of that name
-	}
-	if _, err := set.Remove([]string{t.Spec.Cluster.Context}); err != nil {
+	if err := aws.DeleteCluster(ctx, cfg, eks.Name); err != nil {
 		return err
 	}
-	return set.WriteChanged()
+	fmt.Fprintf(o.ErrOut, "deleting EKS cluster %s\n", eks.Name)
+	if eks.ClusterRoleCreated {
+		if err := aws.DeleteClusterRole(ctx, cfg, eks.ClusterRoleARN); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", eks.ClusterRoleARN)
+	}
+	return nil
 }

@@ -15,42 +15,64 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
+
+var describeLong = templates.LongDesc(`
+	Show a tenant's record next to its cluster's live state: whether the
+	cluster answers and its version, for EKS the cluster as EKS describes
+	it, each namespace, and each grant with whether its bindings are in
+	place. An unreachable cluster is reported, not an error: describing is
+	how one finds out.`)
+
+var describeExample = templates.Examples(`
+	# What acme is, and whether its cluster agrees
+	kubectl tenant describe acme`)
 
 // Options are the options of `describe`.
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
 	registryPath *string
+
+	Tenant string
+	tenant *tenant.Tenant
 }
 
 // NewCmdDescribe makes `kubectl tenant describe`.
 func NewCmdDescribe(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	return &cobra.Command{
-		Use:          "describe TENANT",
-		Short:        "Show a tenant with its cluster's live state",
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.Run(cmd.Context(), args[0])
-		},
+		Use:               "describe TENANT",
+		Short:             "Show a tenant with its cluster's live state",
+		Long:              describeLong,
+		Example:           describeExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
+}
+
+// Complete reads the tenant.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	o.Tenant = args[0]
+	var err error
+	_, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant)
+	return err
 }
 
 // Run prints the tenant. An unreachable cluster is reported, not an error:
 // describing is how one finds out.
-func (o *Options) Run(ctx context.Context, name string) error {
-	_, t, err := tenant.Open(ctx, *o.registryPath, name)
-	if err != nil {
-		return err
-	}
+func (o *Options) Run(ctx context.Context) error {
+	t := o.tenant
 	w := printers.GetNewTabWriter(o.Out)
 	defer w.Flush()
 	fmt.Fprintf(w, "Name:\t%s\n", t.Name)
@@ -108,7 +130,8 @@ func (o *Options) Run(ctx context.Context, name string) error {
 	for _, r := range m.Rows {
 		for ns, roles := range r.Missing {
 			for _, role := range roles {
-				missing[access.SubjectString(r.Subject)+"/"+role] = append(missing[access.SubjectString(r.Subject)+"/"+role], ns)
+				key := rbac.TenantSubject(r.Subject).String() + "/" + role
+				missing[key] = append(missing[key], ns)
 			}
 		}
 	}
@@ -123,7 +146,7 @@ func (o *Options) Run(ctx context.Context, name string) error {
 			where = "cluster-wide"
 		}
 		state := "bound"
-		if ns := missing[access.SubjectString(rbac.Subject(g.Subject))+"/"+g.Role]; len(ns) > 0 {
+		if ns := missing[g.Subject.String()+"/"+g.Role]; len(ns) > 0 {
 			state = "MISSING in " + strings.Join(ns, ",") + " (re-run grant)"
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\n", g.Role, g.Subject, where, state)
@@ -138,7 +161,7 @@ func describeEKS(ctx context.Context, t *tenant.Tenant) string {
 	if a == nil {
 		return eks.Name + " (no AWS identity recorded)"
 	}
-	cfg, err := cluster.AWSIdentity(a).Config(ctx)
+	cfg, err := aws.TenantIdentity(a).Config(ctx)
 	if err != nil {
 		return eks.Name + ", unknown (" + err.Error() + ")"
 	}

@@ -3,57 +3,71 @@ package get
 
 import (
 	"context"
-	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
+
+var getLong = templates.LongDesc(`
+	Print a tenant's record as the registry keeps it (YAML by default), in
+	a form 'kubectl tenant apply -f' takes back. Every kubectl output
+	format works: -o json, -o name, -o jsonpath=..., -o go-template=....`)
+
+var getExample = templates.Examples(`
+	# The record of tenant acme
+	kubectl tenant get acme
+
+	# The names of its namespaces
+	kubectl tenant get acme -o jsonpath='{.spec.namespaces[*]}'`)
 
 // Options are the options of `get`.
 type Options struct {
 	genericiooptions.IOStreams
 	registryPath *string
-	Output       string
+	PrintFlags   *genericclioptions.PrintFlags
+
+	Name    string
+	printer printers.ResourcePrinter
 }
 
 // NewCmdGet makes `kubectl tenant get`.
 func NewCmdGet(registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, registryPath: registryPath}
+	o := &Options{IOStreams: streams, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("").WithDefaultOutput("yaml")}
 	cmd := &cobra.Command{
-		Use:          "get NAME",
-		Short:        "Print a tenant's record",
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.Run(cmd.Context(), args[0])
-		},
+		Use:               "get NAME",
+		Short:             "Print a tenant's record",
+		Long:              getLong,
+		Example:           getExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml, json or name")
+	o.PrintFlags.AddFlags(cmd)
 	return cmd
 }
 
+// Complete takes the name (tenant/NAME as -o name prints it, too) and
+// the printer.
+func (o *Options) Complete(_ *cobra.Command, args []string) error {
+	o.Name = strings.TrimPrefix(args[0], "tenant/")
+	var err error
+	o.printer, err = cmdutil.TenantPrinter(o.PrintFlags)
+	return err
+}
+
 // Run prints the record.
-func (o *Options) Run(ctx context.Context, name string) error {
-	var p printers.ResourcePrinter
-	switch o.Output {
-	case "yaml":
-		p = &printers.YAMLPrinter{}
-	case "json":
-		p = &printers.JSONPrinter{}
-	case "name":
-	default:
-		return fmt.Errorf("--output %q is not supported: use yaml, json or name", o.Output)
-	}
-	_, t, err := tenant.Open(ctx, *o.registryPath, name)
+func (o *Options) Run(ctx context.Context) error {
+	_, t, err := tenant.Open(ctx, *o.registryPath, o.Name)
 	if err != nil {
 		return err
 	}
-	if p == nil {
-		_, err := fmt.Fprintln(o.Out, "tenant/"+t.Name)
-		return err
-	}
-	return p.PrintObj(t, o.Out)
+	return o.printer.PrintObj(t, o.Out)
 }

@@ -4,24 +4,23 @@ package grant
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
-	"strings"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -75,237 +74,164 @@ type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
 	registryPath *string
+	PrintFlags   *genericclioptions.PrintFlags
 
-	Tenant       string
-	Subject      tenant.SubjectFlags
-	Role         string
-	Namespaces   []string
-	ClusterScope bool
-	Via          string
-	AccessPolicy string
-	DryRun       string
-	Output       string
+	Tenant         string
+	Subject        tenant.SubjectFlags
+	Role           string
+	Namespaces     []string
+	ClusterScope   bool
+	Via            string
+	AccessPolicy   string
+	DryRunStrategy kcmdutil.DryRunStrategy
 	// AWSOptions apply to the AWS clients of access entries (tests stub
 	// EKS with them).
-	AWSOptions []func(*config.LoadOptions) error
+	AWSOptions []aws.ConfigOption
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
 	grant    tenant.Grant
 	conn     *cluster.Connection
+	printer  printers.ResourcePrinter
 }
 
 // NewOptions returns grant's options with the flags' defaults.
 func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
-	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath, DryRun: "none", Output: "yaml"}
+	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath,
+		PrintFlags: genericclioptions.NewPrintFlags("").WithDefaultOutput("yaml")}
 }
 
 // NewCmdGrant makes `kubectl tenant grant`.
 func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
-		Use:          "grant TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME | --iam-role ARN | --iam-user ARN) --role ROLE [--namespace NS]...",
-		Short:        "Give a subject a role in a tenant",
-		Long:         grantLong,
-		Example:      grantExample,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd.Context(), args); err != nil {
-				return err
-			}
-			if err := o.Validate(cmd.Context()); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		Use:               "grant TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME | --iam-role ARN | --iam-user ARN) --role ROLE [--namespace NS]...",
+		Short:             "Give a subject a role in a tenant",
+		Long:              grantLong,
+		Example:           grantExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
-	AddSubjectFlags(cmd, &o.Subject)
+	cmdutil.AddSubjectFlags(cmd, &o.Subject)
 	cmd.Flags().StringVar(&o.Role, "role", "", "admin, edit, view, or the name of a ClusterRole")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Limit the grant to this tenant namespace (repeatable; default: all of the tenant's)")
 	cmd.Flags().BoolVar(&o.ClusterScope, "cluster-scope", false, "Bind the role cluster-wide with a ClusterRoleBinding")
 	cmd.Flags().StringVar(&o.Via, "via", "", "How an IAM principal gets in: access-entry or aws-auth (default: access-entry when the EKS cluster's authentication mode includes API, else aws-auth)")
 	cmd.Flags().StringVar(&o.AccessPolicy, "access-policy", "", "With --via access-entry: associate this EKS access policy (view, edit, admin, cluster-admin) scoped to the namespaces, instead of RBAC")
-	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" prints the objects, the aws-auth diff or the EKS calls; "server" has the API server check them; nothing is changed`)
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Format of the objects --dry-run=client prints: yaml or json")
+	kcmdutil.AddDryRunFlag(cmd)
+	o.PrintFlags.AddFlags(cmd)
 	return cmd
 }
 
-// AddSubjectFlags adds --serviceaccount, --user and --group.
-func AddSubjectFlags(cmd *cobra.Command, f *tenant.SubjectFlags) {
-	cmd.Flags().StringVar(&f.ServiceAccount, "serviceaccount", "", "A ServiceAccount, NAME (in the tenant's first namespace) or NAMESPACE:NAME")
-	cmd.Flags().StringVar(&f.User, "user", "", "A user name, as the cluster authenticates it")
-	cmd.Flags().StringVar(&f.Group, "group", "", "A group name, as the cluster authenticates it")
-	cmd.Flags().StringVar(&f.IAMRole, "iam-role", "", "An IAM role ARN (EKS, or a cluster with aws-iam-authenticator)")
-	cmd.Flags().StringVar(&f.IAMUser, "iam-user", "", "An IAM user ARN (EKS, or a cluster with aws-iam-authenticator)")
-}
-
-// Complete reads the tenant and builds the grant.
-func (o *Options) Complete(ctx context.Context, args []string) error {
+// Complete reads the tenant, builds the grant and the cluster's client.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	o.Tenant = args[0]
 	var err error
-	if o.registry, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
+	if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
 		return err
 	}
+	target, err := cmdutil.OpenTarget(cmd, o.registryPath, o.Tenant)
+	if err != nil {
+		return err
+	}
+	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
 	subject, err := o.Subject.Subject(o.tenant.Spec.Namespaces[0])
 	if err != nil {
 		return err
 	}
-	o.grant = tenant.Grant{Subject: subject, Role: o.Role, Namespaces: o.Namespaces, ClusterScope: o.ClusterScope}
-	if !subject.IsIAM() {
-		if o.Via != "" || o.AccessPolicy != "" {
-			return fmt.Errorf("--via and --access-policy are for IAM principals (--iam-role, --iam-user)")
+	subject = cmdutil.CanonicalSubject(subject, o.ErrOut)
+	o.grant = tenant.Grant{Subject: subject, Role: o.Role, Namespaces: o.Namespaces, ClusterScope: o.ClusterScope, AccessPolicy: o.AccessPolicy}
+	if subject.IsIAM() {
+		if o.AccessPolicy != "" && o.Role == "" {
+			o.grant.Role = o.AccessPolicy
 		}
-		return nil
+		if o.grant.Via, err = iamgrant.Channel(o.tenant, subject, o.Via); err != nil {
+			return err
+		}
 	}
-	o.grant.Subject = CanonicalIAMSubject(subject, o.ErrOut)
-	if o.AccessPolicy != "" && o.Role == "" {
-		o.grant.Role = o.AccessPolicy
-	}
-	if o.AccessPolicy != "" && o.grant.Role != o.AccessPolicy {
-		return fmt.Errorf("--access-policy %s takes the place of --role; leave --role out", o.AccessPolicy)
-	}
-	o.grant.AccessPolicy = o.AccessPolicy
-	o.grant.Via, err = Channel(o.tenant, o.grant.Subject, o.Via)
+	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
 	return err
 }
 
-// CanonicalIAMSubject rewrites a role ARN with a path to the form the
-// authenticator and EKS match (without the path), and says so.
-func CanonicalIAMSubject(s tenant.Subject, errOut io.Writer) tenant.Subject {
-	if s.Kind != tenant.SubjectIAMRole {
-		return s
+// Validate checks the grant's fields; it makes no call.
+func (o *Options) Validate() error {
+	if !o.grant.Subject.IsIAM() && (o.Via != "" || o.AccessPolicy != "") {
+		return fmt.Errorf("--via and --access-policy are for IAM principals (--iam-role, --iam-user)")
 	}
-	if canonical, changed := awsauth.CanonicalRoleARN(s.Name); changed {
-		fmt.Fprintf(errOut, "using %s for %s: IAM authenticates a role without its path, so a mapping with the path would never match\n", canonical, s.Name)
-		s.Name = canonical
-	}
-	return s
-}
-
-// Channel decides how principal p gets into the tenant's cluster: the one
-// asked for, checked against the cluster's authentication mode, or by
-// default access entries when the mode includes API and aws-auth
-// otherwise (and for clusters not on EKS, whose aws-iam-authenticator may
-// read aws-auth). A principal has one channel per tenant.
-func Channel(t *tenant.Tenant, p tenant.Subject, asked string) (string, error) {
-	mode := t.Status.AuthenticationMode
-	if t.Spec.Cluster.EKS == nil {
-		mode = "CONFIG_MAP"
-	}
-	via := asked
-	if via == "" {
-		via = tenant.ViaAWSAuth
-		if strings.Contains(mode, "API") {
-			via = tenant.ViaAccessEntry
-		}
-	}
-	switch {
-	case via == tenant.ViaAccessEntry && t.Spec.Cluster.EKS == nil:
-		return "", fmt.Errorf("--via access-entry: tenant %q is not on EKS; use --via aws-auth (read by aws-iam-authenticator)", t.Name)
-	case via == tenant.ViaAccessEntry && !strings.Contains(mode, "API"):
-		return "", fmt.Errorf("--via access-entry: EKS cluster %s authenticates with %s only; switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP) or use --via aws-auth", t.Spec.Cluster.EKS.Name, mode)
-	case via == tenant.ViaAWSAuth && mode == "API":
-		return "", fmt.Errorf("--via aws-auth: EKS cluster %s authenticates with access entries only (mode API) and ignores aws-auth; use --via access-entry", t.Spec.Cluster.EKS.Name)
-	}
-	for _, g := range t.Spec.Grants {
-		if g.Subject == p && g.Via != via {
-			return "", fmt.Errorf("%s is granted through %s in tenant %q already; grant through the same channel, or move it with 'kubectl tenant aws-auth migrate %s'", p, g.Via, t.Name, t.Name)
-		}
-	}
-	return via, nil
-}
-
-// Validate checks the grant, then that the cluster answers and the role
-// exists there, before anything changes.
-func (o *Options) Validate(ctx context.Context) error {
-	if err := ValidateDryRun(o.DryRun); err != nil {
-		return err
-	}
-	if o.Output != "yaml" && o.Output != "json" {
-		return fmt.Errorf("--output %q is not supported: use yaml or json", o.Output)
+	if o.AccessPolicy != "" && o.grant.Role != o.AccessPolicy {
+		return fmt.Errorf("--access-policy %s takes the place of --role; leave --role out", o.AccessPolicy)
 	}
 	owned := map[string]bool{}
 	for _, ns := range o.tenant.Spec.Namespaces {
 		owned[ns] = true
 	}
 	if errs := tenant.ValidateGrant(field.NewPath("grant"), o.grant, owned); len(errs) > 0 {
-		return fmt.Errorf("%w", errs.ToAggregate())
-	}
-	conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
-	if err != nil {
-		return err
-	}
-	o.conn = conn
-	if o.grant.AccessPolicy != "" {
-		return nil // EKS enforces the policy; there is no ClusterRole to check
-	}
-	role := rbac.ClusterRoleFor(o.grant.Role)
-	if _, err := conn.Client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("no ClusterRole %q in tenant %q's cluster: use admin, edit, view or an existing ClusterRole", role, o.Tenant)
-		}
-		return Unreachable(o.tenant, err)
+		return errs.ToAggregate()
 	}
 	return nil
 }
 
-// Run applies what the grant means and records it, holding the
-// registry so that concurrent grants each see the others' (IAM principals
-// share bindings). A dry run only reads.
+// Run checks that the role exists in the cluster, then applies what the
+// grant means and records it, holding the registry so that concurrent
+// grants each see the others' (IAM principals share bindings). A dry run
+// only reads (and, on the server, has the API server check the writes).
 func (o *Options) Run(ctx context.Context) error {
-	if o.DryRun != "none" {
-		_, err := o.run(ctx, o.tenant.DeepCopy())
-		return err
+	if o.grant.AccessPolicy == "" { // with an access policy, EKS enforces it: no ClusterRole to check
+		role := rbac.ClusterRoleFor(o.grant.Role)
+		if _, err := o.conn.Client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err != nil {
+			if apierrors.IsNotFound(err) {
+				return fmt.Errorf("no ClusterRole %q in tenant %q's cluster: use admin, edit, view or an existing ClusterRole", role, o.Tenant)
+			}
+			return cluster.Unreachable(o.tenant, err)
+		}
 	}
-	return o.registry.Edit(ctx, o.Tenant, func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
+	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
+		func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
 }
 
 // run grants on t, the current record, and reports whether t changed.
 func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
-	o.tenant = t.DeepCopy()
+	before := t.DeepCopy()
 	grant, specChanged := t.AddGrant(o.grant)
 	objs := rbac.ForGrant(t, grant)
-	var sa = rbac.ServiceAccount(t, grant.Subject)
+	sa := rbac.ServiceAccount(t, grant.Subject)
 	createSA := grant.Subject.Kind == tenant.SubjectServiceAccount && slices.Contains(t.Spec.Namespaces, grant.Subject.Namespace)
+	syncer := iamgrant.NewSyncer(before, o.conn.Client, o.AWSOptions, o.DryRunStrategy != kcmdutil.DryRunNone, o.Out)
+	syncer.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
 
-	if o.DryRun == "client" {
-		var p printers.ResourcePrinter = &printers.YAMLPrinter{}
-		if o.Output == "json" {
-			p = &printers.JSONPrinter{}
-		}
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		var objects []runtime.Object
 		if createSA {
-			if err := p.PrintObj(sa, o.Out); err != nil {
-				return false, err
-			}
+			objects = append(objects, sa)
 		}
 		for _, rb := range objs.RoleBindings {
-			if err := p.PrintObj(rb, o.Out); err != nil {
-				return false, err
-			}
+			objects = append(objects, rb)
 		}
 		for _, crb := range objs.ClusterRoleBindings {
-			if err := p.PrintObj(crb, o.Out); err != nil {
+			objects = append(objects, crb)
+		}
+		objects = append(objects, rbac.NamespaceReaderBinding(t))
+		for _, obj := range objects {
+			if err := o.printer.PrintObj(obj, o.Out); err != nil {
 				return false, err
 			}
 		}
-		if err := p.PrintObj(rbac.NamespaceReaderBinding(t), o.Out); err != nil {
-			return false, err
-		}
 		if grant.Subject.IsIAM() {
-			_, err := o.syncer(true).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
+			_, err := syncer.Sync(ctx, before, t, grant.Subject, grant.Via)
 			return false, err
 		}
 		return false, nil
 	}
 
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRun == "server"}
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer}
 	if grant.Subject.IsIAM() {
 		// The mapping first: an aws-auth that does not parse, or someone
 		// else's entry or access entry for the principal, stops the grant
 		// before anything changes; and groups without bindings give
 		// nothing in the meantime.
-		changed, err := o.syncer(a.DryRun).Sync(ctx, o.tenant, t, grant.Subject, grant.Via)
+		changed, err := syncer.Sync(ctx, before, t, grant.Subject, grant.Via)
 		if err != nil {
 			return false, err
 		}
@@ -330,45 +256,10 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 	if err := a.ClusterRoleBinding(ctx, rbac.NamespaceReaderBinding(t), results); err != nil {
 		return false, err
 	}
-	results.Print(o.ErrOut, a.DryRun)
+	results.Print(o.ErrOut, a)
 	if a.DryRun {
 		return false, nil
 	}
 	fmt.Fprintf(o.ErrOut, "granted %s role %s in tenant %q (%d objects written)\n", grant.Subject, grant.Role, t.Name, results.Writes())
 	return specChanged, nil
-}
-
-// syncer changes IAM mappings in the tenant's cluster and account.
-func (o *Options) syncer(dryRun bool) *iamgrant.Syncer {
-	return NewSyncer(o.tenant, o.conn, o.AWSOptions, dryRun, o.Out)
-}
-
-// NewSyncer makes the Syncer of a tenant's IAM mappings.
-func NewSyncer(t *tenant.Tenant, conn *cluster.Connection, awsOptions []func(*config.LoadOptions) error, dryRun bool, out io.Writer) *iamgrant.Syncer {
-	s := &iamgrant.Syncer{DryRun: dryRun, Out: out}
-	if conn != nil {
-		s.Kube = conn.Client
-	}
-	s.AWS = func(ctx context.Context) (awssdk.Config, error) {
-		if t.Spec.AWS == nil {
-			return awssdk.Config{}, fmt.Errorf("tenant %q has no AWS identity to act as", t.Name)
-		}
-		return cluster.AWSIdentity(t.Spec.AWS).Config(ctx, awsOptions...)
-	}
-	return s
-}
-
-// ValidateDryRun checks a --dry-run value.
-func ValidateDryRun(v string) error {
-	switch v {
-	case "none", "client", "server":
-		return nil
-	}
-	return fmt.Errorf(`--dry-run %q: use "none", "client" or "server"`, v)
-}
-
-// Unreachable explains a failed call to a tenant's cluster.
-func Unreachable(t *tenant.Tenant, err error) error {
-	return fmt.Errorf("tenant %q's cluster (context %q) did not answer: %w; check the context with 'kubectl --context %s get ns'",
-		t.Name, t.Spec.Cluster.Context, err, t.Spec.Cluster.Context)
 }

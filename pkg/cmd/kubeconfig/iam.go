@@ -2,18 +2,19 @@ package kubeconfig
 
 import (
 	"fmt"
-	"strings"
 
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
 // completeIAM checks what an IAM context needs: the role, the cluster ID
 // the token is bound to, and the STS region.
 func (o *Options) completeIAM() error {
-	if err := aws.ValidateRoleARN(o.IAMRole); err != nil {
+	role, err := iamarn.ParseRole(o.IAMRole)
+	if err != nil {
 		return fmt.Errorf("--iam-role: %w", err)
 	}
 	t := o.tenant
@@ -38,7 +39,7 @@ func (o *Options) completeIAM() error {
 		}
 	}
 	if o.ContextName == "" {
-		o.ContextName = o.Tenant + ":" + roleName(o.IAMRole)
+		o.ContextName = o.Tenant + ":" + role.Name
 	}
 	return nil
 }
@@ -46,40 +47,19 @@ func (o *Options) completeIAM() error {
 // buildIAM makes the kubeconfig of an IAM context: its user runs
 // kubectl-tenant token for the role, so the file holds no secret and the
 // token is always fresh (cached until shortly before it expires).
-func (o *Options) buildIAM(c clientcmdv1.Cluster) *clientcmdv1.Config {
-	var chain []string
+func (o *Options) buildIAM(c clientcmdv1.Cluster) (*clientcmdv1.Config, error) {
+	role, err := iamarn.ParseRole(o.IAMRole)
+	if err != nil {
+		return nil, err
+	}
+	req := token.IAMRequest{Tenant: o.Tenant, Cluster: o.ClusterID, Region: o.Region, Profile: o.Profile}
 	if o.ThroughTenant {
-		chain = append(chain, o.tenant.Spec.AWS.RoleARNs...)
+		req.RoleARNs = append(req.RoleARNs, o.tenant.Spec.AWS.RoleARNs...)
 	}
-	chain = append(chain, o.IAMRole)
-	args := []string{"token", o.Tenant, "--cluster", o.ClusterID, "--region", o.Region}
-	for _, arn := range chain {
-		args = append(args, "--role-arn", arn)
-	}
-	if o.Profile != "" {
-		args = append(args, "--profile", o.Profile)
-	}
-	clusterName := "kubectl-tenant:" + o.Tenant
-	userName := "kubectl-tenant:" + o.Tenant + ":iam:" + accountOf(o.IAMRole) + ":" + roleName(o.IAMRole)
-	ctx := clientcmdv1.Context{Cluster: clusterName, AuthInfo: userName, Namespace: o.tenant.Spec.Namespaces[0]}
-	_ = kcfg.SetTenantExtension(&ctx, kcfg.TenantExtension{Tenant: o.Tenant, Subject: "IAM role " + o.IAMRole})
-	return &clientcmdv1.Config{
-		APIVersion: "v1", Kind: "Config",
-		Clusters: []clientcmdv1.NamedCluster{{Name: clusterName, Cluster: c}},
-		AuthInfos: []clientcmdv1.NamedAuthInfo{{Name: userName, AuthInfo: clientcmdv1.AuthInfo{Exec: &clientcmdv1.ExecConfig{
-			APIVersion: "client.authentication.k8s.io/v1", Command: "kubectl-tenant", Args: args,
-			InteractiveMode: clientcmdv1.NeverExecInteractiveMode,
-		}}}},
-		Contexts:       []clientcmdv1.NamedContext{{Name: o.ContextName, Context: ctx}},
-		CurrentContext: o.ContextName,
-	}
-}
-
-func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
-
-func accountOf(arn string) string {
-	if parts := strings.Split(arn, ":"); len(parts) > 4 {
-		return parts[4]
-	}
-	return ""
+	req.RoleARNs = append(req.RoleARNs, o.IAMRole)
+	return kcfg.TenantContext{
+		Name: o.ContextName, User: kcfg.UserName(o.Tenant, "iam", role.Account, role.Name), Namespace: o.tenant.Spec.Namespaces[0],
+		Cluster: c, AuthInfo: kcfg.ExecUser(req.Args()), Current: true,
+		Extension: kcfg.TenantExtension{Tenant: o.Tenant, Subject: "IAM role " + o.IAMRole},
+	}.Config()
 }

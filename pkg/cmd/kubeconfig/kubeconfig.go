@@ -11,10 +11,11 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -27,33 +28,38 @@ var kubeconfigLong = templates.LongDesc(`
 	tenant, the subject and the expiry in an extension, which
 	'kubectl tenant contexts list' shows.
 
-	The kubeconfig holding only that context goes to stdout (--minify says so
-	explicitly), or to -o FILE; --merge adds it to the active kubeconfig
-	instead, replacing an earlier one for the same subject. --flatten inlines
-	the cluster's certificate authority. Names never collide: the cluster is
-	kubectl-tenant:TENANT, the user kubectl-tenant:TENANT:sa:NS:NAME.
+	The kubeconfig holding only that context (--minify, the default) goes to
+	stdout, or to --output-file FILE; --merge adds it to the active
+	kubeconfig instead, replacing an earlier one for the same subject.
+	--flatten inlines the cluster's certificate authority. Names never
+	collide: the cluster is kubectl-tenant:TENANT, the user
+	kubectl-tenant:TENANT:sa:NS:NAME.
 
 	With --iam-role the context carries no secret at all: its user runs
 	'kubectl-tenant token', which assumes the role (through the tenant's role
 	chain first with --through-tenant-role) and presigns a token, cached
 	until shortly before it expires. The cluster ID is the EKS cluster's
-	name, or --cluster-id for a cluster not on EKS.`)
+	name, or --cluster-id for a cluster not on EKS.
+
+	A dry run requests no token and writes no file.`)
 
 var kubeconfigExample = templates.Examples(`
 	# A kubeconfig for acme's deployer, for a CI job
-	kubectl tenant kubeconfig acme --serviceaccount deployer --flatten -o deployer.kubeconfig
+	kubectl tenant kubeconfig acme --serviceaccount deployer --flatten --output-file deployer.kubeconfig
 
 	# Add it to your own kubeconfig, valid 8 hours
 	kubectl tenant kubeconfig acme --serviceaccount deployer --duration 8h --merge
 
 	# A kubeconfig for acme's developers, who assume an IAM role
-	kubectl tenant kubeconfig acme --iam-role arn:aws:iam::444455556666:role/acme-dev -o acme-dev.kubeconfig`)
+	kubectl tenant kubeconfig acme --iam-role arn:aws:iam::444455556666:role/acme-dev --output-file acme-dev.kubeconfig`)
 
 // Options are the options of `kubeconfig`.
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
 	registryPath *string
+	PrintFlags   *genericclioptions.PrintFlags
+	OutputFile   cmdutil.OutputFile
 
 	Tenant         string
 	ServiceAccount string
@@ -66,30 +72,27 @@ type Options struct {
 	Minify         bool
 	Flatten        bool
 	Merge          bool
-	OutFile        string
 	ContextName    string
+	DryRunStrategy kcmdutil.DryRunStrategy
 
 	tenant  *tenant.Tenant
 	subject tenant.Subject
 	paths   []string
+	format  string
 }
 
 // NewCmdKubeconfig makes `kubectl tenant kubeconfig`.
 func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: cmdutil.NewKubeconfigPrintFlags()}
 	cmd := &cobra.Command{
-		Use:          "kubeconfig TENANT (--serviceaccount [NS:]NAME [--duration 1h] | --iam-role ARN) [--minify] [--flatten] [--merge | -o FILE]",
-		Short:        "Make a kubeconfig context for a tenant subject, with a short-lived token",
-		Long:         kubeconfigLong,
-		Example:      kubeconfigExample,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd.Context(), args); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		Use:               "kubeconfig TENANT (--serviceaccount [NS:]NAME [--duration 1h] | --iam-role ARN) [--flatten] [--merge | --output-file FILE]",
+		Short:             "Make a kubeconfig context for a tenant subject, with a short-lived token",
+		Long:              kubeconfigLong,
+		Example:           kubeconfigExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.ServiceAccount, "serviceaccount", "", "The ServiceAccount: NAME (in the tenant's first namespace) or NAMESPACE:NAME")
 	cmd.Flags().StringVar(&o.IAMRole, "iam-role", "", "An IAM role ARN: the context assumes it and gets short-lived tokens from 'kubectl tenant token' (no secret is written)")
@@ -98,33 +101,35 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *s
 	cmd.Flags().StringVar(&o.Profile, "profile", "", "With --iam-role: the AWS profile the context's user starts from (default: the standard chain)")
 	cmd.Flags().BoolVar(&o.ThroughTenant, "through-tenant-role", false, "With --iam-role: reach the role through the tenant's role chain first")
 	cmd.Flags().DurationVar(&o.Duration, "duration", cluster.DefaultTokenDuration, "How long the token is valid (10m to 12h)")
-	cmd.Flags().BoolVar(&o.Minify, "minify", false, "Output only the new context (the default for stdout and -o)")
+	cmd.Flags().BoolVar(&o.Minify, "minify", true, "Output only the new context (the only output there is; --merge adds it to your kubeconfig)")
 	cmd.Flags().BoolVar(&o.Flatten, "flatten", false, "Inline the cluster's certificate authority")
 	cmd.Flags().BoolVar(&o.Merge, "merge", false, "Add the context to the active kubeconfig")
-	cmd.Flags().StringVarP(&o.OutFile, "output", "o", "", "Write the kubeconfig to this file")
 	cmd.Flags().StringVar(&o.ContextName, "context-name", "", "Name of the new context (default TENANT:NAME, or TENANT:NS:NAME outside the first namespace)")
+	o.OutputFile.AddFlag(cmd)
+	o.PrintFlags.AddFlags(cmd)
+	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
-// Complete checks the inputs and reads the tenant.
-func (o *Options) Complete(ctx context.Context, args []string) error {
+// Complete reads the tenant and resolves defaults.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	o.Tenant = args[0]
-	if (o.ServiceAccount == "") == (o.IAMRole == "") {
-		return errors.New("name one subject: --serviceaccount [NS:]NAME or --iam-role ARN")
-	}
-	if o.Merge && o.OutFile != "" {
-		return errors.New("--merge and -o are exclusive: merge into the active kubeconfig, or write a file")
-	}
-	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
+	var err error
+	if o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
 		return err
 	}
-	var err error
-	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
+	if o.format, err = o.OutputFile.Resolve(*o.PrintFlags.OutputFormat, o.PrintFlags.AllowedFormats(), o.ErrOut); err != nil {
+		return err
+	}
+	if _, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	o.paths = cluster.KubeconfigPaths(o.getter)
 	if o.IAMRole != "" {
 		return o.completeIAM()
+	}
+	if o.ServiceAccount == "" {
+		return nil // Validate names what is missing
 	}
 	if o.subject, err = o.tenant.ServiceAccountSubject(o.ServiceAccount); err != nil {
 		return err
@@ -138,7 +143,28 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 	return nil
 }
 
-// Run requests the token and writes the kubeconfig.
+// Validate checks the inputs; it makes no call.
+func (o *Options) Validate() error {
+	if (o.ServiceAccount == "") == (o.IAMRole == "") {
+		return errors.New("name one subject: --serviceaccount [NS:]NAME or --iam-role ARN")
+	}
+	if o.Merge && o.OutputFile.Path != "" {
+		return errors.New("--merge and --output-file are exclusive: merge into the active kubeconfig, or write a file")
+	}
+	if !o.Minify {
+		return errors.New("--minify=false: the output holds only the new context; add it to your kubeconfig with --merge")
+	}
+	if o.format != "" && o.format != "yaml" && (o.Merge || o.OutputFile.Path != "") {
+		return fmt.Errorf("-o %s prints to stdout; --merge and --output-file write kubeconfig YAML", o.format)
+	}
+	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
+		return fmt.Errorf("--duration %w", err)
+	}
+	return nil
+}
+
+// Run requests the token and writes the kubeconfig. A dry run requests no
+// token and writes nothing.
 func (o *Options) Run(ctx context.Context) error {
 	set, err := kcfg.ReadSet(ctx, o.paths)
 	if err != nil {
@@ -151,17 +177,28 @@ func (o *Options) Run(ctx context.Context) error {
 		return fmt.Errorf("tenant %q's context: %w", o.Tenant, err)
 	}
 	if o.IAMRole != "" {
-		return o.emit(ctx, o.buildIAM(clusterEntry))
+		out, err := o.buildIAM(clusterEntry)
+		if err != nil {
+			return err
+		}
+		return o.emit(ctx, out)
 	}
-	conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
-	if err != nil {
-		return err
+	var tok string
+	var expiry time.Time
+	if o.DryRunStrategy == kcmdutil.DryRunNone {
+		conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
+		if err != nil {
+			return err
+		}
+		if tok, expiry, err = cluster.ServiceAccountToken(ctx, conn.Client, o.subject.Namespace, o.subject.Name, o.Duration, nil); err != nil {
+			return err
+		}
 	}
-	tok, expiry, err := cluster.ServiceAccountToken(ctx, conn.Client, o.subject.Namespace, o.subject.Name, o.Duration, nil)
-	if err != nil {
-		return err
-	}
-	out, err := o.build(clusterEntry, tok, expiry)
+	out, err := kcfg.TenantContext{
+		Name: o.ContextName, User: kcfg.UserName(o.Tenant, "sa", o.subject.Namespace, o.subject.Name), Namespace: o.tenant.Spec.Namespaces[0],
+		Cluster: clusterEntry, AuthInfo: clientcmdv1.AuthInfo{Token: tok}, Current: true,
+		Extension: kcfg.TenantExtension{Tenant: o.Tenant, Subject: o.subject.String(), Expires: expiry.UTC()},
+	}.Config()
 	if err != nil {
 		return err
 	}
@@ -170,71 +207,40 @@ func (o *Options) Run(ctx context.Context) error {
 
 // emit merges, writes or prints the kubeconfig.
 func (o *Options) emit(ctx context.Context, out *clientcmdv1.Config) error {
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
 	switch {
 	case o.Merge:
-		return o.merge(ctx, out)
-	case o.OutFile != "":
-		return o.write(ctx, out)
+		path, err := kcfg.AddOwnedContexts(ctx, o.paths, out, dryRun)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.ErrOut, "context %q %s to %s; %s\n", o.ContextName, o.verb("added"), path, o.expiry(out))
+		return nil
+	case o.OutputFile.Path != "" && dryRun:
+		fmt.Fprintf(o.ErrOut, "context %q %s to %s (dry run)\n", o.ContextName, o.verb("written"), o.OutputFile.Path)
+		return nil
+	case o.OutputFile.Path != "":
+		replaced, err := kcfg.WriteFile(ctx, o.OutputFile.Path, out)
+		if err != nil {
+			return err
+		}
+		if replaced {
+			fmt.Fprintf(o.ErrOut, "replaced %s (its previous content is in %s%s)\n", o.OutputFile.Path, o.OutputFile.Path, kcfg.BackupSuffix)
+		}
+		fmt.Fprintf(o.ErrOut, "wrote context %q to %s; %s\n", o.ContextName, o.OutputFile.Path, o.expiry(out))
+		return nil
 	}
-	data, err := kcfg.Encode(out)
-	if err != nil {
-		return err
+	if dryRun {
+		fmt.Fprintln(o.ErrOut, "dry run: no token was requested")
 	}
-	_, err = o.Out.Write(data)
-	return err
+	return cmdutil.PrintKubeconfig(o.Out, o.PrintFlags, o.format, out)
 }
 
-// build makes the kubeconfig of the one new context.
-func (o *Options) build(c clientcmdv1.Cluster, tok string, expiry time.Time) (*clientcmdv1.Config, error) {
-	clusterName := "kubectl-tenant:" + o.Tenant
-	userName := "kubectl-tenant:" + o.Tenant + ":sa:" + o.subject.Namespace + ":" + o.subject.Name
-	ctx := clientcmdv1.Context{Cluster: clusterName, AuthInfo: userName, Namespace: o.tenant.Spec.Namespaces[0]}
-	ext := kcfg.TenantExtension{Tenant: o.Tenant, Subject: o.subject.String(), Expires: expiry.UTC()}
-	if err := kcfg.SetTenantExtension(&ctx, ext); err != nil {
-		return nil, err
+func (o *Options) verb(done string) string {
+	if o.DryRunStrategy != kcmdutil.DryRunNone {
+		return "would be " + done + " (dry run)"
 	}
-	return &clientcmdv1.Config{
-		APIVersion:     "v1",
-		Kind:           "Config",
-		Clusters:       []clientcmdv1.NamedCluster{{Name: clusterName, Cluster: c}},
-		AuthInfos:      []clientcmdv1.NamedAuthInfo{{Name: userName, AuthInfo: clientcmdv1.AuthInfo{Token: tok}}},
-		Contexts:       []clientcmdv1.NamedContext{{Name: o.ContextName, Context: ctx}},
-		CurrentContext: o.ContextName,
-	}, nil
-}
-
-// merge adds the context to the active kubeconfig, replacing the
-// plugin's earlier entries for the same subject.
-func (o *Options) merge(ctx context.Context, cfg *clientcmdv1.Config) error {
-	path, err := kcfg.AddOwnedContexts(ctx, o.paths, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(o.ErrOut, "context %q added to %s; %s\n", o.ContextName, path, o.expiry(cfg))
-	return nil
-}
-
-// write puts the kubeconfig in its own file.
-func (o *Options) write(ctx context.Context, cfg *clientcmdv1.Config) error {
-	path, err := kcfg.AbsPath(o.OutFile)
-	if err != nil {
-		return err
-	}
-	unlock, err := atomicfile.Lock(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if f, err := kcfg.ReadFile(path); err != nil {
-		return fmt.Errorf("not overwriting %s: %w; choose another file", path, err)
-	} else if f.Exists {
-		fmt.Fprintf(o.ErrOut, "replacing %s (its previous content is in %s%s)\n", path, path, kcfg.BackupSuffix)
-	}
-	if err := kcfg.Write(&kcfg.File{Path: path, Config: cfg}); err != nil {
-		return err
-	}
-	fmt.Fprintf(o.ErrOut, "wrote context %q to %s; %s\n", o.ContextName, path, o.expiry(cfg))
-	return nil
+	return done
 }
 
 func (o *Options) expiry(cfg *clientcmdv1.Config) string {

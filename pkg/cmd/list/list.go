@@ -7,43 +7,67 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
+
+var listLong = templates.LongDesc(`
+	List the tenants in the registry: a table by default, or the whole
+	TenantList in any kubectl output format (-o yaml, json, name,
+	jsonpath=..., go-template=...).`)
+
+var listExample = templates.Examples(`
+	# Every tenant, one a line
+	kubectl tenant list
+
+	# Only the names, as kubectl prints them
+	kubectl tenant list -o name`)
 
 // Options are the options of `list`.
 type Options struct {
 	genericiooptions.IOStreams
 	registryPath *string
-	Output       string
+	PrintFlags   *genericclioptions.PrintFlags
+	NoHeaders    bool
+
+	printer printers.ResourcePrinter // nil: the table
 }
 
 // NewCmdList makes `kubectl tenant list`.
 func NewCmdList(registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, registryPath: registryPath}
+	o := &Options{IOStreams: streams, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
 	cmd := &cobra.Command{
 		Use:          "list",
 		Aliases:      []string{"ls"},
 		Short:        "List the tenants in the registry",
+		Long:         listLong,
+		Example:      listExample,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.Run(cmd.Context())
-		},
+		RunE:         cmdutil.RunE(o),
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: yaml, json or name (default: a table)")
+	o.PrintFlags.AddFlags(cmd)
+	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
 	return cmd
+}
+
+// Complete picks the printer.
+func (o *Options) Complete(*cobra.Command, []string) error {
+	if *o.PrintFlags.OutputFormat == "" {
+		return nil
+	}
+	var err error
+	o.printer, err = cmdutil.TenantPrinter(o.PrintFlags)
+	return err
 }
 
 // Run prints the tenants.
 func (o *Options) Run(ctx context.Context) error {
-	switch o.Output {
-	case "", "yaml", "json", "name":
-	default:
-		return fmt.Errorf("--output %q is not supported: use yaml, json or name", o.Output)
-	}
 	reg, err := tenant.OpenRegistry(*o.registryPath)
 	if err != nil {
 		return err
@@ -52,25 +76,18 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	switch o.Output {
-	case "name":
-		for _, t := range tenants {
-			fmt.Fprintln(o.Out, t.Name)
-		}
-		return nil
-	case "yaml", "json":
+	if o.printer != nil {
 		list := &tenant.List{Items: tenants}
 		list.APIVersion, list.Kind = tenant.APIVersion, tenant.ListKind
 		if list.Items == nil {
 			list.Items = []tenant.Tenant{}
 		}
-		if o.Output == "json" {
-			return (&printers.JSONPrinter{}).PrintObj(list, o.Out)
-		}
-		return (&printers.YAMLPrinter{}).PrintObj(list, o.Out)
+		return o.printer.PrintObj(list, o.Out)
 	}
 	w := printers.GetNewTabWriter(o.Out)
-	fmt.Fprintln(w, "NAME\tCONTEXT\tSERVER\tNAMESPACES\tGRANTS")
+	if !o.NoHeaders {
+		fmt.Fprintln(w, "NAME\tCONTEXT\tSERVER\tNAMESPACES\tGRANTS")
+	}
 	for _, t := range tenants {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", t.Name, t.Spec.Cluster.Context, t.Spec.Cluster.Server, strings.Join(t.Spec.Namespaces, ","), len(t.Spec.Grants))
 	}

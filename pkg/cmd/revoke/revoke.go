@@ -4,16 +4,20 @@ package revoke
 import (
 	"context"
 	"fmt"
+	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -37,65 +41,76 @@ type Options struct {
 	getter       genericclioptions.RESTClientGetter
 	registryPath *string
 
-	Tenant     string
-	Subject    tenant.SubjectFlags
-	Role       string
-	Namespaces []string
-	DryRun     string
-	Force      bool
+	Tenant         string
+	Subject        tenant.SubjectFlags
+	Role           string
+	Namespaces     []string
+	DryRunStrategy kcmdutil.DryRunStrategy
+	Force          bool
 	// AWSOptions apply to the AWS clients of access entries (tests stub
 	// EKS with them).
-	AWSOptions []func(*config.LoadOptions) error
+	AWSOptions []aws.ConfigOption
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
 	subject  tenant.Subject
+	conn     *cluster.Connection
 }
 
 // NewOptions returns revoke's options with the flags' defaults.
 func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
-	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath, DryRun: "none"}
+	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 }
 
 // NewCmdRevoke makes `kubectl tenant revoke`.
 func NewCmdRevoke(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
-		Use:          "revoke TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME | --iam-role ARN | --iam-user ARN) [--role ROLE] [--namespace NS]...",
-		Short:        "Take back a subject's grants in a tenant",
-		Long:         revokeLong,
-		Example:      revokeExample,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd.Context(), args); err != nil {
-				return err
-			}
-			if err := grant.ValidateDryRun(o.DryRun); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		Use:               "revoke TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME | --iam-role ARN | --iam-user ARN) [--role ROLE] [--namespace NS]...",
+		Short:             "Take back a subject's grants in a tenant",
+		Long:              revokeLong,
+		Example:           revokeExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
-	grant.AddSubjectFlags(cmd, &o.Subject)
+	cmdutil.AddSubjectFlags(cmd, &o.Subject)
 	cmd.Flags().StringVar(&o.Role, "role", "", "Revoke only this role (default: every role of the subject)")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Revoke only in this namespace (repeatable)")
-	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `"client" or "server": report what would be removed (with the aws-auth diff or the EKS calls), change nothing`)
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Let an aws-auth entry go even when it maps nodes or is the last system:masters mapping")
+	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
-// Complete reads the tenant and the subject.
-func (o *Options) Complete(ctx context.Context, args []string) error {
+// Complete reads the tenant and the subject, and makes the cluster's client.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	o.Tenant = args[0]
-	var err error
-	if o.registry, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
+	target, err := cmdutil.OpenTarget(cmd, o.registryPath, o.Tenant)
+	if err != nil {
 		return err
 	}
+	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
 	if o.subject, err = o.Subject.Subject(o.tenant.Spec.Namespaces[0]); err != nil {
 		return err
 	}
-	o.subject = grant.CanonicalIAMSubject(o.subject, o.ErrOut)
+	o.subject = cmdutil.CanonicalSubject(o.subject, o.ErrOut)
+	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
+	return err
+}
+
+// Validate checks the role and namespaces named; it makes no call.
+func (o *Options) Validate() error {
+	if o.Role != "" {
+		if errs := tenant.ValidateRoleName(field.NewPath("--role"), o.Role); len(errs) > 0 {
+			return errs.ToAggregate()
+		}
+	}
+	for _, ns := range o.Namespaces {
+		if !slices.Contains(o.tenant.Spec.Namespaces, ns) {
+			return fmt.Errorf("--namespace %s is not one of tenant %q's namespaces %v", ns, o.Tenant, o.tenant.Spec.Namespaces)
+		}
+	}
 	return nil
 }
 
@@ -104,22 +119,20 @@ func (o *Options) Complete(ctx context.Context, args []string) error {
 // It holds the registry while it works, so that concurrent grants and
 // revokes each see the others'. A dry run only reads.
 func (o *Options) Run(ctx context.Context) error {
-	if o.DryRun != "none" {
-		_, err := o.run(ctx, o.tenant.DeepCopy())
-		return err
-	}
-	return o.registry.Edit(ctx, o.Tenant, func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
+	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
+		func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
 }
 
 // run revokes on t, the current record, and reports whether t changed.
 func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
-	o.tenant = t.DeepCopy()
+	before := t.DeepCopy()
 	revoked := t.RevokeGrants(o.subject, o.Role, o.Namespaces)
 	if len(revoked) == 0 {
 		return false, fmt.Errorf("tenant %q has no grant to %s%s; see the registry with 'kubectl tenant get %s -o yaml'",
 			o.Tenant, o.subject, roleSuffix(o.Role), o.Tenant)
 	}
-	if o.DryRun == "client" {
+	client := o.DryRunStrategy == kcmdutil.DryRunClient
+	if client {
 		for _, r := range revoked {
 			fmt.Fprintf(o.Out, "would revoke role %s from %s in %v\n", r.Grant.Role, r.Grant.Subject, r.Namespaces)
 		}
@@ -127,14 +140,10 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 			return false, nil
 		}
 	}
-	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
-	if err != nil {
-		return false, err
-	}
-	a := &apply.Applier{Client: conn.Client, DryRun: o.DryRun != "none"}
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy != kcmdutil.DryRunNone}
 	results := &apply.Results{}
 	if o.subject.IsIAM() {
-		if err := o.revokeIAM(ctx, t, revoked, conn, a, results); err != nil || o.DryRun == "client" {
+		if err := o.revokeIAM(ctx, before, t, revoked, a, results); err != nil || client {
 			return false, err
 		}
 	}
@@ -162,7 +171,7 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 			return false, err
 		}
 	}
-	results.Print(o.ErrOut, a.DryRun)
+	results.Print(o.ErrOut, a)
 	if a.DryRun {
 		return false, nil
 	}
@@ -173,17 +182,18 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 // revokeIAM takes the principal out first (its mapping loses the revoked
 // groups, or goes), then the bindings of its groups that no other
 // principal's grant still needs. In dry-run it only reports.
-func (o *Options) revokeIAM(ctx context.Context, t *tenant.Tenant, revoked []tenant.Revocation, conn *cluster.Connection, a *apply.Applier, results *apply.Results) error {
-	s := grant.NewSyncer(t, conn, o.AWSOptions, a.DryRun, o.Out)
+func (o *Options) revokeIAM(ctx context.Context, before, t *tenant.Tenant, revoked []tenant.Revocation, a *apply.Applier, results *apply.Results) error {
+	s := iamgrant.NewSyncer(t, o.conn.Client, o.AWSOptions, a.DryRun, o.Out)
+	s.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
 	s.Force = o.Force
-	changed, err := s.Sync(ctx, o.tenant, t, o.subject, revoked[0].Grant.Via)
+	changed, err := s.Sync(ctx, before, t, o.subject, revoked[0].Grant.Via)
 	if err != nil {
 		return err
 	}
 	if changed && !a.DryRun {
 		fmt.Fprintf(o.ErrOut, "%s unmapped from %s\n", o.subject, revoked[0].Grant.Via)
 	}
-	if o.DryRun == "client" {
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		return nil
 	}
 	done := map[string]bool{}

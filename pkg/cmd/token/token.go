@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
@@ -54,132 +55,114 @@ type Options struct {
 	Duration       time.Duration
 	Audiences      []string
 	Raw            bool
+	// IAM is the request for an EKS tenant's token, given in full by the
+	// exec plugin line of a generated kubeconfig so that a warm cache
+	// needs no other input, or read from the tenant's record.
+	IAM token.IAMRequest
 
-	// The IAM identity of an EKS tenant, given in full by the exec
-	// plugin line of a generated kubeconfig so that a warm cache needs no
-	// other input.
-	Cluster    string
-	Region     string
-	RoleARNs   []string
-	ExternalID string
-	Profile    string
-	NoCache    bool
-
+	cmd        *cobra.Command
 	apiVersion string
 	tenant     *tenant.Tenant
 	subject    tenant.Subject
+	conn       *cluster.Connection
 }
 
 // NewCmdToken makes `kubectl tenant token`.
 func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
-		Use:          "token TENANT [--serviceaccount [NS:]NAME [--duration 1h]]",
-		Short:        "Print a short-lived credential for a tenant subject",
-		Long:         tokenLong,
-		Example:      tokenExample,
-		Args:         cobra.ExactArgs(1),
-		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd.Context(), args); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		Use:               "token TENANT [--serviceaccount [NS:]NAME [--duration 1h]]",
+		Short:             "Print a short-lived credential for a tenant subject",
+		Long:              tokenLong,
+		Example:           tokenExample,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.ServiceAccount, "serviceaccount", "", "The ServiceAccount: NAME (in the tenant's first namespace) or NAMESPACE:NAME")
 	cmd.Flags().DurationVar(&o.Duration, "duration", cluster.DefaultTokenDuration, "How long the token is valid (10m to 12h)")
 	cmd.Flags().StringArrayVar(&o.Audiences, "audience", nil, "An audience of the token (repeatable; default: the API server's)")
 	cmd.Flags().BoolVar(&o.Raw, "raw", false, "Print only the token")
-	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "EKS: the cluster's name (default: the tenant's name)")
-	cmd.Flags().StringVar(&o.Region, "region", "", "EKS: the cluster's AWS region")
-	cmd.Flags().StringArrayVar(&o.RoleARNs, "role-arn", nil, "EKS: a role to assume (repeatable: each hop assumes the next)")
-	cmd.Flags().StringVar(&o.ExternalID, "external-id", "", "EKS: the external ID of the last role")
-	cmd.Flags().StringVar(&o.Profile, "profile", "", "EKS: the AWS profile of the source credentials")
-	cmd.Flags().BoolVar(&o.NoCache, "no-cache", false, "EKS: sign a new token even if a cached one is valid")
+	cmd.Flags().StringVar(&o.IAM.Cluster, "cluster", "", "EKS: the cluster's name (default: the tenant's name)")
+	cmd.Flags().StringVar(&o.IAM.Region, "region", "", "EKS: the cluster's AWS region")
+	cmd.Flags().StringArrayVar(&o.IAM.RoleARNs, "role-arn", nil, "EKS: a role to assume (repeatable: each hop assumes the next)")
+	cmd.Flags().StringVar(&o.IAM.ExternalID, "external-id", "", "EKS: the external ID of the last role")
+	cmd.Flags().StringVar(&o.IAM.Profile, "profile", "", "EKS: the AWS profile of the source credentials")
+	cmd.Flags().BoolVar(&o.IAM.NoCache, "no-cache", false, "EKS: sign a new token even if a cached one is valid")
 	return cmd
 }
 
-// Complete checks the inputs and reads the tenant.
-func (o *Options) Complete(ctx context.Context, args []string) error {
-	o.Tenant = args[0]
+// Complete reads what kubectl asks for, and the tenant's record unless
+// the flags name the whole IAM identity.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	o.Tenant, o.cmd = args[0], cmd
+	o.IAM.Tenant, o.IAM.Raw = o.Tenant, o.Raw
 	var err error
 	if o.apiVersion, err = token.RequestedAPIVersion(os.Getenv(token.ExecInfoEnv)); err != nil {
 		return err
 	}
-	if o.Region != "" {
-		if o.ServiceAccount != "" {
-			return fmt.Errorf("--serviceaccount and --region are exclusive: a ServiceAccount token, or an IAM token for an EKS cluster")
-		}
-		if err := tenant.ValidateName(o.Tenant); err != nil {
-			return err
-		}
-		if o.Cluster == "" {
-			o.Cluster = o.Tenant
+	if o.IAM.Region != "" {
+		if o.IAM.Cluster == "" {
+			o.IAM.Cluster = o.Tenant
 		}
 		return nil // an IAM token: everything needed is in the flags
+	}
+	if _, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+		return err
 	}
 	if o.ServiceAccount == "" {
 		// An EKS tenant's own identity, from the registry: the same request
 		// the exec line of its kubeconfig context makes, so they share the
 		// cached token.
-		_, t, err := tenant.Open(ctx, *o.registryPath, o.Tenant)
-		if err != nil {
-			return err
-		}
-		if t.Spec.AWS == nil || t.Spec.Cluster.EKS == nil {
+		if o.tenant.Spec.AWS == nil || o.tenant.Spec.Cluster.EKS == nil {
 			return fmt.Errorf("tenant %q is not an EKS tenant: name a --serviceaccount", o.Tenant)
 		}
-		a := t.Spec.AWS
-		o.Cluster, o.Region, o.RoleARNs, o.ExternalID, o.Profile = t.Spec.Cluster.EKS.Name, a.Region, a.RoleARNs, a.ExternalID, a.Profile
+		a := o.tenant.Spec.AWS
+		o.IAM.Cluster, o.IAM.Region, o.IAM.RoleARNs, o.IAM.ExternalID, o.IAM.Profile = o.tenant.Spec.Cluster.EKS.Name, a.Region, a.RoleARNs, a.ExternalID, a.Profile
 		return nil
-	}
-	if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
-		return err
-	}
-	if _, o.tenant, err = tenant.Open(ctx, *o.registryPath, o.Tenant); err != nil {
-		return err
 	}
 	if o.subject, err = o.tenant.ServiceAccountSubject(o.ServiceAccount); err != nil {
 		return err
+	}
+	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
+	return err
+}
+
+// Validate checks the inputs; it makes no call.
+func (o *Options) Validate() error {
+	if err := tenant.ValidateName(o.Tenant); err != nil {
+		return err
+	}
+	if o.ServiceAccount != "" && o.IAM.Region != "" {
+		return fmt.Errorf("--serviceaccount and --region are exclusive: a ServiceAccount token, or an IAM token for an EKS cluster")
+	}
+	if o.ServiceAccount != "" {
+		if err := cluster.ValidateTokenDuration(o.Duration); err != nil {
+			return fmt.Errorf("--duration %w", err)
+		}
+		return nil
+	}
+	if err := aws.ValidateIAMRequest(o.IAM); err != nil {
+		return cmdutil.AWSIdentityFlags.ToFlags(o.cmd, err)
 	}
 	return nil
 }
 
 // Run requests the token and prints it.
 func (o *Options) Run(ctx context.Context) error {
-	if o.Region != "" {
-		return o.runIAM(ctx)
+	if o.ServiceAccount == "" {
+		// An EKS token for the tenant's role, from the cache while one is
+		// valid for more than a minute, else newly signed and cached.
+		e, err := aws.IAMToken(ctx, o.IAM)
+		if err != nil {
+			return cmdutil.AWSIdentityFlags.ToFlags(o.cmd, err)
+		}
+		return token.Print(o.Out, o.apiVersion, e, o.Raw)
 	}
-	conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
+	tok, expiry, err := cluster.ServiceAccountToken(ctx, o.conn.Client, o.subject.Namespace, o.subject.Name, o.Duration, o.Audiences)
 	if err != nil {
 		return err
 	}
-	tok, expiry, err := cluster.ServiceAccountToken(ctx, conn.Client, o.subject.Namespace, o.subject.Name, o.Duration, o.Audiences)
-	if err != nil {
-		return err
-	}
-	if o.Raw {
-		_, err := fmt.Fprintln(o.Out, tok)
-		return err
-	}
-	out, err := token.ExecCredential(o.apiVersion, tok, expiry)
-	if err != nil {
-		return err
-	}
-	_, err = o.Out.Write(out)
-	return err
-}
-
-// runIAM prints an EKS token for the tenant's role, from the cache while
-// one is valid for more than a minute, else newly signed and cached.
-func (o *Options) runIAM(ctx context.Context) error {
-	e, err := aws.IAMToken(ctx, token.IAMRequest{
-		Tenant: o.Tenant, Cluster: o.Cluster, Region: o.Region, RoleARNs: o.RoleARNs,
-		ExternalID: o.ExternalID, Profile: o.Profile, NoCache: o.NoCache,
-	})
-	if err != nil {
-		return err
-	}
-	return token.Print(o.Out, o.apiVersion, e, o.Raw)
+	return token.Print(o.Out, o.apiVersion, token.Entry{Token: tok, Expires: expiry}, o.Raw)
 }

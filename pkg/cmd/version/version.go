@@ -2,15 +2,29 @@
 package version
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/version"
 )
+
+var versionLong = templates.LongDesc(`
+	Print the version of kubectl-tenant, the commit it was built from, the
+	build date, and the Go version and platform.`)
+
+var versionExample = templates.Examples(`
+	# As a line
+	kubectl tenant version
+
+	# As JSON, for a script
+	kubectl tenant version -o json`)
 
 // Options are the version command's options.
 type Options struct {
@@ -24,18 +38,18 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:          "version",
 		Short:        "Print the version of kubectl-tenant",
+		Long:         versionLong,
+		Example:      versionExample,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:         cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml")
 	return cmd
 }
+
+// Complete has nothing to resolve: the version is built in.
+func (o *Options) Complete(*cobra.Command, []string) error { return nil }
 
 // Validate checks the output format.
 func (o *Options) Validate() error {
@@ -47,7 +61,7 @@ func (o *Options) Validate() error {
 }
 
 // Run prints the version.
-func (o *Options) Run() error {
+func (o *Options) Run(context.Context) error {
 	info := version.Get()
 	switch o.Output {
 	case "json":

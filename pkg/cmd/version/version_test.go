@@ -1,6 +1,7 @@
 package version
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ func TestVersionOutputs(t *testing.T) {
 			if err := o.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			if err := o.Run(); err != nil {
+			if err := o.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			info := version.Get()

@@ -9,6 +9,15 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 )
 
+// delete makes one deletion: sent with the Applier's dry-run options, or
+// with ReportOnly not sent at all (the caller still reports it).
+func (a *Applier) delete(ctx context.Context, call func(metav1.DeleteOptions) error) error {
+	if a.ReportOnly {
+		return nil
+	}
+	return call(a.deleteOptions())
+}
+
 // DeleteTenantObjects deletes every object labelled for the tenant: its
 // RoleBindings and ServiceAccounts in the given namespaces, and its
 // ClusterRoleBindings and ClusterRoles. Selecting by label means nothing
@@ -21,7 +30,7 @@ func (a *Applier) DeleteTenantObjects(ctx context.Context, tenantName string, na
 			return fmt.Errorf("listing the tenant's RoleBindings in %s: %w", ns, err)
 		}
 		for _, rb := range rbs.Items {
-			if err := a.Client.RbacV1().RoleBindings(ns).Delete(ctx, rb.Name, a.deleteOptions()); err != nil {
+			if err := a.delete(ctx, func(o metav1.DeleteOptions) error { return a.Client.RbacV1().RoleBindings(ns).Delete(ctx, rb.Name, o) }); err != nil {
 				return fmt.Errorf("deleting RoleBinding %s/%s: %w", ns, rb.Name, err)
 			}
 			results.add("RoleBinding", ns, rb.Name, Deleted)
@@ -31,7 +40,9 @@ func (a *Applier) DeleteTenantObjects(ctx context.Context, tenantName string, na
 			return fmt.Errorf("listing the tenant's ServiceAccounts in %s: %w", ns, err)
 		}
 		for _, sa := range sas.Items {
-			if err := a.Client.CoreV1().ServiceAccounts(ns).Delete(ctx, sa.Name, a.deleteOptions()); err != nil {
+			if err := a.delete(ctx, func(o metav1.DeleteOptions) error {
+				return a.Client.CoreV1().ServiceAccounts(ns).Delete(ctx, sa.Name, o)
+			}); err != nil {
 				return fmt.Errorf("deleting ServiceAccount %s/%s: %w", ns, sa.Name, err)
 			}
 			results.add("ServiceAccount", ns, sa.Name, Deleted)
@@ -42,7 +53,9 @@ func (a *Applier) DeleteTenantObjects(ctx context.Context, tenantName string, na
 		return fmt.Errorf("listing the tenant's ClusterRoleBindings: %w", err)
 	}
 	for _, crb := range crbs.Items {
-		if err := a.Client.RbacV1().ClusterRoleBindings().Delete(ctx, crb.Name, a.deleteOptions()); err != nil {
+		if err := a.delete(ctx, func(o metav1.DeleteOptions) error {
+			return a.Client.RbacV1().ClusterRoleBindings().Delete(ctx, crb.Name, o)
+		}); err != nil {
 			return fmt.Errorf("deleting ClusterRoleBinding %s: %w", crb.Name, err)
 		}
 		results.add("ClusterRoleBinding", "", crb.Name, Deleted)
@@ -52,7 +65,7 @@ func (a *Applier) DeleteTenantObjects(ctx context.Context, tenantName string, na
 		return fmt.Errorf("listing the tenant's ClusterRoles: %w", err)
 	}
 	for _, cr := range crs.Items {
-		if err := a.Client.RbacV1().ClusterRoles().Delete(ctx, cr.Name, a.deleteOptions()); err != nil {
+		if err := a.delete(ctx, func(o metav1.DeleteOptions) error { return a.Client.RbacV1().ClusterRoles().Delete(ctx, cr.Name, o) }); err != nil {
 			return fmt.Errorf("deleting ClusterRole %s: %w", cr.Name, err)
 		}
 		results.add("ClusterRole", "", cr.Name, Deleted)
@@ -69,7 +82,7 @@ func (a *Applier) DeleteNamespace(ctx context.Context, tenantName, name string, 
 	if !rbac.IsManaged(ns, tenantName) {
 		return fmt.Errorf("namespace %s is not labelled for tenant %q; it is left alone", name, tenantName)
 	}
-	if err := a.Client.CoreV1().Namespaces().Delete(ctx, name, a.deleteOptions()); err != nil {
+	if err := a.delete(ctx, func(o metav1.DeleteOptions) error { return a.Client.CoreV1().Namespaces().Delete(ctx, name, o) }); err != nil {
 		return fmt.Errorf("deleting namespace %s: %w", name, err)
 	}
 	results.add("Namespace", "", name, Deleted)

@@ -1,0 +1,43 @@
+package access
+
+import (
+	"encoding/json"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// ReportKind is the kind of the document `kubectl tenant access -o`
+// prints.
+const ReportKind = "AccessReport"
+
+// Report is who can do what in a tenant, as one document: the matrix,
+// the IAM principals' trace, and the verification when one was asked for.
+type Report struct {
+	metav1.TypeMeta `json:",inline"`
+	Matrix          *Matrix        `json:"matrix"`
+	IAM             []IAMPrincipal `json:"iam,omitempty"`
+	Verify          *Verification  `json:"verify,omitempty"`
+}
+
+// NewReport makes a report of its parts.
+func NewReport(m *Matrix, iam []IAMPrincipal, v *Verification) *Report {
+	return &Report{TypeMeta: metav1.TypeMeta{APIVersion: tenant.APIVersion, Kind: ReportKind}, Matrix: m, IAM: iam, Verify: v}
+}
+
+// DeepCopyObject implements runtime.Object, so that kubectl's printers
+// print a report. A report is printed once, so a JSON round trip is copy
+// enough.
+func (r *Report) DeepCopyObject() runtime.Object {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil
+	}
+	out := &Report{}
+	if err := json.Unmarshal(data, out); err != nil {
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,260 @@
+// Package cmdutil holds what kubectl-tenant's commands share that is only
+// about flags and printing: the subject flags, tenant-name completion,
+// output flags, and turning a domain error's field into the flag the user
+// gave. What commands share beyond that lives in the domain packages.
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/printers"
+	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// AddSubjectFlags adds the flags that name one subject of a grant.
+func AddSubjectFlags(cmd *cobra.Command, f *tenant.SubjectFlags) {
+	cmd.Flags().StringVar(&f.ServiceAccount, "serviceaccount", "", "A ServiceAccount, NAME (in the tenant's first namespace) or NAMESPACE:NAME")
+	cmd.Flags().StringVar(&f.User, "user", "", "A user name, as the cluster authenticates it")
+	cmd.Flags().StringVar(&f.Group, "group", "", "A group name, as the cluster authenticates it")
+	cmd.Flags().StringVar(&f.IAMRole, "iam-role", "", "An IAM role ARN (EKS, or a cluster with aws-iam-authenticator)")
+	cmd.Flags().StringVar(&f.IAMUser, "iam-user", "", "An IAM user ARN (EKS, or a cluster with aws-iam-authenticator)")
+}
+
+// CompleteTenants completes a command's first argument with the names in
+// the registry.
+func CompleteTenants(registryPath *string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		reg, err := tenant.OpenRegistry(*registryPath)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		tenants, err := reg.List(cmd.Context())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		var names []string
+		for _, t := range tenants {
+			if strings.HasPrefix(t.Name, toComplete) {
+				names = append(names, t.Name)
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// FieldFlags maps fields of a tenant record to the flags that set them.
+type FieldFlags map[string]string
+
+// ToFlags rewrites the fields that err's field errors name into the flags
+// of cmd the user gave for them: "spec.aws.region: Invalid value" becomes
+// "--region: Invalid value" when --region was given, and stays as it is
+// when the value came from the record. Other errors come back unchanged.
+func (m FieldFlags) ToFlags(cmd *cobra.Command, err error) error {
+	return m.Rename(err, func(flag string) bool { return cmd != nil && cmd.Flags().Changed(flag) })
+}
+
+// Rename is ToFlags for a command without cobra: given reports whether the
+// user gave a flag (named without its dashes).
+func (m FieldFlags) Rename(err error, given func(flag string) bool) error {
+	var agg utilerrors.Aggregate
+	if err == nil || !errors.As(err, &agg) {
+		return err
+	}
+	var out field.ErrorList
+	for _, e := range agg.Errors() {
+		var fe *field.Error
+		if !errors.As(e, &fe) {
+			return err
+		}
+		c := *fe
+		c.Field = m.flagFor(given, fe.Field)
+		out = append(out, &c)
+	}
+	return out.ToAggregate()
+}
+
+var indexRE = regexp.MustCompile(`^\[(\d+)\]$`)
+
+func (m FieldFlags) flagFor(given func(string) bool, path string) string {
+	for fieldPath, flag := range m {
+		rest, ok := strings.CutPrefix(path, fieldPath)
+		if !ok || !given(strings.TrimPrefix(flag, "--")) {
+			continue
+		}
+		if rest == "" {
+			return flag
+		}
+		if i := indexRE.FindStringSubmatch(rest); i != nil { // the n-th of a repeated flag
+			n, _ := strconv.Atoi(i[1])
+			return fmt.Sprintf("%s #%d", flag, n+1)
+		}
+	}
+	return path
+}
+
+// AddNoHeadersFlag adds kubectl's --no-headers for a command that prints a
+// table.
+func AddNoHeadersFlag(cmd *cobra.Command, p *bool) {
+	cmd.Flags().BoolVar(p, "no-headers", false, "When using the default output format, don't print headers.")
+}
+
+// OutputFile is where a command that writes a kubeconfig puts it:
+// --output-file, or -o FILE, which earlier releases taught and which is
+// kept for one release with a warning.
+type OutputFile struct {
+	Path string
+}
+
+// AddFlag adds --output-file.
+func (f *OutputFile) AddFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.Path, "output-file", "", "Write the kubeconfig to this file (mode 0600, atomically, keeping the previous content in FILE.bak)")
+}
+
+// Resolve takes a deprecated -o FILE: an --output value that is none of
+// the formats is a file name, with a warning on errOut. It returns the
+// output format left to print with.
+func (f *OutputFile) Resolve(format string, formats []string, errOut io.Writer) (string, error) {
+	if format == "" || slices.Contains(formats, format) || strings.Contains(format, "=") {
+		return format, nil
+	}
+	if f.Path != "" {
+		return "", fmt.Errorf("--output %q is not a format (%s), and --output-file is given", format, strings.Join(formats, ", "))
+	}
+	fmt.Fprintf(errOut, "warning: -o FILE is deprecated and will be removed in the next release; use --output-file %s\n", format)
+	f.Path = format
+	return "", nil
+}
+
+// AWSIdentityFlags map an AWS identity's fields (package aws's FieldX) to
+// the flags of create and token that set them.
+var AWSIdentityFlags = FieldFlags{
+	"spec.aws.region":          "--region",
+	"spec.aws.roleARNs":        "--role-arn",
+	"spec.aws.externalID":      "--external-id",
+	"spec.aws.sessionName":     "--session-name",
+	"spec.aws.durationSeconds": "--duration",
+}
+
+// NewKubeconfigPrintFlags are the -o flags of a command that prints a
+// kubeconfig: yaml (the default, as kubectl writes kubeconfigs) or json.
+func NewKubeconfigPrintFlags() *genericclioptions.PrintFlags {
+	format := "yaml"
+	return &genericclioptions.PrintFlags{JSONYamlPrintFlags: genericclioptions.NewJSONYamlPrintFlags(), OutputFormat: &format}
+}
+
+// PrintKubeconfig prints cfg in format: YAML through the kubeconfig
+// engine's encoder (the bytes it would write to a file), anything else
+// through flags' printer.
+func PrintKubeconfig(w io.Writer, flags *genericclioptions.PrintFlags, format string, cfg *clientcmdv1.Config) error {
+	if format == "" || format == "yaml" {
+		return kubeconfig.EncodeTo(w, cfg)
+	}
+	p, err := flags.ToPrinter()
+	if err != nil {
+		return err
+	}
+	return p.PrintObj(cfg, w)
+}
+
+// TenantPrinter is flags' printer for tenant records, except that -o name
+// prints tenant/NAME for a tenant and for each tenant of a list, the
+// form kubectl accepts back (kubectl tenant get tenant/acme).
+func TenantPrinter(flags *genericclioptions.PrintFlags) (printers.ResourcePrinter, error) {
+	if *flags.OutputFormat != "name" {
+		return flags.ToPrinter()
+	}
+	return printers.ResourcePrinterFunc(func(obj runtime.Object, w io.Writer) error {
+		var items []tenant.Tenant
+		switch o := obj.(type) {
+		case *tenant.Tenant:
+			items = []tenant.Tenant{*o}
+		case *tenant.List:
+			items = o.Items
+		default:
+			return fmt.Errorf("not a tenant record: %T", obj)
+		}
+		for _, t := range items {
+			if _, err := fmt.Fprintf(w, "tenant/%s\n", t.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), nil
+}
+
+// Options are what every command's options implement, in kubectl's
+// pattern: Complete resolves defaults, the registry and clients from the
+// flags and arguments; Validate (when there is anything to check) checks
+// fields and makes no call; Run acts.
+type Options interface {
+	Complete(cmd *cobra.Command, args []string) error
+	Run(ctx context.Context) error
+}
+
+// RunE runs o's Complete, Validate and Run, in that order, as a cobra
+// command's RunE.
+func RunE(o Options) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := o.Complete(cmd, args); err != nil {
+			return err
+		}
+		if v, ok := o.(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil {
+				return err
+			}
+		}
+		return o.Run(cmd.Context())
+	}
+}
+
+// Target is what a command on one tenant resolves first.
+type Target struct {
+	Registry tenant.Registry
+	Tenant   *tenant.Tenant
+	// DryRun is kubectl's --dry-run strategy; DryRunNone for a command
+	// without the flag.
+	DryRun kcmdutil.DryRunStrategy
+}
+
+// OpenTarget reads the dry-run strategy, then the tenant name in the
+// registry.
+func OpenTarget(cmd *cobra.Command, registryPath *string, name string) (Target, error) {
+	var t Target
+	var err error
+	if cmd.Flags().Lookup("dry-run") != nil {
+		if t.DryRun, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+			return t, err
+		}
+	}
+	t.Registry, t.Tenant, err = tenant.Open(cmd.Context(), *registryPath, name)
+	return t, err
+}
+
+// CanonicalSubject is s in the form that authenticates (a role ARN without
+// its path), telling the user on errOut when it rewrites one.
+func CanonicalSubject(s tenant.Subject, errOut io.Writer) tenant.Subject {
+	c, changed := s.Canonical()
+	if changed {
+		fmt.Fprintf(errOut, "using %s for %s: IAM authenticates a role without its path, so a mapping with the path would never match\n", c.Name, s.Name)
+	}
+	return c
+}
