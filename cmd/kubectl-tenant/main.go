@@ -5,6 +5,7 @@
 // kubectl-tenant-signer; anything else to kubectl-tenant-engine, the full
 // command. It replaces itself with them (exec), finding them beside itself
 // (a krew package, bin/) or in ../libexec/kubectl-tenant/ (make install).
+// On Windows, which has no exec, it runs them as a child instead.
 package main
 
 import (
@@ -12,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
@@ -44,9 +44,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
-	err = syscall.Exec(bin, append([]string{bin}, args...), os.Environ())
-	fmt.Fprintf(os.Stderr, "error: starting %s: %v\n", bin, err)
-	os.Exit(1)
+	code, err := run(bin, args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "error: starting %s: %v\n", bin, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
 }
 
 // find locates one of the plugin's own binaries.

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 )
@@ -98,9 +97,7 @@ func measure(runs int, prepare func() error, name string, args []string, env []s
 			return measurement{}, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(shorten(args), " "), err, stderr.String())
 		}
 		walls = append(walls, time.Since(start))
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = max(rss, ru.Maxrss*1024)
-		}
+		rss = max(rss, maxRSS(cmd.ProcessState))
 	}
 	slices.Sort(walls)
 	return measurement{wall: walls[len(walls)/2], maxRSS: rss}, nil
