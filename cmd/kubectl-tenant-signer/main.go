@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
@@ -40,7 +40,7 @@ func run() error {
 	e, err := aws.IAMToken(ctx, r)
 	if err != nil {
 		// Every field came from the command line.
-		return cmdutil.AWSIdentityFlags.Rename(err, func(string) bool { return true })
+		return fieldflag.AWSIdentity.Rename(err, func(string) bool { return true })
 	}
 	return token.Print(os.Stdout, apiVersion, e, r.Raw)
 }

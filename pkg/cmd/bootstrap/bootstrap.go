@@ -14,6 +14,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 )
 
 var iamLong = templates.LongDesc(`
@@ -100,7 +101,7 @@ func (o *IAMOptions) Validate() error {
 	if _, err := iamarn.ParseRole("arn:aws:iam::000000000000:role/" + o.RoleName); err != nil {
 		return fmt.Errorf("--role-name %q: 1 to 64 letters, digits and +=,.@_-", o.RoleName)
 	}
-	if err := cmdutil.AWSIdentityFlags.Rename((aws.Identity{Region: o.Region}).Validate(), func(string) bool { return true }); err != nil {
+	if err := fieldflag.AWSIdentity.Rename((aws.Identity{Region: o.Region}).Validate(), func(string) bool { return true }); err != nil {
 		return err
 	}
 	var err error

@@ -6,18 +6,13 @@ package cmdutil
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilerrors "k8s.io/apimachinery/pkg/util/errors"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/printers"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
@@ -61,56 +56,6 @@ func CompleteTenants(registryPath *string) cobra.CompletionFunc {
 	}
 }
 
-// FieldFlags maps fields of a tenant record to the flags that set them.
-type FieldFlags map[string]string
-
-// ToFlags rewrites the fields that err's field errors name into the flags
-// of cmd the user gave for them: "spec.aws.region: Invalid value" becomes
-// "--region: Invalid value" when --region was given, and stays as it is
-// when the value came from the record. Other errors come back unchanged.
-func (m FieldFlags) ToFlags(cmd *cobra.Command, err error) error {
-	return m.Rename(err, func(flag string) bool { return cmd != nil && cmd.Flags().Changed(flag) })
-}
-
-// Rename is ToFlags for a command without cobra: given reports whether the
-// user gave a flag (named without its dashes).
-func (m FieldFlags) Rename(err error, given func(flag string) bool) error {
-	var agg utilerrors.Aggregate
-	if err == nil || !errors.As(err, &agg) {
-		return err
-	}
-	var out field.ErrorList
-	for _, e := range agg.Errors() {
-		var fe *field.Error
-		if !errors.As(e, &fe) {
-			return err
-		}
-		c := *fe
-		c.Field = m.flagFor(given, fe.Field)
-		out = append(out, &c)
-	}
-	return out.ToAggregate()
-}
-
-var indexRE = regexp.MustCompile(`^\[(\d+)\]$`)
-
-func (m FieldFlags) flagFor(given func(string) bool, path string) string {
-	for fieldPath, flag := range m {
-		rest, ok := strings.CutPrefix(path, fieldPath)
-		if !ok || !given(strings.TrimPrefix(flag, "--")) {
-			continue
-		}
-		if rest == "" {
-			return flag
-		}
-		if i := indexRE.FindStringSubmatch(rest); i != nil { // the n-th of a repeated flag
-			n, _ := strconv.Atoi(i[1])
-			return fmt.Sprintf("%s #%d", flag, n+1)
-		}
-	}
-	return path
-}
-
 // AddNoHeadersFlag adds kubectl's --no-headers for a command that prints a
 // table.
 func AddNoHeadersFlag(cmd *cobra.Command, p *bool) {
@@ -142,16 +87,6 @@ func (f *OutputFile) Resolve(format string, formats []string, errOut io.Writer) 
 	fmt.Fprintf(errOut, "warning: -o FILE is deprecated and will be removed in the next release; use --output-file %s\n", format)
 	f.Path = format
 	return "", nil
-}
-
-// AWSIdentityFlags map an AWS identity's fields (package aws's FieldX) to
-// the flags of create and token that set them.
-var AWSIdentityFlags = FieldFlags{
-	"spec.aws.region":          "--region",
-	"spec.aws.roleARNs":        "--role-arn",
-	"spec.aws.externalID":      "--external-id",
-	"spec.aws.sessionName":     "--session-name",
-	"spec.aws.durationSeconds": "--duration",
 }
 
 // NewKubeconfigPrintFlags are the -o flags of a command that prints a

@@ -18,7 +18,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
@@ -79,7 +79,7 @@ func (o *Options) validateEKS() error {
 	if err := tenant.ValidateName(o.Name); err != nil {
 		return err
 	}
-	if err := cmdutil.AWSIdentityFlags.ToFlags(o.cmd, e.identity().Validate()); err != nil {
+	if err := fieldflag.AWSIdentity.Rename(e.identity().Validate(), o.cmd.Flags().Changed); err != nil {
 		return err
 	}
 	if err := aws.ValidateClusterName(e.Cluster); err != nil {

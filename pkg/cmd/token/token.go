@@ -15,6 +15,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
@@ -144,7 +145,7 @@ func (o *Options) Validate() error {
 		return nil
 	}
 	if err := aws.ValidateIAMRequest(o.IAM); err != nil {
-		return cmdutil.AWSIdentityFlags.ToFlags(o.cmd, err)
+		return fieldflag.AWSIdentity.Rename(err, o.cmd.Flags().Changed)
 	}
 	return nil
 }
@@ -156,7 +157,7 @@ func (o *Options) Run(ctx context.Context) error {
 		// valid for more than a minute, else newly signed and cached.
 		e, err := aws.IAMToken(ctx, o.IAM)
 		if err != nil {
-			return cmdutil.AWSIdentityFlags.ToFlags(o.cmd, err)
+			return fieldflag.AWSIdentity.Rename(err, o.cmd.Flags().Changed)
 		}
 		return token.Print(o.Out, o.apiVersion, e, o.Raw)
 	}

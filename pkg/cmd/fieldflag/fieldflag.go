@@ -1,0 +1,72 @@
+// Package fieldflag names, in a domain error about a tenant record's
+// field, the flag the user gave for it instead: so that a command blames
+// --region when the user passed one, and spec.aws.region when the value
+// came from the record. It imports no CLI library, so that the lean
+// signer binary can use it.
+package fieldflag
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Map maps fields of a tenant record to the flags that set them.
+type Map map[string]string
+
+// Rename rewrites the fields that err's field errors name into the flags
+// the user gave for them: "spec.aws.region: Invalid value" becomes
+// "--region: Invalid value" when given("region"), and stays as it is when
+// the value came from the record. Other errors come back unchanged. A
+// cobra command passes cmd.Flags().Changed as given.
+func (m Map) Rename(err error, given func(flag string) bool) error {
+	var agg utilerrors.Aggregate
+	if err == nil || !errors.As(err, &agg) {
+		return err
+	}
+	var out field.ErrorList
+	for _, e := range agg.Errors() {
+		var fe *field.Error
+		if !errors.As(e, &fe) {
+			return err
+		}
+		c := *fe
+		c.Field = m.flagFor(given, fe.Field)
+		out = append(out, &c)
+	}
+	return out.ToAggregate()
+}
+
+var indexRE = regexp.MustCompile(`^\[(\d+)\]$`)
+
+func (m Map) flagFor(given func(string) bool, path string) string {
+	for fieldPath, flag := range m {
+		rest, ok := strings.CutPrefix(path, fieldPath)
+		if !ok || !given(strings.TrimPrefix(flag, "--")) {
+			continue
+		}
+		if rest == "" {
+			return flag
+		}
+		if i := indexRE.FindStringSubmatch(rest); i != nil { // the n-th of a repeated flag
+			n, _ := strconv.Atoi(i[1])
+			return fmt.Sprintf("%s #%d", flag, n+1)
+		}
+	}
+	return path
+}
+
+// AWSIdentity maps an AWS identity's fields (package aws's FieldX) to the
+// flags of create, token and the signer that set them.
+var AWSIdentity = Map{
+	"spec.aws.region":          "--region",
+	"spec.aws.roleARNs":        "--role-arn",
+	"spec.aws.externalID":      "--external-id",
+	"spec.aws.sessionName":     "--session-name",
+	"spec.aws.durationSeconds": "--duration",
+}
