@@ -5,6 +5,7 @@
 package iamgrant
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -110,29 +111,33 @@ func (s *Syncer) syncAWSAuth(ctx context.Context, t *tenant.Tenant, p tenant.Sub
 		}
 		return awsauth.Add(data, m)
 	}
+	// A dry run shows the diff of the data the change is based on: read
+	// once on the client, or the read of a server dry-run write.
+	var diff bytes.Buffer
+	diffed := func(data map[string]string) (map[string]string, bool, error) {
+		next, changed, err := change(data)
+		if changed && err == nil && s.DryRun {
+			diff.Reset()
+			awsauth.Diff(&diff, data, next)
+		}
+		return next, changed, err
+	}
 	store := &awsauth.Store{Client: s.Kube, DryRun: s.ServerDryRun}
-	if s.DryRun {
-		before, err := store.Read(ctx)
-		if err != nil {
-			return false, err
+	var changed bool
+	var err error
+	if s.DryRun && !s.ServerDryRun {
+		var data map[string]string
+		if data, err = store.Read(ctx); err == nil {
+			_, changed, err = diffed(data)
 		}
-		next, changed, err := change(before)
-		if err != nil || !changed {
-			return false, err
-		}
-		awsauth.Diff(s.Out, before, next)
-		if s.ServerDryRun { // the API server checks the write, and keeps nothing
-			if _, err := store.Update(ctx, change); err != nil {
-				return false, fmt.Errorf("mapping %s in aws-auth: %w", p.Name, err)
-			}
-		}
-		return true, nil
+	} else if changed, err = store.Update(ctx, diffed); err != nil {
+		err = fmt.Errorf("mapping %s in aws-auth: %w", p.Name, err)
 	}
-	changed, err := store.Update(ctx, change)
 	if err != nil {
-		return false, fmt.Errorf("mapping %s in aws-auth: %w", p.Name, err)
+		return false, err
 	}
-	return changed, nil
+	_, err = s.Out.Write(diff.Bytes())
+	return changed, err
 }
 
 // AccessEntryFor is the access entry tenant t's grants want for p.

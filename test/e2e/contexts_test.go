@@ -322,18 +322,10 @@ func TestVersionAndCompletion(t *testing.T) {
 		t.Errorf("kubectl completion of context names: %q", got)
 	}
 	// Tenant names complete wherever a command takes one.
-	writeFile(t, filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml"), `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
-kind: TenantList
-items:
-- apiVersion: tenancy.kubectl-tenant.io/v1alpha1
-  kind: Tenant
-  metadata: {name: acme}
-  spec: {cluster: {context: alpha}, namespaces: [acme]}
-- apiVersion: tenancy.kubectl-tenant.io/v1alpha1
-  kind: Tenant
-  metadata: {name: globex}
-  spec: {cluster: {context: beta}, namespaces: [globex]}
-`)
+	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
+	writeFile(t, registry, tenantList(
+		"{name: acme}\n  spec: {cluster: {context: alpha}, namespaces: [acme]}",
+		"{name: globex}\n  spec: {cluster: {context: beta}, namespaces: [globex]}"))
 	for _, cmd := range [][]string{{"get"}, {"grant"}, {"aws-auth", "restore"}, {"kubeconfig"}} {
 		args := append(append([]string{"__complete", "tenant"}, cmd...), "a")
 		if got := u.kubectl(args...); !strings.HasPrefix(got, "acme\n") || strings.Contains(got, "globex") {
@@ -341,14 +333,7 @@ items:
 		}
 	}
 	// A record's own bad field is named by its path, not by a flag no one gave.
-	writeFile(t, filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml"), `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
-kind: TenantList
-items:
-- apiVersion: tenancy.kubectl-tenant.io/v1alpha1
-  kind: Tenant
-  metadata: {name: acme}
-  spec: {cluster: {context: alpha, eks: {name: acme}}, aws: {region: europe}, namespaces: [acme]}
-`)
+	writeFile(t, registry, tenantList("{name: acme}\n  spec: {cluster: {context: alpha, eks: {name: acme}}, aws: {region: europe}, namespaces: [acme]}"))
 	if out := u.tenant("describe", "acme").stdout; !strings.Contains(out, `spec.aws.region: Invalid value: "europe"`) || strings.Contains(out, "--region") {
 		t.Errorf("describe of a record with a bad region:\n%s", out)
 	}
@@ -357,4 +342,14 @@ items:
 			t.Errorf("completion %s does not mention the binary", shell)
 		}
 	}
+}
+
+// tenantList is a registry file holding Tenants, each given as its
+// metadata, a new line, and its indented spec.
+func tenantList(tenants ...string) string {
+	out := "apiVersion: tenancy.kubectl-tenant.io/v1alpha1\nkind: TenantList\nitems:\n"
+	for _, t := range tenants {
+		out += "- apiVersion: tenancy.kubectl-tenant.io/v1alpha1\n  kind: Tenant\n  metadata: " + t + "\n"
+	}
+	return out
 }

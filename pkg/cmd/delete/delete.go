@@ -200,31 +200,33 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 	return nil
 }
 
-// deleteCluster deletes the cluster and the role the plugin created for
-// it; with would set (a server dry run) it only reads and reports.
+// deleteCluster deletes the cluster, if the plugin created it (aws
+// checks its tags), and the role the plugin created for it; with would set
+// (a server dry run) it only reads and reports.
 func (o *Options) deleteCluster(ctx context.Context, would string) error {
 	t, eks := o.tenant, o.tenant.Spec.Cluster.EKS
 	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx)
 	if err != nil {
 		return err
 	}
-	c, err := aws.DescribeCluster(ctx, cfg, eks.Name)
-	switch {
-	case err != nil:
-		fmt.Fprintf(o.ErrOut, "%v; only tenant %q's record and context %sremoved\n", err, t.Name, would)
-		return nil
-	case !c.CreatedByPlugin():
-		fmt.Fprintf(o.ErrOut, "EKS cluster %s was not created by kubectl-tenant; it is left alone, and only tenant %q's record and context %sremoved\n", eks.Name, t.Name, would)
-		return nil
-	case would != "":
-		fmt.Fprintf(o.ErrOut, "EKS cluster %s %sdeleted (server dry run: EKS was only read)\n", eks.Name, would)
-		if eks.ClusterRoleCreated {
-			fmt.Fprintf(o.ErrOut, "IAM role %s %sdeleted\n", eks.ClusterRoleARN, would)
+	if would != "" {
+		c, err := aws.DescribeCluster(ctx, cfg, eks.Name)
+		switch {
+		case err != nil:
+			fmt.Fprintf(o.ErrOut, "%v; only tenant %q's record and context %sremoved\n", err, t.Name, would)
+		case !c.CreatedByPlugin():
+			fmt.Fprintf(o.ErrOut, "EKS cluster %s was not created by kubectl-tenant; it is left alone, and only tenant %q's record and context %sremoved\n", eks.Name, t.Name, would)
+		default:
+			fmt.Fprintf(o.ErrOut, "EKS cluster %s %sdeleted (server dry run: EKS was only read)\n", eks.Name, would)
+			if eks.ClusterRoleCreated {
+				fmt.Fprintf(o.ErrOut, "IAM role %s %sdeleted\n", eks.ClusterRoleARN, would)
+			}
 		}
 		return nil
 	}
 	if err := aws.DeleteCluster(ctx, cfg, eks.Name); err != nil {
-		return err
+		fmt.Fprintf(o.ErrOut, "%v; removing only tenant %q's record and context\n", err, t.Name)
+		return nil
 	}
 	fmt.Fprintf(o.ErrOut, "deleting EKS cluster %s\n", eks.Name)
 	if eks.ClusterRoleCreated {
