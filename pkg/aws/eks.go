@@ -161,9 +161,16 @@ func DescribeCluster(ctx context.Context, cfg awssdk.Config, name string) (*Clus
 }
 
 // WaitActive polls until the cluster is ACTIVE, reporting each status
-// change, or fails when it is FAILED or the timeout passes.
+// change, or fails when it is FAILED or the timeout (zero: 25 minutes)
+// passes. It polls every second at first, then less often as the wait
+// grows (a fifth of the time waited, at most every 10 s), so that a
+// cluster that is quick to come up is seen at once and a slow one costs
+// few calls.
 func WaitActive(ctx context.Context, cfg awssdk.Config, name string, timeout time.Duration, progress func(status string)) (*Cluster, error) {
-	deadline := time.Now().Add(timeout)
+	if timeout == 0 {
+		timeout = 25 * time.Minute
+	}
+	start := time.Now()
 	last := ""
 	for {
 		c, err := DescribeCluster(ctx, cfg, name)
@@ -180,15 +187,20 @@ func WaitActive(ctx context.Context, cfg awssdk.Config, name string, timeout tim
 		case "FAILED":
 			return nil, fmt.Errorf("EKS cluster %s failed to create", name)
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("EKS cluster %s still %s after %s; re-run with --adopt to pick it up when it is ACTIVE", name, c.Status, timeout)
+		if time.Since(start) > timeout {
+			return nil, fmt.Errorf("EKS cluster %s still %s after %s; re-run the same command to pick it up when it is ACTIVE", name, c.Status, timeout)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(10 * time.Second):
+		case <-time.After(pollInterval(time.Since(start))):
 		}
 	}
+}
+
+// pollInterval is how long to wait before the next poll, waited so far.
+func pollInterval(waited time.Duration) time.Duration {
+	return max(time.Second, min(10*time.Second, waited/5))
 }
 
 // DeleteCluster deletes a cluster only if the plugin created it.

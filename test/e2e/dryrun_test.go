@@ -27,23 +27,19 @@ import (
 // kubeconfig files, the cluster's objects (by resourceVersion), moto's
 // state (its /moto-api/data.json, and its EKS clusters, which data.json
 // leaves out) and the access entries, to which a dry run makes read calls
-// only. The access entries are served by testenv's EKS front, standing in
-// for EKS's access-entry API, which moto lacks.
+// only. EKS is the local EKS (moto behind testenv's EKS front, which
+// serves the access entries moto lacks and gives clusters a data plane).
 func TestDryRunChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	moto, err := testenv.StartMoto(ctx, dir)
+	local, err := testenv.StartLocalEKS(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer moto.Stop()
-	front, err := testenv.StartEKSFront(moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer front.Close()
-	u := newUser(t).with(append(moto.Env(), front.Env()...)...)
-	for _, kv := range append(moto.Env(), front.Env()...) { // this process reads moto and the front too
+	defer local.Stop()
+	moto, front := local.Moto, local.Front
+	u := newUser(t).with(local.Env()...)
+	for _, kv := range local.Env() { // this process reads moto and the front too
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}

@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sirupsen/logrus"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/config"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/mapper"
+	"sigs.k8s.io/aws-iam-authenticator/pkg/metrics"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/server"
 )
 
@@ -29,7 +33,8 @@ type Authenticator struct {
 	cfg     config.Config
 	srv     *server.Server
 	stop    chan struct{}
-	logFile *os.File
+	logFile *os.File // nil when the log is someone else's (logPath)
+	logPath string
 	// APIServerArgs make kube-apiserver ask the server about bearer
 	// tokens, caching each answer for CacheTTL.
 	APIServerArgs []string
@@ -41,12 +46,9 @@ type Authenticator struct {
 const CacheTTL = 10 * time.Minute
 
 // PrepareAuthenticator writes the certificate and webhook kubeconfig of a
-// server for clusterID into dir.
+// server for clusterID into dir. Its mapper is aws-auth's, and its log is
+// its own file.
 func PrepareAuthenticator(dir, clusterID string) (*Authenticator, error) {
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
 	state := filepath.Join(dir, "aws-iam-authenticator")
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return nil, err
@@ -56,13 +58,32 @@ func PrepareAuthenticator(dir, clusterID string) (*Authenticator, error) {
 		return nil, err
 	}
 	logrus.SetOutput(f)
-	a := &Authenticator{logFile: f, cfg: config.Config{
-		PartitionID: "aws", ClusterID: clusterID,
-		Address: "127.0.0.1", Hostname: "127.0.0.1", HostPort: ports[0], HealthPort: ports[1],
-		StateDir: state, GenerateKubeconfigPath: filepath.Join(state, "webhook.kubeconfig"),
-		KubeconfigPregenerated: true,
-		BackendMode:            []string{mapper.ModeEKSConfigMap},
-	}}
+	a, err := prepareAuthenticator(state, config.Config{ClusterID: clusterID, BackendMode: []string{mapper.ModeEKSConfigMap}}, f.Name())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	a.logFile = f
+	return a, nil
+}
+
+// prepareAuthenticator completes cfg (addresses, state in dir) and writes
+// the server's certificate and webhook kubeconfig. The server logs through
+// logrus, which the caller points at logPath.
+func prepareAuthenticator(dir string, cfg config.Config, logPath string) (*Authenticator, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	cfg.PartitionID = "aws"
+	cfg.Address, cfg.Hostname, cfg.HostPort, cfg.HealthPort = "127.0.0.1", "127.0.0.1", ports[0], ports[1]
+	cfg.StateDir = dir
+	cfg.GenerateKubeconfigPath = filepath.Join(dir, "webhook.kubeconfig")
+	cfg.KubeconfigPregenerated = true
+	a := &Authenticator{cfg: cfg, logPath: logPath}
 	if err := a.cfg.GenerateFiles(); err != nil {
 		return nil, fmt.Errorf("aws-iam-authenticator certificate and webhook kubeconfig: %w", err)
 	}
@@ -81,6 +102,7 @@ func (a *Authenticator) Start(ctx context.Context, kubeconfig string) error {
 	if err := os.Setenv("AWS_EC2_METADATA_DISABLED", "true"); err != nil {
 		return err
 	}
+	metricsOnce.Do(func() { metrics.InitMetrics(prometheus.NewRegistry()) })
 	a.cfg.Kubeconfig = kubeconfig
 	a.srv = server.New(ctx, a.cfg)
 	a.stop = make(chan struct{})
@@ -95,9 +117,14 @@ func (a *Authenticator) Start(ctx context.Context, kubeconfig string) error {
 	return fmt.Errorf("aws-iam-authenticator did not answer on %s in 30s; its log:\n%s", health, a.Log())
 }
 
+// metricsOnce registers the servers' metrics once per process: the
+// authenticator's metrics are package globals, and its dynamic-file
+// mappers record to them.
+var metricsOnce sync.Once
+
 // Log is the server's log so far, for failure messages.
 func (a *Authenticator) Log() string {
-	data, _ := os.ReadFile(filepath.Join(a.cfg.StateDir, "server.log"))
+	data, _ := os.ReadFile(a.logPath)
 	if len(data) > 4000 {
 		data = data[len(data)-4000:]
 	}
@@ -110,8 +137,8 @@ func (a *Authenticator) Stop() {
 		close(a.stop)
 		a.srv.Close()
 	}
-	logrus.SetOutput(io.Discard)
 	if a.logFile != nil {
+		logrus.SetOutput(io.Discard)
 		a.logFile.Close()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -52,7 +53,20 @@ type Options struct {
 	// APIServerArgs are added to kube-apiserver's flags (for example a
 	// token webhook); each path in them must already exist.
 	APIServerArgs []string
+	// Audit makes the apiserver log who made each change (AuditEvents).
+	Audit bool
 }
+
+// auditPolicy logs every change at the Metadata level (who, what, when)
+// and nothing else.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+`
 
 // StartControlPlane starts etcd and kube-apiserver in dir (a fresh
 // temporary directory when empty) and waits until the apiserver is ready.
@@ -145,6 +159,13 @@ func StartControlPlane(ctx context.Context, dir string, opts Options) (_ *Contro
 		"--allow-privileged=true",
 		"--enable-priority-and-fairness=false",
 		"--disable-admission-plugins=ServiceAccount",
+	}
+	if opts.Audit {
+		policy := filepath.Join(dir, "audit-policy.yaml")
+		if err := os.WriteFile(policy, []byte(auditPolicy), 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, "--audit-policy-file="+policy, "--audit-log-path="+filepath.Join(dir, "audit.log"), "--audit-log-format=json")
 	}
 	apiserver, err := startProcess(dir, "kube-apiserver", apiserverBin, append(args, opts.APIServerArgs...)...)
 	if err != nil {
@@ -241,6 +262,44 @@ func (cp *ControlPlane) waitReady(ctx context.Context, procs ...*process) error 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// AuditEvent is one change the apiserver's audit log recorded (with
+// Options.Audit).
+type AuditEvent struct {
+	Verb string `json:"verb"`
+	User struct {
+		Username string   `json:"username"`
+		Groups   []string `json:"groups"`
+	} `json:"user"`
+	ObjectRef struct {
+		Resource  string `json:"resource"`
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+	} `json:"objectRef"`
+	ResponseStatus struct {
+		Code int `json:"code"`
+	} `json:"responseStatus"`
+}
+
+// AuditEvents reads the audit log so far.
+func (cp *ControlPlane) AuditEvents() ([]AuditEvent, error) {
+	data, err := os.ReadFile(filepath.Join(cp.Dir, "audit.log"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit log (was the control plane started with Options.Audit?): %w", err)
+	}
+	var events []AuditEvent
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e AuditEvent
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, fmt.Errorf("audit log line %q: %w", line, err)
+		}
+		events = append(events, e)
+	}
+	return events, nil
 }
 
 // IssueUser signs a client certificate for user in groups and returns its

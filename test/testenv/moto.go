@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -15,6 +16,10 @@ type Moto struct {
 	URL  string
 	proc *process
 	dir  string
+
+	mu     sync.Mutex
+	issued map[string]*issuedCredential // by access key ID
+	unseen map[string]bool              // keys data.json did not list
 }
 
 // StartMoto starts moto_server on a free loopback port in dir and waits

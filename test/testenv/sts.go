@@ -64,8 +64,20 @@ type issuedCredential struct {
 	UserID          string `json:"user_id"`
 }
 
-// Issued returns the credential moto issued for an access key.
+// Issued returns the credential moto issued for an access key: one the
+// EKS front saw moto answer with (remember), else read from moto's
+// data.json, whose one read (seconds, once EC2 is loaded) caches them all.
+// A key moto did not issue is an error.
 func (m *Moto) Issued(accessKeyID string) (*issuedCredential, error) {
+	m.mu.Lock()
+	c, unseen := m.issued[accessKeyID], m.unseen[accessKeyID]
+	m.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	if unseen {
+		return nil, fmt.Errorf("moto issued no access key %s", accessKeyID)
+	}
 	resp, err := http.Get(m.URL + "/moto-api/data.json")
 	if err != nil {
 		return nil, err
@@ -80,11 +92,30 @@ func (m *Moto) Issued(accessKeyID string) (*issuedCredential, error) {
 		return nil, fmt.Errorf("reading moto's data.json: %w", err)
 	}
 	for i := range data.STS.AssumedRole {
-		if data.STS.AssumedRole[i].AccessKeyID == accessKeyID {
-			return &data.STS.AssumedRole[i], nil
-		}
+		m.remember(data.STS.AssumedRole[i])
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c := m.issued[accessKeyID]; c != nil {
+		return c, nil
+	}
+	// A key is used only after it is issued, so one data.json did not
+	// list is a static key (moto's "testing"): never read again for it.
+	if m.unseen == nil {
+		m.unseen = map[string]bool{}
+	}
+	m.unseen[accessKeyID] = true
 	return nil, fmt.Errorf("moto issued no access key %s", accessKeyID)
+}
+
+// remember keeps a credential moto issued.
+func (m *Moto) remember(c issuedCredential) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.issued == nil {
+		m.issued = map[string]*issuedCredential{}
+	}
+	m.issued[c.AccessKeyID] = &c
 }
 
 // verifyPresigned checks a presigned GetCallerIdentity request: action,
