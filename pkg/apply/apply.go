@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -142,7 +143,8 @@ func (a *Applier) RoleBindings(ctx context.Context, want []*rbacv1.RoleBinding, 
 	g.SetLimit(Concurrency)
 	for _, rb := range want {
 		cur := have[rb.Namespace+"/"+rb.Name]
-		if cur != nil && labelsCover(cur.Labels, rb.Labels) && reflect.DeepEqual(cur.Subjects, rb.Subjects) && cur.RoleRef == rb.RoleRef {
+		// slices.Equal takes nil and empty alike: the server returns no subjects as nil.
+		if cur != nil && labelsCover(cur.Labels, rb.Labels) && slices.Equal(cur.Subjects, rb.Subjects) && cur.RoleRef == rb.RoleRef {
 			results.add("RoleBinding", rb.Namespace, rb.Name, Unchanged)
 			continue
 		}
@@ -245,7 +247,7 @@ func (a *Applier) ClusterRoleBinding(ctx context.Context, want *rbacv1.ClusterRo
 	if exists && !labelsCover(cur.Labels, want.Labels) {
 		return notOurs("ClusterRoleBinding", "", want.Name)
 	}
-	if exists && reflect.DeepEqual(cur.Subjects, want.Subjects) && cur.RoleRef == want.RoleRef {
+	if exists && slices.Equal(cur.Subjects, want.Subjects) && cur.RoleRef == want.RoleRef {
 		results.add("ClusterRoleBinding", "", want.Name, Unchanged)
 		return nil
 	}

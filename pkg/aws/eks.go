@@ -37,15 +37,24 @@ type ClusterSpec struct {
 // Cluster is an EKS cluster as DescribeCluster reports it.
 type Cluster struct {
 	Name, ARN, Endpoint, Version, Status, AuthMode string
+	RoleARN                                        string // the role EKS runs it as
 	CAData                                         []byte
 	Tags                                           map[string]string
+	// EndpointAccess is public, private or public-and-private, and
+	// PublicAccessCIDRs who may reach a public endpoint.
+	EndpointAccess    string
+	PublicAccessCIDRs []string
 }
 
 // CreatedByPlugin reports whether the plugin created the cluster.
 func (c *Cluster) CreatedByPlugin() bool { return createdByPlugin(c.Tags) }
 
-// ErrClusterExists is returned by CreateCluster for a name in use.
-var ErrClusterExists = errors.New("cluster exists")
+// ErrClusterExists is returned by CreateCluster for a name in use, and
+// ErrNoCluster (wrapped) by DescribeCluster for a name not in use.
+var (
+	ErrClusterExists = errors.New("cluster exists")
+	ErrNoCluster     = errors.New("no such EKS cluster")
+)
 
 // DefaultSubnets returns the subnets of the account's default VPC in the
 // region, which EKS needs in at least two availability zones.
@@ -78,12 +87,17 @@ func DefaultSubnets(ctx context.Context, cfg awssdk.Config) ([]string, error) {
 
 // EnsureClusterRole returns the ARN of the role EKS runs the cluster as,
 // creating it (trusting eks.amazonaws.com, with the AWS-managed cluster
-// policy, tagged as the plugin's) if no role of that name exists. created
-// tells whether it did.
-func EnsureClusterRole(ctx context.Context, cfg awssdk.Config, name, tenantName string) (arn string, created bool, err error) {
+// policy, tagged as the plugin's) if no role of that name exists. owned
+// tells whether the role is the plugin's for this tenant: created now, or
+// by an earlier run that was interrupted.
+func EnsureClusterRole(ctx context.Context, cfg awssdk.Config, name, tenantName string) (arn string, owned bool, err error) {
 	client := iam.NewFromConfig(cfg)
 	if out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(name)}); err == nil {
-		return awssdk.ToString(out.Role.Arn), false, nil
+		tags := map[string]string{}
+		for _, t := range out.Role.Tags {
+			tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+		}
+		return awssdk.ToString(out.Role.Arn), createdByPlugin(tags) && tenantOf(tags) == tenantName, nil
 	} else if !isErrorCode(err, "NoSuchEntity") {
 		return "", false, fmt.Errorf("reading IAM role %s: %w", name, err)
 	}
@@ -139,14 +153,24 @@ func DescribeCluster(ctx context.Context, cfg awssdk.Config, name string) (*Clus
 	out, err := eks.NewFromConfig(cfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: awssdk.String(name)})
 	if err != nil {
 		if isErrorCode(err, "ResourceNotFoundException") {
-			return nil, fmt.Errorf("no EKS cluster %s in %s", name, cfg.Region)
+			return nil, fmt.Errorf("no EKS cluster %s in %s: %w", name, cfg.Region, ErrNoCluster)
 		}
 		return nil, fmt.Errorf("describing EKS cluster %s: %w", name, err)
 	}
 	c := out.Cluster
 	cl := &Cluster{
 		Name: awssdk.ToString(c.Name), ARN: awssdk.ToString(c.Arn), Endpoint: awssdk.ToString(c.Endpoint),
-		Version: awssdk.ToString(c.Version), Status: string(c.Status), Tags: c.Tags,
+		Version: awssdk.ToString(c.Version), Status: string(c.Status), Tags: c.Tags, RoleARN: awssdk.ToString(c.RoleArn),
+		EndpointAccess: "public",
+	}
+	if v := c.ResourcesVpcConfig; v != nil {
+		cl.PublicAccessCIDRs = v.PublicAccessCidrs
+		switch {
+		case v.EndpointPrivateAccess && !v.EndpointPublicAccess:
+			cl.EndpointAccess = "private"
+		case v.EndpointPrivateAccess:
+			cl.EndpointAccess = "public-and-private"
+		}
 	}
 	if c.CertificateAuthority != nil {
 		cl.CAData = decodeCA(awssdk.ToString(c.CertificateAuthority.Data))

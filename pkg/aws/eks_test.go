@@ -58,8 +58,13 @@ func TestClusterLifecycle(t *testing.T) {
 	if err != nil || !created {
 		t.Fatalf("EnsureClusterRole: %s %v %v", roleARN, created, err)
 	}
-	if _, again, err := EnsureClusterRole(ctx, cfg, "acme-eks", "acme"); err != nil || again {
-		t.Errorf("second EnsureClusterRole created=%v %v", again, err)
+	// Again: the role is found, and is the plugin's for acme (an
+	// interrupted create picks it up), not for another tenant.
+	if arn, owned, err := EnsureClusterRole(ctx, cfg, "acme-eks", "acme"); err != nil || !owned || arn != roleARN {
+		t.Errorf("second EnsureClusterRole: %s owned=%v %v", arn, owned, err)
+	}
+	if _, owned, err := EnsureClusterRole(ctx, cfg, "acme-eks", "globex"); err != nil || owned {
+		t.Errorf("EnsureClusterRole for another tenant: owned=%v %v", owned, err)
 	}
 	policies, err := iam.NewFromConfig(cfg).ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: awssdk.String("acme-eks")})
 	if err != nil || len(policies.AttachedPolicies) != 1 || awssdk.ToString(policies.AttachedPolicies[0].PolicyArn) != "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy" {

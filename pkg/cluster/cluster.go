@@ -28,7 +28,13 @@ type Connection struct {
 // the current one.
 func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connection, error) {
 	loader := getter.ToRawKubeConfigLoader()
-	raw, err := loader.RawConfig()
+	rules, ok := loader.ConfigAccess().(*clientcmd.ClientConfigLoadingRules)
+	if !ok {
+		return nil, fmt.Errorf("unexpected kubeconfig loader %T", loader.ConfigAccess())
+	}
+	// Read the files now, not through the getter's cached loader: create
+	// connects through a context it has just written.
+	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
@@ -37,10 +43,6 @@ func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connec
 	}
 	if _, ok := raw.Contexts[context]; !ok {
 		return nil, fmt.Errorf("no kubeconfig context named %q; see 'kubectl tenant contexts list'", context)
-	}
-	rules, ok := loader.ConfigAccess().(*clientcmd.ClientConfigLoadingRules)
-	if !ok {
-		return nil, fmt.Errorf("unexpected kubeconfig loader %T", loader.ConfigAccess())
 	}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
 	cfg, err := cc.ClientConfig()

@@ -17,18 +17,18 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
-// EKS tenants against moto: create through a two-role chain with an
+// EKS tenants on the local EKS: create through a two-role chain with an
 // external ID, the context EKS describes, adopt, and delete that removes
 // only what the plugin created.
 func TestEKSCreateAdoptDelete(t *testing.T) {
 	ctx := context.Background()
-	moto, err := testenv.StartMoto(ctx, t.TempDir())
+	local, err := testenv.StartLocalEKS(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer moto.Stop()
-	u := newUser(t).with(moto.Env()...)
-	for _, kv := range moto.Env() { // this process reads moto too, to check
+	defer local.Stop()
+	u := newUser(t).with(local.Env()...)
+	for _, kv := range local.Env() { // this process reads EKS too, to check
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
@@ -72,8 +72,7 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 		}
 	}
 
-	// (moto keeps no authentication mode, so none is asserted here.)
-	if out := u.tenant("describe", "acme").stdout; !strings.Contains(out, "EKS:") || !strings.Contains(out, "acme in eu-west-1, ACTIVE, Kubernetes 1.31, authentication ") ||
+	if out := u.tenant("describe", "acme").stdout; !strings.Contains(out, "EKS:") || !strings.Contains(out, "acme in eu-west-1, ACTIVE, Kubernetes 1.31, authentication API_AND_CONFIG_MAP") ||
 		!strings.Contains(out, "created by kubectl-tenant (arn:aws:eks:eu-west-1:222222222222:cluster/acme)") {
 		t.Errorf("describe of an EKS tenant:\n%s", out)
 	}
@@ -83,9 +82,24 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 		t.Errorf("token acme: %s", out)
 	}
 
-	// Again: it exists. With --adopt under another tenant name: adopted.
-	if stderr := u.tenantFails(append([]string{"create", "acme"}, chain...)...); !strings.Contains(stderr, `tenant "acme" exists`) {
-		t.Errorf("re-create: %s", stderr)
+	// The tenant inside its cluster: its namespace, labelled, made through
+	// the context create wrote, as the tenant role (the cluster's creator).
+	plane, err := local.Front.DataPlane("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.kubectl("--context", "acme", "get", "namespace", "acme", "-o", "jsonpath={.metadata.labels}"); !strings.Contains(got, `"tenancy.kubectl-tenant.io/tenant":"acme"`) {
+		t.Errorf("namespace acme's labels: %s", got)
+	}
+	if by := creatorOf(t, plane, "namespaces", "acme"); !strings.HasPrefix(by, "arn:aws:sts::222222222222:assumed-role/tenant-acme/") {
+		t.Errorf("namespace acme was created by %q, want the tenant role's session", by)
+	}
+
+	// Again: the same command changes nothing. Under another tenant name
+	// the cluster needs --adopt.
+	r = u.tenant(append([]string{"create", "acme"}, chain...)...)
+	if strings.Contains(r.stderr, " created\n") || strings.Contains(r.stderr, "configured") || !strings.Contains(r.stderr, "by an earlier run") {
+		t.Errorf("create again changed something:\n%s", r.stderr)
 	}
 	if stderr := u.tenantFails(append([]string{"create", "acme-b", "--cluster", "acme"}, chain...)...); !strings.Contains(stderr, "already exists in eu-west-1: add --adopt") {
 		t.Errorf("create over an existing cluster: %s", stderr)
@@ -137,4 +151,20 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 	if after, _ := os.ReadFile(registry); string(after) != string(before) {
 		t.Error("bad input changed the registry")
 	}
+}
+
+// creatorOf is who created an object, by the apiserver's audit log: the
+// first successful create or (server-side apply) patch of it.
+func creatorOf(t *testing.T, cp *testenv.ControlPlane, resource, name string) string {
+	t.Helper()
+	events, err := cp.AuditEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if (e.Verb == "create" || e.Verb == "patch") && e.ObjectRef.Resource == resource && e.ObjectRef.Name == name && e.ResponseStatus.Code < 300 {
+			return e.User.Username
+		}
+	}
+	return ""
 }

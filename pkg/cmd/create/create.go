@@ -181,7 +181,26 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer}
+	dryRun := o.DryRunStrategy == kcmdutil.DryRunServer
+	if err := o.bootstrap(ctx, t, o.conn, dryRun); err != nil {
+		return err
+	}
+	if dryRun {
+		return nil
+	}
+	if err := o.registry.Put(ctx, t); err != nil {
+		return fmt.Errorf("recording tenant %q: %w (the cluster objects exist; re-run to record it)", t.Name, err)
+	}
+	fmt.Fprintf(o.ErrOut, "tenant %q created on context %q (%s), namespaces %v\n", t.Name, o.conn.Context, o.conn.Server, t.Spec.Namespaces)
+	return nil
+}
+
+// bootstrap makes the tenant's namespaces (labelled as its own; one that
+// exists is adopted only with --adopt-namespaces) and the ClusterRole, and
+// its binding, that let its subjects get their namespaces, on conn's
+// cluster. It reports each object.
+func (o *Options) bootstrap(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection, serverDryRun bool) error {
+	a := &apply.Applier{Client: conn.Client, DryRun: serverDryRun}
 	results := &apply.Results{}
 	for _, ns := range rbac.Namespaces(t) {
 		if err := a.Namespace(ctx, t.Name, ns, o.AdoptNamespaces, results); err != nil {
@@ -195,12 +214,5 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	results.Print(o.ErrOut, a)
-	if a.DryRun {
-		return nil
-	}
-	if err := o.registry.Put(ctx, t); err != nil {
-		return fmt.Errorf("recording tenant %q: %w (the cluster objects exist; re-run to record it)", t.Name, err)
-	}
-	fmt.Fprintf(o.ErrOut, "tenant %q created on context %q (%s), namespaces %v\n", t.Name, o.conn.Context, o.conn.Server, t.Spec.Namespaces)
 	return nil
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -100,16 +100,33 @@ func (o *Options) validateEKS() error {
 			return fmt.Errorf("--cluster-role-arn: %w", err)
 		}
 	}
-	if o.existing != nil {
-		return fmt.Errorf("tenant %q exists; delete it first or choose another name", o.Name)
+	if x := o.existing; x != nil {
+		if x.Spec.Cluster.EKS == nil || x.Spec.Cluster.EKS.Name != e.Cluster || x.Spec.AWS == nil || x.Spec.AWS.Region != e.Region {
+			return fmt.Errorf("tenant %q exists on %s; it cannot be re-created on EKS cluster %s in %s: delete it first or choose another name", o.Name, describeCluster(x), e.Cluster, e.Region)
+		}
+		if !slices.Equal(x.Spec.Namespaces, o.Namespaces) {
+			return fmt.Errorf("tenant %q exists with namespaces %v; it cannot be re-created with %v", o.Name, x.Spec.Namespaces, o.Namespaces)
+		}
 	}
 	return nil
 }
 
-// runEKS creates or adopts the cluster, records the tenant and adds its
-// kubeconfig context. A client dry run makes no call and prints the record
-// it would keep; a server dry run makes EKS's, IAM's and EC2's read calls
-// only, and says what it would create.
+// describeCluster names a tenant's cluster for an error.
+func describeCluster(t *tenant.Tenant) string {
+	if eks := t.Spec.Cluster.EKS; eks != nil && t.Spec.AWS != nil {
+		return fmt.Sprintf("EKS cluster %s in %s", eks.Name, t.Spec.AWS.Region)
+	}
+	return fmt.Sprintf("context %q", t.Spec.Cluster.Context)
+}
+
+// runEKS creates or adopts the cluster, waits until it is ACTIVE, adds
+// the tenant's kubeconfig context, bootstraps the tenant inside the
+// cluster through that context (as the tenant role, the cluster's
+// creator), then records it. Each step finds what an earlier run did, so
+// running the same command again finishes a create that was interrupted
+// anywhere. A client dry run makes no call and prints the record it would
+// keep; a server dry run makes EKS's, IAM's and EC2's read calls only,
+// and says what it would create.
 func (o *Options) runEKS(ctx context.Context) error {
 	e := &o.EKS
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
@@ -127,68 +144,121 @@ func (o *Options) runEKS(ctx context.Context) error {
 		return o.previewEKS(ctx, cfg)
 	}
 	progress := o.progress()
-	rec := &tenant.EKSCluster{Name: e.Cluster}
-
-	if e.Adopt {
-		c, err := aws.DescribeCluster(ctx, cfg, e.Cluster)
-		if err != nil {
-			return fmt.Errorf("adopting: %w", err)
-		}
-		rec.CreatedByPlugin = c.CreatedByPlugin()
-	} else {
-		subnets := e.SubnetIDs
-		if len(subnets) == 0 {
-			if subnets, err = aws.DefaultSubnets(ctx, cfg); err != nil {
-				return err
-			}
-		}
-		roleARN := e.ClusterRoleARN
-		if roleARN == "" {
-			if roleARN, rec.ClusterRoleCreated, err = aws.EnsureClusterRole(ctx, cfg, clusterRoleName(o.Name), o.Name); err != nil {
-				return err
-			}
-		}
-		rec.ClusterRoleARN = roleARN
-		spec := aws.ClusterSpec{
-			Name: e.Cluster, Tenant: o.Name, Version: e.KubernetesVersion, SubnetIDs: subnets,
-			SecurityGroupIDs: e.SecurityGroupIDs, EndpointAccess: e.EndpointAccess, PublicAccessCIDRs: e.PublicAccessCIDRs,
-			AuthMode: e.AuthMode, RoleARN: roleARN, Tags: e.Tags,
-		}
-		if err := aws.CreateCluster(ctx, cfg, spec); err != nil {
-			if errors.Is(err, aws.ErrClusterExists) {
-				return fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
-			}
-			return err
-		}
-		rec.CreatedByPlugin = true
-		progress(fmt.Sprintf("creating EKS cluster %s in %s", e.Cluster, e.Region))
-	}
-
-	var c *aws.Cluster
-	if e.Wait {
-		c, err = aws.WaitActive(ctx, cfg, e.Cluster, e.Timeout, func(status string) { progress("cluster " + e.Cluster + " is " + status) })
-	} else {
-		c, err = aws.DescribeCluster(ctx, cfg, e.Cluster)
-	}
+	rec, c, err := o.ensureCluster(ctx, cfg, progress)
 	if err != nil {
 		return err
 	}
+	if c.Status != "ACTIVE" && e.Wait {
+		if c, err = aws.WaitActive(ctx, cfg, e.Cluster, e.Timeout, func(status string) { progress("cluster " + e.Cluster + " is " + status) }); err != nil {
+			return err
+		}
+	}
 	rec.ARN = c.ARN
 	t := o.eksRecord(rec, c)
-	if err := o.registry.Put(ctx, t); err != nil {
-		return fmt.Errorf("recording tenant %q: %w (the cluster exists; re-run with --adopt)", o.Name, err)
-	}
 	kc, err := EKSContext(t)
 	if err != nil {
 		return err
 	}
 	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, false)
 	if err != nil {
-		return fmt.Errorf("adding the kubeconfig context: %w (the tenant is recorded)", err)
+		return fmt.Errorf("adding the kubeconfig context: %w (the cluster exists; re-run to finish)", err)
 	}
-	fmt.Fprintf(o.ErrOut, "tenant %q %sd: EKS cluster %s (%s, Kubernetes %s, authentication %s); context %q added to %s\n",
-		o.Name, o.eksVerb(), c.Name, c.ARN, c.Version, c.AuthMode, o.Name, path)
+	fmt.Fprintf(o.ErrOut, "context %q added to %s\n", t.Spec.Cluster.Context, path)
+	if c.EndpointAccess == "private" {
+		fmt.Fprintf(o.ErrOut, "warning: EKS cluster %s's endpoint is private: context %q works only from inside its VPC\n", c.Name, t.Spec.Cluster.Context)
+	}
+	switch {
+	case c.Status != "ACTIVE":
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s is %s: its namespaces are not created yet; run the same command again when it is ACTIVE\n", c.Name, c.Status)
+	default:
+		if err := o.bootstrapEKS(ctx, t, c); err != nil {
+			return err
+		}
+	}
+	if err := o.registry.Put(ctx, t); err != nil {
+		return fmt.Errorf("recording tenant %q: %w (the cluster and its objects exist; re-run to record it)", o.Name, err)
+	}
+	fmt.Fprintf(o.ErrOut, "tenant %q %sd: EKS cluster %s (%s, Kubernetes %s, authentication %s, endpoint %s)\n",
+		o.Name, o.eksVerb(), c.Name, c.ARN, c.Version, c.AuthMode, c.EndpointAccess)
 	return nil
+}
+
+// ensureCluster finds the tenant's cluster or creates it. A cluster an
+// earlier run created for this tenant is picked up (the run was
+// interrupted); any other is adopted only with --adopt.
+func (o *Options) ensureCluster(ctx context.Context, cfg aws.Config, progress func(string)) (*tenant.EKSCluster, *aws.Cluster, error) {
+	e := &o.EKS
+	rec := &tenant.EKSCluster{Name: e.Cluster}
+	c, err := aws.DescribeCluster(ctx, cfg, e.Cluster)
+	switch {
+	case err == nil && c.CreatedByPlugin() && c.TenantOf() == o.Name && !e.Adopt:
+		progress(fmt.Sprintf("EKS cluster %s was created for tenant %q by an earlier run: picking it up", e.Cluster, o.Name))
+		rec.CreatedByPlugin, rec.ClusterRoleARN = true, c.RoleARN
+		if iamarn.NameOf(c.RoleARN) == clusterRoleName(o.Name) {
+			if _, rec.ClusterRoleCreated, err = aws.EnsureClusterRole(ctx, cfg, clusterRoleName(o.Name), o.Name); err != nil {
+				return nil, nil, err
+			}
+		}
+		return rec, c, nil
+	case err == nil && !e.Adopt:
+		return nil, nil, fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
+	case err == nil:
+		rec.CreatedByPlugin, rec.ClusterRoleARN = c.CreatedByPlugin(), c.RoleARN
+		return rec, c, nil
+	case !errors.Is(err, aws.ErrNoCluster):
+		return nil, nil, err
+	case e.Adopt:
+		return nil, nil, fmt.Errorf("adopting: %w", err)
+	}
+
+	subnets := e.SubnetIDs
+	if len(subnets) == 0 {
+		if subnets, err = aws.DefaultSubnets(ctx, cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	roleARN := e.ClusterRoleARN
+	if roleARN == "" {
+		if roleARN, rec.ClusterRoleCreated, err = aws.EnsureClusterRole(ctx, cfg, clusterRoleName(o.Name), o.Name); err != nil {
+			return nil, nil, err
+		}
+	}
+	rec.ClusterRoleARN = roleARN
+	spec := aws.ClusterSpec{
+		Name: e.Cluster, Tenant: o.Name, Version: e.KubernetesVersion, SubnetIDs: subnets,
+		SecurityGroupIDs: e.SecurityGroupIDs, EndpointAccess: e.EndpointAccess, PublicAccessCIDRs: e.PublicAccessCIDRs,
+		AuthMode: e.AuthMode, RoleARN: roleARN, Tags: e.Tags,
+	}
+	if err := aws.CreateCluster(ctx, cfg, spec); err != nil {
+		if errors.Is(err, aws.ErrClusterExists) {
+			return nil, nil, fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
+		}
+		return nil, nil, err
+	}
+	rec.CreatedByPlugin = true
+	progress(fmt.Sprintf("creating EKS cluster %s in %s", e.Cluster, e.Region))
+	c, err = aws.DescribeCluster(ctx, cfg, e.Cluster)
+	return rec, c, err
+}
+
+// bootstrapEKS creates the tenant's namespaces and role in its cluster,
+// through the context create wrote. A private endpoint that cannot be
+// reached from here is not an error: the tenant is recorded, and the
+// same command run from inside the VPC finishes it.
+func (o *Options) bootstrapEKS(ctx context.Context, t *tenant.Tenant, c *aws.Cluster) error {
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if err == nil {
+		err = o.bootstrap(ctx, t, conn, false)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case c.EndpointAccess == "private":
+		fmt.Fprintf(o.ErrOut, "warning: the private endpoint did not answer (%v): namespaces not created; run the same command from inside the VPC to finish\n", err)
+		return nil
+	default:
+		return fmt.Errorf("bootstrapping tenant %q in EKS cluster %s: %w (the cluster exists; re-run the same command to finish)", t.Name, c.Name, err)
+	}
 }
 
 // previewEKS is a server dry run: what exists in the account decides what
@@ -230,11 +300,17 @@ func (o *Options) eksVerb() string {
 // clusterRoleName is the IAM role the plugin creates for a tenant's cluster.
 func clusterRoleName(tenantName string) string { return "kubectl-tenant-" + tenantName + "-cluster" }
 
-// eksRecord is the tenant record of an EKS tenant; c is the cluster as
+// eksRecord is the tenant record of an EKS tenant: the existing record on
+// a re-run (which keeps its grants), else a new one; c is the cluster as
 // EKS describes it, nil before it exists.
 func (o *Options) eksRecord(rec *tenant.EKSCluster, c *aws.Cluster) *tenant.Tenant {
 	e := &o.EKS
 	t := tenant.New(o.Name)
+	if o.existing != nil {
+		t = o.existing.DeepCopy()
+		rec.CreatedByPlugin = rec.CreatedByPlugin || t.Spec.Cluster.EKS.CreatedByPlugin
+		rec.ClusterRoleCreated = rec.ClusterRoleCreated || t.Spec.Cluster.EKS.ClusterRoleCreated
+	}
 	t.Spec.Namespaces = o.Namespaces
 	t.Spec.Cluster = tenant.Cluster{Context: o.Name, EKS: rec}
 	t.Spec.AWS = &tenant.AWS{Region: e.Region, RoleARNs: e.RoleARNs, ExternalID: e.ExternalID, SessionName: e.SessionName,
