@@ -160,6 +160,14 @@ func whoami(t *testing.T, u *user) userInfo {
 // want. It returns the number of cells.
 func canIMatrix(t *testing.T, u *user, want func(verb, resource, ns string) bool) int {
 	t.Helper()
+	return canIMatrixOf(t, u, []string{"acme", "globex"}, []string{"pods", "deployments.apps", "secrets", "configmaps", "services"}, want)
+}
+
+// canIMatrixOf asks kubectl auth can-i for 6 verbs on each resource in
+// each namespace, and get and list on nodes, comparing each answer with
+// want. It returns the number of cells.
+func canIMatrixOf(t *testing.T, u *user, namespaces, resources []string, want func(verb, resource, ns string) bool) int {
+	t.Helper()
 	cells := 0
 	ask := func(verb, resource, ns string) {
 		args := []string{"auth", "can-i", verb, resource}
@@ -176,9 +184,9 @@ func canIMatrix(t *testing.T, u *user, want func(verb, resource, ns string) bool
 		}
 		cells++
 	}
-	for _, ns := range []string{"acme", "globex"} {
+	for _, ns := range namespaces {
 		for _, verb := range []string{"get", "list", "watch", "create", "update", "delete"} {
-			for _, res := range []string{"pods", "deployments.apps", "secrets", "configmaps", "services"} {
+			for _, res := range resources {
 				ask(verb, res, ns)
 			}
 		}
