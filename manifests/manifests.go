@@ -11,6 +11,13 @@ import _ "embed"
 //go:embed iam/eks-cluster-trust-policy.json
 var EKSClusterTrustPolicy string
 
+// EKSNodeTrustPolicy lets EC2 instances assume the node IAM role the
+// plugin creates for a managed node group when no --node-role-arn is
+// given.
+//
+//go:embed iam/eks-node-trust-policy.json
+var EKSNodeTrustPolicy string
+
 // TenantRolePermissions are the least permissions kubectl-tenant needs in
 // a tenant account: EKS cluster lifecycle and access entries, the cluster
 // roles it creates (and passes to EKS only), and finding default subnets.
@@ -25,5 +32,15 @@ var TenantRolePermissions string
 //go:embed iam/tenant-role-trust.json.tmpl
 var TenantRoleTrust string
 
-// EKSClusterPolicyARN is the AWS-managed policy attached to that role.
+// EKSClusterPolicyARN is the AWS-managed policy attached to the cluster
+// role.
 const EKSClusterPolicyARN = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+
+// EKSNodePolicyARNs are the AWS-managed policies a managed node group's
+// role needs: to join the cluster, to run the VPC CNI, and to pull images
+// from ECR.
+var EKSNodePolicyARNs = []string{
+	"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+	"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+}

@@ -44,6 +44,7 @@ type Cluster struct {
 	// PublicAccessCIDRs who may reach a public endpoint.
 	EndpointAccess    string
 	PublicAccessCIDRs []string
+	SubnetIDs         []string
 }
 
 // CreatedByPlugin reports whether the plugin created the cluster.
@@ -91,6 +92,17 @@ func DefaultSubnets(ctx context.Context, cfg awssdk.Config) ([]string, error) {
 // tells whether the role is the plugin's for this tenant: created now, or
 // by an earlier run that was interrupted.
 func EnsureClusterRole(ctx context.Context, cfg awssdk.Config, name, tenantName string) (arn string, owned bool, err error) {
+	return ensureRole(ctx, cfg, name, tenantName, manifests.EKSClusterTrustPolicy, "EKS cluster role", []string{manifests.EKSClusterPolicyARN})
+}
+
+// EnsureNodeRole is EnsureClusterRole for the role of a managed node
+// group's instances: trusting ec2.amazonaws.com, with the three
+// AWS-managed worker node policies.
+func EnsureNodeRole(ctx context.Context, cfg awssdk.Config, name, tenantName string) (arn string, owned bool, err error) {
+	return ensureRole(ctx, cfg, name, tenantName, manifests.EKSNodeTrustPolicy, "EKS node role", manifests.EKSNodePolicyARNs)
+}
+
+func ensureRole(ctx context.Context, cfg awssdk.Config, name, tenantName, trust, what string, policies []string) (arn string, owned bool, err error) {
 	client := iam.NewFromConfig(cfg)
 	if out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(name)}); err == nil {
 		tags := map[string]string{}
@@ -103,15 +115,17 @@ func EnsureClusterRole(ctx context.Context, cfg awssdk.Config, name, tenantName 
 	}
 	out, err := client.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 awssdk.String(name),
-		AssumeRolePolicyDocument: awssdk.String(manifests.EKSClusterTrustPolicy),
-		Description:              awssdk.String("EKS cluster role of tenant " + tenantName + ", created by kubectl-tenant"),
+		AssumeRolePolicyDocument: awssdk.String(trust),
+		Description:              awssdk.String(what + " of tenant " + tenantName + ", created by kubectl-tenant"),
 		Tags:                     iamTags(ownTags(tenantName)),
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("creating IAM role %s: %w", name, err)
 	}
-	if _, err := client.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: awssdk.String(name), PolicyArn: awssdk.String(manifests.EKSClusterPolicyARN)}); err != nil {
-		return "", false, fmt.Errorf("attaching %s to role %s: %w", manifests.EKSClusterPolicyARN, name, err)
+	for _, policy := range policies {
+		if _, err := client.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: awssdk.String(name), PolicyArn: awssdk.String(policy)}); err != nil {
+			return "", false, fmt.Errorf("attaching %s to role %s: %w", policy, name, err)
+		}
 	}
 	return awssdk.ToString(out.Role.Arn), true, nil
 }
@@ -164,7 +178,7 @@ func DescribeCluster(ctx context.Context, cfg awssdk.Config, name string) (*Clus
 		EndpointAccess: "public",
 	}
 	if v := c.ResourcesVpcConfig; v != nil {
-		cl.PublicAccessCIDRs = v.PublicAccessCidrs
+		cl.PublicAccessCIDRs, cl.SubnetIDs = v.PublicAccessCidrs, v.SubnetIds
 		switch {
 		case v.EndpointPrivateAccess && !v.EndpointPublicAccess:
 			cl.EndpointAccess = "private"
@@ -186,37 +200,48 @@ func DescribeCluster(ctx context.Context, cfg awssdk.Config, name string) (*Clus
 
 // WaitActive polls until the cluster is ACTIVE, reporting each status
 // change, or fails when it is FAILED or the timeout (zero: 25 minutes)
-// passes. It polls every second at first, then less often as the wait
-// grows (a fifth of the time waited, at most every 10 s), so that a
-// cluster that is quick to come up is seen at once and a slow one costs
-// few calls.
+// passes.
 func WaitActive(ctx context.Context, cfg awssdk.Config, name string, timeout time.Duration, progress func(status string)) (*Cluster, error) {
+	var c *Cluster
+	err := waitFor(ctx, timeout, "EKS cluster "+name, progress, func() (string, bool, error) {
+		var err error
+		if c, err = DescribeCluster(ctx, cfg, name); err != nil {
+			return "", false, err
+		}
+		if c.Status == "FAILED" {
+			return c.Status, false, fmt.Errorf("EKS cluster %s failed to create", name)
+		}
+		return c.Status, c.Status == "ACTIVE", nil
+	})
+	return c, err
+}
+
+// waitFor polls check until it reports done or fails, reporting each
+// status change. It polls every second at first, then less often as the
+// wait grows (a fifth of the time waited, at most every 10 s), so that
+// what is quick to come up is seen at once and what is slow costs few
+// calls. The timeout zero is 25 minutes.
+func waitFor(ctx context.Context, timeout time.Duration, what string, progress func(string), check func() (status string, done bool, err error)) error {
 	if timeout == 0 {
 		timeout = 25 * time.Minute
 	}
 	start := time.Now()
 	last := ""
 	for {
-		c, err := DescribeCluster(ctx, cfg, name)
-		if err != nil {
-			return nil, err
+		status, done, err := check()
+		if status != last && status != "" {
+			progress(status)
+			last = status
 		}
-		if c.Status != last {
-			progress(c.Status)
-			last = c.Status
-		}
-		switch c.Status {
-		case "ACTIVE":
-			return c, nil
-		case "FAILED":
-			return nil, fmt.Errorf("EKS cluster %s failed to create", name)
+		if err != nil || done {
+			return err
 		}
 		if time.Since(start) > timeout {
-			return nil, fmt.Errorf("EKS cluster %s still %s after %s; re-run the same command to pick it up when it is ACTIVE", name, c.Status, timeout)
+			return fmt.Errorf("%s still %s after %s; re-run the same command to pick it up when it is ready", what, status, timeout)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(pollInterval(time.Since(start))):
 		}
 	}
@@ -227,8 +252,10 @@ func pollInterval(waited time.Duration) time.Duration {
 	return max(time.Second, min(10*time.Second, waited/5))
 }
 
-// DeleteCluster deletes a cluster only if the plugin created it.
-func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string) error {
+// DeleteCluster deletes a cluster only if the plugin created it: its
+// node groups first (EKS refuses to delete a cluster that has any), each
+// waited for, then the cluster. progress hears each node group's status.
+func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string, progress func(string)) error {
 	c, err := DescribeCluster(ctx, cfg, name)
 	if err != nil {
 		return err
@@ -236,15 +263,24 @@ func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string) error {
 	if !c.CreatedByPlugin() {
 		return fmt.Errorf("EKS cluster %s was not created by kubectl-tenant (no %s=%s tag); it is left alone", name, tenant.LabelManagedBy, tenant.ManagedBy)
 	}
+	groups, err := ListNodegroups(ctx, cfg, name)
+	if err != nil {
+		return err
+	}
+	for _, ng := range groups {
+		if err := DeleteNodegroup(ctx, cfg, name, ng.Name, 0, func(status string) { progress("node group " + ng.Name + " is " + status) }); err != nil {
+			return err
+		}
+	}
 	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil {
 		return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
 	}
 	return nil
 }
 
-// DeleteClusterRole deletes an IAM role the plugin created (it carries
-// its managed-by tag), detaching its managed policies first.
-func DeleteClusterRole(ctx context.Context, cfg awssdk.Config, roleARN string) error {
+// DeleteOwnedRole deletes an IAM role the plugin created (it carries its
+// managed-by tag), detaching its managed policies first.
+func DeleteOwnedRole(ctx context.Context, cfg awssdk.Config, roleARN string) error {
 	name := iamarn.NameOf(roleARN)
 	client := iam.NewFromConfig(cfg)
 	tags, err := client.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: awssdk.String(name)})

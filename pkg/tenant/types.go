@@ -78,6 +78,10 @@ type EKSCluster struct {
 	// ClusterRoleCreated whether the plugin created it.
 	ClusterRoleARN     string `json:"clusterRoleARN,omitempty"`
 	ClusterRoleCreated bool   `json:"clusterRoleCreated,omitempty"`
+	// NodeRoleARN is the IAM role of the node group create made, and
+	// NodeRoleCreated whether the plugin created the role.
+	NodeRoleARN     string `json:"nodeRoleARN,omitempty"`
+	NodeRoleCreated bool   `json:"nodeRoleCreated,omitempty"`
 }
 
 // AWS is how the plugin acts in a tenant's account: source credentials

@@ -133,16 +133,25 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 
 	// Bad input: a clear error, and nothing recorded.
 	before, _ := os.ReadFile(registry)
+	calls := len(local.Front.Calls())
 	for args, want := range map[string]string{
-		"create bad --role-arn not-an-arn --region eu-west-1":              `--role-arn #1: Invalid value: "not-an-arn": "not-an-arn" is not an ARN`,
-		"create bad --role-arn arn:aws:s3:::bucket --region eu-west-1":     "is not an IAM role ARN",
-		"create bad --region europe":                                       `--region: Invalid value: "europe": not an AWS region name`,
-		"create bad --region xx-mars-9":                                    `--region "xx-mars-9" is not an AWS region; regions: `,
-		"create bad --region eu-west-1 --cluster bad.name!":                `--cluster: cluster name "bad.name!"`,
-		"create bad --region eu-west-1 --endpoint-access everywhere":       `--endpoint-access "everywhere"`,
-		"create bad --region eu-west-1 --external-id orphan":               `--external-id: Invalid value: "orphan": an external ID needs the role it belongs to`,
-		"create bad --region eu-west-1 --from-context admin":               "are exclusive",
-		"create bad --region eu-west-1 --authentication-mode IAM_ONLY_PLZ": `--authentication-mode "IAM_ONLY_PLZ"`,
+		"create bad --role-arn not-an-arn --region eu-west-1":                                          `--role-arn #1: Invalid value: "not-an-arn": "not-an-arn" is not an ARN`,
+		"create bad --role-arn arn:aws:s3:::bucket --region eu-west-1":                                 "is not an IAM role ARN",
+		"create bad --region europe":                                                                   `--region: Invalid value: "europe": not an AWS region name`,
+		"create bad --region xx-mars-9":                                                                `--region "xx-mars-9" is not an AWS region; regions: `,
+		"create bad --region eu-west-1 --cluster bad.name!":                                            `--cluster: cluster name "bad.name!"`,
+		"create bad --region eu-west-1 --endpoint-access everywhere":                                   `--endpoint-access "everywhere"`,
+		"create bad --region eu-west-1 --external-id orphan":                                           `--external-id: Invalid value: "orphan": an external ID needs the role it belongs to`,
+		"create bad --region eu-west-1 --from-context admin":                                           "are exclusive",
+		"create bad --region eu-west-1 --authentication-mode IAM_ONLY_PLZ":                             `--authentication-mode "IAM_ONLY_PLZ"`,
+		"create bad --region eu-west-1 --endpoint-access private --public-access-cidrs 203.0.113.0/24": "--public-access-cidrs: a private endpoint (--endpoint-access private) has no public access to limit",
+		"create bad --region eu-west-1 --public-access-cidrs 203.0.113.0":                              `--public-access-cidrs: "203.0.113.0" is not a CIDR block`,
+		"create bad --region eu-west-1 --nodegroup ng --nodes 5 --nodes-min 1 --nodes-max 3":           "--nodes 5 does not fit between --nodes-min 1 and --nodes-max 3",
+		"create bad --region eu-west-1 --nodegroup ng --nodes-min 3 --nodes-max 2":                     "--nodes-min 3 is more than --nodes-max 2",
+		"create bad --region eu-west-1 --nodegroup ng --instance-types m5large":                        `--instance-types: "m5large" is not an EC2 instance type`,
+		"create bad --region eu-west-1 --nodegroup -ng":                                                `--nodegroup: node group name "-ng"`,
+		"create bad --region eu-west-1 --nodes 3":                                                      "--nodes: name the node group with --nodegroup NAME",
+		"create bad --region eu-west-1 --nodegroup ng --node-role-arn arn:aws:iam::1:user/x":           "--node-role-arn: ",
 	} {
 		if stderr := u.tenantFails(strings.Fields(args)...); !strings.Contains(stderr, want) {
 			t.Errorf("kubectl tenant %s: %q, want %q", args, stderr, want)
@@ -150,6 +159,9 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(registry); string(after) != string(before) {
 		t.Error("bad input changed the registry")
+	}
+	if after := local.Front.Calls()[calls:]; len(after) > 0 {
+		t.Errorf("bad input called EKS: %v", after)
 	}
 }
 

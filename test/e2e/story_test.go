@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -40,15 +41,31 @@ func eksStory(t *testing.T, mode string) {
 	defer local.Stop()
 	admin := newUser(t).with(local.Env()...)
 
-	create := func(name, role, externalID string) result {
-		return admin.tenant("create", name, "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", role, "--external-id", externalID,
-			"--authentication-mode", mode)
+	create := func(name, role, externalID string, more ...string) result {
+		return admin.tenant(append([]string{"create", name, "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", role, "--external-id", externalID,
+			"--authentication-mode", mode}, more...)...)
 	}
-	r := create("acme", acmeRole, "acme-x1")
-	if !strings.Contains(r.stderr, "cluster acme is CREATING") || !strings.Contains(r.stderr, "cluster acme is ACTIVE") || !strings.Contains(r.stderr, "Namespace acme created") {
-		t.Errorf("create acme:\n%s", r.stderr)
+	r := create("acme", acmeRole, "acme-x1", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium")
+	for _, want := range []string{"cluster acme is CREATING", "cluster acme is ACTIVE", "Namespace acme created", "creating node group ng: 2 x t3.medium", "node group ng is ACTIVE"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("create acme does not say %q:\n%s", want, r.stderr)
+		}
 	}
 	create("globex", globexRole, "globex-x1")
+	if out := admin.tenant("describe", "acme").stdout; !regexp.MustCompile(`ng\s+ACTIVE, 2 x t3.medium \(min 2, max 2\), role arn:aws:iam::222222222222:role/kubectl-tenant-acme-node`).MatchString(out) ||
+		!regexp.MustCompile(`Endpoint:\s+public\n`).MatchString(out) || !regexp.MustCompile(`Namespaces:\s+acme \(Active\)`).MatchString(out) {
+		t.Errorf("describe acme:\n%s", out)
+	}
+	if got := admin.kubectl("--context", "acme", "get", "nodes", "-l", "eks.amazonaws.com/nodegroup=ng", "-o", "name"); strings.Count(got, "node/") != 2 {
+		t.Errorf("acme's nodes: %q", got)
+	}
+	nodeMapping := func() bool {
+		return strings.Contains(admin.kubectl("--context", "acme", "get", "configmap", "aws-auth", "-n", "kube-system", "-o", "jsonpath={.data.mapRoles}"),
+			"rolearn: arn:aws:iam::222222222222:role/kubectl-tenant-acme-node")
+	}
+	if mode == "CONFIG_MAP" && !nodeMapping() {
+		t.Error("EKS did not map the node role in aws-auth")
+	}
 	plane, err := local.Front.DataPlane("acme")
 	if err != nil {
 		t.Fatal(err)
@@ -98,17 +115,30 @@ func eksStory(t *testing.T, mode string) {
 		t.Errorf("a fresh token after revoke: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
 
-	if mode == "CONFIG_MAP" {
-		return
+	if mode == "CONFIG_MAP" && !nodeMapping() {
+		t.Error("grant and revoke lost the node role's aws-auth mapping")
 	}
-	// The same principal through an EKS access policy instead of RBAC:
-	// view, in acme only.
-	admin.tenant("grant", "acme", "--iam-role", devRole, "--access-policy", "view")
-	viewer := newUser(t).with(append(local.Env(), "KUBECONFIG="+devConfig)...)
-	cells = wideCanIMatrix(t, viewer, func(verb, resource, ns string) bool {
-		return ns == "acme" && resource != "nodes" && resource != "secrets" && slices.Contains([]string{"get", "list", "watch"}, verb)
-	})
-	t.Logf("%s: with AmazonEKSViewPolicy, %d can-i cells match view in acme", mode, cells)
+
+	if mode == "API_AND_CONFIG_MAP" {
+		// The same principal through an EKS access policy instead of
+		// RBAC: view, in acme only.
+		admin.tenant("grant", "acme", "--iam-role", devRole, "--access-policy", "view")
+		viewer := newUser(t).with(append(local.Env(), "KUBECONFIG="+devConfig)...)
+		cells = wideCanIMatrix(t, viewer, func(verb, resource, ns string) bool {
+			return ns == "acme" && resource != "nodes" && resource != "secrets" && slices.Contains([]string{"get", "list", "watch"}, verb)
+		})
+		t.Logf("%s: with AmazonEKSViewPolicy, %d can-i cells match view in acme", mode, cells)
+	}
+
+	// Deleting the cluster takes the node group first, then the cluster,
+	// then the roles the plugin made.
+	r = admin.tenant("delete", "acme", "--delete-cluster")
+	for _, want := range []string{"node group ng is deleted", "deleting EKS cluster acme", "deleted IAM role arn:aws:iam::222222222222:role/kubectl-tenant-acme-cluster",
+		"deleted IAM role arn:aws:iam::222222222222:role/kubectl-tenant-acme-node"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("delete acme --delete-cluster does not say %q:\n%s", want, r.stderr)
+		}
+	}
 }
 
 // globexServer is the endpoint of globex's cluster, from the admin's

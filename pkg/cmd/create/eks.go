@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -44,6 +45,12 @@ type EKSOptions struct {
 	Wait              bool
 	Timeout           time.Duration
 	Adopt             bool
+
+	Nodegroup          string
+	InstanceTypes      []string
+	Nodes              int32
+	NodesMin, NodesMax int32
+	NodeRoleARN        string
 }
 
 func (e *EKSOptions) identity() aws.Identity {
@@ -69,6 +76,12 @@ func (e *EKSOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&e.Wait, "wait", true, "EKS: wait until the cluster is ACTIVE")
 	cmd.Flags().DurationVar(&e.Timeout, "timeout", 25*time.Minute, "EKS: how long to wait")
 	cmd.Flags().BoolVar(&e.Adopt, "adopt", false, "EKS: adopt the existing cluster of that name")
+	cmd.Flags().StringVar(&e.Nodegroup, "nodegroup", "", "EKS: create a managed node group of this name")
+	cmd.Flags().StringSliceVar(&e.InstanceTypes, "instance-types", []string{"m5.large"}, "EKS: the node group's EC2 instance types")
+	cmd.Flags().Int32Var(&e.Nodes, "nodes", 2, "EKS: the node group's desired node count")
+	cmd.Flags().Int32Var(&e.NodesMin, "nodes-min", 0, "EKS: the node group's minimum node count (default: --nodes)")
+	cmd.Flags().Int32Var(&e.NodesMax, "nodes-max", 0, "EKS: the node group's maximum node count (default: --nodes)")
+	cmd.Flags().StringVar(&e.NodeRoleARN, "node-role-arn", "", "EKS: the nodes' IAM role (default: one created with the three AWS-managed worker node policies)")
 	_ = cmd.RegisterFlagCompletionFunc("endpoint-access", cobra.FixedCompletions([]string{"public", "private", "public-and-private"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("authentication-mode", cobra.FixedCompletions([]string{"API", "API_AND_CONFIG_MAP", "CONFIG_MAP"}, cobra.ShellCompDirectiveNoFileComp))
 }
@@ -90,6 +103,17 @@ func (o *Options) validateEKS() error {
 	default:
 		return fmt.Errorf("--endpoint-access %q: use public, private or public-and-private", e.EndpointAccess)
 	}
+	if len(e.PublicAccessCIDRs) > 0 && e.EndpointAccess == "private" {
+		return errors.New("--public-access-cidrs: a private endpoint (--endpoint-access private) has no public access to limit; use --endpoint-access public-and-private")
+	}
+	for _, cidr := range e.PublicAccessCIDRs {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			return fmt.Errorf("--public-access-cidrs: %q is not a CIDR block (such as 203.0.113.0/24)", cidr)
+		}
+	}
+	if err := o.validateNodegroup(); err != nil {
+		return err
+	}
 	switch e.AuthMode {
 	case "API", "API_AND_CONFIG_MAP", "CONFIG_MAP":
 	default:
@@ -106,6 +130,53 @@ func (o *Options) validateEKS() error {
 		}
 		if !slices.Equal(x.Spec.Namespaces, o.Namespaces) {
 			return fmt.Errorf("tenant %q exists with namespaces %v; it cannot be re-created with %v", o.Name, x.Spec.Namespaces, o.Namespaces)
+		}
+	}
+	return nil
+}
+
+// validateNodegroup checks the node group flags, and that none is given
+// without --nodegroup. The counts default to --nodes.
+func (o *Options) validateNodegroup() error {
+	e, changed := &o.EKS, o.cmd.Flags().Changed
+	if e.Nodegroup == "" {
+		for _, name := range []string{"instance-types", "nodes", "nodes-min", "nodes-max", "node-role-arn"} {
+			if changed(name) {
+				return fmt.Errorf("--%s: name the node group with --nodegroup NAME", name)
+			}
+		}
+		return nil
+	}
+	if err := aws.ValidateNodegroupName(e.Nodegroup); err != nil {
+		return fmt.Errorf("--nodegroup: %w", err)
+	}
+	if len(e.InstanceTypes) == 0 {
+		return errors.New("--instance-types: give at least one EC2 instance type")
+	}
+	for _, t := range e.InstanceTypes {
+		if err := aws.ValidateInstanceType(t); err != nil {
+			return fmt.Errorf("--instance-types: %w", err)
+		}
+	}
+	if !changed("nodes-min") {
+		e.NodesMin = e.Nodes
+	}
+	if !changed("nodes-max") {
+		e.NodesMax = e.Nodes
+	}
+	switch {
+	case e.NodesMin < 0:
+		return fmt.Errorf("--nodes-min %d: a node count cannot be negative", e.NodesMin)
+	case e.NodesMax < 1:
+		return fmt.Errorf("--nodes-max %d: a node group needs room for at least one node", e.NodesMax)
+	case e.NodesMin > e.NodesMax:
+		return fmt.Errorf("--nodes-min %d is more than --nodes-max %d", e.NodesMin, e.NodesMax)
+	case e.Nodes < e.NodesMin || e.Nodes > e.NodesMax:
+		return fmt.Errorf("--nodes %d does not fit between --nodes-min %d and --nodes-max %d", e.Nodes, e.NodesMin, e.NodesMax)
+	}
+	if e.NodeRoleARN != "" {
+		if _, err := iamarn.ParseRole(e.NodeRoleARN); err != nil {
+			return fmt.Errorf("--node-role-arn: %w", err)
 		}
 	}
 	return nil
@@ -172,6 +243,9 @@ func (o *Options) runEKS(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "EKS cluster %s is %s: its namespaces are not created yet; run the same command again when it is ACTIVE\n", c.Name, c.Status)
 	default:
 		if err := o.bootstrapEKS(ctx, t, c); err != nil {
+			return err
+		}
+		if err := o.ensureNodegroup(ctx, cfg, c, rec, progress); err != nil {
 			return err
 		}
 	}
@@ -241,6 +315,51 @@ func (o *Options) ensureCluster(ctx context.Context, cfg aws.Config, progress fu
 	return rec, c, err
 }
 
+// ensureNodegroup creates the --nodegroup (and its role, unless
+// --node-role-arn names one) if it does not exist, and waits until it is
+// ACTIVE. One an earlier run created is picked up.
+func (o *Options) ensureNodegroup(ctx context.Context, cfg aws.Config, c *aws.Cluster, rec *tenant.EKSCluster, progress func(string)) error {
+	e := &o.EKS
+	if e.Nodegroup == "" {
+		return nil
+	}
+	ng, err := aws.DescribeNodegroup(ctx, cfg, c.Name, e.Nodegroup)
+	switch {
+	case err == nil:
+		progress(fmt.Sprintf("node group %s exists (%s)", ng.Name, ng.Status))
+		rec.NodeRoleARN = ng.NodeRoleARN
+		if iamarn.NameOf(ng.NodeRoleARN) == nodeRoleName(o.Name) {
+			if _, rec.NodeRoleCreated, err = aws.EnsureNodeRole(ctx, cfg, nodeRoleName(o.Name), o.Name); err != nil {
+				return err
+			}
+		}
+	case !errors.Is(err, aws.ErrNoNodegroup):
+		return err
+	default:
+		roleARN := e.NodeRoleARN
+		if roleARN == "" {
+			if roleARN, rec.NodeRoleCreated, err = aws.EnsureNodeRole(ctx, cfg, nodeRoleName(o.Name), o.Name); err != nil {
+				return err
+			}
+		}
+		rec.NodeRoleARN = roleARN
+		spec := aws.NodegroupSpec{Cluster: c.Name, Name: e.Nodegroup, Tenant: o.Name, NodeRoleARN: roleARN, SubnetIDs: c.SubnetIDs,
+			InstanceTypes: e.InstanceTypes, Desired: e.Nodes, Min: e.NodesMin, Max: e.NodesMax}
+		if err := aws.CreateNodegroup(ctx, cfg, spec); err != nil {
+			return err
+		}
+		progress(fmt.Sprintf("creating node group %s: %d x %s", e.Nodegroup, e.Nodes, strings.Join(e.InstanceTypes, ",")))
+	}
+	if !e.Wait {
+		return nil
+	}
+	_, err = aws.WaitNodegroupActive(ctx, cfg, c.Name, e.Nodegroup, e.Timeout, func(status string) { progress("node group " + e.Nodegroup + " is " + status) })
+	return err
+}
+
+// nodeRoleName is the IAM role the plugin creates for a tenant's nodes.
+func nodeRoleName(tenantName string) string { return "kubectl-tenant-" + tenantName + "-node" }
+
 // bootstrapEKS creates the tenant's namespaces and role in its cluster,
 // through the context create wrote. A private endpoint that cannot be
 // reached from here is not an error: the tenant is recorded, and the
@@ -285,6 +404,9 @@ func (o *Options) previewEKS(ctx context.Context, cfg aws.Config) error {
 			fmt.Fprintf(o.ErrOut, "would create or reuse IAM role %s for the cluster\n", clusterRoleName(o.Name))
 		}
 		fmt.Fprintf(o.ErrOut, "would create EKS cluster %s in %s (authentication %s, endpoint %s)\n", e.Cluster, e.Region, e.AuthMode, e.EndpointAccess)
+		if e.Nodegroup != "" {
+			fmt.Fprintf(o.ErrOut, "would create node group %s: %d x %s (min %d, max %d)\n", e.Nodegroup, e.Nodes, strings.Join(e.InstanceTypes, ","), e.NodesMin, e.NodesMax)
+		}
 	}
 	fmt.Fprintf(o.ErrOut, "would record tenant %q and add context %q (server dry run: AWS was only read)\n", o.Name, o.Name)
 	return nil
@@ -308,8 +430,12 @@ func (o *Options) eksRecord(rec *tenant.EKSCluster, c *aws.Cluster) *tenant.Tena
 	t := tenant.New(o.Name)
 	if o.existing != nil {
 		t = o.existing.DeepCopy()
-		rec.CreatedByPlugin = rec.CreatedByPlugin || t.Spec.Cluster.EKS.CreatedByPlugin
-		rec.ClusterRoleCreated = rec.ClusterRoleCreated || t.Spec.Cluster.EKS.ClusterRoleCreated
+		x := t.Spec.Cluster.EKS
+		rec.CreatedByPlugin = rec.CreatedByPlugin || x.CreatedByPlugin
+		rec.ClusterRoleCreated = rec.ClusterRoleCreated || x.ClusterRoleCreated
+		if rec.NodeRoleARN == "" {
+			rec.NodeRoleARN, rec.NodeRoleCreated = x.NodeRoleARN, x.NodeRoleCreated
+		}
 	}
 	t.Spec.Namespaces = o.Namespaces
 	t.Spec.Cluster = tenant.Cluster{Context: o.Name, EKS: rec}

@@ -69,7 +69,7 @@ func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *strin
 		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.DeleteNamespaces, "delete-namespaces", false, "Also delete the tenant's namespaces and everything in them")
-	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "EKS: also delete the cluster, if kubectl-tenant created it (and its IAM role, if it created that)")
+	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "EKS: also delete the cluster, if kubectl-tenant created it: its node groups first, then the cluster, then the IAM roles it created for them")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
@@ -162,9 +162,10 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 	return nil
 }
 
-// deleteEKS deletes the tenant's EKS cluster if the plugin created it (the
-// cluster takes every in-cluster object with it), the cluster role if the
-// plugin created that, then the record and the kubeconfig context. A
+// deleteEKS deletes the tenant's EKS cluster if the plugin created it (its
+// node groups first; the cluster takes every in-cluster object with it),
+// the IAM roles the plugin created for them, then the record and the
+// kubeconfig context. A
 // cluster the plugin did not create is left, and said so. A client dry run
 // makes no AWS call; a server dry run makes only the reads.
 func (o *Options) deleteEKS(ctx context.Context) error {
@@ -175,9 +176,9 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 		would = "would be "
 	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
-		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted if kubectl-tenant created it (recorded: %v)", eks.Name, eks.CreatedByPlugin)
-		if eks.ClusterRoleCreated {
-			fmt.Fprintf(o.ErrOut, ", with IAM role %s", eks.ClusterRoleARN)
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted, with its node groups, if kubectl-tenant created it (recorded: %v)", eks.Name, eks.CreatedByPlugin)
+		if roles := o.ownedRoles(); len(roles) > 0 {
+			fmt.Fprintf(o.ErrOut, ", with IAM roles %s", strings.Join(roles, ", "))
 		}
 		fmt.Fprintf(o.ErrOut, " (dry run; --dry-run=server asks EKS)\n")
 	} else if err := o.deleteCluster(ctx, would); err != nil {
@@ -217,23 +218,44 @@ func (o *Options) deleteCluster(ctx context.Context, would string) error {
 		case !c.CreatedByPlugin():
 			fmt.Fprintf(o.ErrOut, "EKS cluster %s was not created by kubectl-tenant; it is left alone, and only tenant %q's record and context %sremoved\n", eks.Name, t.Name, would)
 		default:
+			groups, err := aws.ListNodegroups(ctx, cfg, eks.Name)
+			if err != nil {
+				return err
+			}
+			for _, ng := range groups {
+				fmt.Fprintf(o.ErrOut, "node group %s %sdeleted\n", ng.Name, would)
+			}
 			fmt.Fprintf(o.ErrOut, "EKS cluster %s %sdeleted (server dry run: EKS was only read)\n", eks.Name, would)
-			if eks.ClusterRoleCreated {
-				fmt.Fprintf(o.ErrOut, "IAM role %s %sdeleted\n", eks.ClusterRoleARN, would)
+			for _, role := range o.ownedRoles() {
+				fmt.Fprintf(o.ErrOut, "IAM role %s %sdeleted\n", role, would)
 			}
 		}
 		return nil
 	}
-	if err := aws.DeleteCluster(ctx, cfg, eks.Name); err != nil {
+	progress := func(msg string) { fmt.Fprintln(o.ErrOut, msg) }
+	if err := aws.DeleteCluster(ctx, cfg, eks.Name, progress); err != nil {
 		fmt.Fprintf(o.ErrOut, "%v; removing only tenant %q's record and context\n", err, t.Name)
 		return nil
 	}
 	fmt.Fprintf(o.ErrOut, "deleting EKS cluster %s\n", eks.Name)
-	if eks.ClusterRoleCreated {
-		if err := aws.DeleteClusterRole(ctx, cfg, eks.ClusterRoleARN); err != nil {
+	for _, role := range o.ownedRoles() {
+		if err := aws.DeleteOwnedRole(ctx, cfg, role); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", eks.ClusterRoleARN)
+		fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", role)
 	}
 	return nil
+}
+
+// ownedRoles are the IAM roles the plugin created for the tenant's
+// cluster and node group, which go with the cluster.
+func (o *Options) ownedRoles() []string {
+	var roles []string
+	if eks := o.tenant.Spec.Cluster.EKS; eks.ClusterRoleCreated {
+		roles = append(roles, eks.ClusterRoleARN)
+	}
+	if eks := o.tenant.Spec.Cluster.EKS; eks.NodeRoleCreated {
+		roles = append(roles, eks.NodeRoleARN)
+	}
+	return roles
 }

@@ -79,7 +79,9 @@ func (o *Options) Run(ctx context.Context) error {
 	fmt.Fprintf(w, "Context:\t%s\n", t.Spec.Cluster.Context)
 
 	if eks := t.Spec.Cluster.EKS; eks != nil {
-		fmt.Fprintf(w, "EKS:\t%s\n", describeEKS(ctx, t))
+		for _, line := range describeEKS(ctx, t) {
+			fmt.Fprintln(w, line)
+		}
 	}
 
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
@@ -154,24 +156,45 @@ func (o *Options) Run(ctx context.Context) error {
 	return nil
 }
 
-// describeEKS is the live state of the tenant's EKS cluster, or why it is
-// unknown.
-func describeEKS(ctx context.Context, t *tenant.Tenant) string {
+// describeEKS is the live state of the tenant's EKS cluster (its
+// endpoint access and node groups too), or why it is unknown, as lines.
+func describeEKS(ctx context.Context, t *tenant.Tenant) []string {
 	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
 	if a == nil {
-		return eks.Name + " (no AWS identity recorded)"
+		return []string{"EKS:\t" + eks.Name + " (no AWS identity recorded)"}
 	}
 	cfg, err := aws.TenantIdentity(a).Config(ctx)
 	if err != nil {
-		return eks.Name + ", unknown (" + err.Error() + ")"
+		return []string{"EKS:\t" + eks.Name + ", unknown (" + err.Error() + ")"}
 	}
 	c, err := aws.DescribeCluster(ctx, cfg, eks.Name)
 	if err != nil {
-		return eks.Name + ", unknown (" + err.Error() + ")"
+		return []string{"EKS:\t" + eks.Name + ", unknown (" + err.Error() + ")"}
 	}
 	created := "adopted"
 	if c.CreatedByPlugin() {
 		created = "created by kubectl-tenant"
 	}
-	return fmt.Sprintf("%s in %s, %s, Kubernetes %s, authentication %s, %s (%s)", c.Name, a.Region, c.Status, c.Version, c.AuthMode, created, c.ARN)
+	lines := []string{fmt.Sprintf("EKS:\t%s in %s, %s, Kubernetes %s, authentication %s, %s (%s)", c.Name, a.Region, c.Status, c.Version, c.AuthMode, created, c.ARN)}
+	endpoint := c.EndpointAccess
+	if len(c.PublicAccessCIDRs) > 0 && c.EndpointAccess != "private" {
+		endpoint += ", public access from " + strings.Join(c.PublicAccessCIDRs, ",")
+	}
+	if c.EndpointAccess == "private" {
+		endpoint += " (reachable only from inside the VPC)"
+	}
+	lines = append(lines, "Endpoint:\t"+endpoint)
+	groups, err := aws.ListNodegroups(ctx, cfg, eks.Name)
+	switch {
+	case err != nil:
+		lines = append(lines, "Node groups:\tunknown ("+err.Error()+")")
+	case len(groups) == 0:
+		lines = append(lines, "Node groups:\tnone")
+	default:
+		lines = append(lines, "Node groups:\t")
+		for _, ng := range groups {
+			lines = append(lines, fmt.Sprintf("  %s\t%s, %d x %s (min %d, max %d), role %s", ng.Name, ng.Status, ng.Desired, strings.Join(ng.InstanceTypes, ","), ng.Min, ng.Max, ng.NodeRoleARN))
+		}
+	}
+	return lines
 }

@@ -1,0 +1,153 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+)
+
+// NodegroupSpec is an EKS managed node group to create.
+type NodegroupSpec struct {
+	Cluster, Name, Tenant string
+	NodeRoleARN           string
+	SubnetIDs             []string
+	InstanceTypes         []string
+	Desired, Min, Max     int32
+}
+
+// Nodegroup is a managed node group as DescribeNodegroup reports it.
+type Nodegroup struct {
+	Name, Status, NodeRoleARN string
+	InstanceTypes             []string
+	Desired, Min, Max         int32
+	Tags                      map[string]string
+}
+
+// CreatedByPlugin reports whether the plugin created the node group.
+func (n *Nodegroup) CreatedByPlugin() bool { return createdByPlugin(n.Tags) }
+
+// ErrNoNodegroup is wrapped by DescribeNodegroup for a name not in use.
+var ErrNoNodegroup = errors.New("no such node group")
+
+var (
+	nodegroupNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,62}$`)
+	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+)
+
+// ValidateNodegroupName checks a name as EKS does: 1 to 63 letters,
+// digits, hyphens and underscores, starting with a letter or digit.
+func ValidateNodegroupName(name string) error {
+	if !nodegroupNameRE.MatchString(name) {
+		return fmt.Errorf("node group name %q: 1 to 63 letters, digits, - and _, starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// ValidateInstanceType checks the shape of an EC2 instance type
+// (family.size, such as m5.large); whether EC2 offers it in the region
+// is EKS's to say.
+func ValidateInstanceType(t string) error {
+	if !instanceTypeRE.MatchString(t) {
+		return fmt.Errorf("%q is not an EC2 instance type (such as m5.large or t3.medium)", t)
+	}
+	return nil
+}
+
+// CreateNodegroup asks EKS for a managed node group, tagged as the
+// plugin's and the tenant's. A name in use returns ErrClusterExists.
+func CreateNodegroup(ctx context.Context, cfg awssdk.Config, s NodegroupSpec) error {
+	_, err := eks.NewFromConfig(cfg).CreateNodegroup(ctx, &eks.CreateNodegroupInput{
+		ClusterName: awssdk.String(s.Cluster), NodegroupName: awssdk.String(s.Name), NodeRole: awssdk.String(s.NodeRoleARN),
+		Subnets: s.SubnetIDs, InstanceTypes: s.InstanceTypes, Tags: ownTags(s.Tenant),
+		ScalingConfig: &ekstypes.NodegroupScalingConfig{DesiredSize: awssdk.Int32(s.Desired), MinSize: awssdk.Int32(s.Min), MaxSize: awssdk.Int32(s.Max)},
+	})
+	if err != nil {
+		if isErrorCode(err, "ResourceInUseException") {
+			return ErrClusterExists
+		}
+		return fmt.Errorf("creating node group %s in EKS cluster %s: %w", s.Name, s.Cluster, err)
+	}
+	return nil
+}
+
+// DescribeNodegroup reads a node group.
+func DescribeNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name string) (*Nodegroup, error) {
+	out, err := eks.NewFromConfig(cfg).DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: awssdk.String(cluster), NodegroupName: awssdk.String(name)})
+	if err != nil {
+		if isErrorCode(err, "ResourceNotFoundException") {
+			return nil, fmt.Errorf("no node group %s in EKS cluster %s: %w", name, cluster, ErrNoNodegroup)
+		}
+		return nil, fmt.Errorf("describing node group %s of EKS cluster %s: %w", name, cluster, err)
+	}
+	n := out.Nodegroup
+	ng := &Nodegroup{Name: awssdk.ToString(n.NodegroupName), Status: string(n.Status), NodeRoleARN: awssdk.ToString(n.NodeRole),
+		InstanceTypes: n.InstanceTypes, Tags: n.Tags}
+	if sc := n.ScalingConfig; sc != nil {
+		ng.Desired, ng.Min, ng.Max = awssdk.ToInt32(sc.DesiredSize), awssdk.ToInt32(sc.MinSize), awssdk.ToInt32(sc.MaxSize)
+	}
+	return ng, nil
+}
+
+// WaitNodegroupActive polls until the node group is ACTIVE, reporting
+// each status change, or fails when it cannot become so.
+func WaitNodegroupActive(ctx context.Context, cfg awssdk.Config, cluster, name string, timeout time.Duration, progress func(string)) (*Nodegroup, error) {
+	var ng *Nodegroup
+	err := waitFor(ctx, timeout, "node group "+name, progress, func() (string, bool, error) {
+		var err error
+		if ng, err = DescribeNodegroup(ctx, cfg, cluster, name); err != nil {
+			return "", false, err
+		}
+		if slices.Contains([]string{"CREATE_FAILED", "DEGRADED", "DELETING", "DELETE_FAILED"}, ng.Status) {
+			return ng.Status, false, fmt.Errorf("node group %s of EKS cluster %s is %s", name, cluster, ng.Status)
+		}
+		return ng.Status, ng.Status == "ACTIVE", nil
+	})
+	return ng, err
+}
+
+// ListNodegroups describes every node group of a cluster, by name.
+func ListNodegroups(ctx context.Context, cfg awssdk.Config, cluster string) ([]*Nodegroup, error) {
+	var out []*Nodegroup
+	p := eks.NewListNodegroupsPaginator(eks.NewFromConfig(cfg), &eks.ListNodegroupsInput{ClusterName: awssdk.String(cluster)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the node groups of EKS cluster %s: %w", cluster, err)
+		}
+		for _, name := range page.Nodegroups {
+			ng, err := DescribeNodegroup(ctx, cfg, cluster, name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ng)
+		}
+	}
+	return out, nil
+}
+
+// DeleteNodegroup deletes a node group and waits until it is gone.
+func DeleteNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name string, timeout time.Duration, progress func(string)) error {
+	if _, err := eks.NewFromConfig(cfg).DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: awssdk.String(cluster), NodegroupName: awssdk.String(name)}); err != nil {
+		if isErrorCode(err, "ResourceNotFoundException") {
+			return nil
+		}
+		return fmt.Errorf("deleting node group %s of EKS cluster %s: %w", name, cluster, err)
+	}
+	return waitFor(ctx, timeout, "node group "+name, progress, func() (string, bool, error) {
+		ng, err := DescribeNodegroup(ctx, cfg, cluster, name)
+		if errors.Is(err, ErrNoNodegroup) {
+			return "deleted", true, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		return ng.Status, false, nil
+	})
+}
