@@ -227,7 +227,6 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.serveAccessEntries(w, r, who, parts, body)
 		return
 	case len(parts) == 1 && parts[0] == "clusters" && r.Method == http.MethodPost:
-		f.record("CreateCluster")
 		f.createCluster(w, r, who, body)
 		return
 	case len(parts) == 2 && parts[0] == "clusters" && r.Method == http.MethodGet:
@@ -361,11 +360,15 @@ func (f *EKSFront) createCluster(w http.ResponseWriter, r *http.Request, who cal
 		return
 	}
 	if resp.StatusCode != http.StatusOK {
+		f.record("CreateCluster")
 		copyResponse(w, resp, data)
 		return
 	}
 	_, creator := f.identity(who)
 	f.mu.Lock()
+	// Recorded once the cluster is known here, so that a test that waits
+	// for the call sees the cluster CREATING, as EKS reports it.
+	f.calls = append(f.calls, "CreateCluster")
 	key := ""
 	for k, c := range f.clusters { // a record left by calls before the cluster existed
 		if c.Name == in.Name && c.plane == nil {
