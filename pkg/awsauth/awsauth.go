@@ -21,7 +21,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
-// The ConfigMap's data keys.
+// The ConfigMap's data keys the plugin edits.
 const (
 	MapRoles = "mapRoles"
 	MapUsers = "mapUsers"
@@ -111,10 +111,9 @@ func (e Entry) has(group string) bool {
 	return false
 }
 
-// entries locates the entries of a mapRoles or mapUsers value. The value
-// must be empty or a block sequence of mappings, the form EKS, eksctl and
-// kubectl users write; any other form is refused, since it could not be
-// edited without rewriting it.
+// entries locates the entries of a mapRoles or mapUsers value: empty, or
+// a list of mappings, in block style (the form EKS, eksctl and kubectl
+// users write, whose entries can be cut line by line) or flow style.
 func entries(key, value string) ([]Entry, error) {
 	if strings.TrimSpace(value) == "" {
 		return nil, nil
@@ -127,16 +126,23 @@ func entries(key, value string) ([]Entry, error) {
 		return nil, nil
 	}
 	seq := doc.Content[0]
-	if seq.Kind != yaml.SequenceNode || seq.Style&yaml.FlowStyle != 0 {
-		return nil, fmt.Errorf("%s is not a block list of entries; kubectl-tenant edits only that form, to keep every other entry byte for byte", key)
+	if seq.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s is not a list of entries", key)
 	}
+	// A flow-style list ("[{rolearn: ...}]") is read, but its entries have
+	// no lines of their own to cut: Add rewrites such a list as a block
+	// list first, so the plugin's entries are never in one.
+	flow := seq.Style&yaml.FlowStyle != 0
 	lines := strings.Split(strings.TrimRight(value, "\n"), "\n")
 	var out []Entry
 	for i, item := range seq.Content {
 		e := Entry{first: item.Line - 1}
-		if i+1 < len(seq.Content) {
+		switch {
+		case flow:
+			e.first, e.last = -1, -1
+		case i+1 < len(seq.Content):
 			e.last = seq.Content[i+1].Line - 2
-		} else {
+		default:
 			e.last = len(lines) - 1
 		}
 		// Trailing blank lines and comments belong to what follows.
@@ -199,6 +205,13 @@ func Add(data map[string]string, m Mapping) (map[string]string, bool, error) {
 	key, arn := MapRoles, m.RoleARN
 	if m.UserARN != "" {
 		key, arn = MapUsers, m.UserARN
+	}
+	value, present := data[key]
+	if value, err := reformat(value, present); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", key, err)
+	} else if value != data[key] || !present {
+		data = maps.Clone(data)
+		data[key] = value
 	}
 	list, err := entries(key, data[key])
 	if err != nil {
@@ -278,6 +291,15 @@ func Remove(data map[string]string, arn, tenantName string, force bool) (map[str
 		}
 	}
 	if changed {
+		for _, key := range []string{MapRoles, MapUsers} {
+			if value, ok := out[key]; ok {
+				if value, keep := restore(value); keep {
+					out[key] = value
+				} else {
+					delete(out, key)
+				}
+			}
+		}
 		if err := Check(out); err != nil {
 			return nil, false, fmt.Errorf("the edited aws-auth would not parse (%w); nothing is written", err)
 		}

@@ -1,9 +1,12 @@
 package awsauth
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/aws-iam-authenticator/pkg/config"
 	"sigs.k8s.io/aws-iam-authenticator/pkg/mapper/configmap"
 )
 
@@ -127,9 +130,62 @@ func TestRefusesWhatItCannotEditSafely(t *testing.T) {
 	if _, _, err := Add(broken, grant); err == nil || !strings.Contains(err.Error(), "aws-auth does not parse") {
 		t.Errorf("malformed aws-auth: %v", err)
 	}
-	flow := map[string]string{"mapRoles": `[{"rolearn": "arn:aws:iam::1:role/x", "username": "x", "groups": ["g"]}]`}
-	if _, _, err := Add(flow, grant); err == nil || !strings.Contains(err.Error(), "not a block list") {
-		t.Errorf("flow-style aws-auth: %v", err)
+}
+
+// aws-auth as real clusters have it, in every shape: grant then revoke
+// gives every key's bytes back, whatever the key was before; the
+// authenticator reads the grant in between; the keys it ignores are named.
+func TestGrantThenRevokeGivesTheOriginalBack(t *testing.T) {
+	user := Mapping{UserARN: "arn:aws:iam::444455556666:user/dana", Username: "dana", Groups: []string{"kubectl-tenant:acme:view"}}
+	for name, c := range map[string]struct {
+		data    map[string]string
+		ignored []string // the keys IgnoredKeys must name
+	}{
+		"EKS's, with comments": {data: eksData()},
+		"no keys":              {data: map[string]string{}},
+		"accounts only":        {data: map[string]string{"mapAccounts": "- \"111122223333\"\n"}},
+		"empty values":         {data: map[string]string{"mapRoles": "", "mapUsers": "  \n"}},
+		"eksctl's empty lists": {data: map[string]string{"mapRoles": "[]\n", "mapUsers": "[]\n"}},
+		"flow-style lists": {data: map[string]string{
+			"mapRoles": `[{"rolearn": "arn:aws:iam::1:role/x", "username": "x", "groups": ["g"]}]`,
+			"mapUsers": "[{userarn: arn:aws:iam::1:user/y, username: yan, groups: [h]}]\n"}},
+		"keys in other cases": {
+			data:    map[string]string{"MapRoles": "- rolearn: arn:aws:iam::1:role/x\n  username: x\n  groups: [g]\n", "mapusers": "[]"},
+			ignored: []string{`"MapRoles" is ignored by aws-iam-authenticator, which reads only "mapRoles"`, `"mapusers" is ignored by aws-iam-authenticator, which reads only "mapUsers"`}},
+		"a key nobody reads": {data: map[string]string{"mapRoles": "[]", "notes": "see the wiki"},
+			ignored: []string{`"notes" is ignored by aws-iam-authenticator, which reads only mapRoles, mapUsers and mapAccounts`}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ignored := IgnoredKeys(c.data)
+			if len(ignored) != len(c.ignored) {
+				t.Errorf("IgnoredKeys: %q, want %d", ignored, len(c.ignored))
+			}
+			for i := range min(len(ignored), len(c.ignored)) {
+				if !strings.Contains(ignored[i], c.ignored[i]) {
+					t.Errorf("IgnoredKeys[%d] = %q, want it to say %q", i, ignored[i], c.ignored[i])
+				}
+			}
+			data := c.data
+			for _, m := range []Mapping{grant, user} {
+				var changed bool
+				var err error
+				if data, changed, err = Add(data, m); err != nil || !changed {
+					t.Fatalf("Add: %v %v", changed, err)
+				}
+			}
+			_, roles, _, err := configmap.ParseMap(data)
+			if err != nil || !slices.ContainsFunc(roles, func(r config.RoleMapping) bool { return r.RoleARN == grant.RoleARN }) {
+				t.Errorf("the authenticator reads %+v, %v from\n%v", roles, err, data)
+			}
+			for _, arn := range []string{grant.RoleARN, user.UserARN} {
+				if data, _, err = Remove(data, arn, "", false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !maps.Equal(data, c.data) {
+				t.Errorf("after grant and revoke:\n%q\nwant\n%q", data, c.data)
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,22 @@ const (
 type Store struct {
 	Client kubernetes.Interface
 	DryRun bool
+	// Warn, when set, hears once about each key of the data read that
+	// aws-iam-authenticator ignores (IgnoredKeys).
+	Warn io.Writer
+
+	warned bool
+}
+
+// warn tells Warn, once, about the keys of data the authenticator ignores.
+func (s *Store) warn(data map[string]string) {
+	if s.Warn == nil || s.warned {
+		return
+	}
+	s.warned = true
+	for _, msg := range IgnoredKeys(data) {
+		fmt.Fprintf(s.Warn, "warning: %s\n", msg)
+	}
 }
 
 // conflictBackoff retries lost races with other writers, kubectl-tenant
@@ -59,6 +76,7 @@ func (s *Store) Update(ctx context.Context, change func(map[string]string) (map[
 		if data == nil {
 			data = map[string]string{}
 		}
+		s.warn(data)
 		next, ok, err := change(data)
 		if err != nil || !ok {
 			return err
@@ -251,5 +269,6 @@ func (s *Store) Read(ctx context.Context) (map[string]string, error) {
 	if cm.Data == nil {
 		return map[string]string{}, nil
 	}
+	s.warn(cm.Data)
 	return cm.Data, nil
 }

@@ -36,6 +36,8 @@ type Syncer struct {
 	// Force lets aws-auth entries that map nodes or the last
 	// system:masters go.
 	Force bool
+	// Warn hears about aws-auth keys the authenticator ignores.
+	Warn io.Writer
 }
 
 // NewSyncer makes the Syncer of tenant t's IAM mappings: aws-auth through
@@ -122,7 +124,7 @@ func (s *Syncer) syncAWSAuth(ctx context.Context, t *tenant.Tenant, p tenant.Sub
 		}
 		return next, changed, err
 	}
-	store := &awsauth.Store{Client: s.Kube, DryRun: s.ServerDryRun}
+	store := &awsauth.Store{Client: s.Kube, DryRun: s.ServerDryRun, Warn: s.Warn}
 	var changed bool
 	var err error
 	if s.DryRun && !s.ServerDryRun {

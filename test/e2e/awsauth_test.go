@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -177,5 +178,52 @@ func seedAWSAuthKeepBackups(t *testing.T, data map[string]string) {
 	cm.Data = data
 	if _, err := client.CoreV1().ConfigMaps("kube-system").Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// aws-auth in the shapes real clusters have it, through the binaries:
+// grant then revoke gives every byte back; grant, revoke and access warn
+// about exactly the keys aws-iam-authenticator ignores, and access
+// --verify fails on them.
+func TestAWSAuthShapes(t *testing.T) {
+	u := newUser(t)
+	writeFile(t, u.home+"/.kube/config", readFile(t, cp.AdminKubeconfig))
+	u.tenant("create", "shapes", "--from-context", "admin", "--namespace", "shapes")
+	const role = "arn:aws:iam::444455556666:role/shapes-dev"
+	for name, c := range map[string]struct {
+		data    map[string]string
+		ignored []string
+	}{
+		"EKS's":                {data: map[string]string{"mapRoles": eksAWSAuth, "mapUsers": eksMapUsers}},
+		"no keys":              {data: map[string]string{}},
+		"accounts only":        {data: map[string]string{"mapAccounts": "- \"111122223333\"\n"}},
+		"eksctl's empty lists": {data: map[string]string{"mapRoles": "[]\n", "mapUsers": "[]\n"}},
+		"flow-style":           {data: map[string]string{"mapRoles": `[{"rolearn": "arn:aws:iam::1:role/x", "username": "x", "groups": ["g"]}]`}},
+		"keys in other cases": {data: map[string]string{"MapRoles": eksAWSAuth, "mapusers": eksMapUsers},
+			ignored: []string{`"MapRoles" is ignored by aws-iam-authenticator, which reads only "mapRoles"`, `"mapusers" is ignored by aws-iam-authenticator, which reads only "mapUsers"`}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			seedAWSAuth(t, c.data)
+			r := u.tenant("grant", "shapes", "--iam-role", role, "--role", "view", "--via", "aws-auth")
+			if got := strings.Count(r.stderr, "warning: aws-auth key"); got != len(c.ignored) {
+				t.Errorf("grant warned %d times, want %d:\n%s", got, len(c.ignored), r.stderr)
+			}
+			for _, want := range c.ignored {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("grant does not warn %q:\n%s", want, r.stderr)
+				}
+			}
+			verify := u.run("kubectl", "tenant", "access", "shapes", "--verify")
+			if failed := verify.err != nil; failed != (len(c.ignored) > 0) || failed && !strings.Contains(verify.stderr, "aws-iam-authenticator ignores") {
+				t.Errorf("access --verify: %v\n%s", verify.err, verify.stderr)
+			}
+			r = u.tenant("revoke", "shapes", "--iam-role", role)
+			if got := strings.Count(r.stderr, "warning: aws-auth key"); got != len(c.ignored) {
+				t.Errorf("revoke warned %d times, want %d:\n%s", got, len(c.ignored), r.stderr)
+			}
+			if got := readAWSAuth(t); !maps.Equal(got, c.data) && !(len(got) == 0 && len(c.data) == 0) {
+				t.Errorf("aws-auth after grant and revoke:\n%q\nwant\n%q", got, c.data)
+			}
+		})
 	}
 }

@@ -120,7 +120,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return cluster.Unreachable(t, err)
 	}
-	iam, err := o.iamPrincipals(ctx, t, conn)
+	iam, ignored, err := o.iamPrincipals(ctx, t, conn)
 	if err != nil {
 		return err
 	}
@@ -148,6 +148,9 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 	}
 	if v != nil {
+		if len(ignored) > 0 {
+			return fmt.Errorf("aws-auth has %d key(s) aws-iam-authenticator ignores, so their mappings do nothing: %s", len(ignored), strings.Join(ignored, "; "))
+		}
 		if len(v.Findings) > 0 {
 			return fmt.Errorf("%d of %d access checks differ from tenant %q's grants", len(v.Findings), v.Checks, t.Name)
 		}
@@ -200,18 +203,21 @@ func (o *Options) printTable(m *access.Matrix) error {
 }
 
 // iamPrincipals traces the tenant's IAM principals and checks their live
-// mappings: aws-auth from the cluster, access entries from EKS.
-func (o *Options) iamPrincipals(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) ([]access.IAMPrincipal, error) {
+// mappings: aws-auth from the cluster (warning about the keys of it that
+// aws-iam-authenticator ignores, which it returns), access entries from
+// EKS.
+func (o *Options) iamPrincipals(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) (_ []access.IAMPrincipal, ignored []string, _ error) {
 	ps := access.IAMPrincipals(t)
 	if len(ps) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if slices.ContainsFunc(ps, func(p access.IAMPrincipal) bool { return p.Via == tenant.ViaAWSAuth }) {
-		data, err := (&authmap.Store{Client: conn.Client}).Read(ctx)
+		data, err := (&authmap.Store{Client: conn.Client, Warn: o.ErrOut}).Read(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		access.CheckAWSAuth(ps, data)
+		ignored = authmap.IgnoredKeys(data)
 	}
 	var cfg *aws.Config
 	var cfgErr error
@@ -229,7 +235,7 @@ func (o *Options) iamPrincipals(ctx context.Context, t *tenant.Tenant, conn *clu
 		}
 		ps[i].CheckAccessEntry(aws.DescribeAccessEntry(ctx, *cfg, t.Spec.Cluster.EKS.Name, ps[i].ARN))
 	}
-	return ps, nil
+	return ps, ignored, nil
 }
 
 func (o *Options) printIAM(ps []access.IAMPrincipal) error {

@@ -103,7 +103,7 @@ func (b *base) Complete(cmd *cobra.Command, args []string) error {
 	if b.conn, err = cluster.Connect(b.getter, b.tenant.Spec.Cluster.Context); err != nil {
 		return err
 	}
-	b.store = &authmap.Store{Client: b.conn.Client, DryRun: b.DryRunStrategy == kcmdutil.DryRunServer}
+	b.store = &authmap.Store{Client: b.conn.Client, DryRun: b.DryRunStrategy == kcmdutil.DryRunServer, Warn: b.ErrOut}
 	return nil
 }
 
@@ -320,6 +320,7 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant) (bool, e
 	}
 	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
 	syncer := iamgrant.NewSyncer(t, o.conn.Client, o.AWSOptions, dryRun, o.Out)
+	syncer.Warn = o.ErrOut
 	var preview map[string]string // a dry run's aws-auth, read once
 	if dryRun {
 		var err error

@@ -148,6 +148,7 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 	after := t.DeepCopy()
 	after.Spec.Grants = nil
 	s := iamgrant.NewSyncer(t, o.conn.Client, nil, dryRun, o.Out)
+	s.Warn = o.ErrOut
 	s.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
 	seen := map[tenant.Subject]bool{}
 	for _, g := range t.Spec.Grants {

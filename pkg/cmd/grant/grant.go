@@ -199,6 +199,7 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 	sa := rbac.ServiceAccount(t, grant.Subject)
 	createSA := grant.Subject.Kind == tenant.SubjectServiceAccount && slices.Contains(t.Spec.Namespaces, grant.Subject.Namespace)
 	syncer := iamgrant.NewSyncer(before, o.conn.Client, o.AWSOptions, o.DryRunStrategy != kcmdutil.DryRunNone, o.Out)
+	syncer.Warn = o.ErrOut
 	syncer.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
 
 	if o.DryRunStrategy == kcmdutil.DryRunClient {

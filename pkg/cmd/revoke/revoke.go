@@ -184,6 +184,7 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 // principal's grant still needs. In dry-run it only reports.
 func (o *Options) revokeIAM(ctx context.Context, before, t *tenant.Tenant, revoked []tenant.Revocation, a *apply.Applier, results *apply.Results) error {
 	s := iamgrant.NewSyncer(t, o.conn.Client, o.AWSOptions, a.DryRun, o.Out)
+	s.Warn = o.ErrOut
 	s.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
 	s.Force = o.Force
 	changed, err := s.Sync(ctx, before, t, o.subject, revoked[0].Grant.Via)
