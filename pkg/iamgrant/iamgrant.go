@@ -33,8 +33,8 @@ type Syncer struct {
 	// server as a dry run, so that it checks it.
 	ServerDryRun bool
 	Out          io.Writer
-	// Force lets aws-auth entries that map nodes or the last
-	// system:masters go.
+	// Force lets aws-auth entries that map nodes, the last system:masters
+	// or the caller's own access go.
 	Force bool
 	// Warn hears about aws-auth keys the authenticator ignores.
 	Warn io.Writer
@@ -101,9 +101,20 @@ func (s *Syncer) Sync(ctx context.Context, before, after *tenant.Tenant, p tenan
 
 func (s *Syncer) syncAWSAuth(ctx context.Context, t *tenant.Tenant, p tenant.Subject) (bool, error) {
 	username, groups, _, _ := rbac.IAMIdentity(t, p)
+	caller := "" // who runs this, when a removal could take their own access
+	if len(groups) == 0 && !s.Force {
+		var err error
+		if caller, err = awsauth.CallerARN(ctx, s.Kube); err != nil {
+			return false, err
+		}
+	}
 	change := func(data map[string]string) (map[string]string, bool, error) {
 		if len(groups) == 0 {
-			return awsauth.Remove(data, p.Name, t.Name, s.Force)
+			next, changed, err := awsauth.Remove(data, p.Name, t.Name, s.Force)
+			if lost := awsauth.CallerLost(data, next, caller); err == nil && lost != "" {
+				return nil, false, fmt.Errorf("revoking %s would remove %s: you would lose access; pass --force if you mean it", p.Name, lost)
+			}
+			return next, changed, err
 		}
 		m := awsauth.Mapping{Username: username, Groups: groups}
 		if p.Kind == tenant.SubjectIAMRole {

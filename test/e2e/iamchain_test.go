@@ -15,6 +15,43 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
+// iamCluster is a control plane whose token webhook is
+// aws-iam-authenticator's own server (cluster ID acme-cluster), with moto
+// for STS.
+type iamCluster struct {
+	moto    *testenv.Moto
+	cluster *testenv.ControlPlane
+	authn   *testenv.Authenticator
+}
+
+func startIAMCluster(t *testing.T) *iamCluster {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	moto, err := testenv.StartMoto(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(moto.Stop)
+	authn, err := testenv.PrepareAuthenticator(dir, "acme-cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := testenv.StartControlPlane(ctx, dir, testenv.Options{APIServerArgs: authn.APIServerArgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Stop)
+	saved := http.DefaultTransport
+	http.DefaultTransport = moto.STSTransport(saved)
+	t.Cleanup(func() { http.DefaultTransport = saved })
+	if err := authn.Start(ctx, cluster.AdminKubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(authn.Stop)
+	return &iamCluster{moto: moto, cluster: cluster, authn: authn}
+}
+
 // The whole chain with real parts but STS: a kube-apiserver whose token
 // webhook is aws-iam-authenticator's own server (its Verifier, STS
 // answered by the harness's signature-checking endpoint over moto's
@@ -24,28 +61,8 @@ import (
 // whose exec plugin assumes the role in moto and presigns the token.
 func TestIAMGrantWholeChain(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	moto, err := testenv.StartMoto(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer moto.Stop()
-	authn, err := testenv.PrepareAuthenticator(dir, "acme-cluster")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster, err := testenv.StartControlPlane(ctx, dir, testenv.Options{APIServerArgs: authn.APIServerArgs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Stop()
-	saved := http.DefaultTransport
-	http.DefaultTransport = moto.STSTransport(saved)
-	defer func() { http.DefaultTransport = saved }()
-	if err := authn.Start(ctx, cluster.AdminKubeconfig); err != nil {
-		t.Fatal(err)
-	}
-	defer authn.Stop()
+	env := startIAMCluster(t)
+	moto, cluster, authn := env.moto, env.cluster, env.authn
 
 	// aws-auth as EKS and an operator left it: the node role and an
 	// administrator, with a comment.
@@ -195,4 +212,69 @@ func canIMatrixOf(t *testing.T, u *user, namespaces, resources []string, want fu
 		ask(verb, "nodes", "")
 	}
 	return cells
+}
+
+// aws-auth edits never take away the caller's own access (DESIGN): an
+// operator who reaches the cluster through an aws-auth mapping cannot
+// revoke it, nor restore an aws-auth from before it, without --force;
+// with --force they can. The caller is found as kubectl auth whoami finds
+// it (SelfSubjectReview), through aws-iam-authenticator's own server.
+func TestCallerKeepsOwnAccess(t *testing.T) {
+	ctx := context.Background()
+	env := startIAMCluster(t)
+	client, err := env.cluster.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().ConfigMaps("kube-system").Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"}, Data: map[string]string{"mapRoles": eksAWSAuth}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mapsOps := func() bool {
+		cm, err := client.CoreV1().ConfigMaps("kube-system").Get(ctx, "aws-auth", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(cm.Data["mapRoles"], "platform-ops")
+	}
+
+	admin := newUser(t).with(env.moto.Env()...)
+	writeFile(t, filepath.Join(admin.home, ".kube", "config"), readFile(t, env.cluster.AdminKubeconfig))
+	admin.tenant("create", "acme", "--from-context", "admin", "--namespace", "acme")
+	const ops = "arn:aws:iam::222222222222:role/platform-ops"
+	grant := []string{"grant", "acme", "--iam-role", ops, "--role", "admin", "--via", "aws-auth"}
+	admin.tenant(grant...)
+	// Its group is also the platform team's way to administer the cluster.
+	admin.kubectl("create", "clusterrolebinding", "platform-ops", "--clusterrole", "cluster-admin", "--group", "kubectl-tenant:acme:admin")
+
+	// The operator: the same registry, and the tenant's context (admin)
+	// reaching the cluster as the ops role.
+	operator := newUser(t).with(env.moto.Env()...)
+	registry := filepath.Join(".config", "kubectl-tenant", "tenants.yaml")
+	writeFile(t, filepath.Join(operator.home, registry), readFile(t, filepath.Join(admin.home, registry)))
+	admin.tenant("kubeconfig", "acme", "--iam-role", ops, "--cluster-id", "acme-cluster", "--region", "us-east-1",
+		"--context-name", "admin", "--output-file", filepath.Join(operator.home, ".kube", "config"))
+	if who := whoami(t, operator); !slices.Contains(who.Groups, "kubectl-tenant:acme:admin") {
+		t.Fatalf("the operator is %+v", who)
+	}
+
+	for _, args := range [][]string{{"aws-auth", "restore", "acme"}, {"revoke", "acme", "--iam-role", ops}} {
+		if stderr := operator.tenantFails(args...); !strings.Contains(stderr, "would remove your own aws-auth mapping ("+ops) || !strings.Contains(stderr, "--force") {
+			t.Errorf("kubectl tenant %s by the operator: %s", strings.Join(args, " "), stderr)
+		}
+		if !mapsOps() {
+			t.Fatalf("kubectl tenant %s took the operator's mapping without --force", strings.Join(args, " "))
+		}
+	}
+	operator.tenant("revoke", "acme", "--iam-role", ops, "--force")
+	if mapsOps() {
+		t.Error("revoke --force kept the operator's mapping")
+	}
+
+	admin.tenant(grant...)
+	operator.tenantFails("aws-auth", "restore", "acme")
+	operator.tenant("aws-auth", "restore", "acme", "--force")
+	if mapsOps() {
+		t.Error("restore --force kept the operator's mapping")
+	}
 }

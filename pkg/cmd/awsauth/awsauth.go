@@ -182,7 +182,7 @@ func NewCmdRestore(getter genericclioptions.RESTClientGetter, registryPath *stri
 		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.Version, "version", "", "The version to restore (see 'aws-auth backups'; default: the newest)")
-	cmd.Flags().BoolVar(&o.Force, "force", false, "Restore even when it drops a node or system:masters mapping")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "Restore even when it drops a node or system:masters mapping, or your own")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
@@ -199,11 +199,20 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tenant %q's cluster: %w; 'kubectl tenant aws-auth backups %s' lists them", name, err, name)
 	}
+	caller := ""
+	if !o.Force {
+		if caller, err = authmap.CallerARN(ctx, o.conn.Client); err != nil {
+			return err
+		}
+	}
 	// The check and the diff see the data the write is based on.
 	var diff bytes.Buffer
 	check := func(current map[string]string) error {
 		if lost := protectedLost(current, pick.Data); len(lost) > 0 && !o.Force {
 			return fmt.Errorf("restoring version %s would drop %s; pass --force if you mean it", pick.Version, strings.Join(lost, ", "))
+		}
+		if lost := authmap.CallerLost(current, pick.Data, caller); lost != "" {
+			return fmt.Errorf("restoring version %s would remove %s: you would lose access; pass --force if you mean it", pick.Version, lost)
 		}
 		diff.Reset()
 		authmap.Diff(&diff, current, pick.Data)

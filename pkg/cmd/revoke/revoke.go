@@ -78,7 +78,7 @@ func NewCmdRevoke(getter genericclioptions.RESTClientGetter, registryPath *strin
 	cmdutil.AddSubjectFlags(cmd, &o.Subject)
 	cmd.Flags().StringVar(&o.Role, "role", "", "Revoke only this role (default: every role of the subject)")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Revoke only in this namespace (repeatable)")
-	cmd.Flags().BoolVar(&o.Force, "force", false, "Let an aws-auth entry go even when it maps nodes or is the last system:masters mapping")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "Let an aws-auth entry go even when it maps nodes, is the last system:masters mapping, or maps you")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
