@@ -59,12 +59,18 @@ func benchGrant(r *report, bin, dir string) error {
 func timed(bin string, args, env []string) (time.Duration, string, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	wall, out, err := timedCmd(cmd)
 	if err != nil {
 		return 0, "", fmt.Errorf("%s %v: %v\n%s", bin, shorten(args), err, out)
 	}
-	return time.Since(start), string(out), nil
+	return wall, out, nil
+}
+
+// timedCmd runs cmd and returns its wall time and combined output.
+func timedCmd(cmd *exec.Cmd) (time.Duration, string, error) {
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	return time.Since(start), string(out), err
 }
 
 var writtenRE = regexp.MustCompile(`\((\d+) objects written\)`)

@@ -53,19 +53,19 @@ type Options struct {
 	// APIServerArgs are added to kube-apiserver's flags (for example a
 	// token webhook); each path in them must already exist.
 	APIServerArgs []string
-	// Audit makes the apiserver log who made each change (AuditEvents).
+	// Audit makes the apiserver log who made each request (AuditEvents).
 	Audit bool
 }
 
-// auditPolicy logs every change at the Metadata level (who, what, when)
-// and nothing else.
+// auditPolicy logs every request at the Metadata level (who, what,
+// when, with which client), except the health checks.
 const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
-- level: Metadata
-  verbs: [create, update, patch, delete, deletecollection]
 - level: None
+  nonResourceURLs: ["/healthz*", "/readyz*", "/livez*"]
+- level: Metadata
 `
 
 // StartControlPlane starts etcd and kube-apiserver in dir (a fresh
@@ -264,10 +264,11 @@ func (cp *ControlPlane) waitReady(ctx context.Context, procs ...*process) error 
 	}
 }
 
-// AuditEvent is one change the apiserver's audit log recorded (with
+// AuditEvent is one request the apiserver's audit log recorded (with
 // Options.Audit).
 type AuditEvent struct {
-	Verb string `json:"verb"`
+	Verb      string `json:"verb"`
+	UserAgent string `json:"userAgent"`
 	User struct {
 		Username string   `json:"username"`
 		Groups   []string `json:"groups"`

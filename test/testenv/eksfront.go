@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"maps"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -21,7 +22,8 @@ import (
 )
 
 // EKSFront is the local EKS's endpoint, reached through the SDK's
-// standard AWS_ENDPOINT_URL_EKS (and AWS_ENDPOINT_URL_STS). moto answers
+// standard AWS_ENDPOINT_URL (the one for every service; the EKS and STS
+// calls are what it looks at, and it counts them all). moto answers
 // EKS's control-plane API; the front passes every call on to it and adds
 // what moto lacks:
 //
@@ -58,6 +60,7 @@ type EKSFront struct {
 
 	mu       sync.Mutex
 	calls    []string
+	counts   map[string]int           // AWS calls by service
 	clusters map[string]*frontCluster // "ACCOUNT/REGION/NAME"
 	planes   sync.WaitGroup           // data planes starting or stopping
 }
@@ -103,16 +106,22 @@ func StartEKSFront(moto *Moto, dir string) (*EKSFront, error) {
 	// The authenticators of every cluster log here (logrus is one per
 	// process).
 	logrus.SetOutput(log)
-	f := &EKSFront{moto: moto, dir: dir, log: log, clusters: map[string]*frontCluster{},
+	f := &EKSFront{moto: moto, dir: dir, log: log, clusters: map[string]*frontCluster{}, counts: map[string]int{},
 		http: &http.Client{Transport: &http.Transport{}, Timeout: time.Minute}}
 	f.srv = httptest.NewServer(f)
 	f.URL = f.srv.URL
 	return f, nil
 }
 
-// Env points the AWS SDK's EKS and STS clients at the front.
-func (f *EKSFront) Env() []string {
-	return []string{"AWS_ENDPOINT_URL_EKS=" + f.URL, "AWS_ENDPOINT_URL_STS=" + f.URL}
+// Env points the AWS SDK (every service) at the front.
+func (f *EKSFront) Env() []string { return []string{"AWS_ENDPOINT_URL=" + f.URL} }
+
+// Counts returns how many AWS calls the front has seen, by service
+// (eks, sts, iam, ec2).
+func (f *EKSFront) Counts() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.counts)
 }
 
 // Close stops the front and every data plane.
@@ -212,6 +221,9 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	who := callerOf(r)
+	f.mu.Lock()
+	f.counts[who.Service]++
+	f.mu.Unlock()
 	if who.Service == "sts" {
 		f.serveSTS(w, r, body)
 		return
@@ -246,7 +258,9 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.nodegroupDeleted(w, r, who, body, parts[1], parts[3])
 		return
 	}
-	f.record(r.Method + " " + r.URL.EscapedPath())
+	if who.Service == "eks" {
+		f.record(r.Method + " " + r.URL.EscapedPath())
+	}
 	resp, data, err := f.forward(r, body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 )
 
@@ -28,6 +29,9 @@ func StartLocalEKS(ctx context.Context, dir string) (_ *LocalEKS, err error) {
 			l.Stop()
 		}
 	}()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
 	if l.Moto, err = StartMoto(ctx, dir); err != nil {
 		return nil, err
 	}
@@ -40,7 +44,7 @@ func StartLocalEKS(ctx context.Context, dir string) (_ *LocalEKS, err error) {
 }
 
 // Env is the environment of a user of the local EKS: moto's static
-// credentials and endpoint, with EKS and STS through the front.
+// credentials, and every AWS service through the front.
 func (l *LocalEKS) Env() []string { return append(l.Moto.Env(), l.Front.Env()...) }
 
 // Stop ends every cluster, the front and moto.
