@@ -269,7 +269,7 @@ func (cp *ControlPlane) waitReady(ctx context.Context, procs ...*process) error 
 type AuditEvent struct {
 	Verb      string `json:"verb"`
 	UserAgent string `json:"userAgent"`
-	User struct {
+	User      struct {
 		Username string   `json:"username"`
 		Groups   []string `json:"groups"`
 	} `json:"user"`

@@ -3,11 +3,11 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"maps"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
