@@ -47,8 +47,11 @@ install: build
 	install -m 0755 $(SIGNER) $(PREFIX)/libexec/kubectl-tenant/kubectl-tenant-signer
 	ln -sf kubectl-tenant $(PREFIX)/bin/kubectl_complete-tenant
 
+# The end-to-end package starts a local EKS cluster (a control plane) per
+# cluster its stories create, and takes over ten minutes, go test's
+# default limit; the limit here still catches a hang.
 test: testbin
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
 
 # The front binary answers every kubectl call of a generated kubeconfig:
 # it may link the standard library, pkg/token and pkg/atomicfile only.

@@ -19,7 +19,6 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
-	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
 // Every command that changes something, run with --dry-run=client and
@@ -30,19 +29,8 @@ import (
 // only. EKS is the local EKS (moto behind testenv's EKS front, which
 // serves the access entries moto lacks and gives clusters a data plane).
 func TestDryRunChangesNothing(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	local, err := testenv.StartLocalEKS(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Stop()
+	local, u := startLocalEKS(t)
 	moto, front := local.Moto, local.Front
-	u := newUser(t).with(local.Env()...)
-	for _, kv := range local.Env() { // this process reads moto and the front too
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
 	kubeconfig := filepath.Join(u.home, ".kube", "config")
 	writeFile(t, kubeconfig, readFile(t, cp.AdminKubeconfig))
 	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")

@@ -22,16 +22,7 @@ import (
 // only what the plugin created.
 func TestEKSCreateAdoptDelete(t *testing.T) {
 	ctx := context.Background()
-	local, err := testenv.StartLocalEKS(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Stop()
-	u := newUser(t).with(local.Env()...)
-	for _, kv := range local.Env() { // this process reads EKS too, to check
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	local, u := startLocalEKS(t)
 	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
 	chain := []string{"--role-arn", "arn:aws:iam::111111111111:role/platform", "--role-arn", "arn:aws:iam::222222222222:role/tenant-acme",
 		"--external-id", "acme-x1", "--region", "eu-west-1"}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
-	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
 // A create killed at any step, then run again, ends as an uninterrupted
@@ -23,16 +22,7 @@ import (
 // registry is locked, so the write cannot happen), then run to the end.
 func TestEKSInterruptedCreate(t *testing.T) {
 	ctx := context.Background()
-	local, err := testenv.StartLocalEKS(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Stop()
-	u := newUser(t).with(local.Env()...)
-	for _, kv := range local.Env() { // this process reads EKS too, to check
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	local, u := startLocalEKS(t)
 	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
 	args := []string{"create", "acme", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", "acme-x1"}
 

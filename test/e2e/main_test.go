@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -152,4 +153,20 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// startLocalEKS starts a local EKS for the test and returns a user of it;
+// the test process reads it too (to check), through the same environment.
+func startLocalEKS(t *testing.T) (*testenv.LocalEKS, *user) {
+	t.Helper()
+	local, err := testenv.StartLocalEKS(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(local.Stop)
+	for _, kv := range local.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return local, newUser(t).with(local.Env()...)
 }

@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
 // The product's story on the local EKS, as a new user runs it, once per
@@ -33,13 +30,7 @@ const (
 )
 
 func eksStory(t *testing.T, mode string) {
-	ctx := context.Background()
-	local, err := testenv.StartLocalEKS(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer local.Stop()
-	admin := newUser(t).with(local.Env()...)
+	local, admin := startLocalEKS(t)
 
 	create := func(name, role, externalID string, more ...string) result {
 		return admin.tenant(append([]string{"create", name, "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", role, "--external-id", externalID,

@@ -261,9 +261,8 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if who.Service == "eks" {
 		f.record(r.Method + " " + r.URL.EscapedPath())
 	}
-	resp, data, err := f.forward(r, body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+	resp, data, ok := f.pass(w, r, body)
+	if !ok {
 		return
 	}
 	copyResponse(w, resp, data)
@@ -283,6 +282,17 @@ func (f *EKSFront) forward(r *http.Request, body []byte) (*http.Response, []byte
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	return resp, data, err
+}
+
+// pass makes the request of moto; when moto cannot be reached it answers
+// 502 itself and reports false.
+func (f *EKSFront) pass(w http.ResponseWriter, r *http.Request, body []byte) (*http.Response, []byte, bool) {
+	resp, data, err := f.forward(r, body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return nil, nil, false
+	}
+	return resp, data, true
 }
 
 func copyResponse(w http.ResponseWriter, resp *http.Response, data []byte) {
@@ -314,9 +324,8 @@ func fail(w http.ResponseWriter, code int, kind, msg string) {
 // serveSTS passes an STS call to moto and remembers the credentials an
 // AssumeRole answer carries.
 func (f *EKSFront) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
-	resp, data, err := f.forward(r, body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+	resp, data, ok := f.pass(w, r, body)
+	if !ok {
 		return
 	}
 	var answer struct {
@@ -368,9 +377,8 @@ func (f *EKSFront) createCluster(w http.ResponseWriter, r *http.Request, who cal
 		} `json:"accessConfig"`
 	}
 	_ = json.Unmarshal(body, &in)
-	resp, data, err := f.forward(r, body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+	resp, data, ok := f.pass(w, r, body)
+	if !ok {
 		return
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -408,9 +416,8 @@ func (f *EKSFront) createCluster(w http.ResponseWriter, r *http.Request, who cal
 // answerCluster passes a call on a cluster to moto and reports the
 // cluster as the front sees it; after, if set, runs when moto succeeded.
 func (f *EKSFront) answerCluster(w http.ResponseWriter, r *http.Request, who caller, body []byte, name string, after func(*frontCluster)) {
-	resp, data, err := f.forward(r, body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+	resp, data, ok := f.pass(w, r, body)
+	if !ok {
 		return
 	}
 	f.mu.Lock()
@@ -484,9 +491,8 @@ func (f *EKSFront) nodegroupCreated(w http.ResponseWriter, r *http.Request, who 
 		} `json:"scalingConfig"`
 	}
 	_ = json.Unmarshal(body, &in)
-	resp, data, err := f.forward(r, body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+	resp, data, ok := f.pass(w, r, body)
+	if !ok {
 		return
 	}
 	f.mu.Lock()
@@ -525,9 +531,8 @@ func (f *EKSFront) addNodegroup(ctx context.Context, c *frontCluster, name, role
 // the node group, removes its nodes and, unless another node group runs
 // as the same role, the role's mapping.
 func (f *EKSFront) nodegroupDeleted(w http.ResponseWriter, r *http.Request, who caller, body []byte, cluster, name string) {
-	resp, data, err := f.forward(r, body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+	resp, data, ok := f.pass(w, r, body)
+	if !ok {
 		return
 	}
 	f.mu.Lock()
