@@ -60,9 +60,10 @@ type Options struct {
 	// AWSOptions apply to the EKS clients that read access entries.
 	AWSOptions []aws.ConfigOption
 
-	tenant  *tenant.Tenant
-	conn    *cluster.Connection
-	printer printers.ResourcePrinter // nil: the tables
+	tenant   *tenant.Tenant
+	registry tenant.Registry
+	conn     *cluster.Connection
+	printer  printers.ResourcePrinter // nil: the tables
 }
 
 // NewOptions returns access's options with the flags' defaults.
@@ -98,7 +99,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
-	if _, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+	if o.registry, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
@@ -135,7 +136,11 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 	} else {
-		if err := o.printTable(m); err != nil {
+		marks, err := o.belongings(ctx, m)
+		if err != nil {
+			return err
+		}
+		if err := o.printTable(m, marks); err != nil {
 			return err
 		}
 		if err := o.printIAM(iam); err != nil {
@@ -159,7 +164,27 @@ func (o *Options) Run(ctx context.Context) error {
 	return nil
 }
 
-func (o *Options) printTable(m *access.Matrix) error {
+// belongings marks the subjects of the matrix that belong to another
+// tenant, or to none (external ServiceAccounts), by their row.
+func (o *Options) belongings(ctx context.Context, m *access.Matrix) (map[int]string, error) {
+	all, err := o.registry.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	marks := map[int]string{}
+	for i, r := range m.Rows {
+		b, err := access.SubjectBelonging(ctx, o.conn.Client, all, o.tenant, rbac.TenantSubject(r.Subject))
+		if err != nil {
+			return nil, err
+		}
+		if mark := b.Mark(); mark != "" {
+			marks[i] = mark
+		}
+	}
+	return marks, nil
+}
+
+func (o *Options) printTable(m *access.Matrix, marks map[int]string) error {
 	columns := append([]string(nil), m.Namespaces...)
 	for _, r := range m.Rows {
 		if len(r.Access[access.ClusterWide]) > 0 || len(r.Missing[access.ClusterWide]) > 0 {
@@ -178,8 +203,8 @@ func (o *Options) printTable(m *access.Matrix) error {
 	if !o.NoHeaders {
 		fmt.Fprintln(w, strings.Join(header, "\t"))
 	}
-	for _, r := range m.Rows {
-		line := []string{rbac.TenantSubject(r.Subject).String()}
+	for i, r := range m.Rows {
+		line := []string{strings.TrimSpace(rbac.TenantSubject(r.Subject).String() + " " + marks[i])}
 		for _, c := range columns {
 			var roles []string
 			for _, b := range r.Access[c] {

@@ -17,6 +17,7 @@ import (
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
@@ -57,6 +58,9 @@ var grantExample = templates.Examples(`
 	# Let the deployer ServiceAccount edit everything in acme's namespaces
 	kubectl tenant grant acme --serviceaccount deployer --role edit
 
+	# A ServiceAccount of another tenant's namespace is refused unless asked for
+	kubectl tenant grant acme --serviceaccount globex:deployer --role view --allow-cross-tenant
+
 	# Let a user view one namespace
 	kubectl tenant grant acme --user alice@example.com --role view --namespace acme-ci
 
@@ -76,14 +80,16 @@ type Options struct {
 	registryPath *string
 	PrintFlags   *genericclioptions.PrintFlags
 
-	Tenant         string
-	Subject        tenant.SubjectFlags
-	Role           string
-	Namespaces     []string
-	ClusterScope   bool
-	Via            string
-	AccessPolicy   string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	Tenant       string
+	Subject      tenant.SubjectFlags
+	Role         string
+	Namespaces   []string
+	ClusterScope bool
+	Via          string
+	AccessPolicy string
+	// AllowCrossTenant lets a subject of another tenant be granted.
+	AllowCrossTenant bool
+	DryRunStrategy   kcmdutil.DryRunStrategy
 	// AWSOptions apply to the AWS clients of access entries (tests stub
 	// EKS with them).
 	AWSOptions []aws.ConfigOption
@@ -119,6 +125,7 @@ func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Limit the grant to this tenant namespace (repeatable; default: all of the tenant's)")
 	cmd.Flags().BoolVar(&o.ClusterScope, "cluster-scope", false, "Bind the role cluster-wide with a ClusterRoleBinding")
 	cmd.Flags().StringVar(&o.Via, "via", "", "How an IAM principal gets in: access-entry or aws-auth (default: access-entry when the EKS cluster's authentication mode includes API, else aws-auth)")
+	cmd.Flags().BoolVar(&o.AllowCrossTenant, "allow-cross-tenant", false, "Grant a subject that belongs to another tenant (a ServiceAccount in its namespace, a user or group it grants)")
 	cmd.Flags().StringVar(&o.AccessPolicy, "access-policy", "", "With --via access-entry: associate this EKS access policy (view, edit, admin, cluster-admin) scoped to the namespaces, instead of RBAC")
 	kcmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
@@ -178,6 +185,9 @@ func (o *Options) Validate() error {
 // grants each see the others' (IAM principals share bindings). A dry run
 // only reads (and, on the server, has the API server check the writes).
 func (o *Options) Run(ctx context.Context) error {
+	if err := o.checkBelonging(ctx); err != nil {
+		return err
+	}
 	if o.grant.AccessPolicy == "" { // with an access policy, EKS enforces it: no ClusterRole to check
 		role := rbac.ClusterRoleFor(o.grant.Role)
 		if _, err := o.conn.Client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err != nil {
@@ -189,6 +199,32 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
 		func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
+}
+
+// checkBelonging refuses a subject of another tenant without
+// --allow-cross-tenant, and says when a ServiceAccount belongs to no
+// tenant, before anything changes.
+func (o *Options) checkBelonging(ctx context.Context) error {
+	s := o.grant.Subject
+	if s.IsIAM() {
+		return nil
+	}
+	all, err := o.registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := access.SubjectBelonging(ctx, o.conn.Client, all, o.tenant, s)
+	switch {
+	case err != nil:
+		return err
+	case b.Tenant != "" && !o.AllowCrossTenant:
+		return fmt.Errorf("%s belongs to tenant %q (%s): granting it in tenant %q crosses tenants; pass --allow-cross-tenant if you mean it", s, b.Tenant, b.Why, o.Tenant)
+	case b.Tenant != "":
+		fmt.Fprintf(o.ErrOut, "%s belongs to tenant %q (%s); granted across tenants as asked\n", s, b.Tenant, b.Why)
+	case b.External:
+		fmt.Fprintf(o.ErrOut, "%s is in namespace %s, which no tenant owns: granted as an external subject\n", s, s.Namespace)
+	}
+	return nil
 }
 
 // run grants on t, the current record, and reports whether t changed.

@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// A subject of another tenant is refused as a grant subject unless
+// --allow-cross-tenant is given, with nothing written; access marks such
+// grants. A ServiceAccount of a namespace no tenant owns (a CI system) is
+// allowed and shown as external.
+func TestCrossTenantSubjects(t *testing.T) {
+	u := newUser(t)
+	writeFile(t, filepath.Join(u.home, ".kube", "config"), readFile(t, cp.AdminKubeconfig))
+	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
+	u.tenant("create", "xa", "--from-context", "admin", "--namespace", "xa")
+	u.tenant("create", "xb", "--from-context", "admin", "--namespace", "xb")
+	u.tenant("grant", "xb", "--user", "bob@example.com", "--role", "view")
+	client, err := cp.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ci-system"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	before := readFile(t, registry)
+	bindings := u.kubectl("get", "rolebindings", "-n", "xa", "-o", "name")
+	for args, want := range map[string]string{
+		"grant xa --serviceaccount xb:deployer --role view":   `serviceaccount xb:deployer belongs to tenant "xb" (its namespace xb is tenant "xb"'s)`,
+		"grant xa --group kubectl-tenant:xb:view --role view": `belongs to tenant "xb" (it is tenant "xb"'s kubectl-tenant group)`,
+		"grant xa --user bob@example.com --role view":         `belongs to tenant "xb" (tenant "xb" grants it)`,
+	} {
+		stderr := u.tenantFails(strings.Fields(args)...)
+		if !strings.Contains(strings.ToLower(stderr), strings.ToLower(want)) || !strings.Contains(stderr, "--allow-cross-tenant") {
+			t.Errorf("kubectl tenant %s: %s\nwant %q", args, stderr, want)
+		}
+	}
+	if readFile(t, registry) != before || u.kubectl("get", "rolebindings", "-n", "xa", "-o", "name") != bindings {
+		t.Error("a refused cross-tenant grant changed something")
+	}
+
+	u.tenant("grant", "xa", "--serviceaccount", "xb:deployer", "--role", "view", "--allow-cross-tenant")
+	if r := u.tenant("grant", "xa", "--serviceaccount", "ci-system:runner", "--role", "view"); !strings.Contains(r.stderr, "which no tenant owns: granted as an external subject") {
+		t.Errorf("granting a CI ServiceAccount:\n%s", r.stderr)
+	}
+	out := u.tenant("access", "xa").stdout
+	for _, want := range []string{"xb:deployer (tenant xb)", "ci-system:runner (external)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("access xa does not mark %q:\n%s", want, out)
+		}
+	}
+}
