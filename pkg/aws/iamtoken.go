@@ -9,7 +9,7 @@ import (
 // ValidateIAMRequest checks a token request's identity and cluster name;
 // it makes no call.
 func ValidateIAMRequest(r token.IAMRequest) error {
-	if err := NewIdentity(r.Profile, r.Region, "", 0, r.RoleARNs, r.ExternalID).Validate(); err != nil {
+	if err := requestIdentity(r).Validate(); err != nil {
 		return err
 	}
 	return ValidateClusterName(r.Cluster)
@@ -23,7 +23,7 @@ func IAMToken(ctx context.Context, r token.IAMRequest) (token.Entry, error) {
 	if err := ValidateIAMRequest(r); err != nil {
 		return token.Entry{}, err
 	}
-	id := NewIdentity(r.Profile, r.Region, "", 0, r.RoleARNs, r.ExternalID)
+	id := requestIdentity(r)
 	mint := func(ctx context.Context) (token.Entry, error) {
 		cfg, err := id.Config(ctx)
 		if err != nil {
@@ -40,4 +40,14 @@ func IAMToken(ctx context.Context, r token.IAMRequest) (token.Entry, error) {
 		return token.Entry{}, err
 	}
 	return (&token.Cache{Dir: dir}).GetOrMake(ctx, r.Key(), mint)
+}
+
+// requestIdentity is the identity a token request acts as: its chain, each
+// hop with its own external ID.
+func requestIdentity(r token.IAMRequest) Identity {
+	id := Identity{Profile: r.Profile, Region: r.Region}
+	for _, hop := range r.Chain {
+		id.Roles = append(id.Roles, Hop{RoleARN: hop.ARN, ExternalID: hop.ExternalID})
+	}
+	return id
 }

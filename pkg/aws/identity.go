@@ -78,9 +78,6 @@ func (id Identity) Validate() error {
 		if h.ExternalID != "" && (len(h.ExternalID) < 2 || len(h.ExternalID) > 1224 || !externalIDRE.MatchString(h.ExternalID)) {
 			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, "2 to 1224 characters of letters, digits and +=,.@:/-"))
 		}
-		if h.ExternalID != "" && i != len(id.Roles)-1 {
-			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, "only the last role of a chain takes an external ID"))
-		}
 	}
 	if len(id.Roles) == 0 && id.ExternalID() != "" {
 		errs = append(errs, field.Invalid(FieldExternalID, id.ExternalID(), "an external ID needs the role it belongs to"))

@@ -12,8 +12,12 @@ import (
 func TestIAMArgsRoundTrip(t *testing.T) {
 	for _, r := range []IAMRequest{
 		{Tenant: "acme", Cluster: "acme", Region: "eu-west-1"},
-		{Tenant: "acme", Cluster: "acme-prod", Region: "us-east-1", RoleARNs: []string{"arn:aws:iam::111122223333:role/hop", "arn:aws:iam::444455556666:role/t"},
-			ExternalID: "-starts-with-a-dash", Profile: "mgmt", Raw: true, NoCache: true},
+		{Tenant: "acme", Cluster: "acme-prod", Region: "us-east-1", Chain: Chain([]string{"arn:aws:iam::111122223333:role/hop", "arn:aws:iam::444455556666:role/t"}, "-starts-with-a-dash"),
+			Profile: "mgmt", Raw: true, NoCache: true},
+		// Through a tenant role that needs an external ID, to a member's
+		// role: each hop carries its own.
+		{Tenant: "acme", Cluster: "acme", Region: "us-east-1", Chain: []Role{{ARN: "arn:aws:iam::111122223333:role/hop", ExternalID: "h1"},
+			{ARN: "arn:aws:iam::444455556666:role/t", ExternalID: "x1"}, {ARN: "arn:aws:iam::444455556666:role/dev"}}},
 	} {
 		args := r.Args()
 		if args[0] != "token" {
@@ -25,6 +29,19 @@ func TestIAMArgsRoundTrip(t *testing.T) {
 		}
 		if diff := cmp.Diff(r, got); diff != "" {
 			t.Errorf("round trip of %q (-want +got):\n%s", args, diff)
+		}
+	}
+	// The line earlier releases wrote: one --external-id after the last
+	// role, which it still belongs to.
+	old, ok := ParseIAMArgs([]string{"acme", "--region", "r", "--role-arn", "a", "--role-arn", "b", "--external-id", "x"})
+	if want := Chain([]string{"a", "b"}, "x"); !ok || !cmp.Equal(old.Chain, want) {
+		t.Errorf("an earlier release's line reads as %+v, want %+v", old.Chain, want)
+	}
+	// An external ID with no role before it, or two for one role, is for
+	// the full command to explain.
+	for _, args := range [][]string{{"acme", "--region", "r", "--external-id", "x", "--role-arn", "a"}, {"acme", "--region", "r", "--role-arn", "a", "--external-id", "x", "--external-id", "y"}} {
+		if _, ok := ParseIAMArgs(args); ok {
+			t.Errorf("ParseIAMArgs(%q) accepted it", args)
 		}
 	}
 }
@@ -40,9 +57,9 @@ func FuzzIAMArgs(f *testing.F) {
 		if tenant == "" || strings.HasPrefix(tenant, "-") || cluster == "" || region == "" {
 			t.Skip("not a request: the front hands it to the full command")
 		}
-		r := IAMRequest{Tenant: tenant, Cluster: cluster, Region: region, ExternalID: externalID, Profile: profile, Raw: raw, NoCache: noCache}
+		r := IAMRequest{Tenant: tenant, Cluster: cluster, Region: region, Profile: profile, Raw: raw, NoCache: noCache}
 		if role != "" {
-			r.RoleARNs = []string{role, role}
+			r.Chain = []Role{{ARN: role, ExternalID: externalID}, {ARN: role}}
 		}
 		got, ok := ParseIAMArgs(r.Args()[1:])
 		if !ok {

@@ -156,18 +156,3 @@ func (c *Cache) GetOrMake(ctx context.Context, k Key, mint func(context.Context)
 	}
 	return e, nil
 }
-
-// NewKey is the cache key of an IAM token request; the lean front and the
-// full command both build it here so that they agree. The external ID
-// belongs to the last role of the chain, the tenant's.
-func NewKey(cluster, region string, roleARNs []string, externalID, profile string) Key {
-	k := Key{Cluster: cluster, Region: region, Profile: profile}
-	for i, arn := range roleARNs {
-		r := Role{ARN: arn}
-		if i == len(roleARNs)-1 {
-			r.ExternalID = externalID
-		}
-		k.RoleChain = append(k.RoleChain, r)
-	}
-	return k
-}

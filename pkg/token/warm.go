@@ -8,12 +8,29 @@ import (
 
 // IAMRequest is an IAM token request as the exec plugin line of a
 // generated kubeconfig makes it: `kubectl-tenant token TENANT --region R
-// [--cluster C] [--role-arn A]... [--external-id X] [--profile P] [--raw]
-// [--no-cache]`.
+// [--cluster C] [--role-arn A [--external-id X]]... [--profile P] [--raw]
+// [--no-cache]`. An --external-id belongs to the --role-arn before it, so
+// that every hop of a chain can carry its own; a line with one
+// --external-id after the last role, as earlier releases wrote them,
+// means the same as before.
 type IAMRequest struct {
-	Tenant, Cluster, Region, ExternalID, Profile string
-	RoleARNs                                     []string
-	Raw, NoCache                                 bool
+	Tenant, Cluster, Region, Profile string
+	// Chain is the roles assumed in turn, each with its external ID.
+	Chain        []Role
+	Raw, NoCache bool
+}
+
+// Chain is a role chain whose last role, the tenant's, needs externalID
+// (none when empty).
+func Chain(roleARNs []string, externalID string) []Role {
+	var out []Role
+	for _, arn := range roleARNs {
+		out = append(out, Role{ARN: arn})
+	}
+	if len(out) > 0 {
+		out[len(out)-1].ExternalID = externalID
+	}
+	return out
 }
 
 // Args are the command line that asks for r, "token" first: what a
@@ -25,11 +42,11 @@ func (r IAMRequest) Args() []string {
 		args = append(args, "--cluster", r.Cluster)
 	}
 	args = append(args, "--region", r.Region)
-	for _, arn := range r.RoleARNs {
-		args = append(args, "--role-arn", arn)
-	}
-	if r.ExternalID != "" {
-		args = append(args, "--external-id", r.ExternalID)
+	for _, hop := range r.Chain {
+		args = append(args, "--role-arn", hop.ARN)
+		if hop.ExternalID != "" {
+			args = append(args, "--external-id", hop.ExternalID)
+		}
 	}
 	if r.Profile != "" {
 		args = append(args, "--profile", r.Profile)
@@ -45,7 +62,7 @@ func (r IAMRequest) Args() []string {
 
 // Key is the request's cache key.
 func (r IAMRequest) Key() Key {
-	return NewKey(r.Cluster, r.Region, r.RoleARNs, r.ExternalID, r.Profile)
+	return Key{Cluster: r.Cluster, Region: r.Region, RoleChain: r.Chain, Profile: r.Profile}
 }
 
 // ParseIAMArgs reads the words after "token" as an IAMRequest. It reports
@@ -85,9 +102,14 @@ func ParseIAMArgs(args []string) (IAMRequest, bool) {
 		case "region":
 			r.Region = value
 		case "role-arn":
-			r.RoleARNs = append(r.RoleARNs, value)
+			r.Chain = append(r.Chain, Role{ARN: value})
 		case "external-id":
-			r.ExternalID = value
+			// It belongs to the role before it; none, or a second one
+			// for that role, is for the full command to explain.
+			if len(r.Chain) == 0 || r.Chain[len(r.Chain)-1].ExternalID != "" {
+				return IAMRequest{}, false
+			}
+			r.Chain[len(r.Chain)-1].ExternalID = value
 		case "profile":
 			r.Profile = value
 		default:

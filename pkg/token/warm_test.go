@@ -13,7 +13,8 @@ func TestServeWarm(t *testing.T) {
 	t.Setenv(ExecInfoEnv, "")
 	dir, _ := DefaultCacheDir()
 	c := &Cache{Dir: dir}
-	key := NewKey("acme-prod", "eu-west-1", []string{"arn:aws:iam::111122223333:role/hop", "arn:aws:iam::444455556666:role/tenant"}, "x1", "mgmt")
+	key := Key{Cluster: "acme-prod", Region: "eu-west-1", Profile: "mgmt",
+		RoleChain: Chain([]string{"arn:aws:iam::111122223333:role/hop", "arn:aws:iam::444455556666:role/tenant"}, "x1")}
 	if err := c.Put(Entry{Key: key, Token: "k8s-aws-v1.cached", Expires: time.Now().Add(10 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}

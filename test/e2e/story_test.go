@@ -84,6 +84,18 @@ func eksStory(t *testing.T, mode string) {
 	if !slices.Contains(who.Groups, "kubectl-tenant:acme:edit") {
 		t.Errorf("the developer is %+v", who)
 	}
+	// Reaching the role through the tenant's chain: the exec line gives
+	// the tenant role its external ID, and the role its own hop.
+	throughConfig := filepath.Join(admin.home, "through.yaml")
+	admin.tenant("kubeconfig", "acme", "--iam-role", devRole, "--through-tenant-role", "--output-file", throughConfig)
+	through := newUser(t).with(append(local.Env(), "KUBECONFIG="+throughConfig)...)
+	if args := through.kubectl("config", "view", "-o", "jsonpath={.users[0].user.exec.args}"); !strings.Contains(args,
+		`"--role-arn","`+hopRole+`","--role-arn","`+acmeRole+`","--external-id","acme-x1","--role-arn","`+devRole+`"`) {
+		t.Errorf("the exec line through the tenant role: %s", args)
+	}
+	if who := whoami(t, through); !slices.Contains(who.Groups, "kubectl-tenant:acme:edit") {
+		t.Errorf("through the tenant role, the developer is %+v", who)
+	}
 	dev.kubectl("create", "deployment", "web", "--image=registry.k8s.io/pause:3.10", "-n", "acme")
 	if r := dev.run("kubectl", "get", "pods", "-n", "globex"); r.err == nil || !strings.Contains(r.stderr, "forbidden") {
 		t.Errorf("the developer in namespace globex: %v\n%s", r.err, r.stderr)

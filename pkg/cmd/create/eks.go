@@ -454,7 +454,7 @@ func (o *Options) eksRecord(rec *tenant.EKSCluster, c *aws.Cluster) *tenant.Tena
 // needs nothing else.
 func EKSContext(t *tenant.Tenant) (*clientcmdv1.Config, error) {
 	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
-	req := token.IAMRequest{Tenant: t.Name, Cluster: eks.Name, Region: a.Region, RoleARNs: a.RoleARNs, ExternalID: a.ExternalID, Profile: a.Profile}
+	req := token.IAMRequest{Tenant: t.Name, Cluster: eks.Name, Region: a.Region, Chain: token.Chain(a.RoleARNs, a.ExternalID), Profile: a.Profile}
 	return kcfg.TenantContext{
 		Name: t.Name, User: kcfg.UserName(t.Name, "iam"), Namespace: t.Spec.Namespaces[0],
 		Cluster:   clientcmdv1.Cluster{Server: t.Status.Server, CertificateAuthorityData: t.Status.CAData},

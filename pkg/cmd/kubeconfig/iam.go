@@ -34,9 +34,6 @@ func (o *Options) completeIAM() error {
 		if t.Spec.AWS == nil || len(t.Spec.AWS.RoleARNs) == 0 {
 			return fmt.Errorf("--through-tenant-role: tenant %q has no role chain", o.Tenant)
 		}
-		if t.Spec.AWS.ExternalID != "" {
-			return fmt.Errorf("--through-tenant-role: tenant %q's last role needs an external ID, which a token request can give only to the last hop (here %s); let the member assume the role directly", o.Tenant, o.IAMRole)
-		}
 	}
 	if o.ContextName == "" {
 		o.ContextName = o.Tenant + ":" + role.Name
@@ -53,10 +50,10 @@ func (o *Options) buildIAM(c clientcmdv1.Cluster) (*clientcmdv1.Config, error) {
 		return nil, err
 	}
 	req := token.IAMRequest{Tenant: o.Tenant, Cluster: o.ClusterID, Region: o.Region, Profile: o.Profile}
-	if o.ThroughTenant {
-		req.RoleARNs = append(req.RoleARNs, o.tenant.Spec.AWS.RoleARNs...)
+	if o.ThroughTenant { // the tenant's chain, its external ID on the tenant role, then the role
+		req.Chain = token.Chain(o.tenant.Spec.AWS.RoleARNs, o.tenant.Spec.AWS.ExternalID)
 	}
-	req.RoleARNs = append(req.RoleARNs, o.IAMRole)
+	req.Chain = append(req.Chain, token.Role{ARN: o.IAMRole})
 	return kcfg.TenantContext{
 		Name: o.ContextName, User: kcfg.UserName(o.Tenant, "iam", role.Account, role.Name), Namespace: o.tenant.Spec.Namespaces[0],
 		Cluster: c, AuthInfo: kcfg.ExecUser(req.Args()), Current: true,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,6 +61,8 @@ type Options struct {
 	// exec plugin line of a generated kubeconfig so that a warm cache
 	// needs no other input, or read from the tenant's record.
 	IAM token.IAMRequest
+	// RoleARNs and ExternalIDs are the flags the IAM chain is made of.
+	RoleARNs, ExternalIDs []string
 
 	cmd        *cobra.Command
 	apiVersion string
@@ -87,8 +90,8 @@ func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().BoolVar(&o.Raw, "raw", false, "Print only the token")
 	cmd.Flags().StringVar(&o.IAM.Cluster, "cluster", "", "EKS: the cluster's name (default: the tenant's name)")
 	cmd.Flags().StringVar(&o.IAM.Region, "region", "", "EKS: the cluster's AWS region")
-	cmd.Flags().StringArrayVar(&o.IAM.RoleARNs, "role-arn", nil, "EKS: a role to assume (repeatable: each hop assumes the next)")
-	cmd.Flags().StringVar(&o.IAM.ExternalID, "external-id", "", "EKS: the external ID of the last role")
+	cmd.Flags().StringArrayVar(&o.RoleARNs, "role-arn", nil, "EKS: a role to assume (repeatable: each hop assumes the next)")
+	cmd.Flags().StringArrayVar(&o.ExternalIDs, "external-id", nil, "EKS: the external ID of the --role-arn before it (of the last role, when only one is given)")
 	cmd.Flags().StringVar(&o.IAM.Profile, "profile", "", "EKS: the AWS profile of the source credentials")
 	cmd.Flags().BoolVar(&o.IAM.NoCache, "no-cache", false, "EKS: sign a new token even if a cached one is valid")
 	return cmd
@@ -107,6 +110,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.IAM.Cluster == "" {
 			o.IAM.Cluster = o.Tenant
 		}
+		// The front reads each --external-id after its --role-arn and
+		// signs through the signer; flags parsed here have no order.
+		if len(o.ExternalIDs) > 0 && len(o.RoleARNs) == 0 {
+			return fmt.Errorf("--external-id: an external ID needs the --role-arn it belongs to")
+		}
+		if len(o.ExternalIDs) > 1 {
+			return fmt.Errorf("--external-id given %d times: run it as 'kubectl tenant token', which gives each to the --role-arn before it", len(o.ExternalIDs))
+		}
+		o.IAM.Chain = token.Chain(o.RoleARNs, strings.Join(o.ExternalIDs, ""))
 		return nil // an IAM token: everything needed is in the flags
 	}
 	if _, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
@@ -120,7 +132,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("tenant %q is not an EKS tenant: name a --serviceaccount", o.Tenant)
 		}
 		a := o.tenant.Spec.AWS
-		o.IAM.Cluster, o.IAM.Region, o.IAM.RoleARNs, o.IAM.ExternalID, o.IAM.Profile = o.tenant.Spec.Cluster.EKS.Name, a.Region, a.RoleARNs, a.ExternalID, a.Profile
+		o.IAM.Cluster, o.IAM.Region, o.IAM.Chain, o.IAM.Profile = o.tenant.Spec.Cluster.EKS.Name, a.Region, token.Chain(a.RoleARNs, a.ExternalID), a.Profile
 		return nil
 	}
 	if o.subject, err = o.tenant.ServiceAccountSubject(o.ServiceAccount); err != nil {
