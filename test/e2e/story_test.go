@@ -133,6 +133,17 @@ func eksStory(t *testing.T, mode string) {
 		t.Logf("%s: with AmazonEKSViewPolicy, %d can-i cells match view in acme", mode, cells)
 	}
 
+	// Deleting a tenant but not its cluster: its objects inside go,
+	// through its context; the cluster, its namespace and the context stay.
+	r = admin.tenant("delete", "globex")
+	if !strings.Contains(r.stderr, `tenant "globex" deleted; namespaces globex kept`) {
+		t.Errorf("delete globex:\n%s", r.stderr)
+	}
+	if got := admin.run("kubectl", "--context", "globex", "get", "clusterrole", "kubectl-tenant:globex:namespaces"); got.err == nil || !strings.Contains(got.stderr, "NotFound") {
+		t.Errorf("globex's ClusterRole after delete: %v %s", got.err, got.stderr)
+	}
+	admin.kubectl("--context", "globex", "get", "namespace", "globex")
+
 	// Deleting the cluster takes the node group first, then the cluster,
 	// then the roles the plugin made.
 	r = admin.tenant("delete", "acme", "--delete-cluster")
