@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -95,6 +96,18 @@ func TestEKSCreateAdoptDelete(t *testing.T) {
 	if stderr := u.tenantFails(append([]string{"create", "acme-b", "--cluster", "acme"}, chain...)...); !strings.Contains(stderr, "already exists in eu-west-1: add --adopt") {
 		t.Errorf("create over an existing cluster: %s", stderr)
 	}
+
+	// A private endpoint: create says, in one line, where the context
+	// works; describe shows it. (The local EKS's endpoint answers from
+	// here, so the tenant is bootstrapped all the same.)
+	r = u.tenant(append([]string{"create", "priv", "--endpoint-access", "private"}, chain...)...)
+	if n := strings.Count(r.stderr, `warning: EKS cluster priv's endpoint is private: context "priv" works only from inside its VPC`); n != 1 {
+		t.Errorf("create with a private endpoint warned %d times:\n%s", n, r.stderr)
+	}
+	if out := u.tenant("describe", "priv").stdout; !regexp.MustCompile(`Endpoint:\s+private \(reachable only from inside the VPC\)`).MatchString(out) {
+		t.Errorf("describe priv:\n%s", out)
+	}
+	u.tenant("delete", "priv", "--delete-cluster")
 
 	// Someone else's cluster: adopted, and never deleted.
 	if _, err := eks.NewFromConfig(cfg).CreateCluster(ctx, &eks.CreateClusterInput{Name: awssdk.String("theirs"),
