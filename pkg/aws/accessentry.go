@@ -62,7 +62,7 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 	}
 	if exists {
 		tags := out.AccessEntry.Tags
-		if !createdByPlugin(tags) || tenantOf(tags) != want.Tenant {
+		if !ownedBy(tags, want.Tenant) {
 			owner := "someone else"
 			if createdByPlugin(tags) {
 				owner = "tenant " + tenantOf(tags)

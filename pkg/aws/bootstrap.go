@@ -9,6 +9,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/kubectl-tenant/kubectl-tenant/manifests"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -46,12 +47,16 @@ func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole) (st
 	client := iam.NewFromConfig(cfg)
 	created := false
 	var roleARN string
-	if out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(r.Name)}); err == nil {
-		roleARN = awssdk.ToString(out.Role.Arn)
+	existing, err := getRole(ctx, client, r.Name)
+	switch {
+	case err != nil:
+		return "", false, err
+	case existing != nil:
+		roleARN = awssdk.ToString(existing.Arn)
 		if _, err := client.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: awssdk.String(r.Name), PolicyDocument: awssdk.String(string(r.TrustPolicy))}); err != nil {
 			return "", false, fmt.Errorf("updating the trust policy of %s: %w", r.Name, err)
 		}
-	} else if isErrorCode(err, "NoSuchEntity") {
+	default:
 		out, err := client.CreateRole(ctx, &iam.CreateRoleInput{
 			RoleName:                 awssdk.String(r.Name),
 			AssumeRolePolicyDocument: awssdk.String(string(r.TrustPolicy)),
@@ -62,8 +67,6 @@ func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole) (st
 			return "", false, fmt.Errorf("creating role %s: %w", r.Name, err)
 		}
 		roleARN, created = awssdk.ToString(out.Role.Arn), true
-	} else {
-		return "", false, fmt.Errorf("reading role %s: %w", r.Name, err)
 	}
 	if _, err := client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: awssdk.String(r.Name), PolicyName: awssdk.String(PermissionsPolicyName),
 		PolicyDocument: awssdk.String(string(r.PermissionsPolicy))}); err != nil {
@@ -75,12 +78,29 @@ func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole) (st
 // FindRole reads the role of that name in the account of cfg's
 // credentials: its ARN, or found false when there is none. It only reads.
 func FindRole(ctx context.Context, cfg awssdk.Config, name string) (arn string, found bool, err error) {
-	out, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(name)})
+	r, err := getRole(ctx, iam.NewFromConfig(cfg), name)
+	if r == nil || err != nil {
+		return "", false, err
+	}
+	return awssdk.ToString(r.Arn), true, nil
+}
+
+// RoleOwned reports whether the role of that name is the one the plugin
+// created for tenantName (by its tags); false when there is none. It
+// only reads.
+func RoleOwned(ctx context.Context, cfg awssdk.Config, name, tenantName string) (bool, error) {
+	r, err := getRole(ctx, iam.NewFromConfig(cfg), name)
+	return r != nil && ownedBy(tagMap(r.Tags), tenantName), err
+}
+
+// getRole reads a role: nil, with no error, when there is none.
+func getRole(ctx context.Context, client *iam.Client, name string) (*iamtypes.Role, error) {
+	out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(name)})
 	switch {
 	case err == nil:
-		return awssdk.ToString(out.Role.Arn), true, nil
+		return out.Role, nil
 	case isErrorCode(err, "NoSuchEntity"):
-		return "", false, nil
+		return nil, nil
 	}
-	return "", false, fmt.Errorf("reading role %s: %w", name, err)
+	return nil, fmt.Errorf("reading IAM role %s: %w", name, err)
 }

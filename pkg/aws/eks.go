@@ -104,14 +104,12 @@ func EnsureNodeRole(ctx context.Context, cfg awssdk.Config, name, tenantName str
 
 func ensureRole(ctx context.Context, cfg awssdk.Config, name, tenantName, trust, what string, policies []string) (arn string, owned bool, err error) {
 	client := iam.NewFromConfig(cfg)
-	if out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String(name)}); err == nil {
-		tags := map[string]string{}
-		for _, t := range out.Role.Tags {
-			tags[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
-		}
-		return awssdk.ToString(out.Role.Arn), createdByPlugin(tags) && tenantOf(tags) == tenantName, nil
-	} else if !isErrorCode(err, "NoSuchEntity") {
-		return "", false, fmt.Errorf("reading IAM role %s: %w", name, err)
+	r, err := getRole(ctx, client, name)
+	if err != nil {
+		return "", false, err
+	}
+	if r != nil {
+		return awssdk.ToString(r.Arn), ownedBy(tagMap(r.Tags), tenantName), nil
 	}
 	out, err := client.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 awssdk.String(name),
@@ -263,12 +261,12 @@ func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string, progress
 	if !c.CreatedByPlugin() {
 		return fmt.Errorf("EKS cluster %s was not created by kubectl-tenant (no %s=%s tag); it is left alone", name, tenant.LabelManagedBy, tenant.ManagedBy)
 	}
-	groups, err := ListNodegroups(ctx, cfg, name)
+	groups, err := NodegroupNames(ctx, cfg, name)
 	if err != nil {
 		return err
 	}
 	for _, ng := range groups {
-		if err := DeleteNodegroup(ctx, cfg, name, ng.Name, 0, func(status string) { progress("node group " + ng.Name + " is " + status) }); err != nil {
+		if err := DeleteNodegroup(ctx, cfg, name, ng, 0, func(status string) { progress("node group " + ng + " is " + status) }); err != nil {
 			return err
 		}
 	}
@@ -287,11 +285,7 @@ func DeleteOwnedRole(ctx context.Context, cfg awssdk.Config, roleARN string) err
 	if err != nil {
 		return fmt.Errorf("reading IAM role %s: %w", name, err)
 	}
-	have := map[string]string{}
-	for _, t := range tags.Tags {
-		have[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
-	}
-	if !createdByPlugin(have) {
+	if !createdByPlugin(tagMap(tags.Tags)) {
 		return fmt.Errorf("IAM role %s was not created by kubectl-tenant; it is left alone", name)
 	}
 	attached, err := client.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: awssdk.String(name)})

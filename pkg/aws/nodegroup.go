@@ -27,11 +27,7 @@ type Nodegroup struct {
 	Name, Status, NodeRoleARN string
 	InstanceTypes             []string
 	Desired, Min, Max         int32
-	Tags                      map[string]string
 }
-
-// CreatedByPlugin reports whether the plugin created the node group.
-func (n *Nodegroup) CreatedByPlugin() bool { return createdByPlugin(n.Tags) }
 
 // ErrNoNodegroup is wrapped by DescribeNodegroup for a name not in use.
 var ErrNoNodegroup = errors.New("no such node group")
@@ -61,7 +57,7 @@ func ValidateInstanceType(t string) error {
 }
 
 // CreateNodegroup asks EKS for a managed node group, tagged as the
-// plugin's and the tenant's. A name in use returns ErrClusterExists.
+// plugin's and the tenant's.
 func CreateNodegroup(ctx context.Context, cfg awssdk.Config, s NodegroupSpec) error {
 	_, err := eks.NewFromConfig(cfg).CreateNodegroup(ctx, &eks.CreateNodegroupInput{
 		ClusterName: awssdk.String(s.Cluster), NodegroupName: awssdk.String(s.Name), NodeRole: awssdk.String(s.NodeRoleARN),
@@ -69,9 +65,6 @@ func CreateNodegroup(ctx context.Context, cfg awssdk.Config, s NodegroupSpec) er
 		ScalingConfig: &ekstypes.NodegroupScalingConfig{DesiredSize: awssdk.Int32(s.Desired), MinSize: awssdk.Int32(s.Min), MaxSize: awssdk.Int32(s.Max)},
 	})
 	if err != nil {
-		if isErrorCode(err, "ResourceInUseException") {
-			return ErrClusterExists
-		}
 		return fmt.Errorf("creating node group %s in EKS cluster %s: %w", s.Name, s.Cluster, err)
 	}
 	return nil
@@ -88,7 +81,7 @@ func DescribeNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name str
 	}
 	n := out.Nodegroup
 	ng := &Nodegroup{Name: awssdk.ToString(n.NodegroupName), Status: string(n.Status), NodeRoleARN: awssdk.ToString(n.NodeRole),
-		InstanceTypes: n.InstanceTypes, Tags: n.Tags}
+		InstanceTypes: n.InstanceTypes}
 	if sc := n.ScalingConfig; sc != nil {
 		ng.Desired, ng.Min, ng.Max = awssdk.ToInt32(sc.DesiredSize), awssdk.ToInt32(sc.MinSize), awssdk.ToInt32(sc.MaxSize)
 	}
@@ -112,22 +105,33 @@ func WaitNodegroupActive(ctx context.Context, cfg awssdk.Config, cluster, name s
 	return ng, err
 }
 
-// ListNodegroups describes every node group of a cluster, by name.
-func ListNodegroups(ctx context.Context, cfg awssdk.Config, cluster string) ([]*Nodegroup, error) {
-	var out []*Nodegroup
+// NodegroupNames names the node groups of a cluster.
+func NodegroupNames(ctx context.Context, cfg awssdk.Config, cluster string) ([]string, error) {
+	var names []string
 	p := eks.NewListNodegroupsPaginator(eks.NewFromConfig(cfg), &eks.ListNodegroupsInput{ClusterName: awssdk.String(cluster)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("listing the node groups of EKS cluster %s: %w", cluster, err)
 		}
-		for _, name := range page.Nodegroups {
-			ng, err := DescribeNodegroup(ctx, cfg, cluster, name)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ng)
+		names = append(names, page.Nodegroups...)
+	}
+	return names, nil
+}
+
+// ListNodegroups describes every node group of a cluster, by name.
+func ListNodegroups(ctx context.Context, cfg awssdk.Config, cluster string) ([]*Nodegroup, error) {
+	names, err := NodegroupNames(ctx, cfg, cluster)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Nodegroup, 0, len(names))
+	for _, name := range names {
+		ng, err := DescribeNodegroup(ctx, cfg, cluster, name)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, ng)
 	}
 	return out, nil
 }

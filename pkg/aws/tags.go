@@ -29,6 +29,20 @@ func createdByPlugin(tags map[string]string) bool {
 	return tags[tenant.LabelManagedBy] == tenant.ManagedBy || tags[legacyCreatedByTag] == tenant.ManagedBy
 }
 
+// ownedBy reports whether tags mark what the plugin created for tenantName.
+func ownedBy(tags map[string]string, tenantName string) bool {
+	return createdByPlugin(tags) && tenantOf(tags) == tenantName
+}
+
+// tagMap is IAM's tag list as a map.
+func tagMap(tags []iamtypes.Tag) map[string]string {
+	out := make(map[string]string, len(tags))
+	for _, t := range tags {
+		out[awssdk.ToString(t.Key)] = awssdk.ToString(t.Value)
+	}
+	return out
+}
+
 // tenantOf is the tenant tags name, "" for none.
 func tenantOf(tags map[string]string) string {
 	if t := tags[tenant.LabelTenant]; t != "" {

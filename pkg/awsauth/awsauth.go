@@ -21,10 +21,12 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
-// The ConfigMap's data keys the plugin edits.
+// The ConfigMap's data keys: the two the plugin edits, and the accounts
+// whose principals map to their own ARN.
 const (
-	MapRoles = "mapRoles"
-	MapUsers = "mapUsers"
+	MapRoles    = "mapRoles"
+	MapUsers    = "mapUsers"
+	MapAccounts = "mapAccounts"
 )
 
 // GroupPrefix starts the group of every mapping the plugin writes

@@ -10,10 +10,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Keys aws-iam-authenticator reads; it ignores every other key, so a
-// mapping under "maproles" or "MapRoles" silently does nothing.
-const MapAccounts = "mapAccounts"
-
+// readKeys are the keys aws-iam-authenticator reads; it ignores every
+// other key, so a mapping under "maproles" or "MapRoles" silently does
+// nothing.
 var readKeys = []string{MapRoles, MapUsers, MapAccounts}
 
 // IgnoredKeys explains each top-level key of aws-auth that
@@ -52,17 +51,14 @@ func reformat(value string, present bool) (string, error) {
 	if !present {
 		return markerAbsent + "\n", nil
 	}
-	trimmed := strings.TrimSpace(value)
-	if trimmed != "" && !isFlow(value) {
-		return value, nil
-	}
 	marker := markerHeld + strconv.Quote(value) + "\n"
-	if trimmed == "" || trimmed == "[]" {
+	if trimmed := strings.TrimSpace(value); trimmed == "" || trimmed == "[]" {
 		return marker, nil
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(value), &doc); err != nil {
-		return "", err
+	if yaml.Unmarshal([]byte(value), &doc) != nil || len(doc.Content) == 0 ||
+		doc.Content[0].Kind != yaml.SequenceNode || doc.Content[0].Style&yaml.FlowStyle == 0 {
+		return value, nil // a block list; anything else is for entries() to refuse
 	}
 	blockStyle(&doc)
 	block, err := yaml.Marshal(&doc)
@@ -70,14 +66,6 @@ func reformat(value string, present bool) (string, error) {
 		return "", err
 	}
 	return marker + string(block), nil
-}
-
-func isFlow(value string) bool {
-	var doc yaml.Node
-	if yaml.Unmarshal([]byte(value), &doc) != nil || len(doc.Content) == 0 {
-		return false
-	}
-	return doc.Content[0].Kind == yaml.SequenceNode && doc.Content[0].Style&yaml.FlowStyle != 0
 }
 
 func blockStyle(n *yaml.Node) {

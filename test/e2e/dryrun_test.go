@@ -95,7 +95,7 @@ contexts:
 		moto bool // it calls moto
 	}{
 		{[]string{"create", "drn", "--from-context", "admin", "--namespace", "drn"}, false},
-		{append([]string{"create", "dre2"}, chain...), true},
+		{append([]string{"create", "dre2", "--nodegroup", "ng", "--nodes", "2"}, chain...), true},
 		{[]string{"delete", "drp"}, false},
 		{[]string{"delete", "drp", "--delete-namespaces"}, false},
 		{[]string{"delete", "dre", "--delete-cluster"}, true},

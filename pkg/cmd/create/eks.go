@@ -219,10 +219,14 @@ func (o *Options) runEKS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Status != "ACTIVE" && e.Wait {
-		if c, err = aws.WaitActive(ctx, cfg, e.Cluster, e.Timeout, func(status string) { progress("cluster " + e.Cluster + " is " + status) }); err != nil {
-			return err
-		}
+	switch {
+	case e.Wait && (c == nil || c.Status != "ACTIVE"):
+		c, err = aws.WaitActive(ctx, cfg, e.Cluster, e.Timeout, func(status string) { progress("cluster " + e.Cluster + " is " + status) })
+	case c == nil:
+		c, err = aws.DescribeCluster(ctx, cfg, e.Cluster)
+	}
+	if err != nil {
+		return err
 	}
 	rec.ARN = c.ARN
 	t := o.eksRecord(rec, c)
@@ -259,7 +263,8 @@ func (o *Options) runEKS(ctx context.Context) error {
 
 // ensureCluster finds the tenant's cluster or creates it. A cluster an
 // earlier run created for this tenant is picked up (the run was
-// interrupted); any other is adopted only with --adopt.
+// interrupted); any other is adopted only with --adopt. The cluster is
+// nil when it was just created: the wait that follows describes it.
 func (o *Options) ensureCluster(ctx context.Context, cfg aws.Config, progress func(string)) (*tenant.EKSCluster, *aws.Cluster, error) {
 	e := &o.EKS
 	rec := &tenant.EKSCluster{Name: e.Cluster}
@@ -268,12 +273,8 @@ func (o *Options) ensureCluster(ctx context.Context, cfg aws.Config, progress fu
 	case err == nil && c.CreatedByPlugin() && c.TenantOf() == o.Name && !e.Adopt:
 		progress(fmt.Sprintf("EKS cluster %s was created for tenant %q by an earlier run: picking it up", e.Cluster, o.Name))
 		rec.CreatedByPlugin, rec.ClusterRoleARN = true, c.RoleARN
-		if iamarn.NameOf(c.RoleARN) == clusterRoleName(o.Name) {
-			if _, rec.ClusterRoleCreated, err = aws.EnsureClusterRole(ctx, cfg, clusterRoleName(o.Name), o.Name); err != nil {
-				return nil, nil, err
-			}
-		}
-		return rec, c, nil
+		rec.ClusterRoleCreated, err = o.ownedRole(ctx, cfg, c.RoleARN, clusterRoleName(o.Name))
+		return rec, c, err
 	case err == nil && !e.Adopt:
 		return nil, nil, fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
 	case err == nil:
@@ -311,8 +312,7 @@ func (o *Options) ensureCluster(ctx context.Context, cfg aws.Config, progress fu
 	}
 	rec.CreatedByPlugin = true
 	progress(fmt.Sprintf("creating EKS cluster %s in %s", e.Cluster, e.Region))
-	c, err = aws.DescribeCluster(ctx, cfg, e.Cluster)
-	return rec, c, err
+	return rec, nil, nil
 }
 
 // ensureNodegroup creates the --nodegroup (and its role, unless
@@ -328,10 +328,8 @@ func (o *Options) ensureNodegroup(ctx context.Context, cfg aws.Config, c *aws.Cl
 	case err == nil:
 		progress(fmt.Sprintf("node group %s exists (%s)", ng.Name, ng.Status))
 		rec.NodeRoleARN = ng.NodeRoleARN
-		if iamarn.NameOf(ng.NodeRoleARN) == nodeRoleName(o.Name) {
-			if _, rec.NodeRoleCreated, err = aws.EnsureNodeRole(ctx, cfg, nodeRoleName(o.Name), o.Name); err != nil {
-				return err
-			}
+		if rec.NodeRoleCreated, err = o.ownedRole(ctx, cfg, ng.NodeRoleARN, nodeRoleName(o.Name)); err != nil {
+			return err
 		}
 	case !errors.Is(err, aws.ErrNoNodegroup):
 		return err
@@ -355,6 +353,16 @@ func (o *Options) ensureNodegroup(ctx context.Context, cfg aws.Config, c *aws.Cl
 	}
 	_, err = aws.WaitNodegroupActive(ctx, cfg, c.Name, e.Nodegroup, e.Timeout, func(status string) { progress("node group " + e.Nodegroup + " is " + status) })
 	return err
+}
+
+// ownedRole reports whether roleARN, found in use by an earlier run's
+// cluster or node group, is the role create makes under name for this
+// tenant: then delete --delete-cluster removes it too. It only reads.
+func (o *Options) ownedRole(ctx context.Context, cfg aws.Config, roleARN, name string) (bool, error) {
+	if iamarn.NameOf(roleARN) != name {
+		return false, nil
+	}
+	return aws.RoleOwned(ctx, cfg, name, o.Name)
 }
 
 // nodeRoleName is the IAM role the plugin creates for a tenant's nodes.

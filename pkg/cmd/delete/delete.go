@@ -219,12 +219,12 @@ func (o *Options) deleteCluster(ctx context.Context, would string) error {
 		case !c.CreatedByPlugin():
 			fmt.Fprintf(o.ErrOut, "EKS cluster %s was not created by kubectl-tenant; it is left alone, and only tenant %q's record and context %sremoved\n", eks.Name, t.Name, would)
 		default:
-			groups, err := aws.ListNodegroups(ctx, cfg, eks.Name)
+			groups, err := aws.NodegroupNames(ctx, cfg, eks.Name)
 			if err != nil {
 				return err
 			}
 			for _, ng := range groups {
-				fmt.Fprintf(o.ErrOut, "node group %s %sdeleted\n", ng.Name, would)
+				fmt.Fprintf(o.ErrOut, "node group %s %sdeleted\n", ng, would)
 			}
 			fmt.Fprintf(o.ErrOut, "EKS cluster %s %sdeleted (server dry run: EKS was only read)\n", eks.Name, would)
 			for _, role := range o.ownedRoles() {
