@@ -411,6 +411,9 @@ func (p *process) exited() bool {
 	}
 }
 
+// stop asks the process to end, and kills it after a short grace: its
+// state is thrown away, and kube-apiserver's graceful shutdown alone would
+// take ten seconds of every test that stops a cluster.
 func (p *process) stop() {
 	if p.exited() {
 		return
@@ -418,7 +421,7 @@ func (p *process) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(3 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}

@@ -128,13 +128,17 @@ func (f *EKSFront) Counts() map[string]int {
 func (f *EKSFront) Close() {
 	f.srv.Close()
 	f.planes.Wait()
+	// The planes stop side by side: an apiserver's graceful shutdown
+	// takes seconds, and they do not depend on each other.
+	var stopping sync.WaitGroup
 	f.mu.Lock()
 	for _, c := range f.clusters {
 		if c.plane != nil {
-			c.plane.stop()
+			stopping.Go(c.plane.stop)
 		}
 	}
 	f.mu.Unlock()
+	stopping.Wait()
 	logrus.SetOutput(io.Discard)
 	f.log.Close()
 }
