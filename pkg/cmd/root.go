@@ -7,6 +7,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/bootstrap"
@@ -74,5 +76,6 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		bootstrap.NewCmdBootstrap(streams),
 		version.NewCmdVersion(streams),
 	)
+	_ = cmd.RegisterFlagCompletionFunc("context", cmdutil.CompleteContexts(flags))
 	return cmd
 }

@@ -31,31 +31,6 @@ func AddSubjectFlags(cmd *cobra.Command, f *tenant.SubjectFlags) {
 	cmd.Flags().StringVar(&f.IAMUser, "iam-user", "", "An IAM user ARN (EKS, or a cluster with aws-iam-authenticator)")
 }
 
-// CompleteTenants completes a command's first argument with the names in
-// the registry.
-func CompleteTenants(registryPath *string) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		reg, err := tenant.OpenRegistry(*registryPath)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveError
-		}
-		tenants, err := reg.List(cmd.Context())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveError
-		}
-		var names []string
-		for _, t := range tenants {
-			if strings.HasPrefix(t.Name, toComplete) {
-				names = append(names, t.Name)
-			}
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	}
-}
-
 // AddNoHeadersFlag adds kubectl's --no-headers for a command that prints a
 // table.
 func AddNoHeadersFlag(cmd *cobra.Command, p *bool) {

@@ -8,7 +8,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 )
 
@@ -41,15 +40,4 @@ func NewCmdContexts(getter genericclioptions.RESTClientGetter, streams genericio
 		NewCmdRemove(getter, streams),
 	)
 	return cmd
-}
-
-// completeContextNames completes context names from the active kubeconfig.
-func completeContextNames(getter genericclioptions.RESTClientGetter) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		set, err := kubeconfig.ReadSet(cmd.Context(), cluster.KubeconfigPaths(getter))
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return set.ContextNames(), cobra.ShellCompDirectiveNoFileComp
-	}
 }

@@ -54,7 +54,7 @@ func NewCmdExtract(getter genericclioptions.RESTClientGetter, streams genericioo
 		Long:              extractLong,
 		Example:           extractExample,
 		SilenceUsage:      true,
-		ValidArgsFunction: completeContextNames(getter),
+		ValidArgsFunction: cmdutil.CompleteContexts(getter),
 		RunE:              cmdutil.RunE(o),
 	}
 	o.OutputFile.AddFlag(cmd)

@@ -47,7 +47,7 @@ func NewCmdRemove(getter genericclioptions.RESTClientGetter, streams genericioop
 		Example:           removeExample,
 		Args:              cobra.MinimumNArgs(1),
 		SilenceUsage:      true,
-		ValidArgsFunction: completeContextNames(getter),
+		ValidArgsFunction: cmdutil.CompleteContexts(getter),
 		RunE:              cmdutil.RunE(o),
 	}
 	kcmdutil.AddDryRunFlag(cmd)

@@ -89,6 +89,9 @@ func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *strin
 	kcmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	o.EKS.addFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("from-context", cmdutil.CompleteContexts(getter))
+	_ = cmd.RegisterFlagCompletionFunc("authentication-mode", cobra.FixedCompletions([]string{"API", "API_AND_CONFIG_MAP", "CONFIG_MAP"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("endpoint-access", cobra.FixedCompletions([]string{"public", "private", "public-and-private"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

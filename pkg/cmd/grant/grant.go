@@ -129,6 +129,10 @@ func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().StringVar(&o.AccessPolicy, "access-policy", "", "With --via access-entry: associate this EKS access policy (view, edit, admin, cluster-admin) scoped to the namespaces, instead of RBAC")
 	kcmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("role", cmdutil.CompleteClusterRoles(getter, registryPath))
+	_ = cmd.RegisterFlagCompletionFunc("namespace", cmdutil.CompleteTenantNamespaces(registryPath))
+	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{"access-entry", "aws-auth"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("access-policy", cobra.FixedCompletions([]string{"view", "edit", "admin", "cluster-admin"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -108,6 +108,7 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *s
 	o.OutputFile.AddFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.CompleteGrantedSubjectFlags(cmd, registryPath)
 	return cmd
 }
 

@@ -80,6 +80,9 @@ func NewCmdRevoke(getter genericclioptions.RESTClientGetter, registryPath *strin
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Revoke only in this namespace (repeatable)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Let an aws-auth entry go even when it maps nodes, is the last system:masters mapping, or maps you")
 	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.CompleteGrantedSubjectFlags(cmd, registryPath)
+	_ = cmd.RegisterFlagCompletionFunc("role", cmdutil.CompleteGrantedRoles(registryPath))
+	_ = cmd.RegisterFlagCompletionFunc("namespace", cmdutil.CompleteTenantNamespaces(registryPath))
 	return cmd
 }
 

@@ -94,6 +94,7 @@ func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().StringArrayVar(&o.ExternalIDs, "external-id", nil, "EKS: the external ID of the --role-arn before it (of the last role, when only one is given)")
 	cmd.Flags().StringVar(&o.IAM.Profile, "profile", "", "EKS: the AWS profile of the source credentials")
 	cmd.Flags().BoolVar(&o.IAM.NoCache, "no-cache", false, "EKS: sign a new token even if a cached one is valid")
+	cmdutil.CompleteGrantedSubjectFlags(cmd, registryPath)
 	return cmd
 }
 

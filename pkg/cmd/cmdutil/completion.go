@@ -1,0 +1,204 @@
+package cmdutil
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// CompletionTimeout bounds a completion that asks a cluster: past it the
+// shell gets what is known without the cluster, rather than a hang.
+const CompletionTimeout = time.Second
+
+// CompleteTenants completes a command's first argument with the names in
+// the registry.
+func CompleteTenants(registryPath *string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		reg, err := tenant.OpenRegistry(*registryPath)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		tenants, err := reg.List(cmd.Context())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		var names []string
+		for _, t := range tenants {
+			names = append(names, t.Name)
+		}
+		return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// CompleteContexts completes the names of the active kubeconfig's contexts.
+func CompleteContexts(getter genericclioptions.RESTClientGetter) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		set, err := kubeconfig.ReadSet(cmd.Context(), cluster.KubeconfigPaths(getter))
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return withPrefix(set.ContextNames(), toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// CompleteTenantNamespaces completes the namespaces of the tenant named by
+// the command's first argument, from its record.
+func CompleteTenantNamespaces(registryPath *string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		t := completionTenant(cmd, registryPath, args)
+		if t == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return withPrefix(t.Spec.Namespaces, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// CompleteClusterRoles completes the roles a grant takes: admin, edit and
+// view, then the ClusterRoles of the tenant's cluster (system: ones only
+// when asked for by that prefix). The cluster gets CompletionTimeout to
+// answer; past it, or when it cannot be reached, the three come alone.
+func CompleteClusterRoles(getter genericclioptions.RESTClientGetter, registryPath *string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		roles := []string{"admin", "edit", "view"}
+		if t := completionTenant(cmd, registryPath, args); t != nil {
+			roles = append(roles, clusterRoles(cmd.Context(), getter, t.Spec.Cluster.Context, strings.HasPrefix(toComplete, "system:"))...)
+		}
+		slices.Sort(roles)
+		return withPrefix(slices.Compact(roles), toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// clusterRoles lists the names of a context's ClusterRoles, or none when
+// the cluster does not answer within CompletionTimeout. The listing runs
+// apart from the caller, since an exec credential plugin on the way does
+// not heed a context: the caller stops waiting, and the process ends.
+func clusterRoles(ctx context.Context, getter genericclioptions.RESTClientGetter, kubeContext string, system bool) []string {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, CompletionTimeout)
+	defer cancel()
+	found := make(chan []string, 1)
+	go func() {
+		conn, err := cluster.Connect(getter, kubeContext)
+		if err != nil {
+			found <- nil
+			return
+		}
+		list, err := conn.Client.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			found <- nil
+			return
+		}
+		var names []string
+		for _, r := range list.Items {
+			if system || !strings.HasPrefix(r.Name, "system:") {
+				names = append(names, r.Name)
+			}
+		}
+		found <- names
+	}()
+	select {
+	case names := <-found:
+		return names
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// CompleteGranted completes the subjects of one kind (tenant.SubjectUser,
+// ...) that the tenant named by the first argument grants, from its
+// record: what revoke can take back.
+func CompleteGranted(registryPath *string, kind string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		t := completionTenant(cmd, registryPath, args)
+		if t == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for _, g := range t.Spec.Grants {
+			if g.Subject.Kind != kind {
+				continue
+			}
+			name := g.Subject.Name
+			if kind == tenant.SubjectServiceAccount {
+				name = g.Subject.Namespace + ":" + name
+			}
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return withPrefix(slices.Compact(names), toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// CompleteGrantedRoles completes the roles the tenant grants.
+func CompleteGrantedRoles(registryPath *string) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		t := completionTenant(cmd, registryPath, args)
+		if t == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var roles []string
+		for _, g := range t.Spec.Grants {
+			roles = append(roles, g.Role)
+		}
+		slices.Sort(roles)
+		return withPrefix(slices.Compact(roles), toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completionTenant is the record of the tenant the command's first
+// argument names, or nil.
+func completionTenant(cmd *cobra.Command, registryPath *string, args []string) *tenant.Tenant {
+	if len(args) == 0 {
+		return nil
+	}
+	reg, err := tenant.OpenRegistry(*registryPath)
+	if err != nil {
+		return nil
+	}
+	t, err := reg.Get(cmd.Context(), args[0])
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+// withPrefix keeps the names that start with prefix.
+func withPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// CompleteGrantedSubjectFlags completes the subject flags (--serviceaccount,
+// --user, ...) that cmd has with the subjects the tenant grants.
+func CompleteGrantedSubjectFlags(cmd *cobra.Command, registryPath *string) {
+	for flag, kind := range map[string]string{
+		"serviceaccount": tenant.SubjectServiceAccount,
+		"user":           tenant.SubjectUser,
+		"group":          tenant.SubjectGroup,
+		"iam-role":       tenant.SubjectIAMRole,
+		"iam-user":       tenant.SubjectIAMUser,
+	} {
+		if cmd.Flags().Lookup(flag) != nil {
+			_ = cmd.RegisterFlagCompletionFunc(flag, CompleteGranted(registryPath, kind))
+		}
+	}
+}
