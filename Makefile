@@ -24,7 +24,7 @@ TESTBIN_VERSION := $(shell sed -n 's/^const Version = "\(.*\)"$$/\1/p' test/test
 TESTBIN ?= $(or $(KUBECTL_TENANT_TESTBIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-tenant/testbin/$(TESTBIN_VERSION))
 export KUBECTL_TENANT_TESTBIN := $(TESTBIN)
 
-.PHONY: all build install test lint bench testbin fuzz clean
+.PHONY: all build install test lint bench testbin controlplane fuzz clean demo
 
 all: build
 
@@ -46,6 +46,14 @@ install: build
 	install -m 0755 $(ENGINE) $(PREFIX)/libexec/kubectl-tenant/kubectl-tenant-engine
 	install -m 0755 $(SIGNER) $(PREFIX)/libexec/kubectl-tenant/kubectl-tenant-signer
 	ln -sf kubectl-tenant $(PREFIX)/bin/kubectl_complete-tenant
+
+# The story on a local EKS, no AWS account needed: moto, the EKS front and
+# a kube-apiserver per cluster. CI=true runs it without pauses and fails
+# when a step does not do what it says; KEEP=1 leaves it running at the end
+# until Ctrl-C.
+demo: build controlplane
+	@$(GO) build -o bin/kubectl-tenant-demo ./hack/demo
+	@CI=$(CI) KEEP=$(KEEP) bin/kubectl-tenant-demo -bin bin
 
 # The end-to-end package starts a local EKS cluster (a control plane) per
 # cluster its stories create, and takes over ten minutes, go test's
@@ -79,7 +87,9 @@ FUZZTIME ?= 5m
 fuzz:
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME)
 
-testbin: $(TESTBIN)/kube-apiserver $(TESTBIN)/kube-controller-manager $(TESTBIN)/etcd
+testbin: controlplane
+
+controlplane: $(TESTBIN)/kube-apiserver $(TESTBIN)/kube-controller-manager $(TESTBIN)/etcd
 
 $(TESTBIN)/kube-apiserver:
 	@mkdir -p $(TESTBIN)
@@ -89,6 +99,7 @@ $(TESTBIN)/kube-apiserver:
 
 $(TESTBIN)/kube-controller-manager:
 	@mkdir -p $(TESTBIN)
+	@echo "building kube-controller-manager into $(TESTBIN) (a few minutes the first time)"
 	cd hack/tools/apiserver && $(GO) build -trimpath -o $@.tmp k8s.io/kubernetes/cmd/kube-controller-manager
 	mv $@.tmp $@
 
@@ -100,6 +111,7 @@ $(TESTBIN)/aws-iam-authenticator:
 
 $(TESTBIN)/etcd:
 	@mkdir -p $(TESTBIN)
+	@echo "building etcd into $(TESTBIN) (a minute the first time)"
 	cd hack/tools/etcd && $(GO) build -trimpath -o $@.tmp .
 	mv $@.tmp $@
 

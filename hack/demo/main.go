@@ -1,0 +1,361 @@
+// Command demo walks through kubectl-tenant's story on a local EKS, with
+// no AWS account: `make demo`.
+//
+// It starts moto (IAM, STS, EC2), the local EKS front the tests use (EKS's
+// API, with a real kube-apiserver per cluster that authenticates IAM
+// tokens with aws-iam-authenticator), and runs each step's commands
+// through real kubectl from a fresh HOME, printing every command first.
+// Every file it writes is under one temporary directory; at the end, or
+// on Ctrl-C, it stops what it started and removes that directory.
+//
+// With CI=true it does not pause, and exits non-zero when a step does not
+// do what it says. With KEEP=1 it leaves the demo running at the end, with
+// a shell hint to try commands against it, until Ctrl-C.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/term"
+
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+const (
+	platformRole = "arn:aws:iam::111111111111:role/platform"
+	acmeRole     = "arn:aws:iam::222222222222:role/kubectl-tenant"
+	globexRole   = "arn:aws:iam::333333333333:role/kubectl-tenant"
+	devRole      = "arn:aws:iam::222222222222:role/acme-dev"
+)
+
+func main() {
+	bin := flag.String("bin", "bin", "the directory holding kubectl-tenant, kubectl-tenant-engine and kubectl-tenant-signer")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d := &demo{
+		ci:    os.Getenv("CI") == "true",
+		keep:  os.Getenv("KEEP") != "" && os.Getenv("KEEP") != "0",
+		out:   os.Stdout,
+		start: time.Now(),
+	}
+	d.pause = !d.ci && term.IsTerminal(int(os.Stdin.Fd()))
+	err := d.run(ctx, *bin)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "\ndemo failed: %v\n", err)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "\ninterrupted: everything the demo started is stopped and its files removed")
+		os.Exit(130)
+	}
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+type demo struct {
+	ci, keep, pause bool
+	out             io.Writer
+	start           time.Time
+	dir, home       string
+	env             []string
+	stdin           *bufio.Reader
+	step            int
+}
+
+func (d *demo) run(ctx context.Context, bin string) (err error) {
+	bin, err = filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	for _, b := range []string{"kubectl-tenant", "kubectl-tenant-engine", "kubectl-tenant-signer"} {
+		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
+			return fmt.Errorf("%s not found in %s: run `make build` (make demo does)", b, bin)
+		}
+	}
+	kubectl, err := testenv.Kubectl()
+	if err != nil {
+		return err
+	}
+	d.dir, err = os.MkdirTemp("", "kubectl-tenant-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(d.dir)
+	d.home = filepath.Join(d.dir, "home")
+	if err := os.MkdirAll(filepath.Join(d.home, ".aws"), 0o700); err != nil {
+		return err
+	}
+
+	d.say("Starting a local EKS: moto for IAM, STS and EC2, and an EKS front that gives every\n" +
+		"cluster its own kube-apiserver, with aws-iam-authenticator as its token webhook.\n" +
+		"Everything lives in " + d.dir + " and goes away when the demo ends.")
+	local, err := testenv.StartLocalEKS(ctx, filepath.Join(d.dir, "eks"))
+	if err != nil {
+		return fmt.Errorf("starting the local EKS: %w", err)
+	}
+	defer local.Stop()
+	if err := writeAdminProfiles(ctx, local.Env(), filepath.Join(d.home, ".aws", "credentials")); err != nil {
+		return err
+	}
+	d.env = append(local.Env(),
+		"HOME="+d.home,
+		"PATH="+bin+string(os.PathListSeparator)+filepath.Dir(kubectl)+string(os.PathListSeparator)+"/usr/bin:/bin",
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(d.home, ".aws", "credentials"),
+		"KUBECONFIG="+filepath.Join(d.home, ".kube", "config"),
+	)
+	d.say(fmt.Sprintf("Ready in %s.", time.Since(d.start).Round(100*time.Millisecond)))
+
+	if err := d.story(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "\nThe story ran in %s.\n", time.Since(d.start).Round(time.Second))
+	if d.keep {
+		return d.wait(ctx)
+	}
+	return nil
+}
+
+func (d *demo) story(ctx context.Context) error {
+	dev := filepath.Join(d.home, "acme-dev.kubeconfig")
+	steps := []struct {
+		title, why string
+		cmds       []check
+	}{
+		{"bootstrap iam", "Each tenant account gets a role the platform team may assume, with an external ID and\n" +
+			"the least permissions the plugin needs. The tenant accounts' admins run this once.",
+			[]check{
+				ok("created role", "kubectl", "tenant", "bootstrap", "iam", "--trusted-principal", platformRole, "--external-id", "acme-x1", "--create", "--profile", "acme-admin"),
+				ok("created role", "kubectl", "tenant", "bootstrap", "iam", "--trusted-principal", platformRole, "--external-id", "globex-x1", "--create", "--profile", "globex-admin"),
+			}},
+		{"create two tenants", "Each tenant's EKS cluster is created in its own account, through a chain of roles:\n" +
+			"the platform role, then the tenant account's role. The cluster's context lands in your\n" +
+			"kubeconfig; its namespace is made inside, as the tenant role.",
+			[]check{
+				ok("node group ng is ACTIVE", "kubectl", "tenant", "create", "acme", "--region", "us-east-1",
+					"--role-arn", platformRole, "--role-arn", acmeRole, "--external-id", "acme-x1",
+					"--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium"),
+				ok("cluster globex is ACTIVE", "kubectl", "tenant", "create", "globex", "--region", "us-east-1",
+					"--role-arn", platformRole, "--role-arn", globexRole, "--external-id", "globex-x1"),
+				ok("acme", "kubectl", "tenant", "list"),
+				ok("2", "kubectl", "--context", "acme", "get", "nodes"),
+			}},
+		{"grant", "A developer's IAM role gets edit in acme's namespaces: an EKS access entry, and RBAC\n" +
+			"bindings of edit in each namespace.",
+			[]check{
+				ok("", "kubectl", "tenant", "grant", "acme", "--iam-role", devRole, "--role", "edit"),
+				ok(devRole, "kubectl", "tenant", "access", "acme"),
+			}},
+		{"kubeconfig --minify", "A kubeconfig to hand the developer: one context, and an exec line that signs a\n" +
+			"short-lived token as their role. No credential is written in it.",
+			[]check{
+				ok("", "kubectl", "tenant", "kubeconfig", "acme", "--iam-role", devRole, "--minify", "--output-file", dev),
+				ok("kubectl-tenant:acme:edit", "kubectl", "--kubeconfig", dev, "auth", "whoami"),
+			}},
+		{"kubectl as the developer", "Real kubectl with that kubeconfig: allowed in the tenant's namespace, Forbidden\n" +
+			"outside it, and unknown to the other tenant's cluster.",
+			[]check{
+				ok("deployment.apps/web created", "kubectl", "--kubeconfig", dev, "create", "deployment", "web", "--image=registry.k8s.io/pause:3.10", "-n", "acme"),
+				fails("Forbidden", "kubectl", "--kubeconfig", dev, "get", "pods", "-n", "kube-system"),
+				fails("Forbidden", "kubectl", "--kubeconfig", dev, "get", "nodes"),
+				fails("must be logged in", "kubectl", "--kubeconfig", dev, "--server", "{globex}", "--insecure-skip-tls-verify", "get", "pods", "-n", "globex"),
+			}},
+		{"access --verify", "What the registry says acme's subjects may do, checked against what the cluster\n" +
+			"actually lets them do.",
+			[]check{ok("", "kubectl", "tenant", "access", "acme", "--verify")}},
+		{"contexts extract", "A self-contained kubeconfig of one context, for a CI job; your own kubeconfig is\n" +
+			"untouched.",
+			[]check{ok("", "kubectl", "tenant", "contexts", "extract", "globex", "--output-file", filepath.Join(d.home, "globex-ci.kubeconfig"))}},
+		{"revoke", "The developer's grant goes: the access entry and the bindings. Their next request\n" +
+			"with a fresh token is refused.",
+			[]check{
+				ok("", "kubectl", "tenant", "revoke", "acme", "--iam-role", devRole),
+				fails("must be logged in", "kubectl", "--kubeconfig", dev, "--token", "{fresh}", "--user", "", "get", "pods", "-n", "acme"),
+			}},
+	}
+	for _, s := range steps {
+		if err := d.title(s.title, s.why); err != nil {
+			return err
+		}
+		for _, c := range s.cmds {
+			if err := d.check(ctx, c); err != nil {
+				return fmt.Errorf("step %q: %w", s.title, err)
+			}
+		}
+	}
+	return nil
+}
+
+// writeAdminProfiles writes the credentials of each tenant account's
+// admin as profiles, the way AWS Organizations reaches a member account:
+// its OrganizationAccountAccessRole, assumed from the caller's account.
+// They are short-lived session credentials, as `aws configure
+// export-credentials` would give.
+func writeAdminProfiles(ctx context.Context, env []string, path string) error {
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	client := sts.New(sts.Options{
+		Region:       vars["AWS_REGION"],
+		BaseEndpoint: aws.String(vars["AWS_ENDPOINT_URL"]),
+		Credentials:  credentials.NewStaticCredentialsProvider(vars["AWS_ACCESS_KEY_ID"], vars["AWS_SECRET_ACCESS_KEY"], vars["AWS_SESSION_TOKEN"]),
+	})
+	var profiles strings.Builder
+	for _, p := range []struct{ name, account string }{{"acme-admin", "222222222222"}, {"globex-admin", "333333333333"}} {
+		out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{
+			RoleArn:         aws.String("arn:aws:iam::" + p.account + ":role/OrganizationAccountAccessRole"),
+			RoleSessionName: aws.String("demo-admin"),
+		})
+		if err != nil {
+			return fmt.Errorf("assuming %s's admin role: %w", p.name, err)
+		}
+		c := out.Credentials
+		fmt.Fprintf(&profiles, "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n\n",
+			p.name, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	}
+	return os.WriteFile(path, []byte(profiles.String()), 0o600)
+}
+
+// check is one command of the demo, and what it must do.
+type check struct {
+	args     []string
+	wantFail bool
+	want     string // in its output
+}
+
+func ok(want string, args ...string) check    { return check{args: args, want: want} }
+func fails(want string, args ...string) check { return check{args: args, want: want, wantFail: true} }
+
+func (d *demo) check(ctx context.Context, c check) error {
+	args, shown, err := d.expand(ctx, c.args)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "\n$ %s\n", shown)
+	var buf bytes.Buffer
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = d.env
+	cmd.Dir = d.home
+	cmd.Stdout = io.MultiWriter(d.out, &buf)
+	cmd.Stderr = io.MultiWriter(d.out, &buf)
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil && !errors.As(err, &exit):
+		return err
+	case c.wantFail && err == nil:
+		return fmt.Errorf("%s succeeded; it should have been refused", shellQuote(args))
+	case !c.wantFail && err != nil:
+		return fmt.Errorf("%s: %v", shellQuote(args), err)
+	case !strings.Contains(strings.ToLower(buf.String()), strings.ToLower(c.want)):
+		return fmt.Errorf("%s did not say %q", shellQuote(args), c.want)
+	}
+	return nil
+}
+
+// freshToken is the command that signs a token as the developer's role
+// now, bypassing the cache.
+var freshToken = []string{"kubectl", "tenant", "token", "acme", "--cluster", "acme", "--region", "us-east-1", "--role-arn", devRole, "--no-cache", "--raw"}
+
+// expand fills the placeholders a command needs from the running demo,
+// and returns it as the user would type it too.
+func (d *demo) expand(ctx context.Context, args []string) (out []string, shown string, err error) {
+	out = append([]string(nil), args...)
+	show := make([]string, len(args))
+	for i, a := range out {
+		show[i] = shellQuote([]string{a})
+		switch a {
+		case "{globex}":
+			server, err := d.output(ctx, "kubectl", "--context", "globex", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")
+			if err != nil {
+				return nil, "", err
+			}
+			if server == "" {
+				return nil, "", errors.New("context globex has no server")
+			}
+			out[i], show[i] = server, server
+		case "{fresh}":
+			token, err := d.output(ctx, freshToken[0], freshToken[1:]...)
+			if err != nil {
+				return nil, "", err
+			}
+			out[i], show[i] = token, `"$(`+shellQuote(freshToken)+`)"`
+		}
+	}
+	return out, strings.Join(show, " "), nil
+}
+
+// output runs a helper command quietly and returns its output.
+func (d *demo) output(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = d.env
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func (d *demo) title(title, why string) error {
+	d.step++
+	fmt.Fprintf(d.out, "\n\033[1m== %d. %s ==\033[0m\n%s\n", d.step, title, why)
+	if !d.pause {
+		return nil
+	}
+	fmt.Fprint(d.out, "[Enter to run it]")
+	if d.stdin == nil {
+		d.stdin = bufio.NewReader(os.Stdin)
+	}
+	_, err := d.stdin.ReadString('\n')
+	return err
+}
+
+func (d *demo) say(s string) { fmt.Fprintf(d.out, "%s\n", s) }
+
+// wait leaves the demo running, and says how to use it, until Ctrl-C.
+func (d *demo) wait(ctx context.Context) error {
+	fmt.Fprintln(d.out, "\nThe demo keeps running. In another shell:")
+	for _, kv := range d.env {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") || k == "KUBECONFIG" || k == "PATH" || k == "HOME" {
+			fmt.Fprintf(d.out, "  export %s\n", shellQuote([]string{kv}))
+		}
+	}
+	fmt.Fprintln(d.out, "  kubectl tenant list")
+	fmt.Fprintln(d.out, "Press Ctrl-C here to stop it and remove its files.")
+	<-ctx.Done()
+	return nil
+}
+
+// shellQuote prints args as a shell would take them.
+func shellQuote(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"$`\\|&;<>()*?[]{}!#~") {
+			quoted[i] = a
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
+}
