@@ -335,9 +335,16 @@ func (d *demo) say(s string) { fmt.Fprintf(d.out, "%s\n", s) }
 // wait leaves the demo running, and says how to use it, until Ctrl-C.
 func (d *demo) wait(ctx context.Context) error {
 	fmt.Fprintln(d.out, "\nThe demo keeps running. In another shell:")
-	for _, kv := range d.env {
+	// d.env is in the order it was built, a later value overriding an
+	// earlier one, as exec reads it: export each name once, its last value.
+	last := map[string]int{}
+	for i, kv := range d.env {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") || k == "KUBECONFIG" || k == "PATH" || k == "HOME" {
+		last[k] = i
+	}
+	for i, kv := range d.env {
+		k, _, _ := strings.Cut(kv, "=")
+		if last[k] == i && (strings.HasPrefix(k, "AWS_") || k == "KUBECONFIG" || k == "PATH" || k == "HOME") {
 			fmt.Fprintf(d.out, "  export %s\n", shellQuote([]string{kv}))
 		}
 	}
