@@ -11,6 +11,16 @@ PREFIX  ?= $(shell $(GO) env GOPATH)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+# A release: VERSION names it; its archives are stamped with the last
+# commit that changed anything but the krew manifest, and that commit's
+# date (not the clock), so that building twice gives the same bytes, and
+# the commit that records the archives' digests in krew-manifest.yaml
+# builds the very archives it describes.
+RELEASE        := $(shell cat VERSION)
+RELEASE_COMMIT ?= $(shell git log -1 --format=%H -- . ':(exclude)krew-manifest.yaml' 2>/dev/null)
+RELEASE_DATE   ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ $(RELEASE_COMMIT) 2>/dev/null)
+DIST         ?= dist
+KREW_MANIFEST ?= krew-manifest.yaml
 LDFLAGS := -s -w \
 	-X $(MODULE)/pkg/version.version=$(VERSION) \
 	-X $(MODULE)/pkg/version.commit=$(COMMIT) \
@@ -24,7 +34,7 @@ TESTBIN_VERSION := $(shell sed -n 's/^const Version = "\(.*\)"$$/\1/p' test/test
 TESTBIN ?= $(or $(KUBECTL_TENANT_TESTBIN),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-tenant/testbin/$(TESTBIN_VERSION))
 export KUBECTL_TENANT_TESTBIN := $(TESTBIN)
 
-.PHONY: all build install test lint bench testbin controlplane fuzz clean demo
+.PHONY: all build install test lint bench testbin controlplane fuzz clean dist krew-manifest demo
 
 all: build
 
@@ -55,6 +65,15 @@ demo: build controlplane
 	@$(GO) build -o bin/kubectl-tenant-demo ./hack/demo
 	@CI=$(CI) KEEP=$(KEEP) bin/kubectl-tenant-demo -bin bin
 
+# Release archives for every platform, and sha256sums.txt, in $(DIST).
+dist:
+	$(GO) run ./hack/dist -version $(RELEASE) -commit $(RELEASE_COMMIT) -date $(RELEASE_DATE) -out $(DIST) $(if $(PLATFORMS),-platforms $(PLATFORMS))
+
+# The krew manifest of the release, from hack/krew-manifest/tenant.yaml.tmpl
+# and the archives' sha256.
+krew-manifest: dist
+	$(GO) run ./hack/krew-manifest -version $(RELEASE) -sums $(DIST)/sha256sums.txt -out $(KREW_MANIFEST) $(if $(PLATFORMS),-platforms $(PLATFORMS))
+
 # The end-to-end package starts a local EKS cluster (a control plane) per
 # cluster its stories create, and takes over ten minutes, go test's
 # default limit; the limit here still catches a hang.
@@ -74,6 +93,7 @@ lint:
 	if [ -n "$$extra" ]; then echo "cmd/kubectl-tenant (the exec-plugin hot path) must link only the standard library, pkg/token and pkg/atomicfile; it links: $$extra"; exit 1; fi
 	@heavy=$$($(GO) list -deps ./cmd/kubectl-tenant-signer | grep -E '^(github.com/spf13/cobra|k8s.io/kubectl|k8s.io/cli-runtime)(/|$$)'); \
 	if [ -n "$$heavy" ]; then echo "cmd/kubectl-tenant-signer (the cold token path) must not link the CLI libraries; it links: $$heavy"; exit 1; fi
+	$(GO) run ./hack/krew-manifest -version $(RELEASE) -check krew-manifest.yaml
 	GOOS=windows $(GO) build ./...
 	GOOS=darwin $(GO) build ./...
 
@@ -87,7 +107,7 @@ FUZZTIME ?= 5m
 fuzz:
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME)
 
-testbin: controlplane
+testbin: controlplane $(TESTBIN)/krew $(TESTBIN)/validate-krew-manifest
 
 controlplane: $(TESTBIN)/kube-apiserver $(TESTBIN)/kube-controller-manager $(TESTBIN)/etcd
 
@@ -109,6 +129,14 @@ $(TESTBIN)/aws-iam-authenticator:
 	cd hack/tools/authenticator && $(GO) build -trimpath -o $@.tmp sigs.k8s.io/aws-iam-authenticator/cmd/aws-iam-authenticator
 	mv $@.tmp $@
 
+# krew itself, and its manifest validator, at the release the krew index
+# uses: the test installs the release archive with them, offline.
+$(TESTBIN)/krew $(TESTBIN)/validate-krew-manifest:
+	@mkdir -p $(TESTBIN)
+	@echo "building $(notdir $@) into $(TESTBIN)"
+	cd hack/tools/krew && $(GO) build -trimpath -o $@.tmp sigs.k8s.io/krew/cmd/$(notdir $@)
+	mv $@.tmp $@
+
 $(TESTBIN)/etcd:
 	@mkdir -p $(TESTBIN)
 	@echo "building etcd into $(TESTBIN) (a minute the first time)"
@@ -116,4 +144,4 @@ $(TESTBIN)/etcd:
 	mv $@.tmp $@
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

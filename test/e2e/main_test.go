@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -49,8 +48,7 @@ func run(m *testing.M) int {
 // as a link to it, and the engine and signer into dir/libexec/kubectl-tenant,
 // as `make install` lays them out.
 func buildPlugin(dir string) error {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := repoRoot()
 	for pkg, out := range map[string]string{
 		"./cmd/kubectl-tenant":        filepath.Join(dir, "bin", "kubectl-tenant"),
 		"./cmd/kubectl-tenant-engine": filepath.Join(dir, "libexec", "kubectl-tenant", "kubectl-tenant-engine"),
