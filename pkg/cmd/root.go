@@ -77,5 +77,42 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		version.NewCmdVersion(streams),
 	)
 	_ = cmd.RegisterFlagCompletionFunc("context", cmdutil.CompleteContexts(flags))
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	addHelpAndCompletion(cmd)
 	return cmd
+}
+
+// completionExamples are the examples of cobra's completion commands, by
+// shell. kubectl itself completes `kubectl tenant ...` through
+// kubectl_complete-tenant; these scripts complete the binary run alone.
+var completionExamples = map[string]string{
+	"completion": `  # kubectl (1.26+) completes kubectl tenant through this link, beside the plugin
+  ln -s kubectl-tenant "$(dirname "$(command -v kubectl-tenant)")/kubectl_complete-tenant"
+
+  # The binary's own script, in this shell
+  source <(kubectl-tenant completion bash)`,
+	"bash":       `  source <(kubectl-tenant completion bash)`,
+	"zsh":        `  kubectl-tenant completion zsh > "${fpath[1]}/_kubectl-tenant"`,
+	"fish":       `  kubectl-tenant completion fish > ~/.config/fish/completions/kubectl-tenant.fish`,
+	"powershell": `  kubectl-tenant completion powershell | Out-String | Invoke-Expression`,
+}
+
+// addHelpAndCompletion adds cobra's help and completion commands now,
+// rather than when the command runs, so that they carry examples like
+// every other command.
+func addHelpAndCompletion(cmd *cobra.Command) {
+	cmd.InitDefaultHelpCmd()
+	cmd.InitDefaultCompletionCmd()
+	for _, c := range cmd.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = "  kubectl tenant help grant"
+		case "completion":
+			c.Example = completionExamples["completion"]
+			for _, shell := range c.Commands() {
+				shell.Example = completionExamples[shell.Name()]
+			}
+		}
+	}
 }

@@ -41,12 +41,15 @@ func TestCommandsAreBuiltOneWay(t *testing.T) {
 		}
 		seen = append(seen, name)
 		for _, s := range c.Commands() {
-			if s.Name() != "help" && s.Name() != "completion" {
-				walk(s)
-			}
+			walk(s)
 		}
 	}
 	walk(NewCmdTenant(genericiooptions.NewTestIOStreamsDiscard()))
+	for _, name := range []string{"help", "completion", "completion bash", "completion zsh", "completion fish", "completion powershell"} {
+		if !strings.Contains(","+strings.Join(seen, ",")+",", ","+name+",") {
+			t.Errorf("no command %q", name)
+		}
+	}
 	for name := range changing {
 		if !strings.Contains(strings.Join(seen, ","), name) {
 			t.Errorf("no command %q", name)
