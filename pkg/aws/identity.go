@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
-	"regexp"
 	"strings"
 	"time"
 
@@ -49,8 +48,6 @@ type Identity struct {
 	orphanExternalID string
 }
 
-var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-
 // The fields of a tenant record an Identity comes from: its errors name
 // them, and a command maps them to the flags the user gave.
 var (
@@ -68,24 +65,24 @@ func (id Identity) Validate() error {
 	switch {
 	case id.Region == "":
 		errs = append(errs, field.Required(FieldRegion, "the AWS region of the tenant's cluster"))
-	case !regionRE.MatchString(id.Region):
-		errs = append(errs, field.Invalid(FieldRegion, id.Region, "not an AWS region name (such as eu-west-1)"))
+	case !tenant.IsRegion(id.Region):
+		errs = append(errs, field.Invalid(FieldRegion, id.Region, tenant.RegionShape))
 	}
 	for i, h := range id.Roles {
 		if _, err := iamarn.ParseRole(h.RoleARN); err != nil {
 			errs = append(errs, field.Invalid(FieldRoleARNs.Index(i), h.RoleARN, err.Error()))
 		}
-		if h.ExternalID != "" && (len(h.ExternalID) < 2 || len(h.ExternalID) > 1224 || !externalIDRE.MatchString(h.ExternalID)) {
-			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, "2 to 1224 characters of letters, digits and +=,.@:/-"))
+		if h.ExternalID != "" && !tenant.IsExternalID(h.ExternalID) {
+			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, tenant.ExternalIDShape))
 		}
 	}
 	if len(id.Roles) == 0 && id.ExternalID() != "" {
 		errs = append(errs, field.Invalid(FieldExternalID, id.ExternalID(), "an external ID needs the role it belongs to"))
 	}
-	if id.SessionName != "" && !sessionNameRE.MatchString(id.SessionName) {
-		errs = append(errs, field.Invalid(FieldSessionName, id.SessionName, "2 to 64 characters of letters, digits and +=,.@_-"))
+	if id.SessionName != "" && !tenant.IsSessionName(id.SessionName) {
+		errs = append(errs, field.Invalid(FieldSessionName, id.SessionName, tenant.SessionNameShape))
 	}
-	if id.Duration != 0 && (id.Duration < 15*time.Minute || id.Duration > 12*time.Hour) {
+	if id.Duration != 0 && (id.Duration < tenant.MinRoleSession || id.Duration > tenant.MaxRoleSession) {
 		errs = append(errs, field.Invalid(FieldDuration, id.Duration.String(), "a role session lasts 15m to 12h"))
 	}
 	return errs.ToAggregate()
@@ -98,11 +95,6 @@ func (id Identity) ExternalID() string {
 	}
 	return id.orphanExternalID
 }
-
-var (
-	regionRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // 2 to 1224 long, checked apart
-)
 
 // Config is the SDK's configuration of a client acting in an account; the
 // alias lets other packages hold one without importing the SDK.
@@ -197,13 +189,11 @@ func defaultSessionName() string {
 	return name
 }
 
-var clusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
-
 // ValidateClusterName checks a name as EKS does: 1 to 100 letters, digits,
 // hyphens and underscores, starting with a letter or digit.
 func ValidateClusterName(name string) error {
-	if !clusterNameRE.MatchString(name) {
-		return fmt.Errorf("cluster name %q: EKS takes 1 to 100 letters, digits, - and _, starting with a letter or digit", name)
+	if !tenant.IsEKSClusterName(name) {
+		return fmt.Errorf("cluster name %q: %s", name, tenant.ClusterNameShape)
 	}
 	return nil
 }

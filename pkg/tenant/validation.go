@@ -15,6 +15,16 @@ import (
 // aggregated ClusterRoles of the same names.
 var BuiltinRoles = []string{"admin", "edit", "view"}
 
+// The limits of a record. The Tenant CRD states them too: the apiserver
+// bounds the cost of the CRD's validation rules by them.
+const (
+	MaxNamespaces        = 256
+	MaxGrants            = 256
+	MaxGrantNamespaces   = 8
+	MaxSubjectNameLength = 1024
+	MaxRoleNameLength    = 253
+)
+
 // Validate checks a tenant record and returns every problem, each naming
 // its field, as "spec.namespaces[1]: Invalid value: ...".
 func Validate(t *Tenant) field.ErrorList {
@@ -24,6 +34,18 @@ func Validate(t *Tenant) field.ErrorList {
 	nsPath := spec.Child("namespaces")
 	if len(t.Spec.Namespaces) == 0 {
 		errs = append(errs, field.Required(nsPath, "a tenant owns at least one namespace"))
+	}
+	if len(t.Spec.Namespaces) > MaxNamespaces {
+		errs = append(errs, field.TooMany(nsPath, len(t.Spec.Namespaces), MaxNamespaces))
+	}
+	if len(t.Spec.Grants) > MaxGrants {
+		errs = append(errs, field.TooMany(spec.Child("grants"), len(t.Spec.Grants), MaxGrants))
+	}
+	if t.Spec.AWS != nil {
+		errs = append(errs, validateAWS(spec.Child("aws"), t.Spec.AWS)...)
+	}
+	if t.Spec.Cluster.EKS != nil {
+		errs = append(errs, validateEKS(spec.Child("cluster", "eks"), t.Spec.Cluster.EKS)...)
 	}
 	owned := map[string]bool{}
 	for i, ns := range t.Spec.Namespaces {
@@ -44,6 +66,9 @@ func ValidateGrant(p *field.Path, g Grant, owned map[string]bool) field.ErrorLis
 	var errs field.ErrorList
 	errs = append(errs, validateSubject(p.Child("subject"), g.Subject)...)
 	errs = append(errs, ValidateRoleName(p.Child("role"), g.Role)...)
+	if len(g.Namespaces) > MaxGrantNamespaces {
+		errs = append(errs, field.TooMany(p.Child("namespaces"), len(g.Namespaces), MaxGrantNamespaces))
+	}
 	for i, ns := range g.Namespaces {
 		if !owned[ns] {
 			errs = append(errs, field.Invalid(p.Child("namespaces").Index(i), ns,
@@ -101,6 +126,9 @@ func validateIAMSubject(p *field.Path, s Subject) field.ErrorList {
 
 func validateSubject(p *field.Path, s Subject) field.ErrorList {
 	var errs field.ErrorList
+	if len(s.Name) > MaxSubjectNameLength {
+		errs = append(errs, field.TooLong(p.Child("name"), "", MaxSubjectNameLength))
+	}
 	switch s.Kind {
 	case SubjectServiceAccount:
 		errs = append(errs, validateDNSSubdomain(p.Child("name"), s.Name)...)
@@ -127,6 +155,9 @@ func ValidateRoleName(p *field.Path, role string) field.ErrorList {
 		return field.ErrorList{field.Required(p, "admin, edit, view or the name of a ClusterRole")}
 	}
 	var errs field.ErrorList
+	if len(role) > MaxRoleNameLength {
+		errs = append(errs, field.TooLong(p, "", MaxRoleNameLength))
+	}
 	for _, msg := range content.IsPathSegmentName(role) {
 		errs = append(errs, field.Invalid(p, role, msg))
 	}
