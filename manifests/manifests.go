@@ -1,6 +1,7 @@
 // Package manifests holds the documents kubectl-tenant installs or
-// creates, embedded in the binary: IAM policy documents now, the Tenant
-// CRD and tenant ClusterRoles when the cluster registry arrives.
+// creates, embedded in the binary: IAM policy documents, and the Tenant
+// CRD and the registry's ClusterRoles that `kubectl tenant init` installs
+// in a management cluster.
 package manifests
 
 import _ "embed"
@@ -44,3 +45,15 @@ var EKSNodePolicyARNs = []string{
 	"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
 	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 }
+
+// TenantCRD is the CustomResourceDefinition of tenant records in a
+// management cluster.
+//
+//go:embed registry/tenants.tenancy.kubectl-tenant.io.yaml
+var TenantCRD string
+
+// RegistryRoles are the ClusterRoles of a registry's users: admin and
+// viewer.
+//
+//go:embed registry/roles.yaml
+var RegistryRoles string

@@ -1,0 +1,175 @@
+package clusterregistry_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/clusterregistry"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+var cp *testenv.ControlPlane
+
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithControlPlane(m, testenv.Options{}, &cp)) }
+
+func install(t *testing.T) dynamic.Interface {
+	t.Helper()
+	client, err := dynamic.NewForConfig(cp.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := clusterregistry.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clusterregistry.Install(context.Background(), client, objs, false, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+const (
+	roleA = "arn:aws:iam::111122223333:role/acme"
+	roleB = "arn:aws:iam::444455556666:role/kubectl-tenant"
+)
+
+// The CRD's schema and the Go validation are one rule set written twice:
+// every record of the table gets the same verdict from tenant.Validate
+// (what the file registry and every command check) and from the real
+// apiserver's validation of the CRD (a server dry run of a create).
+func TestCRDAndGoValidationAgree(t *testing.T) {
+	client := install(t)
+	for _, tc := range []struct {
+		name string
+		doc  string // the record after "kind: Tenant", metadata and spec
+		ok   bool
+	}{
+		{"minimal", `{metadata: {name: acme}, spec: {cluster: {context: admin}, namespaces: [acme]}}`, true},
+		{"eks with a role chain", `{metadata: {name: acme}, spec: {cluster: {context: acme, server: "https://x.eks.amazonaws.com", eks: {name: acme_prod-1, arn: "arn:aws:eks:eu-west-1:444455556666:cluster/acme_prod-1", createdByPlugin: true, clusterRoleARN: "` + roleB + `-cluster", clusterRoleCreated: true, nodeRoleARN: "arn:aws:iam::444455556666:role/service/acme-node"}}, aws: {region: eu-west-1, roleARNs: ["` + roleA + `", "` + roleB + `"], externalID: "acme:x1/2=3", sessionName: ops@acme, durationSeconds: 3600, profile: platform}, namespaces: [acme, acme-ci]}}`, true},
+		{"every kind of grant", `{metadata: {name: acme}, spec: {cluster: {context: admin}, namespaces: [acme, acme-ci], grants: [
+			{subject: {kind: ServiceAccount, name: deploy.bot, namespace: acme-ci}, role: edit},
+			{subject: {kind: User, name: "alice@example.com"}, role: "kubectl-tenant:acme:reader", namespaces: [acme-ci]},
+			{subject: {kind: Group, name: "system:sre"}, role: "system:aggregate-to-view", clusterScope: true},
+			{subject: {kind: IAMRole, name: "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_01"}, role: view, via: access-entry, accessPolicy: view, namespaces: [acme]},
+			{subject: {kind: IAMUser, name: "arn:aws-cn:iam::111122223333:user/ops/ci"}, role: admin, via: aws-auth}]}}`, true},
+		{"no session duration", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: us-east-1, durationSeconds: 0}, namespaces: [acme]}}`, true},
+
+		{"upper-case name", `{metadata: {name: Acme}, spec: {cluster: {}, namespaces: [acme]}}`, false},
+		{"name with _", `{metadata: {name: a_b}, spec: {cluster: {}, namespaces: [acme]}}`, false},
+		{"64-character name", `{metadata: {name: ` + strings.Repeat("a", 64) + `}, spec: {cluster: {}, namespaces: [acme]}}`, false},
+		{"no namespaces", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: []}}`, false},
+		{"namespaces missing", `{metadata: {name: acme}, spec: {cluster: {}}}`, false},
+		{"duplicate namespace", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme, acme]}}`, false},
+		{"namespace not a label", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme.ci]}}`, false},
+		{"64-character namespace", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [` + strings.Repeat("n", 64) + `]}}`, false},
+		{"grant outside the tenant", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: view, namespaces: [kube-system]}]}}`, false},
+		{"no role", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: ""}]}}`, false},
+		{"role with /", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: "a/b"}]}}`, false},
+		{"role ..", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: ".."}]}}`, false},
+		{"role with %", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: "a%b"}]}}`, false},
+		{"unknown subject kind", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: Robot, name: bob}, role: view}]}}`, false},
+		{"ServiceAccount without namespace", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: ServiceAccount, name: ci}, role: view}]}}`, false},
+		{"ServiceAccount name not a subdomain", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: ServiceAccount, name: CI, namespace: acme}, role: view}]}}`, false},
+		{"user with a namespace", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob, namespace: acme}, role: view}]}}`, false},
+		{"user without a name", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: ""}, role: view}]}}`, false},
+		{"IAM role not an ARN", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: acme-dev}, role: view, via: aws-auth}]}}`, false},
+		{"IAM role of an 11-digit account", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "arn:aws:iam::11112222333:role/dev"}, role: view, via: aws-auth}]}}`, false},
+		{"IAM user ARN as a role", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "arn:aws:iam::111122223333:user/dev"}, role: view, via: aws-auth}]}}`, false},
+		{"IAM role name of 65 characters", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "arn:aws:iam::111122223333:role/` + strings.Repeat("r", 65) + `"}, role: view, via: aws-auth}]}}`, false},
+		{"IAM grant without a channel", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "` + roleA + `"}, role: view}]}}`, false},
+		{"unknown channel", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "` + roleA + `"}, role: view, via: magic}]}}`, false},
+		{"user with a channel", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: view, via: aws-auth}]}}`, false},
+		{"unknown access policy", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "` + roleA + `"}, role: view, via: access-entry, accessPolicy: superuser}]}}`, false},
+		{"access policy through aws-auth", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "` + roleA + `"}, role: view, via: aws-auth, accessPolicy: view}]}}`, false},
+		{"cluster-scoped IAM grant", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: IAMRole, name: "` + roleA + `"}, role: view, via: aws-auth, clusterScope: true}]}}`, false},
+		{"cluster scope with namespaces", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: Group, name: sre}, role: view, clusterScope: true, namespaces: [acme]}]}}`, false},
+		{"region not a region", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: Europe}, namespaces: [acme]}}`, false},
+		{"aws without a region", `{metadata: {name: acme}, spec: {cluster: {}, aws: {roleARNs: ["` + roleA + `"]}, namespaces: [acme]}}`, false},
+		{"chain role not a role ARN", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, roleARNs: ["arn:aws:iam::111122223333:policy/x"]}, namespaces: [acme]}}`, false},
+		{"one-character external ID", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, roleARNs: ["` + roleA + `"], externalID: x}, namespaces: [acme]}}`, false},
+		{"external ID with a space", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, roleARNs: ["` + roleA + `"], externalID: "a b"}, namespaces: [acme]}}`, false},
+		{"external ID without a role", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, externalID: acme-x1}, namespaces: [acme]}}`, false},
+		{"one-character session name", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, sessionName: a}, namespaces: [acme]}}`, false},
+		{"a one-minute session", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, durationSeconds: 60}, namespaces: [acme]}}`, false},
+		{"a 13-hour session", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, durationSeconds: 46800}, namespaces: [acme]}}`, false},
+		{"EKS name starting with -", `{metadata: {name: acme}, spec: {cluster: {eks: {name: -acme}}, namespaces: [acme]}}`, false},
+		{"EKS name of 101 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: ` + strings.Repeat("e", 101) + `}}, namespaces: [acme]}}`, false},
+		{"the largest record", largest(0), true},
+		{"a namespace too many", largest(1), false},
+		{"a grant too many", largest(2), false},
+		{"a grant of a namespace too many", largest(3), false},
+		{"17 roles in the chain", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, roleARNs: [` + strings.Repeat(`"`+roleA+`", `, 16) + `"` + roleB + `"]}, namespaces: [acme]}}`, false},
+		{"a user name of 1025 characters", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: ` + strings.Repeat("u", 1025) + `}, role: view}]}}`, false},
+		{"a role of 254 characters", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: ` + strings.Repeat("r", 254) + `}]}}`, false},
+		{"EKS cluster role not a role ARN", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, clusterRoleARN: acme-cluster}}, namespaces: [acme]}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := "{apiVersion: " + tenant.APIVersion + ", kind: Tenant, " + strings.TrimPrefix(tc.doc, "{")
+			goErr := goVerdict(t, doc)
+			apiErr := apiVerdict(t, client, doc)
+			if (goErr == nil) != tc.ok || (apiErr == nil) != tc.ok {
+				t.Errorf("want valid=%v\n  Go:        %v\n  apiserver: %v", tc.ok, goErr, apiErr)
+			}
+		})
+	}
+}
+
+// largest is a record at every limit (tenant.MaxNamespaces namespaces of
+// 63 characters, tenant.MaxGrants grants of tenant.MaxGrantNamespaces
+// namespaces each, subject names of tenant.MaxSubjectNameLength), or one
+// past the limit named by over: 1 namespaces, 2 grants, 3 a grant's
+// namespaces.
+// The apiserver must check the largest in its runtime cost budget.
+func largest(over int) string {
+	extra := func(n, which int) int {
+		if over == which {
+			return n + 1
+		}
+		return n
+	}
+	var namespaces, grants []string
+	for i := range extra(tenant.MaxNamespaces, 1) {
+		namespaces = append(namespaces, fmt.Sprintf("ns-%03d-%s", i, strings.Repeat("x", 56)))
+	}
+	for i := range extra(tenant.MaxGrants, 2) {
+		names := namespaces[:extra(tenant.MaxGrantNamespaces, 3)]
+		if i%2 == 0 {
+			names = namespaces[len(namespaces)-len(names):]
+		}
+		grants = append(grants, fmt.Sprintf(`{subject: {kind: User, name: "%04d%s"}, role: view, namespaces: [%s]}`,
+			i, strings.Repeat("u", tenant.MaxSubjectNameLength-4), strings.Join(names, ", ")))
+	}
+	return `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [` + strings.Join(namespaces, ", ") + `], grants: [` + strings.Join(grants, ", ") + `]}}`
+}
+
+// goVerdict is what the file registry says of doc: strict decoding, then
+// tenant.Validate.
+func goVerdict(t *testing.T, doc string) error {
+	t.Helper()
+	var rec tenant.Tenant
+	if err := yaml.UnmarshalStrict([]byte(doc), &rec); err != nil {
+		t.Fatalf("the table's record does not decode: %v", err)
+	}
+	return tenant.Validate(&rec).ToAggregate()
+}
+
+// apiVerdict is what the apiserver says of creating doc.
+func apiVerdict(t *testing.T, client dynamic.Interface, doc string) error {
+	t.Helper()
+	obj := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+		t.Fatal(err)
+	}
+	_, err := client.Resource(clusterregistry.TenantResource).Create(context.Background(), obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	return err
+}
