@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/describe"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/get"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/initcmd"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/list"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
@@ -74,6 +75,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		kubeconfig.NewCmdKubeconfig(flags, registry, streams),
 		contexts.NewCmdContexts(flags, streams),
 		bootstrap.NewCmdBootstrap(streams),
+		initcmd.NewCmdInit(flags, streams),
 		version.NewCmdVersion(streams),
 	)
 	_ = cmd.RegisterFlagCompletionFunc("context", cmdutil.CompleteContexts(flags))
