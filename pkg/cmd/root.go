@@ -21,10 +21,11 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/initcmd"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/list"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/registrycmd"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/token"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/version"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	reg "github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 )
 
 var rootLong = templates.LongDesc(`
@@ -60,7 +61,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 	flags.AddFlags(cmd.PersistentFlags())
 	registry := new(string)
 	cmd.PersistentFlags().StringVar(registry, "registry", "",
-		"The tenant registry file (default $"+tenant.RegistryEnv+", else ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml)")
+		"Where tenant records are kept: "+reg.Usage+" (default $"+reg.Env+", else the config file's registry, else the file ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml)")
 	cmd.AddCommand(
 		create.NewCmdCreate(flags, registry, streams),
 		list.NewCmdList(registry, streams),
@@ -76,6 +77,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		contexts.NewCmdContexts(flags, streams),
 		bootstrap.NewCmdBootstrap(streams),
 		initcmd.NewCmdInit(flags, streams),
+		registrycmd.NewCmdRegistry(registry, streams),
 		version.NewCmdVersion(streams),
 	)
 	_ = cmd.RegisterFlagCompletionFunc("context", cmdutil.CompleteContexts(flags))

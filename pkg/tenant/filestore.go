@@ -15,21 +15,14 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/atomicfile"
 )
 
-// RegistryEnv names the environment variable that overrides the registry
-// file's location (the --registry flag overrides both).
-const RegistryEnv = "KUBECTL_TENANT_REGISTRY"
-
-// DefaultRegistryPath is $KUBECTL_TENANT_REGISTRY, else
-// ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml.
+// DefaultRegistryPath is the registry file when no other registry is
+// named: ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml.
 func DefaultRegistryPath() (string, error) {
-	if p := os.Getenv(RegistryEnv); p != "" {
-		return p, nil
-	}
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return "", fmt.Errorf("finding the registry: %w; set %s", err, RegistryEnv)
+			return "", fmt.Errorf("finding the registry: %w; set XDG_CONFIG_HOME or --registry", err)
 		}
 		dir = filepath.Join(home, ".config")
 	}
@@ -198,22 +191,4 @@ func OpenRegistry(path string) (Registry, error) {
 		return nil, err
 	}
 	return &FileRegistry{Path: abs}, nil
-}
-
-// Open validates a tenant name, opens the registry at registryPath (the
-// default when empty) and reads the tenant: how every command that acts on
-// one tenant starts.
-func Open(ctx context.Context, registryPath, name string) (Registry, *Tenant, error) {
-	if err := ValidateName(name); err != nil {
-		return nil, nil, err
-	}
-	reg, err := OpenRegistry(registryPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := reg.Get(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	return reg, t, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -99,7 +100,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 			return err
 		}
 	}
-	if o.registry, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+	if o.registry, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)

@@ -19,6 +19,7 @@ import (
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -155,7 +156,7 @@ func OpenTarget(cmd *cobra.Command, registryPath *string, name string) (Target, 
 			return t, err
 		}
 	}
-	t.Registry, t.Tenant, err = tenant.Open(cmd.Context(), *registryPath, name)
+	t.Registry, t.Tenant, err = registry.OpenTenant(cmd.Context(), *registryPath, name)
 	return t, err
 }
 

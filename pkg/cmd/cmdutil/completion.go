@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -26,7 +27,7 @@ func CompleteTenants(registryPath *string) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		reg, err := tenant.OpenRegistry(*registryPath)
+		reg, err := registry.Open(*registryPath)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
@@ -165,7 +166,7 @@ func completionTenant(cmd *cobra.Command, registryPath *string, args []string) *
 	if len(args) == 0 {
 		return nil
 	}
-	reg, err := tenant.OpenRegistry(*registryPath)
+	reg, err := registry.Open(*registryPath)
 	if err != nil {
 		return nil
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -112,7 +113,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
 		return err
 	}
-	if o.registry, err = tenant.OpenRegistry(*o.registryPath); err != nil {
+	if o.registry, err = registry.Open(*o.registryPath); err != nil {
 		return err
 	}
 	if o.existing, err = o.registry.Get(cmd.Context(), o.Name); errors.Is(err, tenant.ErrNotFound) {

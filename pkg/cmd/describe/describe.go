@@ -22,6 +22,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -65,7 +66,7 @@ func NewCmdDescribe(getter genericclioptions.RESTClientGetter, registryPath *str
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	o.Tenant = args[0]
 	var err error
-	_, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant)
+	_, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant)
 	return err
 }
 

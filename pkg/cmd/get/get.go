@@ -12,7 +12,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 )
 
 var getLong = templates.LongDesc(`
@@ -65,7 +65,7 @@ func (o *Options) Complete(_ *cobra.Command, args []string) error {
 
 // Run prints the record.
 func (o *Options) Run(ctx context.Context) error {
-	_, t, err := tenant.Open(ctx, *o.registryPath, o.Name)
+	_, t, err := registry.OpenTenant(ctx, *o.registryPath, o.Name)
 	if err != nil {
 		return err
 	}

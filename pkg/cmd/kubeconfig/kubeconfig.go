@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -122,7 +123,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if o.format, err = o.OutputFile.Resolve(*o.PrintFlags.OutputFormat, o.PrintFlags.AllowedFormats(), o.ErrOut); err != nil {
 		return err
 	}
-	if _, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+	if _, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	o.paths = cluster.KubeconfigPaths(o.getter)

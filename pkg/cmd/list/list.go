@@ -13,6 +13,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -68,7 +69,7 @@ func (o *Options) Complete(*cobra.Command, []string) error {
 
 // Run prints the tenants.
 func (o *Options) Run(ctx context.Context) error {
-	reg, err := tenant.OpenRegistry(*o.registryPath)
+	reg, err := registry.Open(*o.registryPath)
 	if err != nil {
 		return err
 	}

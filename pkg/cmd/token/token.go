@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
@@ -122,7 +123,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		o.IAM.Chain = token.Chain(o.RoleARNs, strings.Join(o.ExternalIDs, ""))
 		return nil // an IAM token: everything needed is in the flags
 	}
-	if _, o.tenant, err = tenant.Open(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+	if _, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
 	if o.ServiceAccount == "" {

@@ -1,0 +1,138 @@
+// Package registry opens the registry a command keeps tenant records in:
+// the file on this machine (the default), or the Tenant objects of a
+// management cluster, named the same way by the --registry flag,
+// $KUBECTL_TENANT_REGISTRY and the config file.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/clusterregistry"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// Env names the environment variable that selects the registry when the
+// flag does not.
+const Env = "KUBECTL_TENANT_REGISTRY"
+
+// Usage says what a registry value may be, for flags and errors.
+const Usage = "file:PATH (or a bare PATH), cluster (the current context's cluster) or cluster:CONTEXT"
+
+// Config is the config file, ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/config.yaml.
+type Config struct {
+	// Registry is the registry when neither the flag nor the environment
+	// names one.
+	Registry string `json:"registry,omitempty"`
+}
+
+// Resolve is the registry spec in force: the flag's value, else
+// $KUBECTL_TENANT_REGISTRY, else the config file's registry, else the
+// default file.
+func Resolve(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if v := os.Getenv(Env); v != "" {
+		return v, nil
+	}
+	path, err := ConfigPath()
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return c.Registry, nil
+}
+
+// ConfigPath is where the config file is.
+func ConfigPath() (string, error) {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("finding the config file: %w; set XDG_CONFIG_HOME or %s", err, Env)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "kubectl-tenant", "config.yaml"), nil
+}
+
+// Open opens the registry that flag (or, when empty, the environment or
+// the config file) names. A cluster registry is reached through the
+// kubeconfig kubectl would read ($KUBECONFIG, else ~/.kube/config), with
+// the named context or the current one. Nothing is contacted yet.
+func Open(flag string) (tenant.Registry, error) {
+	spec, err := Resolve(flag)
+	if err != nil {
+		return nil, err
+	}
+	kind, where := Parse(spec)
+	if kind == "file" {
+		return tenant.OpenRegistry(where)
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: where}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), overrides).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("registry %q: %w", spec, err)
+	}
+	// A fleet command reads and writes a record per tenant: client-go's
+	// default of 5 requests a second would pace 100 tenants to 20 seconds
+	// or more.
+	cfg.QPS, cfg.Burst = 50, 100
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("registry %q: %w", spec, err)
+	}
+	return clusterregistry.NewRegistry(client), nil
+}
+
+// Parse splits a registry spec into its kind, file or cluster, and where:
+// the file's path ("" for the default file) or the context ("" for the
+// current one).
+func Parse(spec string) (kind, where string) {
+	switch {
+	case spec == "cluster":
+		return "cluster", ""
+	case strings.HasPrefix(spec, "cluster:"):
+		return "cluster", strings.TrimPrefix(spec, "cluster:")
+	case strings.HasPrefix(spec, "file:"):
+		return "file", strings.TrimPrefix(spec, "file:")
+	}
+	return "file", spec
+}
+
+// OpenTenant validates a tenant name, opens the registry and reads the
+// tenant: how every command that acts on one tenant starts.
+func OpenTenant(ctx context.Context, flag, name string) (tenant.Registry, *tenant.Tenant, error) {
+	if err := tenant.ValidateName(name); err != nil {
+		return nil, nil, err
+	}
+	reg, err := Open(flag)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := reg.Get(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, t, nil
+}
