@@ -88,8 +88,10 @@ func (r *Registry) Put(ctx context.Context, t *tenant.Tenant) error {
 		} else if err != nil {
 			return registryError("reading tenant "+t.Name, err)
 		}
+		// What the server owns comes from this cluster's object, not the
+		// record (which may come from a file or another cluster).
 		next := t.DeepCopy()
-		next.ResourceVersion = ""
+		next.ObjectMeta = metav1.ObjectMeta{Name: t.Name, Labels: t.Labels, Annotations: t.Annotations}
 		if current != nil {
 			next.ResourceVersion = current.GetResourceVersion()
 		}

@@ -34,6 +34,13 @@ func TestRegistryKeepsRecords(t *testing.T) {
 	if got.Spec.AWS.Region != "eu-west-1" || got.Status.KubernetesVersion != "v1.36.3" || string(got.Status.CAData) != "-----BEGIN CERTIFICATE-----" {
 		t.Errorf("the record came back as %+v, status %+v", got.Spec, got.Status)
 	}
+	// A record read elsewhere (another cluster, a stale copy) replaces
+	// this one: Put takes nothing the server owns from it.
+	foreign := got.DeepCopy()
+	foreign.UID, foreign.ResourceVersion, foreign.Generation = "0d0c7f36-0000-4000-8000-000000000000", "1", 7
+	if err := reg.Put(ctx, foreign); err != nil {
+		t.Fatalf("putting a record read elsewhere: %v", err)
+	}
 	err = reg.Edit(ctx, "keep", func(t *tenant.Tenant) (bool, error) {
 		t.Spec.Namespaces = append(t.Spec.Namespaces, "keep-ci")
 		t.Status.KubernetesVersion = "v1.36.4"
