@@ -113,6 +113,13 @@ func TestCompletion(t *testing.T) {
 	if !slices.Equal(got, []string{"admin", "edit", "view"}) || took > 2*time.Second {
 		t.Errorf("completing --role against a silent cluster: %v after %s, want admin, edit, view within the 1s bound", got, took)
 	}
+	// A registry in a management cluster that never answers: the tenant
+	// names are given up on, quietly, within the same bound.
+	start := time.Now()
+	r := u.run(filepath.Join(binDir, "bin", "kubectl-tenant"), "__complete", "--registry", "cluster:admin", "grant", "")
+	if took := time.Since(start); r.err != nil || took > 2*time.Second || strings.Contains(r.stdout, "tcomp") {
+		t.Errorf("completing tenants from a silent registry cluster: %v after %s:\n%s%s", r.err, took, r.stdout, r.stderr)
+	}
 	// Through kubectl, kubectl's own time comes first (a version-dispatching
 	// kubectl, such as gcloud's, asks the server its version itself): a
 	// completion that asks no cluster is the baseline, and the one that

@@ -16,9 +16,20 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
-// CompletionTimeout bounds a completion that asks a cluster: past it the
-// shell gets what is known without the cluster, rather than a hang.
+// CompletionTimeout bounds a completion that asks a cluster (the
+// tenant's, or a registry's management cluster): past it the shell gets
+// what is known without the cluster, rather than a hang.
 const CompletionTimeout = time.Second
+
+// completionContext is the command's context, bounded by
+// CompletionTimeout, shared by everything one completion asks.
+func completionContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithTimeout(ctx, CompletionTimeout)
+}
 
 // CompleteTenants completes a command's first argument with the names in
 // the registry.
@@ -31,7 +42,9 @@ func CompleteTenants(registryPath *string) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
-		tenants, err := reg.List(cmd.Context())
+		ctx, cancel := completionContext(cmd)
+		defer cancel()
+		tenants, err := reg.List(ctx)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
@@ -73,8 +86,10 @@ func CompleteTenantNamespaces(registryPath *string) cobra.CompletionFunc {
 func CompleteClusterRoles(getter genericclioptions.RESTClientGetter, registryPath *string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		roles := []string{"admin", "edit", "view"}
-		if t := completionTenant(cmd, registryPath, args); t != nil {
-			roles = append(roles, clusterRoles(cmd.Context(), getter, t.Spec.Cluster.Context, strings.HasPrefix(toComplete, "system:"))...)
+		ctx, cancel := completionContext(cmd)
+		defer cancel()
+		if t := completionTenantIn(ctx, registryPath, args); t != nil {
+			roles = append(roles, clusterRoles(ctx, getter, t.Spec.Cluster.Context, strings.HasPrefix(toComplete, "system:"))...)
 		}
 		slices.Sort(roles)
 		return withPrefix(slices.Compact(roles), toComplete), cobra.ShellCompDirectiveNoFileComp
@@ -82,15 +97,10 @@ func CompleteClusterRoles(getter genericclioptions.RESTClientGetter, registryPat
 }
 
 // clusterRoles lists the names of a context's ClusterRoles, or none when
-// the cluster does not answer within CompletionTimeout. The listing runs
-// apart from the caller, since an exec credential plugin on the way does
-// not heed a context: the caller stops waiting, and the process ends.
+// the cluster does not answer before ctx ends. The listing runs apart
+// from the caller, since an exec credential plugin on the way does not
+// heed a context: the caller stops waiting, and the process ends.
 func clusterRoles(ctx context.Context, getter genericclioptions.RESTClientGetter, kubeContext string, system bool) []string {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, cancel := context.WithTimeout(ctx, CompletionTimeout)
-	defer cancel()
 	found := make(chan []string, 1)
 	go func() {
 		conn, err := cluster.Connect(getter, kubeContext)
@@ -161,8 +171,15 @@ func CompleteGrantedRoles(registryPath *string) cobra.CompletionFunc {
 }
 
 // completionTenant is the record of the tenant the command's first
-// argument names, or nil.
+// argument names, or nil, read within CompletionTimeout.
 func completionTenant(cmd *cobra.Command, registryPath *string, args []string) *tenant.Tenant {
+	ctx, cancel := completionContext(cmd)
+	defer cancel()
+	return completionTenantIn(ctx, registryPath, args)
+}
+
+// completionTenantIn is completionTenant within ctx.
+func completionTenantIn(ctx context.Context, registryPath *string, args []string) *tenant.Tenant {
 	if len(args) == 0 {
 		return nil
 	}
@@ -170,7 +187,7 @@ func completionTenant(cmd *cobra.Command, registryPath *string, args []string) *
 	if err != nil {
 		return nil
 	}
-	t, err := reg.Get(cmd.Context(), args[0])
+	t, err := reg.Get(ctx, args[0])
 	if err != nil {
 		return nil
 	}
