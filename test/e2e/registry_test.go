@@ -51,12 +51,14 @@ func TestRegistryMigrateToCluster(t *testing.T) {
 		return strings.Count(u.kubectl("get", "tenants", "-o", "name"), "/mig-")
 	}
 
-	out := u.tenant("registry", "migrate", "--to", "cluster", "--dry-run=client").stdout
-	if strings.Count(out, "copied (dry run)") != n || inCluster() != 0 {
-		t.Fatalf("a dry run: %d would be copied, %d are in the cluster; want %d and 0:\n%s", strings.Count(out, "copied (dry run)"), inCluster(), n, out)
+	for _, dryRun := range []string{"--dry-run=client", "--dry-run=server"} {
+		out := u.tenant("registry", "migrate", "--to", "cluster", dryRun).stdout
+		if strings.Count(out, "copied (dry run)") != n || inCluster() != 0 {
+			t.Fatalf("%s: %d would be copied, %d are in the cluster; want %d and 0:\n%s", dryRun, strings.Count(out, "copied (dry run)"), inCluster(), n, out)
+		}
 	}
 	start := time.Now()
-	out = u.tenant("registry", "migrate", "--to", "cluster").stdout
+	out := u.tenant("registry", "migrate", "--to", "cluster").stdout
 	t.Logf("migrating %d records took %s", n, time.Since(start))
 	if strings.Count(out, " copied\n") != n || inCluster() != n {
 		t.Fatalf("migrate copied %d, the cluster holds %d; want %d:\n%s", strings.Count(out, " copied\n"), inCluster(), n, out)

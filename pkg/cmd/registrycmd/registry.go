@@ -30,7 +30,9 @@ var migrateLong = templates.LongDesc(`
 	A record the target lacks is copied with its status; one it holds
 	already, the same, is left alone; one it holds that differs is not
 	overwritten, and is named, and the command exits non-zero. Nothing is
-	removed from the source, so running it again is safe and changes nothing.`)
+	removed from the source, so running it again is safe and changes nothing.
+	With --dry-run (client or server) it reads both registries and writes to
+	neither.`)
 
 var migrateExample = templates.Examples(`
 	# Move the file registry into the management cluster (after kubectl tenant init there)
@@ -90,8 +92,8 @@ func (o *MigrateOptions) Complete(cmd *cobra.Command, _ []string) error {
 	return err
 }
 
-// Run copies what the target lacks. A dry run reads both registries and
-// says what it would do.
+// Run copies what the target lacks. A dry run, client or server, reads
+// both registries, says what it would do, and writes to neither.
 func (o *MigrateOptions) Run(ctx context.Context) error {
 	records, err := o.from.List(ctx)
 	if err != nil {
