@@ -49,8 +49,7 @@ func TestReleaseArchivesInstallWithKrew(t *testing.T) {
 
 	manifests := t.TempDir()
 	generated := filepath.Join(manifests, "tenant.yaml")
-	makeTarget(t, repoRoot(), "krew-manifest", "DIST="+first, "KREW_MANIFEST="+generated, "PLATFORMS="+here.OS+"/"+here.Arch,
-		"RELEASE_COMMIT=0123456789abcdef0123456789abcdef01234567", "RELEASE_DATE=2026-01-02T03:04:05Z")
+	makeTarget(t, repoRoot(), append([]string{"krew-manifest", "DIST=" + first, "KREW_MANIFEST=" + generated}, stamp...)...)
 	committed := filepath.Join(t.TempDir(), "tenant.yaml")
 	writeFile(t, committed, readFile(t, filepath.Join(repoRoot(), "krew-manifest.yaml")))
 	for _, m := range []string{generated, committed} {
