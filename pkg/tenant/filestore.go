@@ -71,10 +71,12 @@ func (r *FileRegistry) Put(ctx context.Context, t *Tenant) error {
 	return r.update(ctx, func(list *List) (bool, error) {
 		for i := range list.Items {
 			if list.Items[i].Name == t.Name {
+				stored.Generation = nextGeneration(&list.Items[i], stored)
 				list.Items[i] = *stored
 				return true, nil
 			}
 		}
+		stored.Generation = 1
 		list.Items = append(list.Items, *stored)
 		return true, nil
 	})
@@ -110,6 +112,7 @@ func (r *FileRegistry) Edit(ctx context.Context, name string, change func(*Tenan
 				return false, errors.Join(err, fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate()))
 			}
 			t.APIVersion, t.Kind = APIVersion, Kind
+			t.Generation = nextGeneration(&list.Items[i], t)
 			list.Items[i] = *t
 			return true, err
 		}
@@ -167,6 +170,17 @@ func (r *FileRegistry) read() (*List, error) {
 		return nil, fmt.Errorf("the registry %s holds %s %s, want %s %s", r.Path, list.APIVersion, list.Kind, APIVersion, ListKind)
 	}
 	return list, nil
+}
+
+// nextGeneration is the generation of next, which replaces stored: one
+// more when the spec changed, as the API server counts a custom
+// resource's generations, so that status.observedGeneration means the
+// same in either registry.
+func nextGeneration(stored, next *Tenant) int64 {
+	if SameSpec(stored.Spec, next.Spec) {
+		return max(stored.Generation, 1)
+	}
+	return max(stored.Generation, 0) + 1
 }
 
 func names(list *List) []string {

@@ -163,7 +163,23 @@ type Status struct {
 	CAData []byte `json:"caData,omitempty"`
 	// AuthenticationMode of an EKS cluster: API, API_AND_CONFIG_MAP or CONFIG_MAP.
 	AuthenticationMode string `json:"authenticationMode,omitempty"`
+	// ObservedGeneration is the generation of the spec apply last
+	// reconciled.
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Grants counts the grants in place at that reconcile.
+	Grants int `json:"grants,omitempty"`
+	// Conditions are ClusterReady, NamespacesReady, AccessReady and Ready,
+	// each with the generation it speaks of.
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
+
+// The conditions apply writes, and Ready, which is true when they all are.
+const (
+	ConditionClusterReady    = "ClusterReady"
+	ConditionNamespacesReady = "NamespacesReady"
+	ConditionAccessReady     = "AccessReady"
+	ConditionReady           = "Ready"
+)
 
 // List is a list of tenants, the registry file's format.
 type List struct {
@@ -209,6 +225,7 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 		out.Spec.Cluster.EKS = &e
 	}
 	out.Status.CAData = append([]byte(nil), t.Status.CAData...)
+	out.Status.Conditions = append([]metav1.Condition(nil), t.Status.Conditions...)
 }
 
 // DeepCopy returns a copy of t.

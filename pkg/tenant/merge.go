@@ -1,0 +1,154 @@
+package tenant
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// LastAppliedPrefix starts the annotations that hold, per field
+// manager, the spec 'kubectl tenant apply' last wrote as that manager
+// (LastAppliedPrefix + "/" + manager, JSON). Like kubectl's
+// last-applied-configuration it tells a later apply which values are its
+// own: what the document no longer lists and the last one did is
+// removed, unless another manager's last apply also lists it; what
+// someone added since (with grant, or as another manager) is kept.
+const LastAppliedPrefix = "last-applied." + Group
+
+// LastAppliedKey is the annotation of manager's last applied spec.
+func LastAppliedKey(manager string) string { return LastAppliedPrefix + "/" + manager }
+
+// SameSpec reports whether two specs say the same, taking an empty list
+// and a missing one alike.
+func SameSpec(a, b Spec) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && string(ja) == string(jb)
+}
+
+// LastApplied is the spec manager last applied to t, nil when there is
+// none, and the specs every other manager last applied.
+func LastApplied(t *Tenant, manager string) (*Spec, []Spec, error) {
+	if t == nil {
+		return nil, nil, nil
+	}
+	var own *Spec
+	var others []Spec
+	for _, k := range sortedKeys(t.Annotations) {
+		m, ok := strings.CutPrefix(k, LastAppliedPrefix+"/")
+		if !ok {
+			continue
+		}
+		s := Spec{}
+		if err := json.Unmarshal([]byte(t.Annotations[k]), &s); err != nil {
+			return nil, nil, fmt.Errorf("tenant %s: annotation %s is not a spec (%v): remove it and apply again", t.Name, k, err)
+		}
+		if m == manager {
+			own = &s
+		} else {
+			others = append(others, s)
+		}
+	}
+	return own, others, nil
+}
+
+// SetLastApplied records s as the spec manager last applied to t,
+// without what only the plugin records (the server a context reached,
+// the EKS cluster's ARN and what the plugin created): a document that
+// carries them, as the output of get does, applies the same as one that
+// does not.
+func SetLastApplied(t *Tenant, manager string, s Spec) error {
+	s.Cluster.Server = ""
+	if s.Cluster.EKS != nil {
+		e := *s.Cluster.EKS
+		e.ARN, e.CreatedByPlugin, e.ClusterRoleCreated, e.NodeRoleCreated = "", false, false, false
+		s.Cluster.EKS = &e
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if t.Annotations == nil {
+		t.Annotations = map[string]string{}
+	}
+	t.Annotations[LastAppliedKey(manager)] = string(data)
+	return nil
+}
+
+// MergeSpec is a three-way merge: the spec an apply of applied makes of
+// current, the record as it is, given last, what the same manager's
+// previous apply wrote (nil: none), and others, what other managers last
+// applied. Namespaces and grants are sets: applied's are kept in its
+// order, current's others stay unless last had them and no other
+// manager's does (the document dropped them). A field the document sets wins; one it leaves empty
+// keeps current's, so that what the plugin recorded (the cluster's
+// server, the EKS cluster's ARN and roles) is not lost. The AWS identity
+// is one value: the document's, or current's when neither the document
+// nor the last apply had one.
+func MergeSpec(last *Spec, others []Spec, applied, current Spec) Spec {
+	if last == nil {
+		last = &Spec{}
+	}
+	dropped := func(in func(Spec) bool) bool {
+		return in(*last) && !slices.ContainsFunc(others, in)
+	}
+	out := Spec{Cluster: mergeCluster(applied.Cluster, current.Cluster), AWS: applied.AWS}
+	if applied.AWS == nil && reflect.DeepEqual(last.AWS, applied.AWS) {
+		out.AWS = current.AWS
+	}
+
+	out.Namespaces = slices.Clone(applied.Namespaces)
+	for _, ns := range current.Namespaces {
+		if !slices.Contains(out.Namespaces, ns) && !dropped(func(s Spec) bool { return slices.Contains(s.Namespaces, ns) }) {
+			out.Namespaces = append(out.Namespaces, ns)
+		}
+	}
+
+	t := &Tenant{Spec: Spec{Grants: slices.Clone(applied.Grants)}}
+	for _, g := range current.Grants {
+		if !containsGrant(applied.Grants, g) && !dropped(func(s Spec) bool { return containsGrant(s.Grants, g) }) {
+			t.AddGrant(g) // widened into an applied grant of the same role, or added
+		}
+	}
+	out.Grants = t.Spec.Grants
+	return out
+}
+
+func containsGrant(grants []Grant, g Grant) bool {
+	return slices.ContainsFunc(grants, func(h Grant) bool { return reflect.DeepEqual(h, g) })
+}
+
+// mergeCluster takes the document's cluster, keeping what the plugin
+// recorded and the document leaves out. Whether the plugin created the
+// EKS cluster and its roles (which lets delete --delete-cluster remove
+// them) is never taken from a document: only the plugin records it.
+func mergeCluster(applied, current Cluster) Cluster {
+	out := applied
+	if out.Context == "" {
+		out.Context = current.Context
+	}
+	if out.Server == "" {
+		out.Server = current.Server
+	}
+	if out.EKS == nil {
+		return out
+	}
+	e := *out.EKS
+	e.CreatedByPlugin, e.ClusterRoleCreated, e.NodeRoleCreated = false, false, false
+	if c := current.EKS; c != nil && c.Name == e.Name {
+		if e.ARN == "" {
+			e.ARN = c.ARN
+		}
+		if e.ClusterRoleARN == "" || e.ClusterRoleARN == c.ClusterRoleARN {
+			e.ClusterRoleARN, e.ClusterRoleCreated = c.ClusterRoleARN, c.ClusterRoleCreated
+		}
+		if e.NodeRoleARN == "" || e.NodeRoleARN == c.NodeRoleARN {
+			e.NodeRoleARN, e.NodeRoleCreated = c.NodeRoleARN, c.NodeRoleCreated
+		}
+		e.CreatedByPlugin = c.CreatedByPlugin
+	}
+	out.EKS = &e
+	return out
+}
