@@ -18,6 +18,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/kubernetes"
@@ -33,8 +34,8 @@ type Applier struct {
 	Client kubernetes.Interface
 	// DryRun asks the server to validate and not persist (--dry-run=server).
 	DryRun bool
-	// ReportOnly makes deletions read and report what they would delete,
-	// and send nothing (--dry-run=client).
+	// ReportOnly makes every change read and report what it would do, and
+	// send nothing (--dry-run=client).
 	ReportOnly bool
 }
 
@@ -49,10 +50,13 @@ const (
 	Deleted   Outcome = "deleted"
 )
 
-// Result is one object and its outcome.
+// Result is one object and its outcome. A change carries the object as
+// it was (Live, nil when created) and as it is or would be stored
+// (Merged, nil when deleted), for a diff.
 type Result struct {
 	Kind, Namespace, Name string
 	Outcome               Outcome
+	Live, Merged          runtime.Object
 }
 
 // Results collects results from concurrent work.
@@ -62,9 +66,25 @@ type Results struct {
 }
 
 func (r *Results) add(kind, ns, name string, o Outcome) {
+	r.put(Result{Kind: kind, Namespace: ns, Name: name, Outcome: o})
+}
+
+// changed records a change of obj from live (nil: none) to merged (nil:
+// deleted).
+func (r *Results) changed(o Outcome, obj metav1.Object, live, merged runtime.Object) {
+	kind := ""
+	for _, x := range []runtime.Object{merged, live} {
+		if x != nil && kind == "" {
+			kind = x.GetObjectKind().GroupVersionKind().Kind
+		}
+	}
+	r.put(Result{Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName(), Outcome: o, Live: live, Merged: merged})
+}
+
+func (r *Results) put(x Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.list = append(r.list, Result{Kind: kind, Namespace: ns, Name: name, Outcome: o})
+	r.list = append(r.list, x)
 }
 
 // List returns the results so far.
@@ -112,6 +132,27 @@ func (a *Applier) applyOptions() metav1.ApplyOptions {
 	return o
 }
 
+// send makes one apply call, or with ReportOnly none: what would be
+// stored is then want itself. The stored object comes back with its kind
+// set (client-go clears it).
+func (a *Applier) send(want runtime.Object, call func(metav1.ApplyOptions) (runtime.Object, error)) (runtime.Object, error) {
+	if a.ReportOnly {
+		return want, nil
+	}
+	got, err := call(a.applyOptions())
+	if err != nil {
+		return nil, err
+	}
+	got.GetObjectKind().SetGroupVersionKind(want.GetObjectKind().GroupVersionKind())
+	return got, nil
+}
+
+// withKind sets the kind client-go clears on objects it reads.
+func withKind[T runtime.Object](obj T, from runtime.Object) T {
+	obj.GetObjectKind().SetGroupVersionKind(from.GetObjectKind().GroupVersionKind())
+	return obj
+}
+
 func (a *Applier) deleteOptions() metav1.DeleteOptions {
 	o := metav1.DeleteOptions{}
 	if a.DryRun {
@@ -151,7 +192,7 @@ func (a *Applier) RoleBindings(ctx context.Context, want []*rbacv1.RoleBinding, 
 		g.Go(func() error {
 			client := a.Client.RbacV1().RoleBindings(rb.Namespace)
 			if cur != nil && cur.RoleRef != rb.RoleRef {
-				if err := client.Delete(ctx, rb.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
+				if err := a.delete(ctx, func(o metav1.DeleteOptions) error { return client.Delete(ctx, rb.Name, o) }); err != nil && !apierrors.IsNotFound(err) {
 					return fmt.Errorf("replacing RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
 				}
 			}
@@ -159,10 +200,11 @@ func (a *Applier) RoleBindings(ctx context.Context, want []*rbacv1.RoleBinding, 
 			if err != nil {
 				return err
 			}
-			if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+			got, err := a.send(rb, func(o metav1.ApplyOptions) (runtime.Object, error) { return client.Apply(ctx, ac, o) })
+			if err != nil {
 				return fmt.Errorf("applying RoleBinding %s/%s: %w", rb.Namespace, rb.Name, err)
 			}
-			results.add("RoleBinding", rb.Namespace, rb.Name, outcome(cur != nil))
+			results.changed(outcome(cur != nil), rb, liveIf(cur != nil, cur, rb), got)
 			return nil
 		})
 	}
@@ -252,7 +294,7 @@ func (a *Applier) ClusterRoleBinding(ctx context.Context, want *rbacv1.ClusterRo
 		return nil
 	}
 	if exists && cur.RoleRef != want.RoleRef {
-		if err := client.Delete(ctx, want.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
+		if err := a.delete(ctx, func(o metav1.DeleteOptions) error { return client.Delete(ctx, want.Name, o) }); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("replacing ClusterRoleBinding %s: %w", want.Name, err)
 		}
 	}
@@ -260,10 +302,11 @@ func (a *Applier) ClusterRoleBinding(ctx context.Context, want *rbacv1.ClusterRo
 	if err != nil {
 		return err
 	}
-	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+	got, err := a.send(want, func(o metav1.ApplyOptions) (runtime.Object, error) { return client.Apply(ctx, ac, o) })
+	if err != nil {
 		return fmt.Errorf("applying ClusterRoleBinding %s: %w", want.Name, err)
 	}
-	results.add("ClusterRoleBinding", "", want.Name, outcome(exists))
+	results.changed(outcome(exists), want, liveIf(exists, cur, want), got)
 	return nil
 }
 
@@ -286,10 +329,11 @@ func (a *Applier) ClusterRole(ctx context.Context, want *rbacv1.ClusterRole, res
 	if err != nil {
 		return err
 	}
-	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+	got, err := a.send(want, func(o metav1.ApplyOptions) (runtime.Object, error) { return client.Apply(ctx, ac, o) })
+	if err != nil {
 		return fmt.Errorf("applying ClusterRole %s: %w", want.Name, err)
 	}
-	results.add("ClusterRole", "", want.Name, outcome(exists))
+	results.changed(outcome(exists), want, liveIf(exists, cur, want), got)
 	return nil
 }
 
@@ -309,10 +353,11 @@ func (a *Applier) ServiceAccount(ctx context.Context, want *corev1.ServiceAccoun
 	if err != nil {
 		return err
 	}
-	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+	got, err := a.send(want, func(o metav1.ApplyOptions) (runtime.Object, error) { return client.Apply(ctx, ac, o) })
+	if err != nil {
 		return fmt.Errorf("creating ServiceAccount %s/%s: %w", want.Namespace, want.Name, err)
 	}
-	results.add("ServiceAccount", want.Namespace, want.Name, Created)
+	results.changed(Created, want, nil, got)
 	return nil
 }
 
@@ -333,19 +378,20 @@ func (a *Applier) Namespace(ctx context.Context, tenantName string, want *corev1
 			results.add("Namespace", "", want.Name, Unchanged)
 			return nil
 		case owner != "" && owner != tenantName:
-			return fmt.Errorf("namespace %s belongs to tenant %q; choose another namespace", want.Name, owner)
+			return &NamespaceConflict{fmt.Sprintf("namespace %s belongs to tenant %q; choose another namespace", want.Name, owner)}
 		case !adopt:
-			return fmt.Errorf("namespace %s already exists and no tenant owns it; pass --adopt-namespaces to adopt it", want.Name)
+			return &NamespaceConflict{fmt.Sprintf("namespace %s already exists and no tenant owns it; pass --adopt-namespaces to adopt it", want.Name)}
 		}
 	}
 	ac, err := toApply[corev1ac.NamespaceApplyConfiguration](want)
 	if err != nil {
 		return err
 	}
-	if _, err := client.Apply(ctx, ac, a.applyOptions()); err != nil {
+	got, err := a.send(want, func(o metav1.ApplyOptions) (runtime.Object, error) { return client.Apply(ctx, ac, o) })
+	if err != nil {
 		return fmt.Errorf("applying namespace %s: %w", want.Name, err)
 	}
-	results.add("Namespace", "", want.Name, outcome(exists))
+	results.changed(outcome(exists), want, liveIf(exists, cur, want), got)
 	return nil
 }
 
@@ -420,6 +466,12 @@ func (a *Applier) DeleteServiceAccount(ctx context.Context, want *corev1.Service
 	return nil
 }
 
+// NamespaceConflict is a namespace that exists and is not the tenant's
+// to take: another tenant's, or (without adopting) nobody's.
+type NamespaceConflict struct{ msg string }
+
+func (e *NamespaceConflict) Error() string { return e.msg }
+
 func labelsCover(have, want map[string]string) bool {
 	for k, v := range want {
 		if have[k] != v {
@@ -434,6 +486,15 @@ func notOurs(kind, ns, name string) error {
 		name = ns + "/" + name
 	}
 	return fmt.Errorf("%s %s exists and was not made by kubectl-tenant for this tenant; it is left alone: remove or rename it first", kind, name)
+}
+
+// liveIf is the object read before a change, with its kind, or nil when
+// there was none.
+func liveIf[T runtime.Object](exists bool, cur T, want runtime.Object) runtime.Object {
+	if !exists {
+		return nil
+	}
+	return withKind(cur, want)
 }
 
 func outcome(existed bool) Outcome {

@@ -187,3 +187,44 @@ func subjectKey(s rbacv1.Subject) string {
 		return strings.ToLower(s.Kind) + ":" + s.Name
 	}
 }
+
+// Objects are everything a tenant's spec means in its cluster.
+type Objects struct {
+	Namespaces          []*corev1.Namespace
+	ServiceAccounts     []*corev1.ServiceAccount
+	ClusterRoles        []*rbacv1.ClusterRole
+	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
+	RoleBindings        []*rbacv1.RoleBinding
+}
+
+// ForTenant returns every object tenant t's spec asks for: its
+// namespaces, the namespace reader and its binding, the ServiceAccounts
+// its grants name in its namespaces, and every grant's bindings (an IAM
+// role's shared bindings once per role).
+func ForTenant(t *tenant.Tenant) Objects {
+	out := Objects{
+		Namespaces:          Namespaces(t),
+		ClusterRoles:        []*rbacv1.ClusterRole{NamespaceReader(t)},
+		ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{NamespaceReaderBinding(t)},
+	}
+	seen := map[string]bool{}
+	for _, g := range t.Spec.Grants {
+		if g.Subject.IsIAM() {
+			if !UsesRBAC(g) || seen["iam:"+g.Role] {
+				continue
+			}
+			seen["iam:"+g.Role] = true
+			keep, _ := IAMRoleBindings(t, g.Role)
+			out.RoleBindings = append(out.RoleBindings, keep...)
+			continue
+		}
+		if s := g.Subject; s.Kind == tenant.SubjectServiceAccount && slices.Contains(t.Spec.Namespaces, s.Namespace) && !seen["sa:"+s.Namespace+"/"+s.Name] {
+			seen["sa:"+s.Namespace+"/"+s.Name] = true
+			out.ServiceAccounts = append(out.ServiceAccounts, ServiceAccount(t, s))
+		}
+		objs := ForGrant(t, g)
+		out.RoleBindings = append(out.RoleBindings, objs.RoleBindings...)
+		out.ClusterRoleBindings = append(out.ClusterRoleBindings, objs.ClusterRoleBindings...)
+	}
+	return out
+}
