@@ -10,6 +10,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/applycmd"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/bootstrap"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/contexts"
@@ -64,6 +65,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		"Where tenant records are kept: "+reg.Usage+" (default $"+reg.Env+", else the config file's registry, else the file ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml)")
 	cmd.AddCommand(
 		create.NewCmdCreate(flags, registry, streams),
+		applycmd.NewCmdApply(flags, registry, streams),
 		list.NewCmdList(registry, streams),
 		get.NewCmdGet(registry, streams),
 		describe.NewCmdDescribe(flags, registry, streams),

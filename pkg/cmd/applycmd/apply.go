@@ -1,0 +1,242 @@
+// Package applycmd is `kubectl tenant apply`.
+package applycmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/resource"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/reconcile"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+var applyLong = templates.LongDesc(`
+	Make tenants what Tenant documents say (tenancy.kubectl-tenant.io/v1alpha1,
+	the form 'kubectl tenant get NAME -o yaml' prints): record each in the
+	registry, and put its namespaces, bindings and IAM mappings in its
+	cluster, reached through spec.cluster.context.
+
+	Like kubectl apply, it merges: what a document no longer lists, and this
+	field manager's last apply did, is removed from the record; what others
+	added (with grant, or under another --field-manager) is kept. Objects in
+	the cluster that the record no longer asks for stay until --prune;
+	namespaces are deleted only with --prune-namespaces. Applying what is in
+	place writes nothing.
+
+	Tenants are reconciled concurrently (--concurrency), each within
+	--cluster-timeout; one tenant's failure does not stop the others, and
+	the command fails naming each. Status conditions ClusterReady,
+	NamespacesReady, AccessReady and Ready say what was found, for the
+	generation they name. --dry-run=client|server prints a kubectl diff of
+	the record and of every object, the aws-auth diff and the EKS calls.`)
+
+var applyExample = templates.Examples(`
+	# Apply every tenant in a directory tree
+	kubectl tenant apply -f tenants/ -R
+
+	# See what would change first
+	kubectl tenant apply -f tenants/ -R --dry-run=server
+
+	# Remove the bindings of grants no longer in the documents
+	kubectl tenant apply -f acme.yaml --prune
+
+	# Round trip
+	kubectl tenant get acme -o yaml | kubectl tenant apply -f -`)
+
+// Options are the options of `apply`.
+type Options struct {
+	genericiooptions.IOStreams
+	getter       genericclioptions.RESTClientGetter
+	registryPath *string
+
+	Filenames       resource.FilenameOptions
+	Prune           bool
+	PruneNamespaces bool
+	AdoptNamespaces bool
+	FieldManager    string
+	Concurrency     int
+	ClusterTimeout  time.Duration
+	DryRunStrategy  kcmdutil.DryRunStrategy
+	// AWSOptions apply to the AWS clients of access entries (tests stub
+	// EKS with them).
+	AWSOptions []aws.ConfigOption
+
+	docs     []*tenant.Tenant
+	sources  []string
+	registry tenant.Registry
+}
+
+// NewCmdApply makes `kubectl tenant apply`.
+func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	cmd := &cobra.Command{
+		Use:          "apply -f FILENAME [-R]",
+		Short:        "Make tenants what Tenant documents say",
+		Long:         applyLong,
+		Example:      applyExample,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE:         cmdutil.RunE(o),
+	}
+	kcmdutil.AddJsonFilenameFlag(cmd.Flags(), &o.Filenames.Filenames, "Files, directories or URLs of Tenant documents; - reads stdin")
+	cmd.Flags().BoolVarP(&o.Filenames.Recursive, "recursive", "R", false, "Read the directories given with -f recursively")
+	cmd.Flags().BoolVar(&o.Prune, "prune", false, "Remove the tenant's bindings, ServiceAccounts and IAM mappings its record no longer asks for")
+	cmd.Flags().BoolVar(&o.PruneNamespaces, "prune-namespaces", false, "With --prune, also delete namespaces labelled for the tenant that its spec no longer lists, with everything in them")
+	cmd.Flags().BoolVar(&o.AdoptNamespaces, "adopt-namespaces", false, "Adopt namespaces that exist and belong to no tenant")
+	cmd.Flags().StringVar(&o.FieldManager, "field-manager", tenant.FieldManager, "Who applies: each manager's last applied spec is kept apart, so one does not remove what another applied")
+	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 8, "How many tenants to reconcile at once")
+	cmd.Flags().DurationVar(&o.ClusterTimeout, "cluster-timeout", 30*time.Second, "How long one tenant's reconcile may take, its cluster's calls included")
+	kcmdutil.AddDryRunFlag(cmd)
+	return cmd
+}
+
+// Complete reads the documents and opens the registry.
+func (o *Options) Complete(cmd *cobra.Command, _ []string) error {
+	var err error
+	if o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+		return err
+	}
+	if len(o.Filenames.Filenames) == 0 {
+		return errors.New("-f: name the Tenant documents (a file, a directory with -R, or - for stdin)")
+	}
+	if err := o.read(); err != nil {
+		return err
+	}
+	o.registry, err = registry.Open(*o.registryPath)
+	return err
+}
+
+// read decodes every document, naming the source of each bad one.
+func (o *Options) read() error {
+	infos, err := resource.NewLocalBuilder().Unstructured().
+		FilenameParam(false, &o.Filenames).Flatten().Do().Infos()
+	if err != nil {
+		return err
+	}
+	for _, info := range infos {
+		data, err := info.Object.(interface{ MarshalJSON() ([]byte, error) }).MarshalJSON()
+		if err != nil {
+			return err
+		}
+		t, err := tenant.Decode(data)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", info.Source, describe(info), err)
+		}
+		o.docs = append(o.docs, t)
+		o.sources = append(o.sources, info.Source)
+	}
+	if len(o.docs) == 0 {
+		return fmt.Errorf("-f %s: no Tenant documents found", strings.Join(o.Filenames.Filenames, ","))
+	}
+	return nil
+}
+
+func describe(info *resource.Info) string {
+	kind := info.Object.GetObjectKind().GroupVersionKind().Kind
+	if kind == "" {
+		kind = "document"
+	}
+	return kind + " " + info.Name
+}
+
+// Validate checks every document before anything changes.
+func (o *Options) Validate() error {
+	if o.PruneNamespaces && !o.Prune {
+		return errors.New("--prune-namespaces: add --prune (it prunes namespaces as well as bindings)")
+	}
+	if o.Concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: reconcile at least one tenant at a time", o.Concurrency)
+	}
+	if o.ClusterTimeout <= 0 {
+		return fmt.Errorf("--cluster-timeout %s: give a positive duration, such as 30s", o.ClusterTimeout)
+	}
+	if errs := validation.IsQualifiedName(tenant.LastAppliedKey(o.FieldManager)); len(errs) > 0 {
+		return fmt.Errorf("--field-manager %q: %s", o.FieldManager, strings.Join(errs, "; "))
+	}
+	seen := map[string]string{}
+	var errs []error
+	for i, t := range o.docs {
+		if first, dup := seen[t.Name]; dup {
+			errs = append(errs, fmt.Errorf("%s: tenant %q is also in %s; give each tenant once", o.sources[i], t.Name, first))
+		}
+		seen[t.Name] = o.sources[i]
+		if verr := tenant.Validate(t); len(verr) > 0 {
+			errs = append(errs, fmt.Errorf("%s: tenant %q: %w", o.sources[i], t.Name, verr.ToAggregate()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run applies the documents concurrently and prints, in their order,
+// what happened to each.
+func (o *Options) Run(ctx context.Context) error {
+	opts := reconcile.Options{
+		Prune: o.Prune, PruneNamespaces: o.PruneNamespaces, AdoptNamespaces: o.AdoptNamespaces,
+		FieldManager: o.FieldManager, AWSOptions: o.AWSOptions,
+	}
+	suffix := ""
+	switch o.DryRunStrategy {
+	case kcmdutil.DryRunClient:
+		opts.Mode, suffix = reconcile.ClientDryRun, " (dry run)"
+	case kcmdutil.DryRunServer:
+		opts.Mode, suffix = reconcile.ServerDryRun, " (server dry run)"
+	}
+	connect := func(context string) (*cluster.Connection, error) { return cluster.Connect(o.getter, context) }
+
+	type result struct {
+		applied *reconcile.Applied
+		warn    strings.Builder
+		err     error
+	}
+	results := make([]result, len(o.docs))
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+	for i, doc := range o.docs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(ctx, o.ClusterTimeout)
+			defer cancel()
+			r := &results[i]
+			tOpts := opts
+			tOpts.Warn = &r.warn
+			r.applied, r.err = reconcile.Document(ctx, o.registry, connect, doc, tOpts)
+		})
+	}
+	wg.Wait()
+
+	var failed []string
+	for i := range results {
+		r := &results[i]
+		a := r.applied
+		io.Copy(o.Out, &a.Diff)
+		io.Copy(o.ErrOut, &a.Log)
+		io.WriteString(o.ErrOut, r.warn.String())
+		if r.err != nil {
+			fmt.Fprintf(o.ErrOut, "error: tenant %q (%s): %v\n", a.Name, o.sources[i], r.err)
+			failed = append(failed, a.Name)
+			continue
+		}
+		fmt.Fprintf(o.Out, "tenant.%s/%s %s%s\n", tenant.Group, a.Name, a.Verdict, suffix)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d tenants failed: %s", len(failed), len(o.docs), strings.Join(failed, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+package reconcile
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// Verdict is what applying one document did to its tenant, in kubectl
+// apply's words.
+type Verdict string
+
+// The verdicts.
+const (
+	Created    Verdict = "created"
+	Configured Verdict = "configured"
+	Unchanged  Verdict = "unchanged"
+)
+
+// Applied is the outcome of applying one document.
+type Applied struct {
+	Name    string
+	Verdict Verdict
+	// Report is the last reconcile's.
+	Report *Report
+	// Diff holds, for a dry run, the diff of the record and of every
+	// object that would change, then what the IAM mappings would do.
+	Diff bytes.Buffer
+	// Log holds what was done, one line per object changed.
+	Log bytes.Buffer
+}
+
+// Document applies one Tenant document: the record becomes the
+// three-way merge of the document, the record and what the last apply
+// wrote (tenant.MergeSpec), and the tenant's cluster is reconciled to it.
+// The status is written back with every condition stamped with the
+// generation it speaks of. When someone changes the record meanwhile
+// (another apply, a grant), the newer record is reconciled too, so that
+// the last one to finish leaves the cluster as the record says.
+//
+// connect reaches a cluster by kubeconfig context. A dry run writes
+// nothing to the registry or the cluster and fills Diff instead.
+func Document(ctx context.Context, reg tenant.Registry, connect func(string) (*cluster.Connection, error), doc *tenant.Tenant, o Options) (*Applied, error) {
+	if o.FieldManager == "" {
+		o.FieldManager = tenant.FieldManager
+	}
+	out := &Applied{Name: doc.Name}
+	current, err := reg.Get(ctx, doc.Name)
+	if errors.Is(err, tenant.ErrNotFound) {
+		current, err = nil, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	next, err := merged(current, doc, o.FieldManager)
+	if err != nil {
+		return out, err
+	}
+	conn, err := connect(next.Spec.Cluster.Context)
+	if err != nil {
+		return out, fmt.Errorf("spec.cluster.context: %w", err)
+	}
+	if err := pinServer(next, conn); err != nil {
+		return out, err
+	}
+	recordChanged := current == nil || !sameRecord(current, next)
+
+	if o.Mode != Change {
+		if recordChanged {
+			if err := writeRecordDiff(&out.Diff, current, next); err != nil {
+				return out, err
+			}
+		}
+		o.Out = &out.Diff
+		out.Report = Tenant(ctx, conn, current, next, o)
+		for _, r := range sorted(out.Report.Results.List()) {
+			if err := apply.WriteDiff(&out.Diff, r); err != nil {
+				return out, err
+			}
+		}
+		out.Verdict = verdict(current == nil, recordChanged || out.Report.Results.Writes() > 0)
+		return out, out.Report.Err()
+	}
+
+	if current == nil {
+		if err := reg.Put(ctx, next); err != nil {
+			return out, err
+		}
+	} else if recordChanged {
+		err := reg.Edit(ctx, doc.Name, func(cur *tenant.Tenant) (bool, error) {
+			n, err := merged(cur, doc, o.FieldManager)
+			if err != nil {
+				return false, err
+			}
+			if err := pinServer(n, conn); err != nil {
+				return false, err
+			}
+			changed := !sameRecord(cur, n)
+			*cur = *n
+			return changed, nil
+		})
+		if err != nil {
+			return out, err
+		}
+	}
+
+	writes := 0
+	o.Out = &out.Log
+	before := current
+	for range 3 {
+		t, err := reg.Get(ctx, doc.Name)
+		if err != nil {
+			return out, err
+		}
+		out.Report = Tenant(ctx, conn, before, t, o)
+		writes += out.Report.Results.Writes()
+		for _, r := range sorted(out.Report.Results.List()) {
+			if r.Outcome != apply.Unchanged {
+				fmt.Fprintf(&out.Log, "%s %s %s\n", r.Kind, objectName(r), r.Outcome)
+			}
+		}
+		moved := false
+		err = reg.Edit(ctx, doc.Name, func(cur *tenant.Tenant) (bool, error) {
+			moved = cur.Generation != t.Generation
+			return setStatus(cur, t.Generation, conn, out.Report), nil
+		})
+		if err != nil || !moved {
+			out.Verdict = verdict(current == nil, recordChanged || writes > 0)
+			return out, errors.Join(err, out.Report.Err())
+		}
+		before = t
+	}
+	out.Verdict = verdict(current == nil, true)
+	return out, errors.Join(out.Report.Err(), fmt.Errorf("tenant %q kept changing while it was applied; apply again", doc.Name))
+}
+
+// merged is the record an apply of doc makes of current (nil: none).
+func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error) {
+	next := tenant.New(doc.Name)
+	var last *tenant.Spec
+	var others []tenant.Spec
+	if current != nil {
+		next = current.DeepCopy()
+		var err error
+		if last, others, err = tenant.LastApplied(current, manager); err != nil {
+			return nil, err
+		}
+		if c, d := current.Spec.Cluster, doc.Spec.Cluster; d.Context != "" && c.Context != "" && c.Context != d.Context {
+			return nil, fmt.Errorf("spec.cluster.context: tenant %q is on context %q, not %q; a tenant does not move between clusters (delete it and apply again)", doc.Name, c.Context, d.Context)
+		}
+	}
+	next.Spec = tenant.MergeSpec(last, others, doc.Spec, next.Spec)
+	next.Labels = mergeStrings(next.Labels, doc.Labels)
+	next.Annotations = mergeStrings(next.Annotations, doc.Annotations)
+	if err := tenant.SetLastApplied(next, manager, doc.Spec); err != nil {
+		return nil, err
+	}
+	if errs := tenant.Validate(next); len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	return next, nil
+}
+
+// pinServer records the server a tenant's context reaches, and refuses
+// a context that now reaches another one than was recorded.
+func pinServer(t *tenant.Tenant, conn *cluster.Connection) error {
+	switch s := t.Spec.Cluster.Server; {
+	case t.Spec.Cluster.EKS != nil:
+	case s == "":
+		t.Spec.Cluster.Server = conn.Server
+	case s != conn.Server:
+		return fmt.Errorf("spec.cluster.server: context %q now reaches %s, but tenant %q was recorded on %s; point the context back, or delete the tenant and apply again", conn.Context, conn.Server, t.Name, s)
+	}
+	return nil
+}
+
+// setStatus writes what a reconcile of generation found into t's status
+// and reports whether it changed. A condition keeps its transition time
+// while its status holds.
+func setStatus(t *tenant.Tenant, generation int64, conn *cluster.Connection, r *Report) bool {
+	before := t.Status
+	before.Conditions = slices.Clone(t.Status.Conditions)
+	t.Status.ObservedGeneration = generation
+	t.Status.Grants = r.Grants
+	if r.ServerVersion != "" {
+		t.Status.KubernetesVersion = r.ServerVersion
+		if t.Spec.Cluster.EKS == nil {
+			t.Status.Server = conn.Server
+		}
+	}
+	for _, c := range r.Conditions {
+		c.ObservedGeneration = generation
+		meta.SetStatusCondition(&t.Status.Conditions, c)
+	}
+	return !reflect.DeepEqual(before, t.Status)
+}
+
+// sameRecord reports whether two records say the same, status aside.
+func sameRecord(a, b *tenant.Tenant) bool {
+	return tenant.SameSpec(a.Spec, b.Spec) && maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Annotations, b.Annotations)
+}
+
+// writeRecordDiff writes the diff of the record, without the server's
+// fields and the last-applied annotation (which only repeats the spec).
+func writeRecordDiff(w *bytes.Buffer, current, next *tenant.Tenant) error {
+	strip := func(t *tenant.Tenant) *tenant.Tenant {
+		if t == nil {
+			return nil
+		}
+		t = t.DeepCopy()
+		t.APIVersion, t.Kind = tenant.APIVersion, tenant.Kind
+		t.Annotations = maps.Clone(t.Annotations)
+		maps.DeleteFunc(t.Annotations, func(k, _ string) bool { return strings.HasPrefix(k, tenant.LastAppliedPrefix+"/") })
+		if len(t.Annotations) == 0 {
+			t.Annotations = nil
+		}
+		return t
+	}
+	r := apply.Result{Kind: tenant.Kind, Name: next.Name, Merged: strip(next)}
+	if current != nil {
+		r.Live = strip(current)
+	}
+	return apply.WriteDiff(w, r)
+}
+
+func mergeStrings(into, from map[string]string) map[string]string {
+	if len(from) == 0 {
+		return into
+	}
+	out := maps.Clone(into)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for k, v := range from {
+		if !strings.HasPrefix(k, tenant.LastAppliedPrefix+"/") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func verdict(created, changed bool) Verdict {
+	switch {
+	case created:
+		return Created
+	case changed:
+		return Configured
+	}
+	return Unchanged
+}
+
+// kindOrder is the order in which results are shown, as they are
+// applied: namespaces first, cluster-wide objects last.
+var kindOrder = []string{"Namespace", "ServiceAccount", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
+
+// sorted orders results by kind, then namespace and name, so that output
+// does not depend on the order concurrent writes finished in.
+func sorted(rs []apply.Result) []apply.Result {
+	slices.SortStableFunc(rs, func(a, b apply.Result) int {
+		if c := cmp.Compare(slices.Index(kindOrder, a.Kind), slices.Index(kindOrder, b.Kind)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+	return rs
+}
+
+func objectName(r apply.Result) string {
+	if r.Namespace != "" {
+		return r.Namespace + "/" + r.Name
+	}
+	return r.Name
+}

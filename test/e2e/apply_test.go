@@ -1,0 +1,266 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+const apOne = `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata:
+  name: ap-one
+spec:
+  cluster:
+    context: admin
+  namespaces: [ap-one, ap-one-ci]
+  grants:
+  - subject: {kind: ServiceAccount, namespace: ap-one, name: deployer}
+    role: edit
+  - subject: {kind: User, name: alice}
+    role: view
+    namespaces: [ap-one-ci]
+`
+
+const apTwo = `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata:
+  name: ap-two
+spec:
+  cluster:
+    context: admin
+  namespaces: [ap-two]
+  grants:
+  - subject: {kind: Group, name: ap-devs}
+    role: edit
+`
+
+// objectVersions are the resourceVersions of every object labelled for
+// the tenants, by kind/namespace/name: what changed between two calls is
+// what was written.
+func objectVersions(t *testing.T, u *user, tenants ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	sel := tenant.LabelTenant + " in (" + strings.Join(tenants, ",") + ")"
+	list := u.kubectl("get", "namespaces,serviceaccounts,rolebindings,clusterroles,clusterrolebindings", "-A", "-l", sel,
+		"-o", `jsonpath={range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}={.metadata.resourceVersion}{"\n"}{end}`)
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// changedObjects lists what differs between two objectVersions.
+func changedObjects(before, after map[string]string) []string {
+	var out []string
+	for k, v := range after {
+		switch w, ok := before[k]; {
+		case !ok:
+			out = append(out, "+"+k)
+		case w != v:
+			out = append(out, "~"+k)
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			out = append(out, "-"+k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func tenantRecord(t *testing.T, u *user, name string) *tenant.Tenant {
+	t.Helper()
+	rec := &tenant.Tenant{}
+	if err := json.Unmarshal([]byte(u.tenant("get", name, "-o", "json").stdout), rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// checkConditions fails unless every condition of the tenant is true and
+// speaks of generation.
+func checkConditions(t *testing.T, rec *tenant.Tenant, generation int64) {
+	t.Helper()
+	if rec.Generation != generation || rec.Status.ObservedGeneration != generation {
+		t.Errorf("tenant %s: generation %d, observed %d; want %d", rec.Name, rec.Generation, rec.Status.ObservedGeneration, generation)
+	}
+	var types []string
+	for _, c := range rec.Status.Conditions {
+		types = append(types, c.Type)
+		if c.Status != metav1.ConditionTrue || c.ObservedGeneration != generation || c.Reason == "" || c.Message == "" {
+			t.Errorf("tenant %s: condition %+v; want True for generation %d with a reason and a message", rec.Name, c, generation)
+		}
+	}
+	slices.Sort(types)
+	if want := []string{"AccessReady", "ClusterReady", "NamespacesReady", "Ready"}; !slices.Equal(types, want) {
+		t.Errorf("tenant %s: conditions %v, want %v", rec.Name, types, want)
+	}
+}
+
+// apply -f of a directory: the dry runs print a kubectl diff and change
+// nothing; the apply creates both tenants with true conditions for
+// generation 1; a re-run writes nothing; one grant changed in the YAML
+// and applied with --prune changes exactly its two bindings; the output
+// of get -o yaml applies back unchanged; a tenant that fails does not
+// stop the others.
+func TestApplyTenantsFromDirectory(t *testing.T) {
+	u := newUser(t).with("KUBECONFIG=" + cp.AdminKubeconfig)
+	dir := filepath.Join(u.home, "tenants")
+	writeFile(t, filepath.Join(dir, "ap-one.yaml"), apOne)
+	writeFile(t, filepath.Join(dir, "team", "ap-two.yaml"), apTwo)
+	writeFile(t, filepath.Join(dir, "README.md"), "not a manifest: apply reads .yaml, .yml and .json\n")
+	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
+
+	// Without -R the subdirectory is not read.
+	if out := u.tenant("apply", "-f", dir, "--dry-run=client").stdout; strings.Contains(out, "ap-two") {
+		t.Errorf("apply -f DIR without -R read a subdirectory:\n%s", out)
+	}
+	for _, mode := range []string{"client", "server"} {
+		out := u.tenant("apply", "-f", dir, "-R", "--dry-run="+mode).stdout
+		headers := []string{}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "diff -u -N ") || strings.HasPrefix(line, "tenant.") {
+				headers = append(headers, line)
+			}
+		}
+		suffix := map[string]string{"client": " (dry run)", "server": " (server dry run)"}[mode]
+		diff := func(name string) string { return "diff -u -N LIVE/" + name + " MERGED/" + name }
+		want := []string{
+			diff("tenancy.kubectl-tenant.io.v1alpha1.Tenant..ap-one"),
+			diff("v1.Namespace..ap-one"),
+			diff("v1.Namespace..ap-one-ci"),
+			diff("v1.ServiceAccount.ap-one.deployer"),
+			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-one.kubectl-tenant:ap-one:edit:sa:ap-one:deployer"),
+			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-one-ci.kubectl-tenant:ap-one:edit:sa:ap-one:deployer"),
+			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-one-ci.kubectl-tenant:ap-one:view:user:alice"),
+			diff("rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:ap-one:namespaces"),
+			diff("rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:ap-one:namespaces"),
+			"tenant.tenancy.kubectl-tenant.io/ap-one created" + suffix,
+			diff("tenancy.kubectl-tenant.io.v1alpha1.Tenant..ap-two"),
+			diff("v1.Namespace..ap-two"),
+			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-two.kubectl-tenant:ap-two:edit:group:ap-devs"),
+			diff("rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:ap-two:namespaces"),
+			diff("rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:ap-two:namespaces"),
+			"tenant.tenancy.kubectl-tenant.io/ap-two created" + suffix,
+		}
+		if d := cmpLines(want, headers); d != "" {
+			t.Errorf("apply --dry-run=%s, the diffs and verdicts:\n%s\nwhole output:\n%s", mode, d, out)
+		}
+		// The record's diff, line by line.
+		record := []string{
+			"--- LIVE/tenancy.kubectl-tenant.io.v1alpha1.Tenant..ap-one",
+			"+++ MERGED/tenancy.kubectl-tenant.io.v1alpha1.Tenant..ap-one",
+			"@@ -0,0 +1,23 @@",
+			"+apiVersion: tenancy.kubectl-tenant.io/v1alpha1",
+			"+kind: Tenant",
+			"+metadata:",
+			"+  name: ap-one",
+			"+spec:",
+			"+  cluster:",
+			"+    context: admin",
+			"+    server: " + cp.AdminConfig().Host,
+		}
+		if !strings.Contains(out, strings.Join(record, "\n")+"\n") {
+			t.Errorf("apply --dry-run=%s: the record's diff does not start with\n%s\nwhole output:\n%s", mode, strings.Join(record, "\n"), out)
+		}
+		if r := u.run("kubectl", "get", "namespace", "ap-one"); r.err == nil {
+			t.Fatalf("apply --dry-run=%s created namespace ap-one", mode)
+		}
+		if r := u.run("test", "-e", registry); r.err == nil {
+			t.Fatalf("apply --dry-run=%s wrote the registry:\n%s", mode, readFile(t, registry))
+		}
+	}
+
+	out := u.tenant("apply", "-f", dir, "-R")
+	if want := "tenant.tenancy.kubectl-tenant.io/ap-one created\ntenant.tenancy.kubectl-tenant.io/ap-two created\n"; out.stdout != want {
+		t.Errorf("apply says %q, want %q (stderr %s)", out.stdout, want, out.stderr)
+	}
+	t.Cleanup(func() {
+		u.run("kubectl", "tenant", "delete", "ap-one", "--delete-namespaces")
+		u.run("kubectl", "tenant", "delete", "ap-two", "--delete-namespaces")
+	})
+	checkConditions(t, tenantRecord(t, u, "ap-one"), 1)
+	checkConditions(t, tenantRecord(t, u, "ap-two"), 1)
+	if got := u.kubectl("auth", "can-i", "create", "deployments", "-n", "ap-two", "--as", "bob", "--as-group", "ap-devs"); strings.TrimSpace(got) != "yes" {
+		t.Errorf("group ap-devs cannot create deployments in ap-two after apply: %s", got)
+	}
+
+	before := objectVersions(t, u, "ap-one", "ap-two")
+	registryBefore := readFile(t, registry)
+	out = u.tenant("apply", "-f", dir, "-R")
+	if want := "tenant.tenancy.kubectl-tenant.io/ap-one unchanged\ntenant.tenancy.kubectl-tenant.io/ap-two unchanged\n"; out.stdout != want || out.stderr != "" {
+		t.Errorf("a second apply: stdout %q stderr %q, want %q and nothing", out.stdout, out.stderr, want)
+	}
+	if d := changedObjects(before, objectVersions(t, u, "ap-one", "ap-two")); len(d) > 0 || readFile(t, registry) != registryBefore {
+		t.Errorf("a second apply wrote %v (registry changed: %v)", d, readFile(t, registry) != registryBefore)
+	}
+
+	// alice's grant goes from view to edit: with --prune, exactly her two
+	// bindings change.
+	writeFile(t, filepath.Join(dir, "ap-one.yaml"), strings.Replace(apOne, "role: view", "role: edit", 1))
+	out = u.tenant("apply", "-f", dir, "-R", "--prune")
+	wantChanged := []string{
+		"+RoleBinding/ap-one-ci/kubectl-tenant:ap-one:edit:user:alice",
+		"-RoleBinding/ap-one-ci/kubectl-tenant:ap-one:view:user:alice",
+	}
+	if d := changedObjects(before, objectVersions(t, u, "ap-one", "ap-two")); !slices.Equal(d, wantChanged) {
+		t.Errorf("apply --prune after changing one grant wrote %v, want %v\nstderr: %s", d, wantChanged, out.stderr)
+	}
+	if want := "RoleBinding ap-one-ci/kubectl-tenant:ap-one:edit:user:alice created\nRoleBinding ap-one-ci/kubectl-tenant:ap-one:view:user:alice deleted\n"; out.stderr != want {
+		t.Errorf("apply --prune reported %q, want %q", out.stderr, want)
+	}
+	checkConditions(t, tenantRecord(t, u, "ap-one"), 2)
+	checkConditions(t, tenantRecord(t, u, "ap-two"), 1)
+
+	// Round trip: what get prints applies back and changes nothing.
+	before, registryBefore = objectVersions(t, u, "ap-one", "ap-two"), readFile(t, registry)
+	yaml := u.tenant("get", "ap-one", "-o", "yaml").stdout
+	writeFile(t, filepath.Join(u.home, "roundtrip.yaml"), yaml)
+	out = u.tenant("apply", "-f", filepath.Join(u.home, "roundtrip.yaml"))
+	if out.stdout != "tenant.tenancy.kubectl-tenant.io/ap-one unchanged\n" || len(changedObjects(before, objectVersions(t, u, "ap-one", "ap-two"))) > 0 || readFile(t, registry) != registryBefore {
+		t.Errorf("applying get -o yaml back: %q; want unchanged and nothing written (objects %v)\n%s\nregistry before:\n%s\nafter:\n%s", out.stdout,
+			changedObjects(before, objectVersions(t, u, "ap-one", "ap-two")), yaml, registryBefore, readFile(t, registry))
+	}
+
+	// One tenant's failure does not stop the others.
+	writeFile(t, filepath.Join(dir, "ap-bad.yaml"), strings.NewReplacer("ap-two", "ap-bad", "context: admin", "context: nowhere").Replace(apTwo))
+	r := u.run("kubectl", "tenant", "apply", "-f", dir, "-R")
+	if r.err == nil || !strings.Contains(r.stderr, `error: tenant "ap-bad"`) || !strings.Contains(r.stderr, `no kubeconfig context named "nowhere"`) ||
+		!strings.Contains(r.stderr, "1 of 3 tenants failed: ap-bad") || !strings.Contains(r.stdout, "ap-one unchanged") || !strings.Contains(r.stdout, "ap-two unchanged") {
+		t.Errorf("apply with one bad tenant: err %v\nstdout: %s\nstderr: %s", r.err, r.stdout, r.stderr)
+	}
+}
+
+// cmpLines shows where two line lists differ, or "" when they do not.
+func cmpLines(want, got []string) string {
+	if slices.Equal(want, got) {
+		return ""
+	}
+	var b strings.Builder
+	for i := range max(len(want), len(got)) {
+		w, g := "", ""
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		mark := " "
+		if w != g {
+			mark = "!"
+		}
+		fmt.Fprintf(&b, "%s want %q\n  got  %q\n", mark, w, g)
+	}
+	return b.String()
+}
