@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"time"
@@ -150,9 +151,12 @@ func (r *Registry) write(ctx context.Context, current *unstructured.Unstructured
 		return err
 	}
 	var stored *unstructured.Unstructured
-	if current == nil {
+	switch {
+	case current == nil:
 		stored, err = r.client.Create(ctx, obj, metav1.CreateOptions{FieldManager: tenant.FieldManager})
-	} else {
+	case sameObject(current, obj):
+		stored = current.DeepCopy() // only the status changes: one write, not two
+	default:
 		stored, err = r.client.Update(ctx, obj, metav1.UpdateOptions{FieldManager: tenant.FieldManager})
 	}
 	if err != nil {
@@ -176,6 +180,13 @@ func (r *Registry) write(ctx context.Context, current *unstructured.Unstructured
 		return registryError("writing the status of tenant "+next.Name, err)
 	}
 	return nil
+}
+
+// sameObject reports whether next says what current does, status aside:
+// spec, labels and annotations.
+func sameObject(current, next *unstructured.Unstructured) bool {
+	return reflect.DeepEqual(current.Object["spec"], next.Object["spec"]) &&
+		maps.Equal(current.GetLabels(), next.GetLabels()) && maps.Equal(current.GetAnnotations(), next.GetAnnotations())
 }
 
 // names are the names of the registry's tenants.

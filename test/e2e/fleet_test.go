@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+// fleet is a management cluster holding the registry and the shared
+// control plane as the workload cluster, reached through contexts "mgmt"
+// and "workload" of one kubeconfig.
+type fleet struct {
+	mgmt *testenv.ControlPlane
+	u    *user // KUBECONFIG with both contexts, KUBECTL_TENANT_REGISTRY=cluster:mgmt
+}
+
+func startFleet(t *testing.T) *fleet {
+	t.Helper()
+	mgmt, err := testenv.StartControlPlane(context.Background(), t.TempDir(), testenv.Options{Audit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mgmt.Stop)
+	u := newUser(t)
+	var paths []string
+	for name, c := range map[string]*testenv.ControlPlane{"mgmt": mgmt, "workload": cp} {
+		cert, key, err := c.IssueUser("admin", "system:masters")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(u.home, ".kube", name)
+		writeFile(t, path, "")
+		if err := clientcmd.WriteToFile(*c.Kubeconfig(name, cert, key), path); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
+	}
+	slices.Sort(paths) // mgmt first: its context is the current one
+	u = u.with("KUBECONFIG="+strings.Join(paths, ":"), "KUBECTL_TENANT_REGISTRY=cluster:mgmt")
+	u.tenant("init")
+	return &fleet{mgmt: mgmt, u: u}
+}
+
+// registryWrites counts the writes the plugin made to tenants in the
+// management cluster since the audit log had seen events, by tenant and
+// subresource ("acme" or "acme/status").
+func (f *fleet) registryWrites(t *testing.T, seen int) (map[string]int, int) {
+	t.Helper()
+	events, err := f.mgmt.AuditEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, e := range events[seen:] {
+		if e.ObjectRef.Resource != "tenants" || !slices.Contains([]string{"create", "update", "patch", "delete"}, e.Verb) {
+			continue
+		}
+		key := e.ObjectRef.Name
+		if e.ObjectRef.Subresource != "" {
+			key += "/" + e.ObjectRef.Subresource
+		}
+		out[key]++
+	}
+	return out, len(events)
+}
+
+// The registry in a management cluster, tenants in a workload cluster:
+// apply -f of a directory records both tenants as Tenant objects and
+// makes their namespaces and bindings in the workload cluster; a re-run
+// writes nothing anywhere; changing one grant and re-applying with
+// --prune writes exactly that grant's bindings and that tenant's object
+// and status, whose conditions carry the new generation.
+func TestApplyWithAManagementCluster(t *testing.T) {
+	f := startFleet(t)
+	u := f.u
+	dir := filepath.Join(u.home, "tenants")
+	one := strings.NewReplacer("ap-one", "fl-one", "context: admin", "context: workload").Replace(apOne)
+	two := strings.NewReplacer("ap-two", "fl-two", "ap-devs", "fl-devs", "context: admin", "context: workload").Replace(apTwo)
+	writeFile(t, filepath.Join(dir, "fl-one.yaml"), one)
+	writeFile(t, filepath.Join(dir, "fl-two.yaml"), two)
+	t.Cleanup(func() {
+		u.run("kubectl", "tenant", "delete", "fl-one", "--delete-namespaces")
+		u.run("kubectl", "tenant", "delete", "fl-two", "--delete-namespaces")
+	})
+	_, seen := f.registryWrites(t, 0)
+
+	u.tenant("apply", "-f", dir, "--dry-run=server")
+	if got := u.kubectl("--context", "mgmt", "get", "tenants", "-o", "name"); got != "" {
+		t.Fatalf("apply --dry-run=server recorded tenants: %s", got)
+	}
+	if r := u.run("kubectl", "--context", "workload", "get", "namespace", "fl-one"); r.err == nil {
+		t.Fatal("apply --dry-run=server created namespace fl-one in the workload cluster")
+	}
+
+	out := u.tenant("apply", "-f", dir)
+	if want := "tenant.tenancy.kubectl-tenant.io/fl-one created\ntenant.tenancy.kubectl-tenant.io/fl-two created\n"; out.stdout != want {
+		t.Errorf("apply says %q, want %q", out.stdout, want)
+	}
+	// kubectl's own view of the registry: the printer columns.
+	table := u.kubectl("--context", "mgmt", "get", "tenants")
+	for _, want := range []string{"fl-one   workload   ", "fl-two   workload   "} {
+		if !strings.Contains(table, want) || strings.Count(table, "True") != 2 {
+			t.Errorf("kubectl get tenants lacks %q or two READY True:\n%s", want, table)
+		}
+	}
+	checkConditions(t, tenantRecord(t, u, "fl-one"), 1)
+	if got := u.kubectl("--context", "workload", "auth", "can-i", "create", "deployments", "-n", "fl-two", "--as", "bob", "--as-group", "fl-devs"); strings.TrimSpace(got) != "yes" {
+		t.Errorf("group fl-devs cannot create deployments in fl-two: %s", got)
+	}
+
+	// A re-run writes nothing, in either cluster.
+	_, seen = f.registryWrites(t, 0)
+	before := objectVersions(t, u.with("KUBECONFIG="+cp.AdminKubeconfig), "fl-one", "fl-two")
+	out = u.tenant("apply", "-f", dir)
+	writes, seen := f.registryWrites(t, seen)
+	if strings.Count(out.stdout, " unchanged\n") != 2 || len(writes) > 0 || len(changedObjects(before, objectVersions(t, u.with("KUBECONFIG="+cp.AdminKubeconfig), "fl-one", "fl-two"))) > 0 {
+		t.Errorf("a re-run: %q; registry writes %v", out.stdout, writes)
+	}
+
+	// One grant changed, applied with --prune: exactly its bindings, and
+	// one write each of fl-one's object and status.
+	writeFile(t, filepath.Join(dir, "fl-one.yaml"), strings.Replace(one, "role: view", "role: edit", 1))
+	u.tenant("apply", "-f", dir, "--prune")
+	writes, _ = f.registryWrites(t, seen)
+	if want := map[string]int{"fl-one": 1, "fl-one/status": 1}; fmt.Sprint(writes) != fmt.Sprint(want) {
+		t.Errorf("registry writes of apply --prune after one grant changed: %v, want %v", writes, want)
+	}
+	want := []string{
+		"+RoleBinding/fl-one-ci/kubectl-tenant:fl-one:edit:user:alice",
+		"-RoleBinding/fl-one-ci/kubectl-tenant:fl-one:view:user:alice",
+	}
+	if d := changedObjects(before, objectVersions(t, u.with("KUBECONFIG="+cp.AdminKubeconfig), "fl-one", "fl-two")); !slices.Equal(d, want) {
+		t.Errorf("workload writes of apply --prune: %v, want %v", d, want)
+	}
+	checkConditions(t, tenantRecord(t, u, "fl-one"), 2)
+	checkConditions(t, tenantRecord(t, u, "fl-two"), 1)
+}
+
+// Races on the cluster registry: two processes applying different fields
+// of one tenant at once (as different field managers) both land, and 20
+// concurrent grants of one tenant all end up recorded and in place.
+func TestRegistryRaces(t *testing.T) {
+	f := startFleet(t)
+	u := f.u
+	base := strings.NewReplacer("ap-two", "rc-one", "ap-devs", "rc-devs", "context: admin", "context: workload").Replace(apTwo)
+	writeFile(t, filepath.Join(u.home, "base.yaml"), base)
+	u.tenant("apply", "-f", filepath.Join(u.home, "base.yaml"))
+	t.Cleanup(func() { u.run("kubectl", "tenant", "delete", "rc-one", "--delete-namespaces") })
+
+	// Team A adds a grant, team B a namespace, at the same moment.
+	writeFile(t, filepath.Join(u.home, "a.yaml"), base+"  - subject: {kind: User, name: carol}\n    role: view\n")
+	writeFile(t, filepath.Join(u.home, "b.yaml"), strings.Replace(base, "namespaces: [rc-one]", "namespaces: [rc-one, rc-one-qa]", 1))
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i, team := range []string{"a", "b"} {
+		wg.Go(func() {
+			results[i] = u.run("kubectl", "tenant", "apply", "-f", filepath.Join(u.home, team+".yaml"), "--field-manager", "team-"+team)
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("apply of team %d: %v\n%s", i, r.err, r.stderr)
+		}
+	}
+	rec := tenantRecord(t, u, "rc-one")
+	if !slices.Contains(rec.Spec.Namespaces, "rc-one-qa") || !slices.ContainsFunc(rec.Spec.Grants, func(g tenant.Grant) bool { return g.Subject.Name == "carol" }) {
+		t.Errorf("after two concurrent applies the record lost a change: namespaces %v, grants %+v", rec.Spec.Namespaces, rec.Spec.Grants)
+	}
+	if got := u.kubectl("--context", "workload", "auth", "can-i", "get", "pods", "-n", "rc-one-qa", "--as", "carol"); strings.TrimSpace(got) != "yes" {
+		t.Errorf("carol cannot get pods in rc-one-qa, the other team's namespace: %s", got)
+	}
+
+	const n = 20
+	grants := make([]result, n)
+	for i := range n {
+		wg.Go(func() {
+			grants[i] = u.run("kubectl", "tenant", "grant", "rc-one", "--user", fmt.Sprintf("racer-%02d", i), "--role", "view")
+		})
+	}
+	wg.Wait()
+	for i, r := range grants {
+		if r.err != nil {
+			t.Errorf("grant %d: %v\n%s", i, r.err, r.stderr)
+		}
+	}
+	rec = tenantRecord(t, u, "rc-one")
+	var racers []string
+	for _, g := range rec.Spec.Grants {
+		if strings.HasPrefix(g.Subject.Name, "racer-") {
+			racers = append(racers, g.Subject.Name)
+		}
+	}
+	if len(racers) != n {
+		t.Errorf("after %d concurrent grants the record holds %d: %v", n, len(racers), racers)
+	}
+	bindings := u.kubectl("--context", "workload", "get", "rolebindings", "-n", "rc-one", "-o", "name")
+	if got := strings.Count(bindings, ":view:user:racer-"); got != n {
+		t.Errorf("%d racer bindings in rc-one, want %d:\n%s", got, n, bindings)
+	}
+}
