@@ -202,7 +202,8 @@ func (r *Registry) names(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// fromObject reads a Tenant object as a record.
+// fromObject reads a Tenant object as a record, without its managed
+// fields.
 func fromObject(obj *unstructured.Unstructured) (*tenant.Tenant, error) {
 	data, err := obj.MarshalJSON()
 	if err != nil {
@@ -212,6 +213,9 @@ func fromObject(obj *unstructured.Unstructured) (*tenant.Tenant, error) {
 	if err := json.Unmarshal(data, t); err != nil {
 		return nil, fmt.Errorf("tenant %s in the cluster registry: %w", obj.GetName(), err)
 	}
+	// Who set which field is the server's bookkeeping, not the record's;
+	// kubectl get leaves it out too.
+	t.ManagedFields = nil
 	return t, nil
 }
 

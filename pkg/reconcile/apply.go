@@ -84,7 +84,7 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(string) (*c
 			}
 		}
 		o.Out = &out.Diff
-		out.Report = Tenant(ctx, conn, current, next, o)
+		out.Report = bounded(ctx, conn, current, next, o)
 		for _, r := range sorted(out.Report.Results.List()) {
 			if err := apply.WriteDiff(&out.Diff, r); err != nil {
 				return out, err
@@ -124,7 +124,7 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(string) (*c
 		if err != nil {
 			return out, err
 		}
-		out.Report = Tenant(ctx, conn, before, t, o)
+		out.Report = bounded(ctx, conn, before, t, o)
 		writes += out.Report.Results.Writes()
 		for _, r := range sorted(out.Report.Results.List()) {
 			if r.Outcome != apply.Unchanged {
@@ -144,6 +144,17 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(string) (*c
 	}
 	out.Verdict = verdict(current == nil, true)
 	return out, errors.Join(out.Report.Err(), fmt.Errorf("tenant %q kept changing while it was applied; apply again", doc.Name))
+}
+
+// bounded reconciles within o.ClusterTimeout: an unanswering cluster
+// costs that long, and the registry is still written with what was found.
+func bounded(ctx context.Context, conn *cluster.Connection, before, t *tenant.Tenant, o Options) *Report {
+	if o.ClusterTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.ClusterTimeout)
+		defer cancel()
+	}
+	return Tenant(ctx, conn, before, t, o)
 }
 
 // merged is the record an apply of doc makes of current (nil: none).

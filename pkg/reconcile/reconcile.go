@@ -8,17 +8,20 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
@@ -51,6 +54,9 @@ type Options struct {
 	// AdoptNamespaces lets an existing namespace that belongs to no
 	// tenant become the tenant's.
 	AdoptNamespaces bool
+	// ClusterTimeout bounds the calls to the tenant's cluster (and AWS)
+	// of one reconcile; zero means no bound beyond the caller's context.
+	ClusterTimeout time.Duration
 	// FieldManager names who applies, for the last-applied spec kept per
 	// manager (default kubectl-tenant).
 	FieldManager string
@@ -93,7 +99,7 @@ func (r *Report) Err() error {
 func Tenant(ctx context.Context, conn *cluster.Connection, before, t *tenant.Tenant, o Options) *Report {
 	r := &Report{}
 	defer r.setReady()
-	v, err := conn.Client.Discovery().ServerVersion()
+	v, err := serverVersion(ctx, conn)
 	if err != nil {
 		msg := fmt.Sprintf("context %q (%s) did not answer: %v; check it with 'kubectl --context %s get ns'", conn.Context, conn.Server, err, conn.Context)
 		r.set(tenant.ConditionClusterReady, false, "Unreachable", msg)
@@ -113,6 +119,17 @@ func Tenant(ctx context.Context, conn *cluster.Connection, before, t *tenant.Ten
 	}
 	r.access(ctx, a, conn, before, t, want, created, o)
 	return r
+}
+
+// serverVersion asks the cluster its version, within ctx (discovery's own
+// call takes no context, and would wait out an unanswering server).
+func serverVersion(ctx context.Context, conn *cluster.Connection) (*version.Info, error) {
+	data, err := conn.Client.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err != nil {
+		return nil, err
+	}
+	v := &version.Info{}
+	return v, json.Unmarshal(data, v)
 }
 
 // namespaces puts the tenant's namespaces in place and, with

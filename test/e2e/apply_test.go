@@ -3,10 +3,12 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -263,4 +265,87 @@ func cmpLines(want, got []string) string {
 		fmt.Fprintf(&b, "%s want %q\n  got  %q\n", mark, w, g)
 	}
 	return b.String()
+}
+
+// What is not ready is said, per tenant, in the status and on stderr,
+// with a reason to act on: a grant of a ClusterRole the cluster lacks, a
+// namespace another tenant owns, a cluster that does not answer (within
+// --cluster-timeout, while the others are applied). Once the role exists
+// a re-run makes that tenant ready.
+func TestApplyReportsWhatIsNotReady(t *testing.T) {
+	u := newUser(t)
+	// A cluster that accepts connections and never answers.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dead.Close() })
+	kubeconfig := filepath.Join(u.home, ".kube", "config")
+	writeFile(t, kubeconfig, readFile(t, cp.AdminKubeconfig))
+	u.kubectl("config", "set-cluster", "dead", "--server", "https://"+dead.Addr().String(), "--insecure-skip-tls-verify")
+	u.kubectl("config", "set-context", "dead", "--cluster", "dead", "--user", "admin")
+
+	u.kubectl("create", "namespace", "nr-taken")
+	u.kubectl("label", "namespace", "nr-taken", tenant.LabelTenant+"=someone-else")
+	t.Cleanup(func() {
+		u.run("kubectl", "delete", "namespace", "nr-taken", "--wait=false")
+		for _, name := range []string{"nr-role", "nr-ok", "nr-conflict", "nr-dead"} {
+			u.run("kubectl", "tenant", "delete", name, "--delete-namespaces")
+		}
+		u.run("kubectl", "delete", "clusterrole", "nr-auditor")
+	})
+	dir := filepath.Join(u.home, "tenants")
+	doc := func(name, context, namespace, role string) string {
+		return strings.NewReplacer("ap-two", name, "context: admin", "context: "+context, "[ap-two]", "["+namespace+"]", "role: edit", "role: "+role).Replace(apTwo)
+	}
+	writeFile(t, filepath.Join(dir, "nr-role.yaml"), doc("nr-role", "admin", "nr-role", "nr-auditor"))
+	writeFile(t, filepath.Join(dir, "nr-ok.yaml"), doc("nr-ok", "admin", "nr-ok", "view"))
+	writeFile(t, filepath.Join(dir, "nr-conflict.yaml"), doc("nr-conflict", "admin", "nr-taken", "view"))
+	writeFile(t, filepath.Join(dir, "nr-dead.yaml"), doc("nr-dead", "dead", "nr-dead", "view"))
+
+	start := time.Now()
+	r := u.run("kubectl", "tenant", "apply", "-f", dir, "--cluster-timeout", "2s")
+	took := time.Since(start)
+	if r.err == nil || !strings.Contains(r.stdout, "nr-ok created") || !strings.Contains(r.stderr, "3 of 4 tenants failed: nr-conflict, nr-dead, nr-role") {
+		t.Errorf("apply with three tenants not ready: %v\nstdout: %s\nstderr: %s", r.err, r.stdout, r.stderr)
+	}
+	for _, want := range []string{`no ClusterRole "nr-auditor"`, "namespace nr-taken belongs to tenant \"someone-else\"", `context "dead"`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("apply's errors do not say %q:\n%s", want, r.stderr)
+		}
+	}
+	// The dead cluster costs its timeout, not more (kubectl's own start on
+	// this machine is part of the constant).
+	if took > 2*time.Second+15*time.Second {
+		t.Errorf("apply with an unanswering cluster took %s; want its 2s timeout plus a constant", took)
+	}
+	t.Logf("apply with an unanswering cluster (2s timeout) took %s", took)
+
+	wantFalse := map[string][2]string{ // tenant: condition, reason
+		"nr-role":     {"AccessReady", "RoleNotFound"},
+		"nr-conflict": {"NamespacesReady", "NamespaceConflict"},
+		"nr-dead":     {"ClusterReady", "Unreachable"},
+	}
+	for name, want := range wantFalse {
+		rec := tenantRecord(t, u, name)
+		c := findCondition(rec, want[0])
+		ready := findCondition(rec, "Ready")
+		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != want[1] || c.ObservedGeneration != 1 || ready == nil || ready.Status != metav1.ConditionFalse {
+			t.Errorf("tenant %s: %s = %+v, Ready = %+v; want False %s for generation 1", name, want[0], c, ready, want[1])
+		}
+	}
+	checkConditions(t, tenantRecord(t, u, "nr-ok"), 1)
+
+	u.kubectl("create", "clusterrole", "nr-auditor", "--verb", "get,list", "--resource", "pods")
+	u.tenant("apply", "-f", filepath.Join(dir, "nr-role.yaml"))
+	checkConditions(t, tenantRecord(t, u, "nr-role"), 1)
+}
+
+func findCondition(t *tenant.Tenant, typ string) *metav1.Condition {
+	for i := range t.Status.Conditions {
+		if t.Status.Conditions[i].Type == typ {
+			return &t.Status.Conditions[i]
+		}
+	}
+	return nil
 }

@@ -143,6 +143,19 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 	}
 	checkConditions(t, tenantRecord(t, u, "fl-one"), 2)
 	checkConditions(t, tenantRecord(t, u, "fl-two"), 1)
+
+	// Round trip through the cluster registry: get prints no server
+	// bookkeeping, and what it prints applies back with no write.
+	yaml := u.tenant("get", "fl-one", "-o", "yaml").stdout
+	if strings.Contains(yaml, "managedFields") {
+		t.Errorf("get -o yaml prints managedFields:\n%s", yaml)
+	}
+	writeFile(t, filepath.Join(u.home, "fl-one.yaml"), yaml)
+	_, seen = f.registryWrites(t, 0)
+	out = u.tenant("apply", "-f", filepath.Join(u.home, "fl-one.yaml"))
+	if writes, _ := f.registryWrites(t, seen); out.stdout != "tenant.tenancy.kubectl-tenant.io/fl-one unchanged\n" || len(writes) > 0 {
+		t.Errorf("applying get -o yaml back: %q, registry writes %v; want unchanged and none", out.stdout, writes)
+	}
 }
 
 // Races on the cluster registry: two processes applying different fields

@@ -101,7 +101,7 @@ func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().BoolVar(&o.AdoptNamespaces, "adopt-namespaces", false, "Adopt namespaces that exist and belong to no tenant")
 	cmd.Flags().StringVar(&o.FieldManager, "field-manager", tenant.FieldManager, "Who applies: each manager's last applied spec is kept apart, so one does not remove what another applied")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 8, "How many tenants to reconcile at once")
-	cmd.Flags().DurationVar(&o.ClusterTimeout, "cluster-timeout", 30*time.Second, "How long one tenant's reconcile may take, its cluster's calls included")
+	cmd.Flags().DurationVar(&o.ClusterTimeout, "cluster-timeout", 30*time.Second, "How long the calls to one tenant's cluster may take; an unanswering cluster is reported (ClusterReady False), not waited for")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
@@ -188,7 +188,7 @@ func (o *Options) Validate() error {
 func (o *Options) Run(ctx context.Context) error {
 	opts := reconcile.Options{
 		Prune: o.Prune, PruneNamespaces: o.PruneNamespaces, AdoptNamespaces: o.AdoptNamespaces,
-		FieldManager: o.FieldManager, AWSOptions: o.AWSOptions,
+		FieldManager: o.FieldManager, AWSOptions: o.AWSOptions, ClusterTimeout: o.ClusterTimeout,
 	}
 	suffix := ""
 	switch o.DryRunStrategy {
@@ -211,8 +211,6 @@ func (o *Options) Run(ctx context.Context) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(ctx, o.ClusterTimeout)
-			defer cancel()
 			r := &results[i]
 			tOpts := opts
 			tOpts.Warn = &r.warn
