@@ -77,7 +77,7 @@ func Verify(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant, 
 		if _, ok := rules[g.Role]; ok {
 			continue
 		}
-		role, err := client.RbacV1().ClusterRoles().Get(ctx, rbac.ClusterRoleFor(g.Role), metav1.GetOptions{})
+		role, err := client.RbacV1().ClusterRoles().Get(ctx, rbac.ClusterRoleFor(t, g.Role), metav1.GetOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("reading ClusterRole %s: %w", g.Role, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -331,7 +332,7 @@ func (a *Applier) ClusterRole(ctx context.Context, want *rbacv1.ClusterRole, res
 	}
 	got, err := a.send(want, func(o metav1.ApplyOptions) (runtime.Object, error) { return client.Apply(ctx, ac, o) })
 	if err != nil {
-		return fmt.Errorf("applying ClusterRole %s: %w", want.Name, err)
+		return fmt.Errorf("applying ClusterRole %s: %w%s", want.Name, err, escalation(err))
 	}
 	results.changed(outcome(exists), want, liveIf(exists, cur, want), got)
 	return nil
@@ -464,6 +465,15 @@ func (a *Applier) DeleteServiceAccount(ctx context.Context, want *corev1.Service
 	}
 	results.add("ServiceAccount", want.Namespace, want.Name, Deleted)
 	return nil
+}
+
+// escalation explains the API server's refusal of a role that holds more
+// than its writer does; it is empty for any other error.
+func escalation(err error) string {
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "attempting to grant RBAC permissions not currently held") {
+		return ""
+	}
+	return " (the API server's escalation check: a role may hold only rights its writer holds; have someone who holds them apply it, or be granted the escalate verb on clusterroles)"
 }
 
 // NamespaceConflict is a namespace that exists and is not the tenant's

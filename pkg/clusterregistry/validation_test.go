@@ -104,7 +104,19 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"a 13-hour session", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, durationSeconds: 46800}, namespaces: [acme]}}`, false},
 		{"EKS name starting with -", `{metadata: {name: acme}, spec: {cluster: {eks: {name: -acme}}, namespaces: [acme]}}`, false},
 		{"EKS name of 101 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: ` + strings.Repeat("e", 101) + `}}, namespaces: [acme]}}`, false},
+		{"a tenant role", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: deployer, rules: [{verbs: [get, list], apiGroups: ["", apps], resources: [pods, deployments], resourceNames: [web]}]}], grants: [{subject: {kind: User, name: bob}, role: deployer}]}}`, true},
+		{"a cluster-scoped grant of a ClusterRole that shares no tenant role's name", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: deployer, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}], grants: [{subject: {kind: Group, name: sre}, role: view, clusterScope: true}]}}`, true},
+		{"a cluster-scoped grant of a tenant role", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: deployer, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}], grants: [{subject: {kind: Group, name: sre}, role: deployer, clusterScope: true}]}}`, false},
+		{"two roles of one name", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: r, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}, {name: r, rules: [{verbs: [list], apiGroups: [""], resources: [pods]}]}]}}`, false},
+		{"a role name not a label", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: Reader, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}]}}`, false},
+		{"a role named namespaces", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: namespaces, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}]}}`, false},
+		{"a role without rules", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: r, rules: []}]}}`, false},
+		{"a rule without verbs", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: r, rules: [{verbs: [], apiGroups: [""], resources: [pods]}]}]}}`, false},
+		{"a rule without API groups", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: r, rules: [{verbs: [get], resources: [pods]}]}]}}`, false},
+		{"a rule with an empty resource", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: r, rules: [{verbs: [get], apiGroups: [""], resources: [""]}]}]}}`, false},
+		{"a rule of non-resource URLs", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: r, rules: [{verbs: [get], apiGroups: [""], resources: [pods], nonResourceURLs: ["/healthz"]}]}]}}`, false},
 		{"the largest record", largest(0), true},
+		{"a role too many", largest(4), false},
 		{"a namespace too many", largest(1), false},
 		{"a grant too many", largest(2), false},
 		{"a grant of a namespace too many", largest(3), false},
@@ -126,9 +138,12 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 
 // largest is a record at every limit (tenant.MaxNamespaces namespaces of
 // 63 characters, tenant.MaxGrants grants of tenant.MaxGrantNamespaces
-// namespaces each, subject names of tenant.MaxSubjectNameLength), or one
-// past the limit named by over: 1 namespaces, 2 grants, 3 a grant's
-// namespaces.
+// namespaces each, subject names of tenant.MaxSubjectNameLength,
+// tenant.MaxRoles roles named with 63 characters), or one past the limit
+// named by over: 1 namespaces, 2 grants, 3 a grant's namespaces, 4 roles.
+// Every grant names namespaces: the rule that checks them costs far more
+// per grant than the one that keeps tenant roles out of cluster-scoped
+// grants, so this is the costliest record.
 // The apiserver must check the largest in its runtime cost budget.
 func largest(over int) string {
 	extra := func(n, which int) int {
@@ -149,7 +164,12 @@ func largest(over int) string {
 		grants = append(grants, fmt.Sprintf(`{subject: {kind: User, name: "%04d%s"}, role: view, namespaces: [%s]}`,
 			i, strings.Repeat("u", tenant.MaxSubjectNameLength-4), strings.Join(names, ", ")))
 	}
-	return `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [` + strings.Join(namespaces, ", ") + `], grants: [` + strings.Join(grants, ", ") + `]}}`
+	var roles []string
+	for i := range extra(tenant.MaxRoles, 4) {
+		roles = append(roles, fmt.Sprintf(`{name: role-%02d-%s, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}`, i, strings.Repeat("r", 55)))
+	}
+	return `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [` + strings.Join(namespaces, ", ") + `], grants: [` + strings.Join(grants, ", ") +
+		`], roles: [` + strings.Join(roles, ", ") + `]}}`
 }
 
 // goVerdict is what the file registry says of doc: strict decoding, then

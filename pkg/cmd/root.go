@@ -24,6 +24,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/list"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/registrycmd"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/role"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/token"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/version"
 	reg "github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
@@ -72,6 +73,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		delete.NewCmdDelete(flags, registry, streams),
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
+		role.NewCmdRole(flags, registry, streams),
 		awsauth.NewCmdAWSAuth(flags, registry, streams),
 		access.NewCmdAccess(flags, registry, streams),
 		token.NewCmdToken(flags, registry, streams),

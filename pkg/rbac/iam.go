@@ -121,7 +121,7 @@ func IAMRoleBindings(t *tenant.Tenant, role string) (keep, drop []*rbacv1.RoleBi
 		rb := &rbacv1.RoleBinding{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: Labels(t.Name)},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRoleFor(role)},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRoleFor(t, role)},
 		}
 		if len(groups[ns]) == 0 {
 			drop = append(drop, rb)

@@ -34,10 +34,36 @@ func IsManaged(obj metav1.Object, tenantName string) bool {
 	return l[tenant.LabelManagedBy] == tenant.ManagedBy && l[tenant.LabelTenant] == tenantName
 }
 
-// ClusterRoleFor is the ClusterRole a grant's role binds: admin, edit and
-// view are Kubernetes' own aggregated roles; any other name is a ClusterRole
-// that must exist.
-func ClusterRoleFor(role string) string { return role }
+// ClusterRoleFor is the ClusterRole a grant's role binds in tenant t: one
+// of the tenant's own roles (TenantRoleName), else admin, edit and view,
+// Kubernetes' own aggregated roles, or any other ClusterRole, which must
+// exist.
+func ClusterRoleFor(t *tenant.Tenant, role string) string {
+	if t.Role(role) != nil {
+		return TenantRoleName(t.Name, role)
+	}
+	return role
+}
+
+// TenantRoleName is the ClusterRole of a tenant's own role:
+// kubectl-tenant:TENANT:ROLE.
+func TenantRoleName(tenantName, role string) string {
+	return tenant.NamePrefix + tenantName + ":" + role
+}
+
+// TenantRoles are the ClusterRoles of the tenant's own roles, labelled.
+// They are bound only by RoleBindings in the tenant's namespaces.
+func TenantRoles(t *tenant.Tenant) []*rbacv1.ClusterRole {
+	var out []*rbacv1.ClusterRole
+	for _, r := range t.Spec.Roles {
+		out = append(out, &rbacv1.ClusterRole{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: metav1.ObjectMeta{Name: TenantRoleName(t.Name, r.Name), Labels: Labels(t.Name)},
+			Rules:      r.Rules,
+		})
+	}
+	return out
+}
 
 // Namespaces are the tenant's namespaces, labelled.
 func Namespaces(t *tenant.Tenant) []*corev1.Namespace {
@@ -136,7 +162,7 @@ func ForGrant(t *tenant.Tenant, g tenant.Grant) GrantObjects {
 	}
 	name := BindingName(t.Name, g)
 	subject := Subject(g.Subject)
-	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRoleFor(g.Role)}
+	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterRoleFor(t, g.Role)}
 	if g.ClusterScope {
 		return GrantObjects{ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
@@ -204,7 +230,7 @@ type Objects struct {
 func ForTenant(t *tenant.Tenant) Objects {
 	out := Objects{
 		Namespaces:          Namespaces(t),
-		ClusterRoles:        []*rbacv1.ClusterRole{NamespaceReader(t)},
+		ClusterRoles:        append(TenantRoles(t), NamespaceReader(t)),
 		ClusterRoleBindings: []*rbacv1.ClusterRoleBinding{NamespaceReaderBinding(t)},
 	}
 	seen := map[string]bool{}

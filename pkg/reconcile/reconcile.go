@@ -234,6 +234,13 @@ func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Con
 		}
 		return a
 	}
+	// The tenant's roles first: binding a role takes holding it, or
+	// the role existing for the bind check to read.
+	for _, cr := range want.ClusterRoles {
+		if err := a.ClusterRole(ctx, cr, &r.Results); err != nil {
+			fail("GrantFailed", err)
+		}
+	}
 	for _, sa := range want.ServiceAccounts {
 		if err := pick(sa.Namespace).ServiceAccount(ctx, sa, &r.Results); err != nil {
 			fail("GrantFailed", err)
@@ -252,11 +259,6 @@ func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Con
 	}
 	if err := inNew.RoleBindings(ctx, rbsNew, &r.Results); err != nil {
 		fail("GrantFailed", err)
-	}
-	for _, cr := range want.ClusterRoles {
-		if err := a.ClusterRole(ctx, cr, &r.Results); err != nil {
-			fail("GrantFailed", err)
-		}
 	}
 	for _, crb := range want.ClusterRoleBindings {
 		if err := a.ClusterRoleBinding(ctx, crb, &r.Results); err != nil {
@@ -342,15 +344,15 @@ func (r *Report) syncIAM(ctx context.Context, conn *cluster.Connection, before, 
 }
 
 // missingRoles are the ClusterRoles t's RBAC grants bind that the cluster
-// does not have.
+// does not have (the tenant's own roles aside).
 func missingRoles(ctx context.Context, a *apply.Applier, t *tenant.Tenant) ([]string, error) {
 	var missing, checked []string
 	for _, g := range t.Spec.Grants {
-		if g.AccessPolicy != "" || slices.Contains(checked, g.Role) {
-			continue
+		if g.AccessPolicy != "" || t.Role(g.Role) != nil || slices.Contains(checked, g.Role) {
+			continue // a tenant role is applied with the grants
 		}
 		checked = append(checked, g.Role)
-		_, err := a.Client.RbacV1().ClusterRoles().Get(ctx, rbac.ClusterRoleFor(g.Role), metav1.GetOptions{})
+		_, err := a.Client.RbacV1().ClusterRoles().Get(ctx, rbac.ClusterRoleFor(t, g.Role), metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			missing = append(missing, g.Role)

@@ -82,7 +82,8 @@ func SetLastApplied(t *Tenant, manager string, s Spec) error {
 // previous apply wrote (nil: none), and others, what other managers last
 // applied. Namespaces and grants are sets: applied's are kept in its
 // order, current's others stay unless last had them and no other
-// manager's does (the document dropped them). A field the document sets wins; one it leaves empty
+// manager's does (the document dropped them). Roles are a set by name,
+// the document's version of one winning. A field the document sets wins; one it leaves empty
 // keeps current's, so that what the plugin recorded (the cluster's
 // server, the EKS cluster's ARN and roles) is not lost. The AWS identity
 // is one value: the document's, or current's when neither the document
@@ -113,6 +114,15 @@ func MergeSpec(last *Spec, others []Spec, applied, current Spec) Spec {
 		}
 	}
 	out.Grants = t.Spec.Grants
+
+	// Roles by name: the document's as it gives them.
+	named := func(name string) func(Role) bool { return func(r Role) bool { return r.Name == name } }
+	out.Roles = slices.Clone(applied.Roles)
+	for _, r := range current.Roles {
+		if !slices.ContainsFunc(out.Roles, named(r.Name)) && !dropped(func(s Spec) bool { return slices.ContainsFunc(s.Roles, named(r.Name)) }) {
+			out.Roles = append(out.Roles, r)
+		}
+	}
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 func TestMergeSpec(t *testing.T) {
@@ -68,6 +69,12 @@ func TestMergeSpec(t *testing.T) {
 		applied: spec([]string{"a", "b"}, user("alice", "edit", "a")),
 		current: spec([]string{"a", "b"}, user("alice", "edit", "a", "b")),
 		want:    spec([]string{"a", "b"}, user("alice", "edit", "a", "b")),
+	}, {
+		name:    "roles by name: the document's version wins, a dropped one goes, another's stays",
+		last:    &Spec{Namespaces: []string{"a"}, Roles: []Role{{Name: "old"}, {Name: "reader"}}},
+		applied: Spec{Namespaces: []string{"a"}, Roles: []Role{{Name: "reader", Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}}}},
+		current: Spec{Namespaces: []string{"a"}, Roles: []Role{{Name: "old"}, {Name: "reader"}, {Name: "theirs"}}},
+		want:    Spec{Namespaces: []string{"a"}, Roles: []Role{{Name: "reader", Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}}, {Name: "theirs"}}},
 	}, {
 		name:    "the plugin's records survive a document without them",
 		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", CreatedByPlugin: true}}, AWS: &AWS{Region: "eu-west-1"}, Namespaces: []string{"a"}},

@@ -3,6 +3,7 @@
 package tenant
 
 import (
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -54,6 +55,28 @@ type Spec struct {
 	Namespaces []string `json:"namespaces"`
 	// Grants say who may do what.
 	Grants []Grant `json:"grants,omitempty"`
+	// Roles are the tenant's own roles, made of rules. A grant names one
+	// by its name (the tenant's role comes before a ClusterRole of the
+	// same name); each is a ClusterRole kubectl-tenant:TENANT:NAME, bound
+	// only in the tenant's namespaces.
+	Roles []Role `json:"roles,omitempty"`
+}
+
+// Role is a tenant's own role: what it allows, in kubectl create
+// clusterrole's terms.
+type Role struct {
+	Name  string              `json:"name"`
+	Rules []rbacv1.PolicyRule `json:"rules"`
+}
+
+// Role returns the tenant's role of that name, or nil.
+func (t *Tenant) Role(name string) *Role {
+	for i := range t.Spec.Roles {
+		if t.Spec.Roles[i].Name == name {
+			return &t.Spec.Roles[i]
+		}
+	}
+	return nil
 }
 
 // Cluster identifies the tenant's cluster.
@@ -214,6 +237,14 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 	for _, g := range t.Spec.Grants {
 		g.Namespaces = append([]string(nil), g.Namespaces...)
 		out.Spec.Grants = append(out.Spec.Grants, g)
+	}
+	out.Spec.Roles = nil
+	for _, r := range t.Spec.Roles {
+		c := Role{Name: r.Name}
+		for i := range r.Rules {
+			c.Rules = append(c.Rules, *r.Rules[i].DeepCopy())
+		}
+		out.Spec.Roles = append(out.Spec.Roles, c)
 	}
 	if t.Spec.AWS != nil {
 		a := *t.Spec.AWS

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -23,6 +24,11 @@ const (
 	MaxGrantNamespaces   = 8
 	MaxSubjectNameLength = 1024
 	MaxRoleNameLength    = 253
+	// A tenant's own roles: how many, how many rules each, how many
+	// entries in each list of a rule.
+	MaxRoles     = 32
+	MaxRoleRules = 32
+	MaxRuleItems = 64
 )
 
 // Validate checks a tenant record and returns every problem, each naming
@@ -56,7 +62,78 @@ func Validate(t *Tenant) field.ErrorList {
 		owned[ns] = true
 	}
 	for i, g := range t.Spec.Grants {
-		errs = append(errs, ValidateGrant(spec.Child("grants").Index(i), g, owned)...)
+		p := spec.Child("grants").Index(i)
+		errs = append(errs, ValidateGrant(p, g, owned)...)
+		if g.ClusterScope && t.Role(g.Role) != nil {
+			errs = append(errs, field.Invalid(p.Child("clusterScope"), true, "role "+g.Role+" is one of the tenant's roles, which are bound only in its namespaces"))
+		}
+	}
+	errs = append(errs, validateRoles(spec.Child("roles"), t.Spec.Roles)...)
+	return errs
+}
+
+// ReservedRoleName cannot name a tenant's role: its ClusterRole's name is
+// taken by the tenant's namespace reader.
+const ReservedRoleName = "namespaces"
+
+// validateRoles checks the tenant's own roles: named as DNS-1123 labels,
+// once each, each rule with verbs, API groups and resources (no
+// non-resource URLs: the roles are bound in namespaces, where those mean
+// nothing).
+func validateRoles(p *field.Path, roles []Role) field.ErrorList {
+	var errs field.ErrorList
+	if len(roles) > MaxRoles {
+		errs = append(errs, field.TooMany(p, len(roles), MaxRoles))
+	}
+	seen := map[string]bool{}
+	for i, r := range roles {
+		rp := p.Index(i)
+		errs = append(errs, validateDNSLabel(rp.Child("name"), r.Name)...)
+		if seen[r.Name] {
+			errs = append(errs, field.Duplicate(rp.Child("name"), r.Name))
+		}
+		if r.Name == ReservedRoleName {
+			errs = append(errs, field.Invalid(rp.Child("name"), r.Name, "reserved: kubectl-tenant:TENANT:namespaces is the ClusterRole that lets the tenant's subjects get its namespaces"))
+		}
+		seen[r.Name] = true
+		if len(r.Rules) == 0 {
+			errs = append(errs, field.Required(rp.Child("rules"), "a role allows something: give at least one rule"))
+		}
+		if len(r.Rules) > MaxRoleRules {
+			errs = append(errs, field.TooMany(rp.Child("rules"), len(r.Rules), MaxRoleRules))
+		}
+		for j, rule := range r.Rules {
+			errs = append(errs, validateRule(rp.Child("rules").Index(j), rule)...)
+		}
+	}
+	return errs
+}
+
+func validateRule(p *field.Path, r rbacv1.PolicyRule) field.ErrorList {
+	var errs field.ErrorList
+	if len(r.NonResourceURLs) > 0 {
+		errs = append(errs, field.Forbidden(p.Child("nonResourceURLs"), "a tenant's role is bound in its namespaces, where non-resource URLs mean nothing"))
+	}
+	for _, l := range []struct {
+		name     string
+		items    []string
+		required bool
+	}{{"verbs", r.Verbs, true}, {"apiGroups", r.APIGroups, true}, {"resources", r.Resources, true}, {"resourceNames", r.ResourceNames, false}} {
+		lp := p.Child(l.name)
+		if l.required && len(l.items) == 0 {
+			errs = append(errs, field.Required(lp, "name at least one (\"\" is the core API group, \"*\" all)"))
+		}
+		if len(l.items) > MaxRuleItems {
+			errs = append(errs, field.TooMany(lp, len(l.items), MaxRuleItems))
+		}
+		for k, item := range l.items {
+			if len(item) > MaxRoleNameLength {
+				errs = append(errs, field.TooLong(lp.Index(k), item, MaxRoleNameLength))
+			}
+			if l.name != "apiGroups" && item == "" {
+				errs = append(errs, field.Invalid(lp.Index(k), item, "must not be empty"))
+			}
+		}
 	}
 	return errs
 }

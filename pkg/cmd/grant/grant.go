@@ -174,6 +174,9 @@ func (o *Options) Validate() error {
 	if o.AccessPolicy != "" && o.grant.Role != o.AccessPolicy {
 		return fmt.Errorf("--access-policy %s takes the place of --role; leave --role out", o.AccessPolicy)
 	}
+	if o.ClusterScope && o.tenant.Role(o.Role) != nil {
+		return fmt.Errorf("--cluster-scope: role %s is one of tenant %q's roles, which are bound only in its namespaces", o.Role, o.Tenant)
+	}
 	owned := map[string]bool{}
 	for _, ns := range o.tenant.Spec.Namespaces {
 		owned[ns] = true
@@ -193,7 +196,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	if o.grant.AccessPolicy == "" { // with an access policy, EKS enforces it: no ClusterRole to check
-		role := rbac.ClusterRoleFor(o.grant.Role)
+		role := rbac.ClusterRoleFor(o.tenant, o.grant.Role)
 		if _, err := o.conn.Client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err != nil {
 			if apierrors.IsNotFound(err) {
 				return fmt.Errorf("no ClusterRole %q in tenant %q's cluster: use admin, edit, view or an existing ClusterRole", role, o.Tenant)
