@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
@@ -100,4 +105,69 @@ func pluginWrites(events []testenv.AuditEvent) int {
 		}
 	}
 	return n
+}
+
+const (
+	listTenants  = 100
+	listClusters = 10
+	listTimeout  = 3 * time.Second
+)
+
+// benchList: list with live status over 100 tenants on 10 clusters, one
+// of which accepts connections and never answers (a blackholed loopback
+// port). The other nine are contexts of one local apiserver, each its own
+// cluster entry, so that each is connected to and read on its own.
+// The list must return within the per-cluster timeout plus a small
+// constant.
+func benchList(r *report, bin, dir string) error {
+	dir = filepath.Join(dir, "list")
+	cp, err := testenv.StartControlPlane(context.Background(), filepath.Join(dir, "controlplane"), testenv.Options{})
+	if err != nil {
+		return fmt.Errorf("starting the control plane (make testbin builds it): %w", err)
+	}
+	defer cp.Stop()
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer dead.Close()
+
+	cfg, err := clientcmd.LoadFromFile(cp.AdminKubeconfig)
+	if err != nil {
+		return err
+	}
+	admin := cfg.Contexts["admin"]
+	reg := &tenant.FileRegistry{Path: filepath.Join(dir, "tenants.yaml")}
+	for c := range listClusters {
+		name := fmt.Sprintf("cluster-%d", c)
+		cluster := *cfg.Clusters[admin.Cluster]
+		if c == listClusters-1 {
+			cluster = clientcmdapi.Cluster{Server: "https://" + dead.Addr().String(), InsecureSkipTLSVerify: true}
+		}
+		cfg.Clusters[name] = &cluster
+		cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: admin.AuthInfo}
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
+		return err
+	}
+	for i := range listTenants {
+		t := tenant.New(fmt.Sprintf("t%03d", i))
+		t.Spec.Cluster.Context = fmt.Sprintf("cluster-%d", i%listClusters)
+		t.Spec.Namespaces = []string{t.Name, t.Name + "-ci"}
+		t.Spec.Grants = []tenant.Grant{{Subject: tenant.Subject{Kind: tenant.SubjectGroup, Name: t.Name + "-devs"}, Role: "view"}}
+		if err := reg.Put(context.Background(), t); err != nil {
+			return err
+		}
+	}
+	env := []string{"KUBECONFIG=" + kubeconfig, "KUBECTL_TENANT_REGISTRY=" + reg.Path, "HOME=" + dir}
+	wall, out, err := timed(bin, []string{"list", "--cluster-timeout", listTimeout.String()}, env)
+	if err != nil {
+		return err
+	}
+	if got := strings.Count(out, "no: no answer within "+listTimeout.String()); got != listTenants/listClusters {
+		return fmt.Errorf("list shows %d tenants unreachable, want %d:\n%s", got, listTenants/listClusters, out)
+	}
+	r.limitDuration(fmt.Sprintf("list %d tenants on %d clusters, 1 silent (timeout %s)", listTenants, listClusters, listTimeout), wall, listTimeout+3*time.Second)
+	return nil
 }

@@ -67,7 +67,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd.AddCommand(
 		create.NewCmdCreate(flags, registry, streams),
 		applycmd.NewCmdApply(flags, registry, streams),
-		list.NewCmdList(registry, streams),
+		list.NewCmdList(flags, registry, streams),
 		get.NewCmdGet(registry, streams),
 		describe.NewCmdDescribe(flags, registry, streams),
 		delete.NewCmdDelete(flags, registry, streams),

@@ -60,6 +60,9 @@ type Options struct {
 	// FieldManager names who applies, for the last-applied spec kept per
 	// manager (default kubectl-tenant).
 	FieldManager string
+	// SkipIAM leaves the IAM mappings alone (a live view that reads only
+	// the cluster).
+	SkipIAM bool
 	// AWSOptions load the AWS configuration of access entries.
 	AWSOptions []aws.ConfigOption
 	// Out hears what a dry run of IAM mappings would do: the aws-auth
@@ -220,7 +223,9 @@ func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Con
 			granted++
 		}
 	}
-	if err := r.syncIAM(ctx, conn, before, t, o); err != nil {
+	if o.SkipIAM {
+		// nothing: the caller only looks at the cluster
+	} else if err := r.syncIAM(ctx, conn, before, t, o); err != nil {
 		fail("MappingFailed", err)
 	}
 

@@ -336,6 +336,25 @@ func TestApplyReportsWhatIsNotReady(t *testing.T) {
 	}
 	checkConditions(t, tenantRecord(t, u, "nr-ok"), 1)
 
+	// list reads every cluster: the silent one costs its timeout once.
+	start = time.Now()
+	table := u.tenant("list", "--cluster-timeout", "2s").stdout
+	took = time.Since(start)
+	for _, want := range []string{
+		"nr-conflict   admin     nr-taken     1        yes                       0/1                  0/3",
+		"nr-dead       dead      nr-dead      1        no: no answer within 2s   -                    -",
+		"nr-ok         admin     nr-ok        1        yes                       1/1                  3/3",
+		"nr-role       admin     nr-role      1        yes                       1/1                  2/3",
+	} {
+		if !strings.Contains(table, want+"\n") {
+			t.Errorf("list lacks the row\n%s\n%s", want, table)
+		}
+	}
+	if took > 2*time.Second+15*time.Second {
+		t.Errorf("list with an unanswering cluster took %s; want its 2s timeout plus a constant", took)
+	}
+	t.Logf("list with an unanswering cluster (2s timeout) took %s:\n%s", took, table)
+
 	u.kubectl("create", "clusterrole", "nr-auditor", "--verb", "get,list", "--resource", "pods")
 	u.tenant("apply", "-f", filepath.Join(dir, "nr-role.yaml"))
 	checkConditions(t, tenantRecord(t, u, "nr-role"), 1)

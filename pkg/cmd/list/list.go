@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -12,7 +14,9 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/reconcile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -20,28 +24,42 @@ import (
 var listLong = templates.LongDesc(`
 	List the tenants in the registry: a table by default, or the whole
 	TenantList in any kubectl output format (-o yaml, json, name,
-	jsonpath=..., go-template=...).`)
+	jsonpath=..., go-template=...).
+
+	The table shows each tenant's cluster as it is now: whether it answers,
+	how many of the tenant's namespaces are there, and how many of the
+	objects its grants and roles need are in place (IAM mappings aside).
+	Clusters are read concurrently, each within --cluster-timeout, so one
+	that does not answer shows as such and does not hold the others up.
+	--live=false prints the registry alone.`)
 
 var listExample = templates.Examples(`
 	# Every tenant, one a line
 	kubectl tenant list
 
 	# Only the names, as kubectl prints them
-	kubectl tenant list -o name`)
+	kubectl tenant list -o name
+
+	# The registry alone, without reading the clusters
+	kubectl tenant list --live=false`)
 
 // Options are the options of `list`.
 type Options struct {
 	genericiooptions.IOStreams
-	registryPath *string
-	PrintFlags   *genericclioptions.PrintFlags
-	NoHeaders    bool
+	getter         genericclioptions.RESTClientGetter
+	registryPath   *string
+	PrintFlags     *genericclioptions.PrintFlags
+	NoHeaders      bool
+	Live           bool
+	ClusterTimeout time.Duration
+	Concurrency    int
 
 	printer printers.ResourcePrinter // nil: the table
 }
 
 // NewCmdList makes `kubectl tenant list`.
-func NewCmdList(registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
+func NewCmdList(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
 	cmd := &cobra.Command{
 		Use:          "list",
 		Aliases:      []string{"ls"},
@@ -54,7 +72,21 @@ func NewCmdList(registryPath *string, streams genericiooptions.IOStreams) *cobra
 	}
 	o.PrintFlags.AddFlags(cmd)
 	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
+	cmd.Flags().BoolVar(&o.Live, "live", true, "Read each tenant's cluster for the table's live columns")
+	cmd.Flags().DurationVar(&o.ClusterTimeout, "cluster-timeout", 5*time.Second, "How long to wait for one cluster")
+	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 8, "How many clusters to read at once")
 	return cmd
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	if o.Concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: read at least one cluster at a time", o.Concurrency)
+	}
+	if o.ClusterTimeout <= 0 {
+		return fmt.Errorf("--cluster-timeout %s: give a positive duration, such as 5s", o.ClusterTimeout)
+	}
+	return nil
 }
 
 // Complete picks the printer.
@@ -85,12 +117,68 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return o.printer.PrintObj(list, o.Out)
 	}
+	var seen []reconcile.Observation
+	if o.Live {
+		seen = o.observe(ctx, tenants)
+	}
 	w := printers.GetNewTabWriter(o.Out)
 	if !o.NoHeaders {
-		fmt.Fprintln(w, "NAME\tCONTEXT\tSERVER\tNAMESPACES\tGRANTS")
+		header := "NAME\tCONTEXT\tNAMESPACES\tGRANTS"
+		if o.Live {
+			header += "\tREACHABLE\tNAMESPACES-PRESENT\tOBJECTS-IN-PLACE"
+		}
+		fmt.Fprintln(w, header)
 	}
-	for _, t := range tenants {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", t.Name, t.Spec.Cluster.Context, t.Spec.Cluster.Server, strings.Join(t.Spec.Namespaces, ","), len(t.Spec.Grants))
+	for i, t := range tenants {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d", t.Name, t.Spec.Cluster.Context, strings.Join(t.Spec.Namespaces, ","), len(t.Spec.Grants))
+		if o.Live {
+			x := seen[i]
+			if x.Unreachable != "" {
+				fmt.Fprintf(w, "\tno: %s\t-\t-", x.Unreachable)
+			} else {
+				fmt.Fprintf(w, "\tyes\t%d/%d\t%d/%d", x.NamespacesPresent, x.Namespaces, x.ObjectsInPlace, x.Objects)
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	return w.Flush()
+}
+
+// observe reads every tenant's cluster: clusters concurrently (up to
+// --concurrency), each once connected and within --cluster-timeout for
+// all its tenants, so that one silent cluster costs its timeout once.
+func (o *Options) observe(ctx context.Context, tenants []tenant.Tenant) []reconcile.Observation {
+	out := make([]reconcile.Observation, len(tenants))
+	byContext := map[string][]int{}
+	var contexts []string
+	for i, t := range tenants {
+		c := t.Spec.Cluster.Context
+		if _, ok := byContext[c]; !ok {
+			contexts = append(contexts, c)
+		}
+		byContext[c] = append(byContext[c], i)
+	}
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+	for _, c := range contexts {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(ctx, o.ClusterTimeout)
+			defer cancel()
+			conn, err := cluster.Connect(o.getter, c)
+			for _, i := range byContext[c] {
+				if err != nil {
+					out[i].Unreachable = fmt.Sprintf("no context %q", c)
+					continue
+				}
+				out[i] = reconcile.Observe(ctx, conn, &tenants[i])
+				if out[i].Unreachable != "" && ctx.Err() != nil {
+					out[i].Unreachable = fmt.Sprintf("no answer within %s", o.ClusterTimeout)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
