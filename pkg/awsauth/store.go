@@ -53,10 +53,12 @@ func (s *Store) warn(data map[string]string) {
 }
 
 // conflictBackoff retries lost races with other writers, kubectl-tenant
-// or not, with jittered waits: up to 100 tries, so that every one of many
-// writers gets its turn (with N writers the last may lose N-1 times; 12
-// tries lost one of 20 concurrent grants on a loaded machine).
-var conflictBackoff = wait.Backoff{Steps: 100, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 500 * time.Millisecond}
+// or not: up to 100 tries, each after a wait drawn from 20-100 ms, so that
+// every one of many writers gets its turn (with N writers the last may
+// lose N-1 times). The wait does not grow: wait.Backoff ends the retries
+// once a growing wait reaches its Cap, which left ten tries and lost
+// grants among 20 concurrent ones on a loaded machine.
+var conflictBackoff = wait.Backoff{Steps: 100, Duration: 20 * time.Millisecond, Factor: 1, Jitter: 4}
 
 // Update applies change to aws-auth's data: read, change, write with the
 // read's resourceVersion, and on a conflict (someone wrote in between) all

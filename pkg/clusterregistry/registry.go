@@ -33,9 +33,11 @@ type Registry struct {
 var _ tenant.Registry = (*Registry)(nil)
 
 // conflictBackoff paces the retries of a write that lost a race: up to
-// 100 tries, jittered, so that every one of many writers of one tenant
-// gets its turn (with N writers the last may lose N-1 times).
-var conflictBackoff = wait.Backoff{Steps: 100, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 500 * time.Millisecond}
+// 100 tries, each after a wait drawn from 20-100 ms, so that every one of
+// many writers of one tenant gets its turn (with N writers the last may
+// lose N-1 times). The wait does not grow: wait.Backoff ends the retries
+// once a growing wait reaches its Cap, which left about ten tries.
+var conflictBackoff = wait.Backoff{Steps: 100, Duration: 20 * time.Millisecond, Factor: 1, Jitter: 4}
 
 // NewRegistry is the registry served by the cluster client talks to.
 func NewRegistry(client dynamic.Interface) *Registry {
