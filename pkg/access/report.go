@@ -41,3 +41,41 @@ func (r *Report) DeepCopyObject() runtime.Object {
 	}
 	return out
 }
+
+// ReportListKind is the kind of the document `kubectl tenant access --all
+// -o` prints.
+const ReportListKind = "AccessReportList"
+
+// ReportList is who can do what in every tenant of a registry.
+type ReportList struct {
+	metav1.TypeMeta `json:",inline"`
+	Items           []TenantReport `json:"items"`
+}
+
+// TenantReport is one tenant's part of a ReportList: its report, or the
+// error that kept it from being read.
+type TenantReport struct {
+	Tenant string         `json:"tenant"`
+	Error  string         `json:"error,omitempty"`
+	Matrix *Matrix        `json:"matrix,omitempty"`
+	IAM    []IAMPrincipal `json:"iam,omitempty"`
+	Verify *Verification  `json:"verify,omitempty"`
+}
+
+// NewReportList makes an empty list.
+func NewReportList() *ReportList {
+	return &ReportList{TypeMeta: metav1.TypeMeta{APIVersion: tenant.APIVersion, Kind: ReportListKind}}
+}
+
+// DeepCopyObject implements runtime.Object, as Report's does.
+func (l *ReportList) DeepCopyObject() runtime.Object {
+	data, err := json.Marshal(l)
+	if err != nil {
+		return nil
+	}
+	out := &ReportList{}
+	if err := json.Unmarshal(data, out); err != nil {
+		return nil
+	}
+	return out
+}

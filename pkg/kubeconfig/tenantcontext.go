@@ -1,11 +1,13 @@
 package kubeconfig
 
 import (
+	"fmt"
 	"strings"
 
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
 // ClusterName is the name of a tenant's cluster entry. Names the plugin
@@ -61,4 +63,23 @@ func ExecUser(args []string) clientcmdv1.AuthInfo {
 		APIVersion: "client.authentication.k8s.io/v1", Command: "kubectl-tenant", Args: args,
 		InteractiveMode: clientcmdv1.NeverExecInteractiveMode,
 	}}
+}
+
+// EKSContext is the kubeconfig context of an EKS tenant, named after it:
+// the cluster's endpoint and CA as its record holds them, and a user
+// whose exec plugin asks kubectl-tenant for a token with the whole
+// identity on its command line (the tenant's role chain), so that a warm
+// token needs nothing else. It holds no secret.
+func EKSContext(t *tenant.Tenant) (*clientcmdv1.Config, error) {
+	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
+	if eks == nil || a == nil {
+		return nil, fmt.Errorf("tenant %q is not on EKS", t.Name)
+	}
+	req := token.IAMRequest{Tenant: t.Name, Cluster: eks.Name, Region: a.Region, Chain: token.Chain(a.RoleARNs, a.ExternalID), Profile: a.Profile}
+	return TenantContext{
+		Name: t.Name, User: UserName(t.Name, "iam"), Namespace: t.Spec.Namespaces[0],
+		Cluster:   clientcmdv1.Cluster{Server: t.Status.Server, CertificateAuthorityData: t.Status.CAData},
+		AuthInfo:  ExecUser(req.Args()),
+		Extension: TenantExtension{Tenant: t.Name, Subject: "iam"},
+	}.Config()
 }

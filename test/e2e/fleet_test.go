@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -9,8 +10,10 @@ import (
 	"sync"
 	"testing"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/clusterregistry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
@@ -144,6 +147,31 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 	checkConditions(t, tenantRecord(t, u, "fl-one"), 2)
 	checkConditions(t, tenantRecord(t, u, "fl-two"), 1)
 
+	// The fleet's access matrix, as one document.
+	var report struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Tenant string `json:"tenant"`
+			Error  string `json:"error"`
+			Matrix *struct {
+				Rows []json.RawMessage `json:"rows"`
+			} `json:"matrix"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(u.tenant("access", "--all", "-o", "json").stdout), &report); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, item := range report.Items {
+		if item.Error != "" || item.Matrix == nil || len(item.Matrix.Rows) == 0 {
+			t.Errorf("access --all: tenant %s: error %q, matrix %v", item.Tenant, item.Error, item.Matrix)
+		}
+		got = append(got, item.Tenant)
+	}
+	if report.Kind != "AccessReportList" || !slices.Equal(got, []string{"fl-one", "fl-two"}) {
+		t.Errorf("access --all -o json: kind %q, tenants %v", report.Kind, got)
+	}
+
 	// Round trip through the cluster registry: get prints no server
 	// bookkeeping, and what it prints applies back with no write.
 	yaml := u.tenant("get", "fl-one", "-o", "yaml").stdout
@@ -219,5 +247,71 @@ func TestRegistryRaces(t *testing.T) {
 	bindings := u.kubectl("--context", "workload", "get", "rolebindings", "-n", "rc-one", "-o", "name")
 	if got := strings.Count(bindings, ":view:user:racer-"); got != n {
 		t.Errorf("%d racer bindings in rc-one, want %d:\n%s", got, n, bindings)
+	}
+}
+
+// Registry RBAC decides what a user gets: alice may get tenant a only
+// (a ClusterRole with resourceNames), so she gets a's context, is refused
+// b with the missing permission named, and --all, which must list, says
+// so; an admin's --all gets every EKS tenant's context.
+func TestRegistryRBACLimitsKubeconfigs(t *testing.T) {
+	f := startFleet(t)
+	client, err := dynamic.NewForConfig(f.mgmt.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := clusterregistry.NewRegistry(client)
+	for _, name := range []string{"a", "b"} {
+		rec := tenant.New(name)
+		rec.Spec = tenant.Spec{
+			Cluster:    tenant.Cluster{Context: name, EKS: &tenant.EKSCluster{Name: name + "-cluster"}},
+			AWS:        &tenant.AWS{Region: "eu-west-1", RoleARNs: []string{"arn:aws:iam::444455556666:role/kubectl-tenant"}, ExternalID: name + "-x1"},
+			Namespaces: []string{name},
+		}
+		rec.Status = tenant.Status{Server: "https://" + name + ".eks.example.com", CAData: []byte("ca of " + name), AuthenticationMode: "API_AND_CONFIG_MAP"}
+		if err := reg.Put(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.u.kubectl("--context", "mgmt", "create", "clusterrole", "kubectl-tenant:registry-tenant:a", "--verb", "get", "--resource", "tenants.tenancy.kubectl-tenant.io", "--resource-name", "a")
+	f.u.kubectl("--context", "mgmt", "create", "clusterrolebinding", "alice-a", "--clusterrole", "kubectl-tenant:registry-tenant:a", "--user", "alice")
+
+	cert, key, err := f.mgmt.IssueUser("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := newUser(t)
+	config := filepath.Join(alice.home, ".kube", "config")
+	writeFile(t, config, "")
+	if err := clientcmd.WriteToFile(*f.mgmt.Kubeconfig("mgmt", cert, key), config); err != nil {
+		t.Fatal(err)
+	}
+	alice = alice.with("KUBECTL_TENANT_REGISTRY=cluster:mgmt")
+
+	out := alice.tenant("kubeconfig", "a").stdout
+	for _, want := range []string{"server: https://a.eks.example.com", "name: a", "command: kubectl-tenant", "- a-x1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("alice's kubeconfig for a lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "token:") || strings.Contains(out, "client-key") {
+		t.Errorf("a tenant's own context holds a secret:\n%s", out)
+	}
+	stderr := alice.tenantFails("kubeconfig", "b")
+	for _, want := range []string{`"alice" cannot get resource "tenants" in API group "tenancy.kubectl-tenant.io"`, `"b"`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("alice's kubeconfig for b: the error does not say %q:\n%s", want, stderr)
+		}
+	}
+	stderr = alice.tenantFails("kubeconfig", "--all")
+	if !strings.Contains(stderr, `cannot list resource "tenants"`) || !strings.Contains(stderr, "one by one") {
+		t.Errorf("alice's kubeconfig --all: %s", stderr)
+	}
+
+	out = f.u.tenant("kubeconfig", "--all").stdout
+	for _, want := range []string{"server: https://a.eks.example.com", "server: https://b.eks.example.com"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the admin's kubeconfig --all lacks %q:\n%s", want, out)
+		}
 	}
 }

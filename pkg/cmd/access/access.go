@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -39,11 +41,18 @@ var accessLong = templates.LongDesc(`
 
 	IAM principals are listed with their channel (aws-auth or access entry),
 	the username and groups their mapping gives, the roles those groups hold
-	by namespace, and whether the live mapping says the same.`)
+	by namespace, and whether the live mapping says the same.
+
+	--all does this for every tenant in the registry, reading clusters
+	concurrently, each within --cluster-timeout; a tenant whose cluster does
+	not answer is reported with the error, and the command fails naming it.`)
 
 var accessExample = templates.Examples(`
 	# The access matrix of tenant acme
 	kubectl tenant access acme
+
+	# The whole fleet's, as one document
+	kubectl tenant access --all -o yaml
 
 	# Check it against the API server, as in a CI job
 	kubectl tenant access acme --verify`)
@@ -55,9 +64,11 @@ type Options struct {
 	registryPath *string
 	PrintFlags   *genericclioptions.PrintFlags
 
-	Tenant    string
-	Verify    bool
-	NoHeaders bool
+	Tenant         string
+	All            bool
+	ClusterTimeout time.Duration
+	Verify         bool
+	NoHeaders      bool
 	// AWSOptions apply to the EKS clients that read access entries.
 	AWSOptions []aws.ConfigOption
 
@@ -76,16 +87,18 @@ func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string,
 func NewCmdAccess(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
-		Use:               "access TENANT [--verify] [-o json|yaml]",
+		Use:               "access (TENANT | --all) [--verify] [-o json|yaml]",
 		Short:             "Show who can do what in a tenant, and verify it",
 		Long:              accessLong,
 		Example:           accessExample,
-		Args:              cobra.ExactArgs(1),
+		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
 		SilenceUsage:      true,
 		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.Verify, "verify", false, "Check each subject's access with the API server")
+	cmd.Flags().BoolVar(&o.All, "all", false, "Every tenant in the registry")
+	cmd.Flags().DurationVar(&o.ClusterTimeout, "cluster-timeout", 10*time.Second, "With --all: how long to wait for one tenant's cluster")
 	o.PrintFlags.AddFlags(cmd)
 	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
 	return cmd
@@ -93,13 +106,22 @@ func NewCmdAccess(getter genericclioptions.RESTClientGetter, registryPath *strin
 
 // Complete reads the tenant and makes its cluster's client and the printer.
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
-	o.Tenant = args[0]
 	var err error
 	if format := *o.PrintFlags.OutputFormat; format != "" && format != "name" {
 		if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
 			return err
 		}
 	}
+	switch {
+	case o.All && len(args) > 0:
+		return fmt.Errorf("name a tenant or give --all, not both")
+	case o.All:
+		o.registry, err = registry.Open(*o.registryPath)
+		return err
+	case len(args) == 0:
+		return fmt.Errorf("name the tenant (kubectl tenant access TENANT), or give --all for every tenant")
+	}
+	o.Tenant = args[0]
 	if o.registry, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
@@ -117,20 +139,13 @@ func (o *Options) Validate() error {
 
 // Run reads, verifies if asked, and prints.
 func (o *Options) Run(ctx context.Context) error {
-	t, conn := o.tenant, o.conn
-	m, err := access.Read(ctx, conn.Client, t)
-	if err != nil {
-		return cluster.Unreachable(t, err)
+	if o.All {
+		return o.runAll(ctx)
 	}
-	iam, ignored, err := o.iamPrincipals(ctx, t, conn)
+	t := o.tenant
+	m, iam, ignored, v, err := o.read(ctx, t, o.conn)
 	if err != nil {
 		return err
-	}
-	var v *access.Verification
-	if o.Verify {
-		if v, err = access.Verify(ctx, conn.Client, t, m); err != nil {
-			return err
-		}
 	}
 	if o.printer != nil {
 		if err := o.printer.PrintObj(access.NewReport(m, iam, v), o.Out); err != nil {
@@ -161,6 +176,99 @@ func (o *Options) Run(ctx context.Context) error {
 			return fmt.Errorf("%d of %d access checks differ from tenant %q's grants", len(v.Findings), v.Checks, t.Name)
 		}
 		fmt.Fprintf(o.ErrOut, "verified: all %d access checks match tenant %q's grants\n", v.Checks, t.Name)
+	}
+	return nil
+}
+
+// read reads tenant t's access from its cluster, and verifies it when
+// asked.
+func (o *Options) read(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) (m *access.Matrix, iam []access.IAMPrincipal, ignored []string, v *access.Verification, err error) {
+	if m, err = access.Read(ctx, conn.Client, t); err != nil {
+		return nil, nil, nil, nil, cluster.Unreachable(t, err)
+	}
+	if iam, ignored, err = o.iamPrincipals(ctx, t, conn); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if o.Verify {
+		if v, err = access.Verify(ctx, conn.Client, t, m); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	return m, iam, ignored, v, nil
+}
+
+// runAll reads every tenant's access, clusters concurrently, and prints
+// one document (or one table per tenant). A tenant that could not be
+// read, or whose verification found drift, fails the command by name.
+func (o *Options) runAll(ctx context.Context) error {
+	tenants, err := o.registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	list := access.NewReportList()
+	list.Items = make([]access.TenantReport, len(tenants))
+	conns := make([]*cluster.Connection, len(tenants))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range tenants {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(ctx, o.ClusterTimeout)
+			defer cancel()
+			t := &tenants[i]
+			item := &list.Items[i]
+			item.Tenant = t.Name
+			conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+			if err == nil {
+				conns[i] = conn
+				item.Matrix, item.IAM, _, item.Verify, err = o.read(ctx, t, conn)
+			}
+			if err != nil {
+				item.Error = err.Error()
+			}
+		})
+	}
+	wg.Wait()
+	if o.printer != nil {
+		if err := o.printer.PrintObj(list, o.Out); err != nil {
+			return err
+		}
+	}
+	var failed []string
+	for i, item := range list.Items {
+		drift := item.Verify != nil && len(item.Verify.Findings) > 0
+		if item.Error != "" || drift {
+			failed = append(failed, item.Tenant)
+		}
+		if o.printer != nil {
+			continue
+		}
+		fmt.Fprintf(o.Out, "tenant %s:\n", item.Tenant)
+		if item.Error != "" {
+			fmt.Fprintf(o.Out, "  error: %s\n", item.Error)
+			continue
+		}
+		one := *o
+		one.tenant, one.conn = &tenants[i], conns[i]
+		marks, err := one.belongings(ctx, item.Matrix)
+		if err != nil {
+			return err
+		}
+		if err := one.printTable(item.Matrix, marks); err != nil {
+			return err
+		}
+		if err := one.printIAM(item.IAM); err != nil {
+			return err
+		}
+		if item.Verify != nil {
+			for _, f := range item.Verify.Findings {
+				fmt.Fprintln(o.Out, "DRIFT: "+f.String())
+			}
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d tenants could not be read or differ from their grants: %s", len(failed), len(tenants), strings.Join(failed, ", "))
 	}
 	return nil
 }

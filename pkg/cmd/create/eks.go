@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/term"
-	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/spf13/cobra"
@@ -22,7 +21,6 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
 // EKSOptions are create's flags for a tenant's EKS cluster.
@@ -230,7 +228,7 @@ func (o *Options) runEKS(ctx context.Context) error {
 	}
 	rec.ARN = c.ARN
 	t := o.eksRecord(rec, c)
-	kc, err := EKSContext(t)
+	kc, err := kcfg.EKSContext(t)
 	if err != nil {
 		return err
 	}
@@ -454,21 +452,6 @@ func (o *Options) eksRecord(rec *tenant.EKSCluster, c *aws.Cluster) *tenant.Tena
 		t.Status = tenant.Status{Server: c.Endpoint, KubernetesVersion: c.Version, CAData: c.CAData, AuthenticationMode: c.AuthMode}
 	}
 	return t
-}
-
-// EKSContext is the kubeconfig context of an EKS tenant: the cluster's
-// endpoint and CA, and a user whose exec plugin asks kubectl-tenant for a
-// token with the whole identity on its command line, so that a warm token
-// needs nothing else.
-func EKSContext(t *tenant.Tenant) (*clientcmdv1.Config, error) {
-	a, eks := t.Spec.AWS, t.Spec.Cluster.EKS
-	req := token.IAMRequest{Tenant: t.Name, Cluster: eks.Name, Region: a.Region, Chain: token.Chain(a.RoleARNs, a.ExternalID), Profile: a.Profile}
-	return kcfg.TenantContext{
-		Name: t.Name, User: kcfg.UserName(t.Name, "iam"), Namespace: t.Spec.Namespaces[0],
-		Cluster:   clientcmdv1.Cluster{Server: t.Status.Server, CertificateAuthorityData: t.Status.CAData},
-		AuthInfo:  kcfg.ExecUser(req.Args()),
-		Extension: kcfg.TenantExtension{Tenant: t.Name, Subject: "iam"},
-	}.Config()
 }
 
 // progress reports waiting: a live line on a terminal, timestamped lines

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +43,12 @@ var kubeconfigLong = templates.LongDesc(`
 	until shortly before it expires. The cluster ID is the EKS cluster's
 	name, or --cluster-id for a cluster not on EKS.
 
+	Without a subject, an EKS tenant's own context: the one create writes,
+	named after the tenant, whose user assumes the tenant's role chain; it
+	holds no secret. --all makes that context for every EKS tenant in the
+	registry that you may read (other tenants are reached through the
+	contexts they were adopted by, and are named on stderr).
+
 	A dry run requests no token and writes no file.`)
 
 var kubeconfigExample = templates.Examples(`
@@ -52,7 +59,10 @@ var kubeconfigExample = templates.Examples(`
 	kubectl tenant kubeconfig acme --serviceaccount deployer --duration 8h --merge
 
 	# A kubeconfig for acme's developers, who assume an IAM role
-	kubectl tenant kubeconfig acme --iam-role arn:aws:iam::444455556666:role/acme-dev --output-file acme-dev.kubeconfig`)
+	kubectl tenant kubeconfig acme --iam-role arn:aws:iam::444455556666:role/acme-dev --output-file acme-dev.kubeconfig
+
+	# A context for every EKS tenant of the registry, in your kubeconfig
+	kubectl tenant kubeconfig --all --merge`)
 
 // Options are the options of `kubeconfig`.
 type Options struct {
@@ -63,6 +73,7 @@ type Options struct {
 	OutputFile   cmdutil.OutputFile
 
 	Tenant         string
+	All            bool
 	ServiceAccount string
 	IAMRole        string
 	ClusterID      string
@@ -77,6 +88,7 @@ type Options struct {
 	DryRunStrategy kcmdutil.DryRunStrategy
 
 	tenant  *tenant.Tenant
+	tenants []tenant.Tenant // the tenants whose own contexts are made
 	subject tenant.Subject
 	paths   []string
 	format  string
@@ -86,15 +98,16 @@ type Options struct {
 func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: cmdutil.NewKubeconfigPrintFlags()}
 	cmd := &cobra.Command{
-		Use:               "kubeconfig TENANT (--serviceaccount [NS:]NAME [--duration 1h] | --iam-role ARN) [--flatten] [--merge | --output-file FILE]",
+		Use:               "kubeconfig (TENANT [--serviceaccount [NS:]NAME [--duration 1h] | --iam-role ARN] | --all) [--flatten] [--merge | --output-file FILE]",
 		Short:             "Make a kubeconfig context for a tenant subject, with a short-lived token",
 		Long:              kubeconfigLong,
 		Example:           kubeconfigExample,
-		Args:              cobra.ExactArgs(1),
+		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
 		SilenceUsage:      true,
 		RunE:              cmdutil.RunE(o),
 	}
+	cmd.Flags().BoolVar(&o.All, "all", false, "The own context of every EKS tenant in the registry you may read")
 	cmd.Flags().StringVar(&o.ServiceAccount, "serviceaccount", "", "The ServiceAccount: NAME (in the tenant's first namespace) or NAMESPACE:NAME")
 	cmd.Flags().StringVar(&o.IAMRole, "iam-role", "", "An IAM role ARN: the context assumes it and gets short-lived tokens from 'kubectl tenant token' (no secret is written)")
 	cmd.Flags().StringVar(&o.ClusterID, "cluster-id", "", "With --iam-role on a cluster not on EKS: the cluster ID its aws-iam-authenticator expects")
@@ -115,7 +128,6 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *s
 
 // Complete reads the tenant and resolves defaults.
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
-	o.Tenant = args[0]
 	var err error
 	if o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
 		return err
@@ -123,14 +135,26 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if o.format, err = o.OutputFile.Resolve(*o.PrintFlags.OutputFormat, o.PrintFlags.AllowedFormats(), o.ErrOut); err != nil {
 		return err
 	}
+	o.paths = cluster.KubeconfigPaths(o.getter)
+	switch {
+	case o.All && len(args) > 0:
+		return errors.New("name a tenant or give --all, not both")
+	case o.All:
+		return o.completeAll(cmd.Context())
+	case len(args) == 0:
+		return errors.New("name the tenant (kubectl tenant kubeconfig TENANT), or give --all for every EKS tenant")
+	}
+	o.Tenant = args[0]
 	if _, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
 		return err
 	}
-	o.paths = cluster.KubeconfigPaths(o.getter)
 	if o.IAMRole != "" {
 		return o.completeIAM()
 	}
 	if o.ServiceAccount == "" {
+		if o.tenant.Spec.Cluster.EKS != nil {
+			o.tenants = []tenant.Tenant{*o.tenant}
+		}
 		return nil // Validate names what is missing
 	}
 	if o.subject, err = o.tenant.ServiceAccountSubject(o.ServiceAccount); err != nil {
@@ -145,10 +169,38 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// completeAll reads every tenant; those on EKS get their own context.
+func (o *Options) completeAll(ctx context.Context) error {
+	reg, err := registry.Open(*o.registryPath)
+	if err != nil {
+		return err
+	}
+	all, err := reg.List(ctx)
+	if err != nil {
+		return fmt.Errorf("--all lists the registry's tenants: %w; name the tenants you may read one by one instead", err)
+	}
+	for _, t := range all {
+		if t.Spec.Cluster.EKS == nil {
+			fmt.Fprintf(o.ErrOut, "tenant %q is not on EKS: it is reached through your context %q (or 'kubectl tenant kubeconfig %s --serviceaccount NAME')\n", t.Name, t.Spec.Cluster.Context, t.Name)
+			continue
+		}
+		o.tenants = append(o.tenants, t)
+	}
+	return nil
+}
+
 // Validate checks the inputs; it makes no call.
 func (o *Options) Validate() error {
-	if (o.ServiceAccount == "") == (o.IAMRole == "") {
+	own := o.All || o.ServiceAccount == "" && o.IAMRole == ""
+	switch {
+	case o.ServiceAccount != "" && o.IAMRole != "":
 		return errors.New("name one subject: --serviceaccount [NS:]NAME or --iam-role ARN")
+	case o.All && !own:
+		return errors.New("--all makes each EKS tenant's own context; a subject (--serviceaccount, --iam-role) is named for one tenant")
+	case own && !o.All && o.tenant.Spec.Cluster.EKS == nil:
+		return fmt.Errorf("name a subject: --serviceaccount [NS:]NAME or --iam-role ARN (tenant %q is not on EKS; you reach it through your context %q)", o.Tenant, o.tenant.Spec.Cluster.Context)
+	case own && o.ContextName != "":
+		return errors.New("--context-name: a tenant's own context is named after the tenant")
 	}
 	if o.Merge && o.OutputFile.Path != "" {
 		return errors.New("--merge and --output-file are exclusive: merge into the active kubeconfig, or write a file")
@@ -168,6 +220,9 @@ func (o *Options) Validate() error {
 // Run requests the token and writes the kubeconfig. A dry run requests no
 // token and writes nothing.
 func (o *Options) Run(ctx context.Context) error {
+	if o.All || o.ServiceAccount == "" && o.IAMRole == "" {
+		return o.runOwn(ctx)
+	}
 	set, err := kcfg.ReadSet(ctx, o.paths)
 	if err != nil {
 		return err
@@ -204,6 +259,35 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return o.emit(ctx, out)
+}
+
+// runOwn makes the tenants' own contexts, one kubeconfig with them all.
+func (o *Options) runOwn(ctx context.Context) error {
+	out := &clientcmdv1.Config{APIVersion: "v1", Kind: "Config"}
+	var names []string
+	for i := range o.tenants {
+		t := &o.tenants[i]
+		if t.Status.Server == "" {
+			fmt.Fprintf(o.ErrOut, "tenant %q has no endpoint recorded yet (its EKS cluster was not ACTIVE): run its create again to finish it\n", t.Name)
+			continue
+		}
+		one, err := kcfg.EKSContext(t)
+		if err != nil {
+			return err
+		}
+		out.Clusters = append(out.Clusters, one.Clusters...)
+		out.AuthInfos = append(out.AuthInfos, one.AuthInfos...)
+		out.Contexts = append(out.Contexts, one.Contexts...)
+		names = append(names, t.Name)
+	}
+	if len(names) == 0 {
+		return errors.New("no EKS tenant with a recorded endpoint: nothing to write")
+	}
+	if !o.All {
+		out.CurrentContext = names[0]
+	}
+	o.ContextName = strings.Join(names, ", ")
 	return o.emit(ctx, out)
 }
 
