@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -367,4 +371,66 @@ func findCondition(t *tenant.Tenant, typ string) *metav1.Condition {
 		}
 	}
 	return nil
+}
+
+// An EKS tenant made by create, then applied: the document adds a
+// namespace, a role of the tenant's own and an IAM role granted it
+// through an EKS access entry. The dry run shows the access-entry calls;
+// the apply makes the entry (its groups bound to the tenant's role in
+// both namespaces of the cluster on the local EKS) and a re-run changes
+// nothing.
+func TestApplyEKSTenant(t *testing.T) {
+	ctx := context.Background()
+	_, u := startLocalEKS(t)
+	chain := []string{"--role-arn", "arn:aws:iam::111111111111:role/platform", "--role-arn", "arn:aws:iam::222222222222:role/tenant-ek",
+		"--external-id", "ek-x1", "--region", "eu-west-1"}
+	u.tenant(append([]string{"create", "ek"}, chain...)...)
+
+	rec := tenantRecord(t, u, "ek")
+	const dev = "arn:aws:iam::222222222222:role/ek-dev"
+	rec.Spec.Namespaces = append(rec.Spec.Namespaces, "ek-ci")
+	rec.Spec.Roles = []tenant.Role{{Name: "deployer", Rules: []rbacv1.PolicyRule{{Verbs: []string{"get", "list"}, APIGroups: []string{"apps"}, Resources: []string{"deployments"}}}}}
+	rec.Spec.Grants = []tenant.Grant{{Subject: tenant.Subject{Kind: tenant.SubjectIAMRole, Name: dev}, Role: "deployer", Via: tenant.ViaAccessEntry}}
+	rec.Status = tenant.Status{}
+	data, err := yaml.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := filepath.Join(u.home, "ek.yaml")
+	writeFile(t, doc, string(data))
+
+	out := u.tenant("apply", "-f", doc, "--dry-run=server").stdout
+	for _, want := range []string{"would call CreateAccessEntry", "MERGED/rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:ek:deployer", "+  - ek-ci", "tenant.tenancy.kubectl-tenant.io/ek configured (server dry run)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply --dry-run=server lacks %q:\n%s", want, out)
+		}
+	}
+	id := aws.Identity{Region: "eu-west-1", Roles: []aws.Hop{{RoleARN: "arn:aws:iam::111111111111:role/platform"},
+		{RoleARN: "arn:aws:iam::222222222222:role/tenant-ek", ExternalID: "ek-x1"}}}
+	cfg, err := id.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, found, _ := aws.DescribeAccessEntry(ctx, cfg, "ek", dev); found {
+		t.Fatal("apply --dry-run=server made the access entry")
+	}
+
+	applied := u.tenant("apply", "-f", doc)
+	if applied.stdout != "tenant.tenancy.kubectl-tenant.io/ek configured\n" {
+		t.Errorf("apply: %q\n%s", applied.stdout, applied.stderr)
+	}
+	_, groups, found, err := aws.DescribeAccessEntry(ctx, cfg, "ek", dev)
+	if err != nil || !found || !slices.Contains(groups, "kubectl-tenant:ek:deployer") {
+		t.Errorf("the access entry of %s: found %v, groups %v, %v", dev, found, groups, err)
+	}
+	for _, ns := range []string{"ek", "ek-ci"} {
+		ref := u.kubectl("--context", "ek", "get", "rolebinding", "kubectl-tenant:ek:deployer:iam", "-n", ns, "-o", "jsonpath={.roleRef.name}")
+		if ref != "kubectl-tenant:ek:deployer" {
+			t.Errorf("in %s the IAM groups' binding refers to %q, want the tenant's role", ns, ref)
+		}
+	}
+	checkConditions(t, tenantRecord(t, u, "ek"), 2)
+	if again := u.tenant("apply", "-f", doc); again.stdout != "tenant.tenancy.kubectl-tenant.io/ek unchanged\n" || again.stderr != "" {
+		t.Errorf("a second apply: %q %q", again.stdout, again.stderr)
+	}
 }
