@@ -80,7 +80,7 @@ func CompleteTenantNamespaces(registryPath *string) cobra.CompletionFunc {
 }
 
 // CompleteClusterRoles completes the roles a grant takes: admin, edit and
-// view, then the ClusterRoles of the tenant's cluster (system: ones only
+// view, the tenant's own roles, then the ClusterRoles of the tenant's cluster (system: ones only
 // when asked for by that prefix). The cluster gets CompletionTimeout to
 // answer; past it, or when it cannot be reached, the three come alone.
 func CompleteClusterRoles(getter genericclioptions.RESTClientGetter, registryPath *string) cobra.CompletionFunc {
@@ -89,6 +89,9 @@ func CompleteClusterRoles(getter genericclioptions.RESTClientGetter, registryPat
 		ctx, cancel := completionContext(cmd)
 		defer cancel()
 		if t := completionTenantIn(ctx, registryPath, args); t != nil {
+			for _, r := range t.Spec.Roles {
+				roles = append(roles, r.Name) // the tenant's own roles come first when granted
+			}
 			roles = append(roles, clusterRoles(ctx, getter, t.Spec.Cluster.Context, strings.HasPrefix(toComplete, "system:"))...)
 		}
 		slices.Sort(roles)

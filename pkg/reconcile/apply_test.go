@@ -1,0 +1,104 @@
+package reconcile
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+func record(name, context string, namespaces ...string) *tenant.Tenant {
+	t := tenant.New(name)
+	t.Spec.Cluster.Context = context
+	t.Spec.Namespaces = namespaces
+	return t
+}
+
+// A status written again with what was found before changes nothing,
+// and keeps each condition's transition time; a condition whose status
+// flips gets a new one, and every condition names the generation.
+func TestSetStatus(t *testing.T) {
+	conn := &cluster.Connection{Context: "dev", Server: "https://dev"}
+	rec := record("acme", "dev", "acme")
+	ok := &Report{Grants: 2, ServerVersion: "v1.36.3"}
+	ok.set(tenant.ConditionClusterReady, true, "Reachable", "up")
+	ok.setReady()
+	if !setStatus(rec, 1, conn, ok) {
+		t.Fatal("the first status: no change reported")
+	}
+	then := rec.Status.Conditions[0].LastTransitionTime
+	rec.Status.Conditions[0].LastTransitionTime = metav1.NewTime(then.Add(-time.Hour)) // as if written an hour ago
+	if setStatus(rec, 1, conn, ok) {
+		t.Errorf("the same status again reported a change: %+v", rec.Status)
+	}
+	if got := rec.Status.Conditions[0].LastTransitionTime; !got.Equal(&metav1.Time{Time: then.Add(-time.Hour)}) {
+		t.Errorf("an unchanged condition's transition time moved to %s", got)
+	}
+
+	down := &Report{}
+	down.set(tenant.ConditionClusterReady, false, "Unreachable", "silent")
+	down.setReady()
+	if !setStatus(rec, 2, conn, down) {
+		t.Fatal("a flipped condition: no change reported")
+	}
+	for _, c := range rec.Status.Conditions {
+		if c.ObservedGeneration != 2 || c.Status != metav1.ConditionFalse {
+			t.Errorf("condition %+v: want False for generation 2", c)
+		}
+	}
+	if rec.Status.KubernetesVersion != "v1.36.3" || rec.Status.ObservedGeneration != 2 {
+		t.Errorf("an unreachable cluster's status: %+v (the last version seen stays, the generation moves)", rec.Status)
+	}
+}
+
+func TestMergedRefusesAMove(t *testing.T) {
+	current := record("acme", "dev", "acme")
+	doc := record("acme", "prod", "acme")
+	if _, err := merged(current, doc, "m"); err == nil || !strings.Contains(err.Error(), "spec.cluster.context") {
+		t.Errorf("moving a tenant to another context: %v", err)
+	}
+	bad := record("acme", "dev", "Acme")
+	if _, err := merged(nil, bad, "m"); err == nil || !strings.Contains(err.Error(), "spec.namespaces[0]") {
+		t.Errorf("an invalid document: %v", err)
+	}
+	got, err := merged(nil, record("acme", "dev", "acme"), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.Annotations[tenant.LastAppliedKey("m")]; !ok {
+		t.Errorf("the record does not keep what manager m applied: %v", got.Annotations)
+	}
+}
+
+func TestPinServer(t *testing.T) {
+	conn := &cluster.Connection{Context: "dev", Server: "https://dev"}
+	rec := record("acme", "dev", "acme")
+	if err := pinServer(rec, conn); err != nil || rec.Spec.Cluster.Server != "https://dev" {
+		t.Fatalf("a new tenant's server: %q, %v", rec.Spec.Cluster.Server, err)
+	}
+	moved := &cluster.Connection{Context: "dev", Server: "https://elsewhere"}
+	if err := pinServer(rec, moved); err == nil || !strings.Contains(err.Error(), "now reaches https://elsewhere") {
+		t.Errorf("a context that reaches another server: %v", err)
+	}
+}
+
+func TestSortedResults(t *testing.T) {
+	in := []apply.Result{
+		{Kind: "ClusterRoleBinding", Name: "b"}, {Kind: "RoleBinding", Namespace: "y", Name: "a"},
+		{Kind: "RoleBinding", Namespace: "x", Name: "b"}, {Kind: "Namespace", Name: "x"}, {Kind: "ClusterRole", Name: "a"},
+	}
+	var got []string
+	for _, r := range sorted(in) {
+		got = append(got, r.Kind+"/"+r.Namespace+"/"+r.Name)
+	}
+	want := []string{"Namespace//x", "RoleBinding/x/b", "RoleBinding/y/a", "ClusterRole//a", "ClusterRoleBinding//b"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("order (-want +got):\n%s", d)
+	}
+}
