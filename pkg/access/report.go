@@ -28,14 +28,17 @@ func NewReport(m *Matrix, iam []IAMPrincipal, v *Verification) *Report {
 }
 
 // DeepCopyObject implements runtime.Object, so that kubectl's printers
-// print a report. A report is printed once, so a JSON round trip is copy
-// enough.
-func (r *Report) DeepCopyObject() runtime.Object {
-	data, err := json.Marshal(r)
+// print a report.
+func (r *Report) DeepCopyObject() runtime.Object { return jsonCopy(r) }
+
+// jsonCopy copies a report through JSON: a report is printed once, so
+// that is copy enough. It returns nil when in does not encode.
+func jsonCopy[T any](in *T) *T {
+	data, err := json.Marshal(in)
 	if err != nil {
 		return nil
 	}
-	out := &Report{}
+	out := new(T)
 	if err := json.Unmarshal(data, out); err != nil {
 		return nil
 	}
@@ -68,14 +71,4 @@ func NewReportList() *ReportList {
 }
 
 // DeepCopyObject implements runtime.Object, as Report's does.
-func (l *ReportList) DeepCopyObject() runtime.Object {
-	data, err := json.Marshal(l)
-	if err != nil {
-		return nil
-	}
-	out := &ReportList{}
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil
-	}
-	return out
-}
+func (l *ReportList) DeepCopyObject() runtime.Object { return jsonCopy(l) }
