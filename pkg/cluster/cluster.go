@@ -5,6 +5,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -22,6 +23,9 @@ type Connection struct {
 	Config  *rest.Config
 	Client  kubernetes.Interface
 }
+
+// ErrNoContext is Connect's error for a context no kubeconfig file has.
+var ErrNoContext = errors.New("no kubeconfig context")
 
 // Connect builds a client for a kubeconfig context, read with the same
 // rules (and --kubeconfig) as every other command. An empty context means
@@ -42,7 +46,7 @@ func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connec
 		context = raw.CurrentContext
 	}
 	if _, ok := raw.Contexts[context]; !ok {
-		return nil, fmt.Errorf("no kubeconfig context named %q; see 'kubectl tenant contexts list'", context)
+		return nil, fmt.Errorf("%w named %q; see 'kubectl tenant contexts list'", ErrNoContext, context)
 	}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
 	cfg, err := cc.ClientConfig()

@@ -50,9 +50,11 @@ type Applied struct {
 // (another apply, a grant), the newer record is reconciled too, so that
 // the last one to finish leaves the cluster as the record says.
 //
-// connect reaches a cluster by kubeconfig context. A dry run writes
-// nothing to the registry or the cluster and fills Diff instead.
-func Document(ctx context.Context, reg tenant.Registry, connect func(string) (*cluster.Connection, error), doc *tenant.Tenant, o Options) (*Applied, error) {
+// connect reaches a tenant's cluster (by its kubeconfig context). A dry
+// run writes nothing to the registry or the cluster and fills Diff
+// instead. An EKS tenant must have been created (or adopted) by create
+// first: apply does not make EKS clusters.
+func Document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Tenant) (*cluster.Connection, error), doc *tenant.Tenant, o Options) (*Applied, error) {
 	if o.FieldManager == "" {
 		o.FieldManager = tenant.FieldManager
 	}
@@ -68,7 +70,7 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(string) (*c
 	if err != nil {
 		return out, err
 	}
-	conn, err := connect(next.Spec.Cluster.Context)
+	conn, err := connect(next)
 	if err != nil {
 		return out, fmt.Errorf("spec.cluster.context: %w", err)
 	}
@@ -171,6 +173,12 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 		if c, d := current.Spec.Cluster, doc.Spec.Cluster; d.Context != "" && c.Context != "" && c.Context != d.Context {
 			return nil, fmt.Errorf("spec.cluster.context: tenant %q is on context %q, not %q; a tenant does not move between clusters (delete it and apply again)", doc.Name, c.Context, d.Context)
 		}
+		if c, d := current.Spec.Cluster.EKS, doc.Spec.Cluster.EKS; d != nil && c != nil && c.Name != d.Name {
+			return nil, fmt.Errorf("spec.cluster.eks.name: tenant %q is on EKS cluster %s, not %s; a tenant does not move between clusters (delete it and apply again)", doc.Name, c.Name, d.Name)
+		}
+	}
+	if doc.Spec.Cluster.EKS != nil && (current == nil || current.Spec.Cluster.EKS == nil) {
+		return nil, fmt.Errorf("spec.cluster.eks: tenant %q has no EKS cluster recorded: create (or adopt) it with 'kubectl tenant create %s --region REGION --role-arn ARN...' first; apply does not make EKS clusters yet", doc.Name, doc.Name)
 	}
 	next.Spec = tenant.MergeSpec(last, others, doc.Spec, next.Spec)
 	next.Labels = mergeStrings(next.Labels, doc.Labels)

@@ -67,6 +67,22 @@ func TestMergedRefusesAMove(t *testing.T) {
 	if _, err := merged(nil, bad, "m"); err == nil || !strings.Contains(err.Error(), "spec.namespaces[0]") {
 		t.Errorf("an invalid document: %v", err)
 	}
+	eks := record("acme", "", "acme")
+	eks.Spec.Cluster.EKS = &tenant.EKSCluster{Name: "acme"}
+	eks.Spec.AWS = &tenant.AWS{Region: "eu-west-1"}
+	if _, err := merged(nil, eks, "m"); err == nil || !strings.Contains(err.Error(), "kubectl tenant create acme --region") {
+		t.Errorf("an EKS tenant without a record: %v", err)
+	}
+	recorded := eks.DeepCopy()
+	recorded.Spec.Cluster.Context = "acme"
+	other := eks.DeepCopy()
+	other.Spec.Cluster.EKS.Name = "acme-2"
+	if _, err := merged(recorded, other, "m"); err == nil || !strings.Contains(err.Error(), "spec.cluster.eks.name") {
+		t.Errorf("moving an EKS tenant to another cluster: %v", err)
+	}
+	if got, err := merged(recorded, eks, "m"); err != nil || got.Spec.Cluster.Context != "acme" {
+		t.Errorf("an EKS document without a context keeps the recorded one: %v, %v", got, err)
+	}
 	got, err := merged(nil, record("acme", "dev", "acme"), "m")
 	if err != nil {
 		t.Fatal(err)

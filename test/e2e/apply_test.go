@@ -239,6 +239,12 @@ func TestApplyTenantsFromDirectory(t *testing.T) {
 			changedObjects(before, objectVersions(t, u, "ap-one", "ap-two")), yaml, registryBefore, readFile(t, registry))
 	}
 
+	// A document without a cluster is refused before anything changes.
+	writeFile(t, filepath.Join(u.home, "nowhere.yaml"), strings.Replace(apTwo, "  cluster:\n    context: admin\n", "  cluster: {}\n", 1))
+	if stderr := u.tenantFails("apply", "-f", filepath.Join(u.home, "nowhere.yaml")); !strings.Contains(stderr, "spec.cluster.context: name the kubeconfig context") {
+		t.Errorf("apply of a tenant without a cluster: %s", stderr)
+	}
+
 	// One tenant's failure does not stop the others.
 	writeFile(t, filepath.Join(dir, "ap-bad.yaml"), strings.NewReplacer("ap-two", "ap-bad", "context: admin", "context: nowhere").Replace(apTwo))
 	r := u.run("kubectl", "tenant", "apply", "-f", dir, "-R")
@@ -432,5 +438,31 @@ func TestApplyEKSTenant(t *testing.T) {
 	checkConditions(t, tenantRecord(t, u, "ek"), 2)
 	if again := u.tenant("apply", "-f", doc); again.stdout != "tenant.tenancy.kubectl-tenant.io/ek unchanged\n" || again.stderr != "" {
 		t.Errorf("a second apply: %q %q", again.stdout, again.stderr)
+	}
+
+	// On a machine without the tenant's context (its record shared), the
+	// dry run says how to get it and apply makes it from the record.
+	u.kubectl("config", "delete-context", "ek")
+	if stderr := u.tenantFails("apply", "-f", doc, "--dry-run=client"); !strings.Contains(stderr, `no kubeconfig context named "ek"`) || !strings.Contains(stderr, "apply without --dry-run adds") {
+		t.Errorf("a dry run without the EKS tenant's context: %s", stderr)
+	}
+	if again := u.tenant("apply", "-f", doc); again.stdout != "tenant.tenancy.kubectl-tenant.io/ek unchanged\n" || !strings.Contains(again.stderr, `context "ek" added to`) {
+		t.Errorf("apply without the EKS tenant's context: %q %q", again.stdout, again.stderr)
+	}
+
+	// A document of an EKS tenant that has no record is refused before
+	// anything changes: apply does not make clusters.
+	rec.Name = "ek-new"
+	rec.Spec.Cluster.Context = ""
+	data, err = yaml.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(u.home, "ek-new.yaml"), string(data))
+	if stderr := u.tenantFails("apply", "-f", filepath.Join(u.home, "ek-new.yaml")); !strings.Contains(stderr, "kubectl tenant create ek-new --region") {
+		t.Errorf("apply of a new EKS tenant: %s", stderr)
+	}
+	if r := u.run("kubectl", "tenant", "get", "ek-new"); r.err == nil {
+		t.Error("the refused EKS tenant was recorded")
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/reconcile"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -179,8 +180,36 @@ func (o *Options) Validate() error {
 		if verr := tenant.Validate(t); len(verr) > 0 {
 			errs = append(errs, fmt.Errorf("%s: tenant %q: %w", o.sources[i], t.Name, verr.ToAggregate()))
 		}
+		if t.Spec.Cluster.Context == "" && t.Spec.Cluster.EKS == nil {
+			errs = append(errs, fmt.Errorf("%s: tenant %q: spec.cluster.context: name the kubeconfig context of the tenant's cluster (or spec.cluster.eks for an EKS tenant)", o.sources[i], t.Name))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// connect reaches a tenant's cluster through its context. An EKS tenant
+// recorded elsewhere (a registry shared in a management cluster) may have
+// no context here yet: its own context is made from the record first, as
+// 'kubectl tenant kubeconfig TENANT --merge' makes it (no dry run writes
+// it).
+func (o *Options) connect(ctx context.Context, t *tenant.Tenant) (*cluster.Connection, error) {
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if !errors.Is(err, cluster.ErrNoContext) || t.Spec.Cluster.EKS == nil || t.Status.Server == "" {
+		return conn, err
+	}
+	if o.DryRunStrategy != kcmdutil.DryRunNone {
+		return nil, fmt.Errorf("%w; apply without --dry-run adds EKS tenant %q's own context, or run 'kubectl tenant kubeconfig %s --merge'", err, t.Name, t.Name)
+	}
+	kc, err := kcfg.EKSContext(t)
+	if err != nil {
+		return nil, err
+	}
+	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, false)
+	if err != nil {
+		return nil, fmt.Errorf("adding EKS tenant %q's context: %w", t.Name, err)
+	}
+	fmt.Fprintf(o.ErrOut, "context %q added to %s\n", t.Spec.Cluster.Context, path)
+	return cluster.Connect(o.getter, t.Spec.Cluster.Context)
 }
 
 // Run applies the documents concurrently and prints, in their order,
@@ -197,7 +226,7 @@ func (o *Options) Run(ctx context.Context) error {
 	case kcmdutil.DryRunServer:
 		opts.Mode, suffix = reconcile.ServerDryRun, " (server dry run)"
 	}
-	connect := func(context string) (*cluster.Connection, error) { return cluster.Connect(o.getter, context) }
+	connect := func(t *tenant.Tenant) (*cluster.Connection, error) { return o.connect(ctx, t) }
 
 	type result struct {
 		applied *reconcile.Applied
