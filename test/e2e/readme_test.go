@@ -45,7 +45,11 @@ func TestReadmeCommands(t *testing.T) {
 	for _, v := range []string{"GOCACHE", "GOMODCACHE"} {
 		out, err := exec.Command("go", "env", v).Output()
 		if err != nil {
-			t.Fatal(err)
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("go env %s: %v\n%s", v, err, stderr)
 		}
 		env = append(env, v+"="+strings.TrimSpace(string(out)))
 	}
