@@ -100,6 +100,9 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 	if got := u.kubectl("--context", "mgmt", "get", "tenants", "-o", "name"); got != "" {
 		t.Fatalf("apply --dry-run=server recorded tenants: %s", got)
 	}
+	if writes, _ := f.registryWrites(t, seen); len(writes) > 0 {
+		t.Fatalf("apply --dry-run=server wrote to the registry: %v", writes)
+	}
 	if r := u.run("kubectl", "--context", "workload", "get", "namespace", "fl-one"); r.err == nil {
 		t.Fatal("apply --dry-run=server created namespace fl-one in the workload cluster")
 	}
