@@ -197,8 +197,9 @@ func (r *Report) staleNamespaces(ctx context.Context, a *apply.Applier, t *tenan
 }
 
 // access applies what the grants mean: the ClusterRoles they bind must
-// exist; then the IAM mappings, ServiceAccounts and bindings; then, with
-// Prune, it removes what no grant asks for.
+// exist (grants of missing ones are left out and named); then the IAM
+// mappings, the tenant's roles, ServiceAccounts and bindings; then, with
+// Prune and nothing failed, it removes what no grant asks for.
 func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Connection, before, t *tenant.Tenant, want rbac.Objects, created map[string]bool, o Options) {
 	var problems []string
 	reason := ""
@@ -223,10 +224,10 @@ func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Con
 			granted++
 		}
 	}
-	if o.SkipIAM {
-		// nothing: the caller only looks at the cluster
-	} else if err := r.syncIAM(ctx, conn, before, t, o); err != nil {
-		fail("MappingFailed", err)
+	if !o.SkipIAM {
+		if err := r.syncIAM(ctx, conn, before, t, o); err != nil {
+			fail("MappingFailed", err)
+		}
 	}
 
 	// Objects inside namespaces a server dry run has only pretended to
