@@ -56,13 +56,18 @@ func TenantRoleName(tenantName, role string) string {
 func TenantRoles(t *tenant.Tenant) []*rbacv1.ClusterRole {
 	var out []*rbacv1.ClusterRole
 	for _, r := range t.Spec.Roles {
-		out = append(out, &rbacv1.ClusterRole{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-			ObjectMeta: metav1.ObjectMeta{Name: TenantRoleName(t.Name, r.Name), Labels: Labels(t.Name)},
-			Rules:      r.Rules,
-		})
+		out = append(out, TenantRole(t.Name, r))
 	}
 	return out
+}
+
+// TenantRole is the ClusterRole of one of the tenant's roles, labelled.
+func TenantRole(tenantName string, r tenant.Role) *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: TenantRoleName(tenantName, r.Name), Labels: Labels(tenantName)},
+		Rules:      r.Rules,
+	}
 }
 
 // Namespaces are the tenant's namespaces, labelled.

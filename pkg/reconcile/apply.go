@@ -9,7 +9,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -241,7 +240,7 @@ func writeRecordDiff(w *bytes.Buffer, current, next *tenant.Tenant) error {
 		t = t.DeepCopy()
 		t.APIVersion, t.Kind = tenant.APIVersion, tenant.Kind
 		t.Annotations = maps.Clone(t.Annotations)
-		maps.DeleteFunc(t.Annotations, func(k, _ string) bool { return strings.HasPrefix(k, tenant.LastAppliedPrefix+"/") })
+		maps.DeleteFunc(t.Annotations, func(k, _ string) bool { return tenant.IsLastAppliedKey(k) })
 		if len(t.Annotations) == 0 {
 			t.Annotations = nil
 		}
@@ -263,7 +262,7 @@ func mergeStrings(into, from map[string]string) map[string]string {
 		out = map[string]string{}
 	}
 	for k, v := range from {
-		if !strings.HasPrefix(k, tenant.LastAppliedPrefix+"/") {
+		if !tenant.IsLastAppliedKey(k) {
 			out[k] = v
 		}
 	}

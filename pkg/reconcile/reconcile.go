@@ -115,12 +115,12 @@ func Tenant(ctx context.Context, conn *cluster.Connection, before, t *tenant.Ten
 
 	a := &apply.Applier{Client: conn.Client, DryRun: o.Mode == ServerDryRun, ReportOnly: o.Mode == ClientDryRun}
 	want := rbac.ForTenant(t)
-	created := r.namespaces(ctx, a, t, want.Namespaces, o)
+	created, kept := r.namespaces(ctx, a, t, want.Namespaces, o)
 	if c := meta.FindStatusCondition(r.Conditions, tenant.ConditionNamespacesReady); c.Status != metav1.ConditionTrue {
 		r.set(tenant.ConditionAccessReady, false, "NamespacesNotReady", "not granted: the tenant's namespaces are not all in place (see NamespacesReady)")
 		return r
 	}
-	r.access(ctx, a, conn, before, t, want, created, o)
+	r.access(ctx, a, conn, before, t, want, created, kept, o)
 	return r
 }
 
@@ -138,8 +138,10 @@ func serverVersion(ctx context.Context, conn *cluster.Connection) (*version.Info
 // namespaces puts the tenant's namespaces in place and, with
 // PruneNamespaces, deletes those labelled for it that the record no
 // longer lists. It returns the namespaces it created (a server dry run
-// cannot check writes inside those).
-func (r *Report) namespaces(ctx context.Context, a *apply.Applier, t *tenant.Tenant, want []*corev1.Namespace, o Options) map[string]bool {
+// cannot check writes inside those) and the labelled ones it kept though
+// the record no longer lists them (prune clears the tenant's objects
+// there).
+func (r *Report) namespaces(ctx context.Context, a *apply.Applier, t *tenant.Tenant, want []*corev1.Namespace, o Options) (created map[string]bool, kept []string) {
 	var problems []string
 	reason := "NamespaceError"
 	for _, ns := range want {
@@ -150,7 +152,7 @@ func (r *Report) namespaces(ctx context.Context, a *apply.Applier, t *tenant.Ten
 			problems = append(problems, err.Error())
 		}
 	}
-	created := map[string]bool{}
+	created = map[string]bool{}
 	for _, x := range r.Results.List() {
 		if x.Kind == "Namespace" && x.Outcome == apply.Created {
 			created[x.Name] = true
@@ -163,6 +165,7 @@ func (r *Report) namespaces(ctx context.Context, a *apply.Applier, t *tenant.Ten
 	for _, ns := range stale {
 		if !o.PruneNamespaces {
 			fmt.Fprintf(o.Warn, "namespace %s is labelled for tenant %q but no longer in its spec: kept (--prune-namespaces deletes it and everything in it)\n", ns, t.Name)
+			kept = append(kept, ns)
 			continue
 		}
 		if err := a.DeleteNamespace(ctx, t.Name, ns, &r.Results); err != nil {
@@ -174,7 +177,7 @@ func (r *Report) namespaces(ctx context.Context, a *apply.Applier, t *tenant.Ten
 	} else {
 		r.set(tenant.ConditionNamespacesReady, true, "Present", fmt.Sprintf("%d namespaces: %s", len(want), strings.Join(t.Spec.Namespaces, ", ")))
 	}
-	return created
+	return created, kept
 }
 
 // staleNamespaces are the namespaces labelled for t that its spec does
@@ -200,7 +203,7 @@ func (r *Report) staleNamespaces(ctx context.Context, a *apply.Applier, t *tenan
 // exist (grants of missing ones are left out and named); then the IAM
 // mappings, the tenant's roles, ServiceAccounts and bindings; then, with
 // Prune and nothing failed, it removes what no grant asks for.
-func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Connection, before, t *tenant.Tenant, want rbac.Objects, created map[string]bool, o Options) {
+func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Connection, before, t *tenant.Tenant, want rbac.Objects, created map[string]bool, stale []string, o Options) {
 	var problems []string
 	reason := ""
 	fail := func(why string, err error) {
@@ -273,7 +276,7 @@ func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Con
 	}
 
 	if o.Prune && len(problems) == 0 {
-		if err := r.prune(ctx, a, t, want); err != nil {
+		if err := r.prune(ctx, a, t, want, stale); err != nil {
 			fail("PruneFailed", err)
 		}
 	}
@@ -287,8 +290,8 @@ func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Con
 }
 
 // prune deletes the tenant's labelled objects that want does not hold,
-// in every namespace labelled for it and every namespace of its spec.
-func (r *Report) prune(ctx context.Context, a *apply.Applier, t *tenant.Tenant, want rbac.Objects) error {
+// in every namespace of its spec and the stale ones kept.
+func (r *Report) prune(ctx context.Context, a *apply.Applier, t *tenant.Tenant, want rbac.Objects, stale []string) error {
 	keep := map[apply.Key]bool{}
 	for _, sa := range want.ServiceAccounts {
 		keep[apply.KeyOf(sa)] = true
@@ -302,13 +305,7 @@ func (r *Report) prune(ctx context.Context, a *apply.Applier, t *tenant.Tenant, 
 	for _, crb := range want.ClusterRoleBindings {
 		keep[apply.KeyOf(crb)] = true
 	}
-	namespaces := slices.Clone(t.Spec.Namespaces)
-	stale, err := r.staleNamespaces(ctx, a, t)
-	if err != nil {
-		return err
-	}
-	namespaces = append(namespaces, stale...)
-	return a.Prune(ctx, t.Name, namespaces, keep, &r.Results)
+	return a.Prune(ctx, t.Name, append(slices.Clone(t.Spec.Namespaces), stale...), keep, &r.Results)
 }
 
 // syncIAM puts each IAM principal's mapping (aws-auth entry or access

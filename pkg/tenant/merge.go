@@ -20,6 +20,10 @@ const LastAppliedPrefix = "last-applied." + Group
 // LastAppliedKey is the annotation of manager's last applied spec.
 func LastAppliedKey(manager string) string { return LastAppliedPrefix + "/" + manager }
 
+// IsLastAppliedKey reports whether an annotation holds a manager's last
+// applied spec.
+func IsLastAppliedKey(k string) bool { return strings.HasPrefix(k, LastAppliedPrefix+"/") }
+
 // SameSpec reports whether two specs say the same, taking an empty list
 // and a missing one alike.
 func SameSpec(a, b Spec) bool {

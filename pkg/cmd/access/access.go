@@ -7,10 +7,10 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -208,12 +208,10 @@ func (o *Options) runAll(ctx context.Context) error {
 	list := access.NewReportList()
 	list.Items = make([]access.TenantReport, len(tenants))
 	conns := make([]*cluster.Connection, len(tenants))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
+	var g errgroup.Group // a tenant that fails is reported in its item: none stops the others
+	g.SetLimit(8)
 	for i := range tenants {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			ctx, cancel := context.WithTimeout(ctx, o.ClusterTimeout)
 			defer cancel()
 			t := &tenants[i]
@@ -227,9 +225,10 @@ func (o *Options) runAll(ctx context.Context) error {
 			if err != nil {
 				item.Error = err.Error()
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if o.printer != nil {
 		if err := o.printer.PrintObj(list, o.Out); err != nil {
 			return err

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -234,19 +234,18 @@ func (o *Options) Run(ctx context.Context) error {
 		err     error
 	}
 	results := make([]result, len(o.docs))
-	sem := make(chan struct{}, o.Concurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group // each tenant's error is its own: none stops the others
+	g.SetLimit(o.Concurrency)
 	for i, doc := range o.docs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			r := &results[i]
 			tOpts := opts
 			tOpts.Warn = &r.warn
 			r.applied, r.err = reconcile.Document(ctx, o.registry, connect, doc, tOpts)
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 
 	var failed []string
 	for i := range results {

@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -158,12 +158,10 @@ func (o *Options) observe(ctx context.Context, tenants []tenant.Tenant) []reconc
 		}
 		byContext[c] = append(byContext[c], i)
 	}
-	sem := make(chan struct{}, o.Concurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(o.Concurrency)
 	for _, c := range contexts {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			ctx, cancel := context.WithTimeout(ctx, o.ClusterTimeout)
 			defer cancel()
 			conn, err := cluster.Connect(o.getter, c)
@@ -177,8 +175,9 @@ func (o *Options) observe(ctx context.Context, tenants []tenant.Tenant) []reconc
 					out[i].Unreachable = fmt.Sprintf("no answer within %s", o.ClusterTimeout)
 				}
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	return out
 }

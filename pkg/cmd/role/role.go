@@ -162,7 +162,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if errs := tenant.Validate(t); len(errs) > 0 {
 		return fmt.Errorf("role %s: %w", o.Name, errs.ToAggregate())
 	}
-	cr := rbac.TenantRoles(t)[slices.IndexFunc(t.Spec.Roles, func(r tenant.Role) bool { return r.Name == o.Name })]
+	cr := rbac.TenantRole(o.Tenant, role)
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		return o.printer.PrintObj(cr, o.Out)
 	}
