@@ -29,6 +29,10 @@ func TestTenantRoles(t *testing.T) {
 	if r := u.run("kubectl", "get", "clusterrole", "kubectl-tenant:tr:deployer"); r.err == nil {
 		t.Fatal("role create --dry-run=client created the ClusterRole")
 	}
+	u.tenant("role", "create", "tr", "deployer", "--verb", "get,list,create", "--resource", "deploy,pods/log", "--dry-run=server")
+	if r := u.run("kubectl", "get", "clusterrole", "kubectl-tenant:tr:deployer"); r.err == nil || tenantRecord(t, u, "tr").Role("deployer") != nil {
+		t.Fatal("role create --dry-run=server created the ClusterRole or recorded the role")
+	}
 	u.tenant("role", "create", "tr", "deployer", "--verb", "get,list,create", "--resource", "deploy,pods/log")
 	if again := u.tenant("role", "create", "tr", "deployer", "--verb", "get,list,create", "--resource", "deploy,pods/log"); !strings.Contains(again.stderr, "unchanged") {
 		t.Errorf("the same role again: %s", again.stderr)
