@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // NodegroupSpec is an EKS managed node group to create.
@@ -32,26 +33,19 @@ type Nodegroup struct {
 // ErrNoNodegroup is wrapped by DescribeNodegroup for a name not in use.
 var ErrNoNodegroup = errors.New("no such node group")
 
-var (
-	nodegroupNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,62}$`)
-	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
-)
-
-// ValidateNodegroupName checks a name as EKS does: 1 to 63 letters,
-// digits, hyphens and underscores, starting with a letter or digit.
+// ValidateNodegroupName checks a name as EKS does (tenant.IsNodegroupName).
 func ValidateNodegroupName(name string) error {
-	if !nodegroupNameRE.MatchString(name) {
-		return fmt.Errorf("node group name %q: 1 to 63 letters, digits, - and _, starting with a letter or digit", name)
+	if !tenant.IsNodegroupName(name) {
+		return fmt.Errorf("node group name %q: %s", name, tenant.NodegroupNameShape)
 	}
 	return nil
 }
 
 // ValidateInstanceType checks the shape of an EC2 instance type
-// (family.size, such as m5.large); whether EC2 offers it in the region
-// is EKS's to say.
+// (tenant.IsInstanceType).
 func ValidateInstanceType(t string) error {
-	if !instanceTypeRE.MatchString(t) {
-		return fmt.Errorf("%q is not an EC2 instance type (such as m5.large or t3.medium)", t)
+	if !tenant.IsInstanceType(t) {
+		return fmt.Errorf("%q is %s", t, tenant.InstanceTypeShape)
 	}
 	return nil
 }

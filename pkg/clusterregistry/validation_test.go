@@ -123,6 +123,26 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"17 roles in the chain", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, roleARNs: [` + strings.Repeat(`"`+roleA+`", `, 16) + `"` + roleB + `"]}, namespaces: [acme]}}`, false},
 		{"a user name of 1025 characters", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: ` + strings.Repeat("u", 1025) + `}, role: view}]}}`, false},
 		{"a role of 254 characters", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: ` + strings.Repeat("r", 254) + `}]}}`, false},
+		{"what an EKS cluster is made with", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, kubernetesVersion: "1.31", endpointAccess: public-and-private, publicAccessCIDRs: [203.0.113.0/24, "2001:db8::/32"], authenticationMode: API, subnetIDs: [subnet-0a1b2c3d, subnet-0123456789abcdef0], securityGroupIDs: [sg-0a1b2c3d], tags: {team: payments, "cost-center": "42"}, nodegroup: {name: ng_1, instanceTypes: [m5.large, t3a.medium], nodes: 3, nodesMin: 1, nodesMax: 5}}}, namespaces: [acme]}}`, true},
+		{"a node group with only a name", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng}}}, namespaces: [acme]}}`, true},
+		{"a node group of 5 nodes at most 10", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: 5, nodesMax: 10}}}, namespaces: [acme]}}`, true},
+		{"an EKS cluster at every limit", largestEKS(false), true},
+		{"an EKS tag too many", largestEKS(true), false},
+		{"a Kubernetes version with a patch", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, kubernetesVersion: "1.31.2"}}, namespaces: [acme]}}`, false},
+		{"an unknown endpoint access", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, endpointAccess: everywhere}}, namespaces: [acme]}}`, false},
+		{"public CIDRs of a private endpoint", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, endpointAccess: private, publicAccessCIDRs: [203.0.113.0/24]}}, namespaces: [acme]}}`, false},
+		{"a CIDR without a prefix length", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, publicAccessCIDRs: [203.0.113.0]}}, namespaces: [acme]}}`, false},
+		{"an unknown authentication mode", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, authenticationMode: IAM}}, namespaces: [acme]}}`, false},
+		{"a subnet ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, subnetIDs: [vpc-0a1b2c3d]}}, namespaces: [acme]}}`, false},
+		{"a security group ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, securityGroupIDs: [SG-1]}}, namespaces: [acme]}}`, false},
+		{"a tag under aws:", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {"aws:owner": me}}}, namespaces: [acme]}}`, false},
+		{"a tag key of 129 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {` + strings.Repeat("k", 129) + `: v}}}, namespaces: [acme]}}`, false},
+		{"a tag value of 257 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {k: ` + strings.Repeat("v", 257) + `}}}, namespaces: [acme]}}`, false},
+		{"a node group name starting with _", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: _ng}}}, namespaces: [acme]}}`, false},
+		{"an instance type without a size", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, instanceTypes: [m5]}}}, namespaces: [acme]}}`, false},
+		{"a negative node count", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: -1}}}, namespaces: [acme]}}`, false},
+		{"a minimum above the nodes wanted", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodesMin: 3}}}, namespaces: [acme]}}`, false},
+		{"a maximum below the nodes wanted", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: 4, nodesMax: 3}}}, namespaces: [acme]}}`, false},
 		{"EKS cluster role not a role ARN", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, clusterRoleARN: acme-cluster}}, namespaces: [acme]}}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,6 +190,31 @@ func largest(over int) string {
 	}
 	return `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [` + strings.Join(namespaces, ", ") + `], grants: [` + strings.Join(grants, ", ") +
 		`], roles: [` + strings.Join(roles, ", ") + `]}}`
+}
+
+// largestEKS is an EKS cluster with every list and the tags at their
+// limits (keys of 128 characters), or one tag past it.
+func largestEKS(overTags bool) string {
+	n := func(count int, item func(i int) string) string {
+		var items []string
+		for i := range count {
+			items = append(items, item(i))
+		}
+		return strings.Join(items, ", ")
+	}
+	tags := tenant.MaxEKSTags
+	if overTags {
+		tags++
+	}
+	return `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, endpointAccess: public` +
+		`, publicAccessCIDRs: [` + n(tenant.MaxEKSListItems, func(i int) string { return fmt.Sprintf("10.%d.0.0/16", i) }) +
+		`], subnetIDs: [` + n(tenant.MaxEKSListItems, func(i int) string { return fmt.Sprintf("subnet-%017x", i) }) +
+		`], securityGroupIDs: [` + n(tenant.MaxEKSListItems, func(i int) string { return fmt.Sprintf("sg-%017x", i) }) +
+		`], tags: {` + n(tags, func(i int) string {
+		return fmt.Sprintf("%03d%s: %s", i, strings.Repeat("k", 125), strings.Repeat("v", 256))
+	}) +
+		`}, nodegroup: {name: ng, instanceTypes: [` + n(tenant.MaxEKSListItems, func(i int) string { return fmt.Sprintf("m%d.large", i) }) +
+		`]}}}, namespaces: [acme]}}`
 }
 
 // goVerdict is what the file registry says of doc: strict decoding, then

@@ -3,6 +3,7 @@ package tenant
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -100,6 +101,10 @@ func MergeSpec(last *Spec, others []Spec, applied, current Spec) Spec {
 		return in(*last) && !slices.ContainsFunc(others, in)
 	}
 	out := Spec{Cluster: mergeCluster(applied.Cluster, current.Cluster), AWS: applied.AWS}
+	if e, c := out.Cluster.EKS, current.Cluster.EKS; e != nil && c != nil && e.Name == c.Name &&
+		!hasCreation(applied.Cluster.EKS) && (last.Cluster.EKS == nil || !hasCreation(last.Cluster.EKS)) {
+		setCreation(e, c) // what create recorded, which no document has said otherwise
+	}
 	if applied.AWS == nil && reflect.DeepEqual(last.AWS, applied.AWS) {
 		out.AWS = current.AWS
 	}
@@ -128,6 +133,29 @@ func MergeSpec(last *Spec, others []Spec, applied, current Spec) Spec {
 		}
 	}
 	return out
+}
+
+// creation is what an EKS cluster is made with, nothing else.
+func creation(e *EKSCluster) EKSCluster {
+	c := EKSCluster{}
+	setCreation(&c, e)
+	return c
+}
+
+// setCreation copies what from is made with into into.
+func setCreation(into, from *EKSCluster) {
+	into.KubernetesVersion, into.EndpointAccess, into.PublicAccessCIDRs = from.KubernetesVersion, from.EndpointAccess, slices.Clone(from.PublicAccessCIDRs)
+	into.AuthenticationMode, into.SubnetIDs, into.SecurityGroupIDs = from.AuthenticationMode, slices.Clone(from.SubnetIDs), slices.Clone(from.SecurityGroupIDs)
+	into.Tags, into.Nodegroup = maps.Clone(from.Tags), nil
+	if from.Nodegroup != nil {
+		n := *from.Nodegroup
+		n.InstanceTypes = slices.Clone(n.InstanceTypes)
+		into.Nodegroup = &n
+	}
+}
+
+func hasCreation(e *EKSCluster) bool {
+	return e != nil && !reflect.DeepEqual(creation(e), EKSCluster{})
 }
 
 func containsGrant(grants []Grant, g Grant) bool {

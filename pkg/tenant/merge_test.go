@@ -85,6 +85,22 @@ func TestMergeSpec(t *testing.T) {
 		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "prod", CreatedByPlugin: true, NodeRoleCreated: true}}, Namespaces: []string{"a"}},
 		current: Spec{Namespaces: []string{"a"}},
 		want:    Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "prod"}}, Namespaces: []string{"a"}},
+	}, {
+		name:    "what create made the cluster with survives a document that says nothing of it",
+		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme"}}, Namespaces: []string{"a"}},
+		current: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", ARN: "arn:x", KubernetesVersion: "1.31", Nodegroup: &Nodegroup{Name: "ng"}}}, Namespaces: []string{"a"}},
+		want:    Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", ARN: "arn:x", KubernetesVersion: "1.31", Nodegroup: &Nodegroup{Name: "ng"}}}, Namespaces: []string{"a"}},
+	}, {
+		name:    "a document's cluster parameters replace the record's",
+		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", EndpointAccess: "private"}}, Namespaces: []string{"a"}},
+		current: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", KubernetesVersion: "1.31", Nodegroup: &Nodegroup{Name: "ng"}}}, Namespaces: []string{"a"}},
+		want:    Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", EndpointAccess: "private"}}, Namespaces: []string{"a"}},
+	}, {
+		name:    "cluster parameters the last apply gave and the document dropped go",
+		last:    &Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", Nodegroup: &Nodegroup{Name: "ng"}}}, Namespaces: []string{"a"}},
+		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme"}}, Namespaces: []string{"a"}},
+		current: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", Nodegroup: &Nodegroup{Name: "ng"}}}, Namespaces: []string{"a"}},
+		want:    Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme"}}, Namespaces: []string{"a"}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

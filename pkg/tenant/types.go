@@ -3,6 +3,10 @@
 package tenant
 
 import (
+	"cmp"
+	"maps"
+	"slices"
+
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -105,6 +109,66 @@ type EKSCluster struct {
 	// NodeRoleCreated whether the plugin created the role.
 	NodeRoleARN     string `json:"nodeRoleARN,omitempty"`
 	NodeRoleCreated bool   `json:"nodeRoleCreated,omitempty"`
+
+	// What the cluster is made with when the plugin creates it (create's
+	// flags, or an applied document); empty means EKS's default, or for
+	// the subnets the default VPC's. They are not changed on a cluster
+	// that exists.
+	KubernetesVersion  string   `json:"kubernetesVersion,omitempty"`
+	EndpointAccess     string   `json:"endpointAccess,omitempty"` // public (default), private or public-and-private
+	PublicAccessCIDRs  []string `json:"publicAccessCIDRs,omitempty"`
+	AuthenticationMode string   `json:"authenticationMode,omitempty"` // API_AND_CONFIG_MAP (default), API or CONFIG_MAP
+	SubnetIDs          []string `json:"subnetIDs,omitempty"`
+	SecurityGroupIDs   []string `json:"securityGroupIDs,omitempty"`
+	// Tags are added to the plugin's own managed-by and tenant tags.
+	Tags map[string]string `json:"tags,omitempty"`
+	// Nodegroup is a managed node group the plugin makes in the cluster
+	// (with NodeRoleARN, or a role it creates).
+	Nodegroup *Nodegroup `json:"nodegroup,omitempty"`
+}
+
+// The defaults of an EKS cluster the plugin creates.
+const (
+	DefaultEndpointAccess     = "public"
+	DefaultAuthenticationMode = "API_AND_CONFIG_MAP"
+)
+
+// Endpoint is the cluster's endpoint access, defaulted.
+func (e *EKSCluster) Endpoint() string { return cmp.Or(e.EndpointAccess, DefaultEndpointAccess) }
+
+// AuthMode is the cluster's authentication mode, defaulted.
+func (e *EKSCluster) AuthMode() string {
+	return cmp.Or(e.AuthenticationMode, DefaultAuthenticationMode)
+}
+
+// Nodegroup is a managed node group of a tenant's EKS cluster.
+type Nodegroup struct {
+	Name          string   `json:"name"`
+	InstanceTypes []string `json:"instanceTypes,omitempty"` // default m5.large
+	// Nodes is the desired count (default 2); NodesMin and NodesMax
+	// default to it (as create's flags do, so a minimum of 0 is not
+	// expressed here).
+	Nodes    int32 `json:"nodes,omitempty"`
+	NodesMin int32 `json:"nodesMin,omitempty"`
+	NodesMax int32 `json:"nodesMax,omitempty"`
+}
+
+// DefaultInstanceType and DefaultNodes are a node group's defaults.
+const (
+	DefaultInstanceType = "m5.large"
+	DefaultNodes        = 2
+)
+
+// Defaulted is the node group with its defaults filled in.
+func (n Nodegroup) Defaulted() Nodegroup {
+	if len(n.InstanceTypes) == 0 {
+		n.InstanceTypes = []string{DefaultInstanceType}
+	}
+	if n.Nodes == 0 {
+		n.Nodes = DefaultNodes
+	}
+	n.NodesMin, n.NodesMax = cmp.Or(n.NodesMin, n.Nodes), cmp.Or(n.NodesMax, n.Nodes)
+	return n
 }
 
 // AWS is how the plugin acts in a tenant's account: source credentials
@@ -252,11 +316,25 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 		out.Spec.AWS = &a
 	}
 	if t.Spec.Cluster.EKS != nil {
-		e := *t.Spec.Cluster.EKS
-		out.Spec.Cluster.EKS = &e
+		out.Spec.Cluster.EKS = t.Spec.Cluster.EKS.DeepCopy()
 	}
 	out.Status.CAData = append([]byte(nil), t.Status.CAData...)
 	out.Status.Conditions = append([]metav1.Condition(nil), t.Status.Conditions...)
+}
+
+// DeepCopy returns a copy of e.
+func (e *EKSCluster) DeepCopy() *EKSCluster {
+	c := *e
+	c.PublicAccessCIDRs = slices.Clone(e.PublicAccessCIDRs)
+	c.SubnetIDs = slices.Clone(e.SubnetIDs)
+	c.SecurityGroupIDs = slices.Clone(e.SecurityGroupIDs)
+	c.Tags = maps.Clone(e.Tags)
+	if e.Nodegroup != nil {
+		n := *e.Nodegroup
+		n.InstanceTypes = slices.Clone(n.InstanceTypes)
+		c.Nodegroup = &n
+	}
+	return &c
 }
 
 // DeepCopy returns a copy of t.

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -20,6 +19,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -122,6 +122,11 @@ func (o *Options) validateEKS() error {
 			return fmt.Errorf("--cluster-role-arn: %w", err)
 		}
 	}
+	// What the record would say: what the flags ask is checked as any
+	// record is, each error naming the flag.
+	if errs := tenant.Validate(o.eksRecord(e.cluster(o.cmd.Flags().Changed), nil)); len(errs) > 0 {
+		return fieldflag.EKSCluster.Rename(errs.ToAggregate(), o.cmd.Flags().Changed)
+	}
 	if x := o.existing; x != nil {
 		if x.Spec.Cluster.EKS == nil || x.Spec.Cluster.EKS.Name != e.Cluster || x.Spec.AWS == nil || x.Spec.AWS.Region != e.Region {
 			return fmt.Errorf("tenant %q exists on %s; it cannot be re-created on EKS cluster %s in %s: delete it first or choose another name", o.Name, describeCluster(x), e.Cluster, e.Region)
@@ -188,19 +193,20 @@ func describeCluster(t *tenant.Tenant) string {
 	return fmt.Sprintf("context %q", t.Spec.Cluster.Context)
 }
 
-// runEKS creates or adopts the cluster, waits until it is ACTIVE, adds
-// the tenant's kubeconfig context, bootstraps the tenant inside the
-// cluster through that context (as the tenant role, the cluster's
-// creator), then records it. Each step finds what an earlier run did, so
-// running the same command again finishes a create that was interrupted
-// anywhere. A client dry run makes no call and prints the record it would
-// keep; a server dry run makes EKS's, IAM's and EC2's read calls only,
-// and says what it would create.
+// runEKS creates or adopts the cluster (package provision), adds the
+// tenant's kubeconfig context, bootstraps the tenant inside the cluster
+// through that context (as the tenant role, the cluster's creator),
+// creates the node group, then records the tenant. Each step finds what
+// an earlier run did, so running the same command again finishes a
+// create that was interrupted anywhere. A client dry run makes no call
+// and prints the record it would keep; a server dry run makes EKS's,
+// IAM's and EC2's read calls only, and says what it would create.
 func (o *Options) runEKS(ctx context.Context) error {
 	e := &o.EKS
+	want := o.eksRecord(e.cluster(o.cmd.Flags().Changed), nil)
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		fmt.Fprintf(o.ErrOut, "would %s EKS cluster %s in %s and record tenant %q (dry run; --dry-run=server asks AWS)\n", o.eksVerb(), e.Cluster, e.Region, o.Name)
-		return o.printer.PrintObj(o.eksRecord(&tenant.EKSCluster{Name: e.Cluster, ClusterRoleARN: e.ClusterRoleARN}, nil), o.Out)
+		return o.printer.PrintObj(want, o.Out)
 	}
 	cfg, err := e.identity().Config(ctx)
 	if err != nil {
@@ -209,24 +215,18 @@ func (o *Options) runEKS(ctx context.Context) error {
 	if err := aws.CheckRegion(ctx, cfg); err != nil {
 		return err
 	}
+	popts := provision.Options{Adopt: e.Adopt, AdoptHint: "--adopt", Wait: e.Wait, Timeout: e.Timeout, Progress: o.progress()}
 	if o.DryRunStrategy == kcmdutil.DryRunServer {
-		return o.previewEKS(ctx, cfg)
+		if err := provision.Preview(ctx, cfg, want, popts, o.ErrOut); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.ErrOut, "would record tenant %q and add context %q (server dry run: AWS was only read)\n", o.Name, o.Name)
+		return nil
 	}
-	progress := o.progress()
-	rec, c, err := o.ensureCluster(ctx, cfg, progress)
+	rec, c, err := provision.Cluster(ctx, cfg, want, popts)
 	if err != nil {
 		return err
 	}
-	switch {
-	case e.Wait && (c == nil || c.Status != "ACTIVE"):
-		c, err = aws.WaitActive(ctx, cfg, e.Cluster, e.Timeout, func(status string) { progress("cluster " + e.Cluster + " is " + status) })
-	case c == nil:
-		c, err = aws.DescribeCluster(ctx, cfg, e.Cluster)
-	}
-	if err != nil {
-		return err
-	}
-	rec.ARN = c.ARN
 	t := o.eksRecord(rec, c)
 	kc, err := kcfg.EKSContext(t)
 	if err != nil {
@@ -247,7 +247,7 @@ func (o *Options) runEKS(ctx context.Context) error {
 		if err := o.bootstrapEKS(ctx, t, c); err != nil {
 			return err
 		}
-		if err := o.ensureNodegroup(ctx, cfg, c, rec, progress); err != nil {
+		if err := provision.Nodegroup(ctx, cfg, o.Name, c, t.Spec.Cluster.EKS, popts); err != nil {
 			return err
 		}
 	}
@@ -259,112 +259,37 @@ func (o *Options) runEKS(ctx context.Context) error {
 	return nil
 }
 
-// ensureCluster finds the tenant's cluster or creates it. A cluster an
-// earlier run created for this tenant is picked up (the run was
-// interrupted); any other is adopted only with --adopt. The cluster is
-// nil when it was just created: the wait that follows describes it.
-func (o *Options) ensureCluster(ctx context.Context, cfg aws.Config, progress func(string)) (*tenant.EKSCluster, *aws.Cluster, error) {
-	e := &o.EKS
-	rec := &tenant.EKSCluster{Name: e.Cluster}
-	c, err := aws.DescribeCluster(ctx, cfg, e.Cluster)
-	switch {
-	case err == nil && c.CreatedByPlugin() && c.TenantOf() == o.Name && !e.Adopt:
-		progress(fmt.Sprintf("EKS cluster %s was created for tenant %q by an earlier run: picking it up", e.Cluster, o.Name))
-		rec.CreatedByPlugin, rec.ClusterRoleARN = true, c.RoleARN
-		rec.ClusterRoleCreated, err = o.ownedRole(ctx, cfg, c.RoleARN, clusterRoleName(o.Name))
-		return rec, c, err
-	case err == nil && !e.Adopt:
-		return nil, nil, fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
-	case err == nil:
-		rec.CreatedByPlugin, rec.ClusterRoleARN = c.CreatedByPlugin(), c.RoleARN
-		return rec, c, nil
-	case !errors.Is(err, aws.ErrNoCluster):
-		return nil, nil, err
-	case e.Adopt:
-		return nil, nil, fmt.Errorf("adopting: %w", err)
+// cluster is the EKS cluster the flags ask for, with only what was given
+// (changed reports that): the record says what the user asked, as a
+// document would, and defaults stay defaults.
+func (e *EKSOptions) cluster(changed func(string) bool) *tenant.EKSCluster {
+	c := &tenant.EKSCluster{Name: e.Cluster, ClusterRoleARN: e.ClusterRoleARN, NodeRoleARN: e.NodeRoleARN,
+		KubernetesVersion: e.KubernetesVersion, PublicAccessCIDRs: e.PublicAccessCIDRs, SubnetIDs: e.SubnetIDs,
+		SecurityGroupIDs: e.SecurityGroupIDs, Tags: e.Tags}
+	if changed("endpoint-access") {
+		c.EndpointAccess = e.EndpointAccess
 	}
-
-	subnets := e.SubnetIDs
-	if len(subnets) == 0 {
-		if subnets, err = aws.DefaultSubnets(ctx, cfg); err != nil {
-			return nil, nil, err
+	if changed("authentication-mode") {
+		c.AuthenticationMode = e.AuthMode
+	}
+	if e.Nodegroup != "" {
+		n := &tenant.Nodegroup{Name: e.Nodegroup}
+		if changed("instance-types") {
+			n.InstanceTypes = e.InstanceTypes
 		}
-	}
-	roleARN := e.ClusterRoleARN
-	if roleARN == "" {
-		if roleARN, rec.ClusterRoleCreated, err = aws.EnsureClusterRole(ctx, cfg, clusterRoleName(o.Name), o.Name); err != nil {
-			return nil, nil, err
+		if changed("nodes") {
+			n.Nodes = e.Nodes
 		}
-	}
-	rec.ClusterRoleARN = roleARN
-	spec := aws.ClusterSpec{
-		Name: e.Cluster, Tenant: o.Name, Version: e.KubernetesVersion, SubnetIDs: subnets,
-		SecurityGroupIDs: e.SecurityGroupIDs, EndpointAccess: e.EndpointAccess, PublicAccessCIDRs: e.PublicAccessCIDRs,
-		AuthMode: e.AuthMode, RoleARN: roleARN, Tags: e.Tags,
-	}
-	if err := aws.CreateCluster(ctx, cfg, spec); err != nil {
-		if errors.Is(err, aws.ErrClusterExists) {
-			return nil, nil, fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
+		if changed("nodes-min") {
+			n.NodesMin = e.NodesMin
 		}
-		return nil, nil, err
+		if changed("nodes-max") {
+			n.NodesMax = e.NodesMax
+		}
+		c.Nodegroup = n
 	}
-	rec.CreatedByPlugin = true
-	progress(fmt.Sprintf("creating EKS cluster %s in %s", e.Cluster, e.Region))
-	return rec, nil, nil
+	return c
 }
-
-// ensureNodegroup creates the --nodegroup (and its role, unless
-// --node-role-arn names one) if it does not exist, and waits until it is
-// ACTIVE. One an earlier run created is picked up.
-func (o *Options) ensureNodegroup(ctx context.Context, cfg aws.Config, c *aws.Cluster, rec *tenant.EKSCluster, progress func(string)) error {
-	e := &o.EKS
-	if e.Nodegroup == "" {
-		return nil
-	}
-	ng, err := aws.DescribeNodegroup(ctx, cfg, c.Name, e.Nodegroup)
-	switch {
-	case err == nil:
-		progress(fmt.Sprintf("node group %s exists (%s)", ng.Name, ng.Status))
-		rec.NodeRoleARN = ng.NodeRoleARN
-		if rec.NodeRoleCreated, err = o.ownedRole(ctx, cfg, ng.NodeRoleARN, nodeRoleName(o.Name)); err != nil {
-			return err
-		}
-	case !errors.Is(err, aws.ErrNoNodegroup):
-		return err
-	default:
-		roleARN := e.NodeRoleARN
-		if roleARN == "" {
-			if roleARN, rec.NodeRoleCreated, err = aws.EnsureNodeRole(ctx, cfg, nodeRoleName(o.Name), o.Name); err != nil {
-				return err
-			}
-		}
-		rec.NodeRoleARN = roleARN
-		spec := aws.NodegroupSpec{Cluster: c.Name, Name: e.Nodegroup, Tenant: o.Name, NodeRoleARN: roleARN, SubnetIDs: c.SubnetIDs,
-			InstanceTypes: e.InstanceTypes, Desired: e.Nodes, Min: e.NodesMin, Max: e.NodesMax}
-		if err := aws.CreateNodegroup(ctx, cfg, spec); err != nil {
-			return err
-		}
-		progress(fmt.Sprintf("creating node group %s: %d x %s", e.Nodegroup, e.Nodes, strings.Join(e.InstanceTypes, ",")))
-	}
-	if !e.Wait {
-		return nil
-	}
-	_, err = aws.WaitNodegroupActive(ctx, cfg, c.Name, e.Nodegroup, e.Timeout, func(status string) { progress("node group " + e.Nodegroup + " is " + status) })
-	return err
-}
-
-// ownedRole reports whether roleARN, found in use by an earlier run's
-// cluster or node group, is the role create makes under name for this
-// tenant: then delete --delete-cluster removes it too. It only reads.
-func (o *Options) ownedRole(ctx context.Context, cfg aws.Config, roleARN, name string) (bool, error) {
-	if iamarn.NameOf(roleARN) != name {
-		return false, nil
-	}
-	return aws.RoleOwned(ctx, cfg, name, o.Name)
-}
-
-// nodeRoleName is the IAM role the plugin creates for a tenant's nodes.
-func nodeRoleName(tenantName string) string { return "kubectl-tenant-" + tenantName + "-node" }
 
 // bootstrapEKS creates the tenant's namespaces and role in its cluster,
 // through the context create wrote. A private endpoint that cannot be
@@ -386,47 +311,12 @@ func (o *Options) bootstrapEKS(ctx context.Context, t *tenant.Tenant, c *aws.Clu
 	}
 }
 
-// previewEKS is a server dry run: what exists in the account decides what
-// create would do, and nothing is created.
-func (o *Options) previewEKS(ctx context.Context, cfg aws.Config) error {
-	e := &o.EKS
-	c, err := aws.DescribeCluster(ctx, cfg, e.Cluster)
-	switch {
-	case err == nil && !e.Adopt:
-		return fmt.Errorf("EKS cluster %s already exists in %s: add --adopt to adopt it", e.Cluster, e.Region)
-	case err == nil:
-		fmt.Fprintf(o.ErrOut, "would adopt EKS cluster %s (%s, %s, Kubernetes %s)\n", c.Name, c.ARN, c.Status, c.Version)
-	case e.Adopt:
-		return fmt.Errorf("adopting: %w", err)
-	default:
-		if len(e.SubnetIDs) == 0 {
-			subnets, err := aws.DefaultSubnets(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(o.ErrOut, "would use the default VPC's subnets %s\n", strings.Join(subnets, ","))
-		}
-		if e.ClusterRoleARN == "" {
-			fmt.Fprintf(o.ErrOut, "would create or reuse IAM role %s for the cluster\n", clusterRoleName(o.Name))
-		}
-		fmt.Fprintf(o.ErrOut, "would create EKS cluster %s in %s (authentication %s, endpoint %s)\n", e.Cluster, e.Region, e.AuthMode, e.EndpointAccess)
-		if e.Nodegroup != "" {
-			fmt.Fprintf(o.ErrOut, "would create node group %s: %d x %s (min %d, max %d)\n", e.Nodegroup, e.Nodes, strings.Join(e.InstanceTypes, ","), e.NodesMin, e.NodesMax)
-		}
-	}
-	fmt.Fprintf(o.ErrOut, "would record tenant %q and add context %q (server dry run: AWS was only read)\n", o.Name, o.Name)
-	return nil
-}
-
 func (o *Options) eksVerb() string {
 	if o.EKS.Adopt {
 		return "adopt"
 	}
 	return "create"
 }
-
-// clusterRoleName is the IAM role the plugin creates for a tenant's cluster.
-func clusterRoleName(tenantName string) string { return "kubectl-tenant-" + tenantName + "-cluster" }
 
 // eksRecord is the tenant record of an EKS tenant: the existing record on
 // a re-run (which keeps its grants), else a new one; c is the cluster as

@@ -8,6 +8,7 @@ package fieldflag
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,3 +71,25 @@ var AWSIdentity = Map{
 	"spec.aws.sessionName":     "--session-name",
 	"spec.aws.durationSeconds": "--duration",
 }
+
+// EKSCluster maps what an EKS cluster is made with, and the AWS identity,
+// to the flags of create that set them.
+var EKSCluster = Map{
+	"spec.cluster.eks.name":                    "--cluster",
+	"spec.cluster.eks.kubernetesVersion":       "--kubernetes-version",
+	"spec.cluster.eks.endpointAccess":          "--endpoint-access",
+	"spec.cluster.eks.publicAccessCIDRs":       "--public-access-cidrs",
+	"spec.cluster.eks.authenticationMode":      "--authentication-mode",
+	"spec.cluster.eks.subnetIDs":               "--subnet-ids",
+	"spec.cluster.eks.securityGroupIDs":        "--security-group-ids",
+	"spec.cluster.eks.tags":                    "--tags",
+	"spec.cluster.eks.clusterRoleARN":          "--cluster-role-arn",
+	"spec.cluster.eks.nodeRoleARN":             "--node-role-arn",
+	"spec.cluster.eks.nodegroup.name":          "--nodegroup",
+	"spec.cluster.eks.nodegroup.instanceTypes": "--instance-types",
+	"spec.cluster.eks.nodegroup.nodes":         "--nodes",
+	"spec.cluster.eks.nodegroup.nodesMin":      "--nodes-min",
+	"spec.cluster.eks.nodegroup.nodesMax":      "--nodes-max",
+}
+
+func init() { maps.Copy(EKSCluster, AWSIdentity) }
