@@ -23,7 +23,9 @@ import (
 type Options struct {
 	// Adopt takes a cluster that exists and that the plugin did not
 	// create for this tenant; without it such a cluster is an error.
-	Adopt bool
+	// With MustExist, a cluster that does not exist is an error too
+	// (create --adopt); without, it is created.
+	Adopt, MustExist bool
 	// AdoptHint is the flag that sets Adopt, for the error that asks for
 	// it (such as --adopt).
 	AdoptHint string
@@ -48,37 +50,50 @@ func ClusterRoleName(tenantName string) string { return "kubectl-tenant-" + tena
 // NodeRoleName is the IAM role the plugin creates for a tenant's nodes.
 func NodeRoleName(tenantName string) string { return "kubectl-tenant-" + tenantName + "-node" }
 
+// Outcome is what Cluster did.
+type Outcome string
+
+// The outcomes.
+const (
+	Created  Outcome = "created"
+	PickedUp Outcome = "picked up" // an earlier, interrupted run created it
+	Adopted  Outcome = "adopted"
+)
+
 // Cluster finds tenant t's EKS cluster (t.Spec.Cluster.EKS names it and
 // what it is made with) or creates it, and with o.Wait waits until it is
 // ACTIVE. It returns the record of the cluster: t's, with its ARN, its
 // role and whether the plugin created them; and the cluster as EKS
 // describes it. A cluster an earlier run created for t is picked up (the
 // run was interrupted); any other is taken only with o.Adopt.
-func Cluster(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options) (*tenant.EKSCluster, *aws.Cluster, error) {
+func Cluster(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options) (*tenant.EKSCluster, *aws.Cluster, Outcome, error) {
 	want := t.Spec.Cluster.EKS
 	rec := want.DeepCopy()
 	rec.ARN, rec.CreatedByPlugin, rec.ClusterRoleCreated = "", false, false
 	c, err := aws.DescribeCluster(ctx, cfg, want.Name)
+	ours := err == nil && c.CreatedByPlugin() && c.TenantOf() == t.Name
+	var outcome Outcome
 	switch {
-	case err == nil && c.CreatedByPlugin() && c.TenantOf() == t.Name && !o.Adopt:
+	case ours && !o.MustExist:
 		o.progress(fmt.Sprintf("EKS cluster %s was created for tenant %q by an earlier run: picking it up", want.Name, t.Name))
-		rec.CreatedByPlugin, rec.ClusterRoleARN = true, c.RoleARN
+		outcome, rec.CreatedByPlugin, rec.ClusterRoleARN = PickedUp, true, c.RoleARN
 		if rec.ClusterRoleCreated, err = ownedRole(ctx, cfg, c.RoleARN, ClusterRoleName(t.Name), t.Name); err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 	case err == nil && !o.Adopt:
-		return nil, nil, existsError(want.Name, cfg.Region, o)
+		return nil, nil, "", existsError(want.Name, cfg.Region, o)
 	case err == nil:
-		rec.CreatedByPlugin, rec.ClusterRoleARN = c.CreatedByPlugin(), c.RoleARN
+		// Only a cluster made for this very tenant may be deleted with it.
+		outcome, rec.CreatedByPlugin, rec.ClusterRoleARN = Adopted, ours, c.RoleARN
 	case !errors.Is(err, aws.ErrNoCluster):
-		return nil, nil, err
-	case o.Adopt:
-		return nil, nil, fmt.Errorf("adopting: %w", err)
+		return nil, nil, "", err
+	case o.MustExist:
+		return nil, nil, "", fmt.Errorf("adopting: %w", err)
 	default:
 		if err := create(ctx, cfg, t.Name, rec, o); err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
-		c = nil // the wait describes it
+		outcome, c = Created, nil // the wait describes it
 	}
 
 	switch {
@@ -88,10 +103,10 @@ func Cluster(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options) (
 		c, err = aws.DescribeCluster(ctx, cfg, want.Name)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	rec.ARN = c.ARN
-	return rec, c, nil
+	return rec, c, outcome, nil
 }
 
 // create makes the cluster's role (unless rec names one) and asks EKS
@@ -187,7 +202,7 @@ func Preview(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options, w
 	e := t.Spec.Cluster.EKS
 	c, err := aws.DescribeCluster(ctx, cfg, e.Name)
 	switch {
-	case err == nil && c.CreatedByPlugin() && c.TenantOf() == t.Name && !o.Adopt:
+	case err == nil && c.CreatedByPlugin() && c.TenantOf() == t.Name && !o.MustExist:
 		fmt.Fprintf(w, "would pick up EKS cluster %s, created for tenant %q by an earlier run (%s, %s)\n", c.Name, t.Name, c.ARN, c.Status)
 	case err == nil && !o.Adopt:
 		return existsError(e.Name, cfg.Region, o)
@@ -195,7 +210,7 @@ func Preview(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options, w
 		fmt.Fprintf(w, "would adopt EKS cluster %s (%s, %s, Kubernetes %s)\n", c.Name, c.ARN, c.Status, c.Version)
 	case !errors.Is(err, aws.ErrNoCluster):
 		return err
-	case o.Adopt:
+	case o.MustExist:
 		return fmt.Errorf("adopting: %w", err)
 	default:
 		if len(e.SubnetIDs) == 0 {

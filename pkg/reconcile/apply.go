@@ -51,8 +51,8 @@ type Applied struct {
 //
 // connect reaches a tenant's cluster (by its kubeconfig context). A dry
 // run writes nothing to the registry or the cluster and fills Diff
-// instead. An EKS tenant must have been created (or adopted) by create
-// first: apply does not make EKS clusters.
+// instead. A new EKS tenant's cluster is made or adopted first (package
+// provision): connect then finds its context in the record.
 func Document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Tenant) (*cluster.Connection, error), doc *tenant.Tenant, o Options) (*Applied, error) {
 	if o.FieldManager == "" {
 		o.FieldManager = tenant.FieldManager
@@ -68,6 +68,24 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	next, err := merged(current, doc, o.FieldManager)
 	if err != nil {
 		return out, err
+	}
+	switch {
+	case newEKSCluster(current, next) && o.Mode != Change:
+		if err := writeRecordDiff(&out.Diff, current, next); err != nil {
+			return out, err
+		}
+		out.Verdict = Created
+		return out, previewEKS(ctx, next, o, &out.Diff)
+	case newEKSCluster(current, next):
+		if err := provisionEKS(ctx, next, o, &out.Log); err != nil {
+			return out, err
+		}
+	case newNodegroup(current, next) && o.Mode != Change:
+		fmt.Fprintf(&out.Diff, "would create node group %s in EKS cluster %s unless it exists\n", next.Spec.Cluster.EKS.Nodegroup.Name, next.Spec.Cluster.EKS.Name)
+	case newNodegroup(current, next):
+		if err := addNodegroup(ctx, next, o, &out.Log); err != nil {
+			return out, err
+		}
 	}
 	conn, err := connect(next)
 	if err != nil {
@@ -107,6 +125,9 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 			}
 			if err := pinServer(n, conn); err != nil {
 				return false, err
+			}
+			if e, p := n.Spec.Cluster.EKS, next.Spec.Cluster.EKS; e != nil && p != nil && e.NodeRoleARN == "" {
+				e.NodeRoleARN, e.NodeRoleCreated = p.NodeRoleARN, p.NodeRoleCreated // the node group just made
 			}
 			changed := !sameRecord(cur, n)
 			*cur = *n
@@ -176,10 +197,13 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 			return nil, fmt.Errorf("spec.cluster.eks.name: tenant %q is on EKS cluster %s, not %s; a tenant does not move between clusters (delete it and apply again)", doc.Name, c.Name, d.Name)
 		}
 	}
-	if doc.Spec.Cluster.EKS != nil && (current == nil || current.Spec.Cluster.EKS == nil) {
-		return nil, fmt.Errorf("spec.cluster.eks: tenant %q has no EKS cluster recorded: create (or adopt) it with 'kubectl tenant create %s --region REGION --role-arn ARN...' first; apply does not make EKS clusters yet", doc.Name, doc.Name)
+	if doc.Spec.Cluster.EKS != nil && current != nil && current.Spec.Cluster.EKS == nil {
+		return nil, fmt.Errorf("spec.cluster.eks: tenant %q is on context %q, not on an EKS cluster; %w", doc.Name, current.Spec.Cluster.Context, errNoMove)
 	}
 	next.Spec = tenant.MergeSpec(last, others, doc.Spec, next.Spec)
+	if next.Spec.Cluster.EKS != nil && next.Spec.Cluster.Context == "" {
+		next.Spec.Cluster.Context = doc.Name // as create names an EKS tenant's context
+	}
 	next.Labels = mergeStrings(next.Labels, doc.Labels)
 	next.Annotations = mergeStrings(next.Annotations, doc.Annotations)
 	if err := tenant.SetLastApplied(next, manager, doc.Spec); err != nil {

@@ -70,8 +70,11 @@ func TestMergedRefusesAMove(t *testing.T) {
 	eks := record("acme", "", "acme")
 	eks.Spec.Cluster.EKS = &tenant.EKSCluster{Name: "acme"}
 	eks.Spec.AWS = &tenant.AWS{Region: "eu-west-1"}
-	if _, err := merged(nil, eks, "m"); err == nil || !strings.Contains(err.Error(), "kubectl tenant create acme --region") {
-		t.Errorf("an EKS tenant without a record: %v", err)
+	if got, err := merged(nil, eks, "m"); err != nil || got.Spec.Cluster.Context != "acme" {
+		t.Errorf("a new EKS tenant: %v; want its context named after it", err)
+	}
+	if _, err := merged(current, eks, "m"); err == nil || !strings.Contains(err.Error(), "does not move between clusters") {
+		t.Errorf("a tenant on a context moved to EKS: %v", err)
 	}
 	recorded := eks.DeepCopy()
 	recorded.Spec.Cluster.Context = "acme"

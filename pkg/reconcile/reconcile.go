@@ -63,7 +63,15 @@ type Options struct {
 	// SkipIAM leaves the IAM mappings alone (a live view that reads only
 	// the cluster).
 	SkipIAM bool
-	// AWSOptions load the AWS configuration of access entries.
+	// AdoptClusters lets a new EKS tenant take a cluster that exists and
+	// that the plugin did not create for it.
+	AdoptClusters bool
+	// CreateTimeout bounds the wait for a new EKS cluster, and for a node
+	// group, to be ACTIVE (ClusterTimeout does not apply to it).
+	CreateTimeout time.Duration
+	// Progress hears the steps of making an EKS cluster as they happen.
+	Progress func(string)
+	// AWSOptions load the AWS configuration of access entries and EKS.
 	AWSOptions []aws.ConfigOption
 	// Out hears what a dry run of IAM mappings would do: the aws-auth
 	// diff and the EKS calls.

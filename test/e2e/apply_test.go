@@ -450,19 +450,42 @@ func TestApplyEKSTenant(t *testing.T) {
 		t.Errorf("apply without the EKS tenant's context: %q %q", again.stdout, again.stderr)
 	}
 
-	// A document of an EKS tenant that has no record is refused before
-	// anything changes: apply does not make clusters.
+	// A new tenant's document naming that cluster (created for ek) is
+	// refused before anything changes, unless it adopts the cluster.
 	rec.Name = "ek-new"
 	rec.Spec.Cluster.Context = ""
+	rec.Spec.Namespaces, rec.Spec.Grants, rec.Spec.Roles = []string{"ek-new"}, nil, nil
+	rec.Annotations = nil
 	data, err = yaml.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(u.home, "ek-new.yaml"), string(data))
-	if stderr := u.tenantFails("apply", "-f", filepath.Join(u.home, "ek-new.yaml")); !strings.Contains(stderr, "kubectl tenant create ek-new --region") {
-		t.Errorf("apply of a new EKS tenant: %s", stderr)
+	newDoc := filepath.Join(u.home, "ek-new.yaml")
+	writeFile(t, newDoc, string(data))
+	if stderr := u.tenantFails("apply", "-f", newDoc); !strings.Contains(stderr, "EKS cluster ek already exists in eu-west-1: add --adopt-clusters to adopt it") {
+		t.Errorf("apply of a new EKS tenant on another tenant's cluster: %s", stderr)
 	}
 	if r := u.run("kubectl", "tenant", "get", "ek-new"); r.err == nil {
 		t.Error("the refused EKS tenant was recorded")
+	}
+	for mode, want := range map[string]string{
+		"client": "would create (or pick up, or adopt) EKS cluster ek in eu-west-1 (--dry-run=server asks AWS)\n",
+		"server": "would adopt EKS cluster ek (arn:aws:eks:eu-west-1:222222222222:cluster/ek, ACTIVE, Kubernetes ",
+	} {
+		if out := u.tenant("apply", "-f", newDoc, "--adopt-clusters", "--dry-run="+mode).stdout; !strings.Contains(out, want) || !strings.HasSuffix(out, "ek-new created ("+strings.TrimPrefix(mode+" dry run)\n", "client ")) {
+			t.Errorf("apply --adopt-clusters --dry-run=%s lacks %q:\n%s", mode, want, out)
+		}
+	}
+	if r := u.run("kubectl", "tenant", "get", "ek-new"); r.err == nil {
+		t.Error("a dry run recorded the EKS tenant")
+	}
+	if adopted := u.tenant("apply", "-f", newDoc, "--adopt-clusters"); adopted.stdout != "tenant.tenancy.kubectl-tenant.io/ek-new created\n" || !strings.Contains(adopted.stderr, "EKS cluster ek adopted") {
+		t.Errorf("apply --adopt-clusters: %q %q", adopted.stdout, adopted.stderr)
+	}
+	if e := tenantRecord(t, u, "ek-new").Spec.Cluster.EKS; e.CreatedByPlugin || e.ARN == "" {
+		t.Errorf("the adopted cluster's record: %+v; want its ARN, not created by the plugin", e)
+	}
+	if got := strings.TrimSpace(u.kubectl("--context", "ek-new", "get", "namespace", "ek-new", "-o", "name")); got != "namespace/ek-new" {
+		t.Errorf("namespace ek-new through the adopted cluster's context: %q", got)
 	}
 }

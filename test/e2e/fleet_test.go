@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/clusterregistry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
@@ -82,12 +84,20 @@ func (f *fleet) registryWrites(t *testing.T, seen int) (map[string]int, int) {
 // writes nothing anywhere; changing one grant and re-applying with
 // --prune writes exactly that grant's bindings and that tenant's object
 // and status, whose conditions carry the new generation.
+//
+// The directory also holds a tenant with its own EKS cluster (on the
+// local EKS: moto, and a real data plane per cluster): apply makes the
+// cluster in the tenant's account through its role chain, adds the
+// context, and the tenant is reached with kubectl through it.
 func TestApplyWithAManagementCluster(t *testing.T) {
 	f := startFleet(t)
-	u := f.u
+	local, _ := startLocalEKS(t)
+	u := f.u.with(local.Env()...)
+	f.u = u
 	dir := filepath.Join(u.home, "tenants")
 	one := strings.NewReplacer("ap-one", "fl-one", "context: admin", "context: workload").Replace(apOne)
 	two := strings.NewReplacer("ap-two", "fl-two", "ap-devs", "fl-devs", "context: admin", "context: workload").Replace(apTwo)
+	writeFile(t, filepath.Join(dir, "fl-eks.yaml"), flEKS)
 	writeFile(t, filepath.Join(dir, "fl-one.yaml"), one)
 	writeFile(t, filepath.Join(dir, "fl-two.yaml"), two)
 	t.Cleanup(func() {
@@ -96,39 +106,94 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 	})
 	_, seen := f.registryWrites(t, 0)
 
-	u.tenant("apply", "-f", dir, "--dry-run=server")
+	// The dry runs: the EKS tenant's part line by line (the other two
+	// tenants' diffs are checked so in TestApplyTenantsFromDirectory).
+	for _, mode := range []string{"client", "server"} {
+		out := u.tenant("apply", "-f", dir, "--dry-run="+mode).stdout
+		if got, want := headerLines(out, "fl-eks"), flEKSDryRun[mode]; !slices.Equal(got, want) {
+			t.Errorf("apply --dry-run=%s, fl-eks's lines:\n%s\nwant:\n%s", mode, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		var verdicts []string
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "tenant.") {
+				verdicts = append(verdicts, line)
+			}
+		}
+		suffix := map[string]string{"client": " created (dry run)", "server": " created (server dry run)"}[mode]
+		if want := []string{"tenant.tenancy.kubectl-tenant.io/fl-eks" + suffix, "tenant.tenancy.kubectl-tenant.io/fl-one" + suffix, "tenant.tenancy.kubectl-tenant.io/fl-two" + suffix}; !slices.Equal(verdicts, want) {
+			t.Errorf("apply --dry-run=%s verdicts: %q, want %q", mode, verdicts, want)
+		}
+	}
 	if got := u.kubectl("--context", "mgmt", "get", "tenants", "-o", "name"); got != "" {
-		t.Fatalf("apply --dry-run=server recorded tenants: %s", got)
+		t.Fatalf("apply --dry-run recorded tenants: %s", got)
 	}
 	if writes, _ := f.registryWrites(t, seen); len(writes) > 0 {
-		t.Fatalf("apply --dry-run=server wrote to the registry: %v", writes)
+		t.Fatalf("apply --dry-run wrote to the registry: %v", writes)
 	}
 	if r := u.run("kubectl", "--context", "workload", "get", "namespace", "fl-one"); r.err == nil {
 		t.Fatal("apply --dry-run=server created namespace fl-one in the workload cluster")
 	}
+	id := aws.Identity{Region: "eu-west-1", Roles: []aws.Hop{{RoleARN: "arn:aws:iam::111111111111:role/platform"},
+		{RoleARN: "arn:aws:iam::222222222222:role/tenant-fl", ExternalID: "fl-x1"}}}
+	cfg, err := id.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aws.DescribeCluster(context.Background(), cfg, "fl-eks"); !errors.Is(err, aws.ErrNoCluster) {
+		t.Fatalf("after apply --dry-run, EKS cluster fl-eks: %v; want none", err)
+	}
 
 	out := u.tenant("apply", "-f", dir)
-	if want := "tenant.tenancy.kubectl-tenant.io/fl-one created\ntenant.tenancy.kubectl-tenant.io/fl-two created\n"; out.stdout != want {
-		t.Errorf("apply says %q, want %q", out.stdout, want)
+	if want := "tenant.tenancy.kubectl-tenant.io/fl-eks created\ntenant.tenancy.kubectl-tenant.io/fl-one created\ntenant.tenancy.kubectl-tenant.io/fl-two created\n"; out.stdout != want {
+		t.Errorf("apply says %q, want %q\n%s", out.stdout, want, out.stderr)
+	}
+	for _, want := range []string{`tenant "fl-eks": creating EKS cluster fl-eks in eu-west-1`, "EKS cluster fl-eks created (arn:aws:eks:eu-west-1:222222222222:cluster/fl-eks", `context "fl-eks" added to`} {
+		if !strings.Contains(out.stderr, want) {
+			t.Errorf("apply's messages lack %q:\n%s", want, out.stderr)
+		}
+	}
+	// The EKS tenant's cluster, reached with real kubectl through the
+	// context apply added (an exec plugin signing IAM tokens), as the
+	// tenant's developer, whose access entry apply made.
+	rec := tenantRecord(t, u, "fl-eks")
+	if e := rec.Spec.Cluster.EKS; !e.CreatedByPlugin || !e.ClusterRoleCreated || e.ARN == "" || e.AuthenticationMode != "API" || !e.NodeRoleCreated || e.Nodegroup == nil {
+		t.Errorf("fl-eks's cluster record: %+v; want created by the plugin with its roles, and the document's authentication mode and node group", e)
+	}
+	ng, err := aws.DescribeNodegroup(context.Background(), cfg, "fl-eks", "general")
+	if err != nil || ng.NodeRoleARN != rec.Spec.Cluster.EKS.NodeRoleARN {
+		t.Errorf("node group general: %+v, %v; want it with the recorded node role", ng, err)
+	}
+	if got := u.kubectl("--context", "fl-eks", "get", "namespace", "fl-eks", "-o", "jsonpath={.metadata.labels.tenancy\\.kubectl-tenant\\.io/tenant}"); got != "fl-eks" {
+		t.Errorf("namespace fl-eks in the new EKS cluster is labelled for %q", got)
+	}
+	if got := u.kubectl("--context", "fl-eks", "auth", "can-i", "create", "deployments", "-n", "fl-eks", "--as", "dev", "--as-group", "kubectl-tenant:fl-eks:edit"); strings.TrimSpace(got) != "yes" {
+		t.Errorf("the IAM developer's group cannot create deployments in fl-eks: %s", got)
 	}
 	// kubectl's own view of the registry: the printer columns.
 	table := u.kubectl("--context", "mgmt", "get", "tenants")
-	for _, want := range []string{"fl-one   workload   ", "fl-two   workload   "} {
-		if !strings.Contains(table, want) || strings.Count(table, "True") != 2 {
-			t.Errorf("kubectl get tenants lacks %q or two READY True:\n%s", want, table)
+	for _, want := range []string{"fl-eks   fl-eks     eu-west-1", "fl-one   workload   ", "fl-two   workload   "} {
+		if !strings.Contains(table, want) || strings.Count(table, "True") != 3 {
+			t.Errorf("kubectl get tenants lacks %q or three READY True:\n%s", want, table)
 		}
 	}
 	checkConditions(t, tenantRecord(t, u, "fl-one"), 1)
+	checkConditions(t, rec, 1)
 	if got := u.kubectl("--context", "workload", "auth", "can-i", "create", "deployments", "-n", "fl-two", "--as", "bob", "--as-group", "fl-devs"); strings.TrimSpace(got) != "yes" {
 		t.Errorf("group fl-devs cannot create deployments in fl-two: %s", got)
 	}
 
-	// A re-run writes nothing, in either cluster.
+	// A re-run writes nothing, in any cluster.
 	_, seen = f.registryWrites(t, 0)
 	before := objectVersions(t, u.with("KUBECONFIG="+cp.AdminKubeconfig), "fl-one", "fl-two")
+	eksKubeconfig := filepath.Join(u.home, "fl-eks.kubeconfig")
+	writeFile(t, eksKubeconfig, u.kubectl("config", "view", "--minify", "--flatten", "--context", "fl-eks"))
+	eksBefore := objectVersions(t, u.with("KUBECONFIG="+eksKubeconfig), "fl-eks")
 	out = u.tenant("apply", "-f", dir)
 	writes, seen := f.registryWrites(t, seen)
-	if strings.Count(out.stdout, " unchanged\n") != 2 || len(writes) > 0 || len(changedObjects(before, objectVersions(t, u.with("KUBECONFIG="+cp.AdminKubeconfig), "fl-one", "fl-two"))) > 0 {
+	if d := changedObjects(eksBefore, objectVersions(t, u.with("KUBECONFIG="+eksKubeconfig), "fl-eks")); len(d) > 0 {
+		t.Errorf("a re-run wrote in the EKS cluster: %v", d)
+	}
+	if strings.Count(out.stdout, " unchanged\n") != 3 || len(writes) > 0 || len(changedObjects(before, objectVersions(t, u.with("KUBECONFIG="+cp.AdminKubeconfig), "fl-one", "fl-two"))) > 0 {
 		t.Errorf("a re-run: %q; registry writes %v", out.stdout, writes)
 	}
 
@@ -171,7 +236,7 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 		}
 		got = append(got, item.Tenant)
 	}
-	if report.Kind != "AccessReportList" || !slices.Equal(got, []string{"fl-one", "fl-two"}) {
+	if report.Kind != "AccessReportList" || !slices.Equal(got, []string{"fl-eks", "fl-one", "fl-two"}) {
 		t.Errorf("access --all -o json: kind %q, tenants %v", report.Kind, got)
 	}
 
@@ -187,6 +252,84 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 	if writes, _ := f.registryWrites(t, seen); out.stdout != "tenant.tenancy.kubectl-tenant.io/fl-one unchanged\n" || len(writes) > 0 {
 		t.Errorf("applying get -o yaml back: %q, registry writes %v; want unchanged and none", out.stdout, writes)
 	}
+}
+
+// flEKS is a tenant with its own EKS cluster, made by apply in account
+// 222222222222 through the platform role.
+const flEKS = `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata:
+  name: fl-eks
+spec:
+  cluster:
+    eks:
+      name: fl-eks
+      authenticationMode: API
+      tags: {team: payments}
+      nodegroup: {name: general, nodes: 1}
+  aws:
+    region: eu-west-1
+    roleARNs: ["arn:aws:iam::111111111111:role/platform", "arn:aws:iam::222222222222:role/tenant-fl"]
+    externalID: fl-x1
+  namespaces: [fl-eks]
+  grants:
+  - subject: {kind: IAMRole, name: "arn:aws:iam::222222222222:role/fl-dev"}
+    role: edit
+    via: access-entry
+`
+
+// flEKSDryRun are the lines of fl-eks's part of an apply dry run that
+// are not inside a diff: the diffs' headers, in order, and what would be
+// done in AWS.
+var flEKSDryRun = map[string][]string{
+	"client": {
+		"diff -u -N LIVE/tenancy.kubectl-tenant.io.v1alpha1.Tenant..fl-eks MERGED/tenancy.kubectl-tenant.io.v1alpha1.Tenant..fl-eks",
+		"would create (or pick up) EKS cluster fl-eks in eu-west-1 (--dry-run=server asks AWS)",
+		"would create node group general unless it exists",
+		`would add kubeconfig context "fl-eks" for it`,
+		"diff -u -N LIVE/v1.Namespace..fl-eks MERGED/v1.Namespace..fl-eks",
+		"diff -u -N LIVE/rbac.authorization.k8s.io.v1.RoleBinding.fl-eks.kubectl-tenant:fl-eks:edit:iam MERGED/rbac.authorization.k8s.io.v1.RoleBinding.fl-eks.kubectl-tenant:fl-eks:edit:iam",
+		"diff -u -N LIVE/rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:fl-eks:namespaces MERGED/rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:fl-eks:namespaces",
+		"diff -u -N LIVE/rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:fl-eks:namespaces MERGED/rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:fl-eks:namespaces",
+		"would map arn:aws:iam::222222222222:role/fl-dev into the new cluster (access-entry) for role edit",
+	},
+}
+
+func init() {
+	// A server dry run reads the account: the default VPC's subnets and
+	// the cluster's role, which do not exist yet.
+	server := slices.Clone(flEKSDryRun["client"])
+	server[1] = "would use the default VPC's subnets *"
+	server[2] = "would create node group general unless it exists: 1 x m5.large (min 1, max 1)"
+	server = slices.Insert(server, 2, "would create or reuse IAM role kubectl-tenant-fl-eks-cluster for the cluster",
+		"would create EKS cluster fl-eks in eu-west-1 (authentication API, endpoint public)")
+	flEKSDryRun["server"] = server
+}
+
+// headerLines are the lines of a dry run's output that name tenant, and
+// are not inside a diff (those start with a space, + or -, or @@): the
+// diff headers and the would-lines. The subnets' IDs are not pinned.
+func headerLines(out, tenantName string) []string {
+	var got []string
+	in := false
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "diff -u -N "):
+			in = strings.Contains(line, tenantName)
+		case strings.HasPrefix(line, "tenant.tenancy"):
+			in = false
+			continue
+		case strings.HasPrefix(line, "would use the default VPC's subnets "):
+			line = "would use the default VPC's subnets *"
+		case strings.HasPrefix(line, "would "):
+		default:
+			continue
+		}
+		if in {
+			got = append(got, line)
+		}
+	}
+	return got
 }
 
 // Races on the cluster registry: two processes applying different fields

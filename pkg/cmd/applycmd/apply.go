@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,7 +32,11 @@ var applyLong = templates.LongDesc(`
 	Make tenants what Tenant documents say (tenancy.kubectl-tenant.io/v1alpha1,
 	the form 'kubectl tenant get NAME -o yaml' prints): record each in the
 	registry, and put its namespaces, bindings and IAM mappings in its
-	cluster, reached through spec.cluster.context.
+	cluster, reached through spec.cluster.context. A new tenant with
+	spec.cluster.eks gets its EKS cluster made in its account (through
+	spec.aws, as create --region does, waiting until it is ACTIVE) and a
+	context named after it; a cluster that exists and was not made for it
+	is adopted only with --adopt-clusters.
 
 	Like kubectl apply, it merges: what a document no longer lists, and this
 	field manager's last apply did, is removed from the record; what others
@@ -54,6 +59,9 @@ var applyExample = templates.Examples(`
 	# See what would change first
 	kubectl tenant apply -f tenants/ -R --dry-run=server
 
+	# Tenants with their own EKS clusters: made when missing, else adopted
+	kubectl tenant apply -f eks-tenants/ --adopt-clusters
+
 	# Remove the bindings of grants no longer in the documents
 	kubectl tenant apply -f acme.yaml --prune
 
@@ -70,6 +78,8 @@ type Options struct {
 	Prune           bool
 	PruneNamespaces bool
 	AdoptNamespaces bool
+	AdoptClusters   bool
+	CreateTimeout   time.Duration
 	FieldManager    string
 	Concurrency     int
 	ClusterTimeout  time.Duration
@@ -100,6 +110,8 @@ func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *string
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "Remove the tenant's bindings, ServiceAccounts and IAM mappings its record no longer asks for")
 	cmd.Flags().BoolVar(&o.PruneNamespaces, "prune-namespaces", false, "With --prune, also delete namespaces labelled for the tenant that its spec no longer lists, with everything in them")
 	cmd.Flags().BoolVar(&o.AdoptNamespaces, "adopt-namespaces", false, "Adopt namespaces that exist and belong to no tenant")
+	cmd.Flags().BoolVar(&o.AdoptClusters, "adopt-clusters", false, "Let a new EKS tenant adopt an EKS cluster that exists and that the plugin did not create for it")
+	cmd.Flags().DurationVar(&o.CreateTimeout, "create-timeout", 25*time.Minute, "How long to wait for a new EKS cluster, and a node group, to become ACTIVE")
 	cmd.Flags().StringVar(&o.FieldManager, "field-manager", tenant.FieldManager, "Who applies: each manager's last applied spec is kept apart, so one does not remove what another applied")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 8, "How many tenants to reconcile at once")
 	cmd.Flags().DurationVar(&o.ClusterTimeout, "cluster-timeout", 30*time.Second, "How long the calls to one tenant's cluster may take; an unanswering cluster is reported (ClusterReady False), not waited for")
@@ -164,6 +176,9 @@ func (o *Options) Validate() error {
 	if o.Concurrency < 1 {
 		return fmt.Errorf("--concurrency %d: reconcile at least one tenant at a time", o.Concurrency)
 	}
+	if o.CreateTimeout <= 0 {
+		return fmt.Errorf("--create-timeout %s: give a positive duration, such as 25m", o.CreateTimeout)
+	}
 	if o.ClusterTimeout <= 0 {
 		return fmt.Errorf("--cluster-timeout %s: give a positive duration, such as 30s", o.ClusterTimeout)
 	}
@@ -218,7 +233,9 @@ func (o *Options) Run(ctx context.Context) error {
 	opts := reconcile.Options{
 		Prune: o.Prune, PruneNamespaces: o.PruneNamespaces, AdoptNamespaces: o.AdoptNamespaces,
 		FieldManager: o.FieldManager, AWSOptions: o.AWSOptions, ClusterTimeout: o.ClusterTimeout,
+		AdoptClusters: o.AdoptClusters, CreateTimeout: o.CreateTimeout,
 	}
+	var progressMu sync.Mutex // tenants making clusters report as they go, a line at a time
 	suffix := ""
 	switch o.DryRunStrategy {
 	case kcmdutil.DryRunClient:
@@ -241,6 +258,11 @@ func (o *Options) Run(ctx context.Context) error {
 			r := &results[i]
 			tOpts := opts
 			tOpts.Warn = &r.warn
+			tOpts.Progress = func(msg string) {
+				progressMu.Lock()
+				defer progressMu.Unlock()
+				fmt.Fprintf(o.ErrOut, "%s tenant %q: %s\n", time.Now().Format(time.RFC3339), doc.Name, msg)
+			}
 			r.applied, r.err = reconcile.Document(ctx, o.registry, connect, doc, tOpts)
 			return nil
 		})

@@ -215,7 +215,7 @@ func (o *Options) runEKS(ctx context.Context) error {
 	if err := aws.CheckRegion(ctx, cfg); err != nil {
 		return err
 	}
-	popts := provision.Options{Adopt: e.Adopt, AdoptHint: "--adopt", Wait: e.Wait, Timeout: e.Timeout, Progress: o.progress()}
+	popts := provision.Options{Adopt: e.Adopt, MustExist: e.Adopt, AdoptHint: "--adopt", Wait: e.Wait, Timeout: e.Timeout, Progress: o.progress()}
 	if o.DryRunStrategy == kcmdutil.DryRunServer {
 		if err := provision.Preview(ctx, cfg, want, popts, o.ErrOut); err != nil {
 			return err
@@ -223,7 +223,7 @@ func (o *Options) runEKS(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "would record tenant %q and add context %q (server dry run: AWS was only read)\n", o.Name, o.Name)
 		return nil
 	}
-	rec, c, err := provision.Cluster(ctx, cfg, want, popts)
+	rec, c, _, err := provision.Cluster(ctx, cfg, want, popts)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,154 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// newEKSCluster reports whether applying next makes or adopts its EKS
+// cluster: a tenant applied for the first time with spec.cluster.eks.
+// A recorded tenant's cluster is the one it has.
+func newEKSCluster(current, next *tenant.Tenant) bool {
+	return current == nil && next.Spec.Cluster.EKS != nil
+}
+
+// newNodegroup reports whether next names a node group current's record
+// does not have (the cluster exists; the node group may not).
+func newNodegroup(current, next *tenant.Tenant) bool {
+	n := next.Spec.Cluster.EKS
+	if current == nil || n == nil || n.Nodegroup == nil {
+		return false
+	}
+	c := current.Spec.Cluster.EKS
+	return c == nil || c.Nodegroup == nil || c.Nodegroup.Name != n.Nodegroup.Name
+}
+
+func (o Options) provisionOptions() provision.Options {
+	return provision.Options{Adopt: o.AdoptClusters, AdoptHint: "--adopt-clusters", Wait: true, Timeout: o.CreateTimeout, Progress: o.Progress}
+}
+
+func (o Options) awsConfig(ctx context.Context, t *tenant.Tenant) (aws.Config, error) {
+	if t.Spec.AWS == nil {
+		return aws.Config{}, fmt.Errorf("spec.aws: EKS tenant %q needs the AWS identity to act as in its account (spec.aws.region, spec.aws.roleARNs)", t.Name)
+	}
+	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx, o.AWSOptions...)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	return cfg, aws.CheckRegion(ctx, cfg)
+}
+
+// provisionEKS makes or adopts t's EKS cluster and its node group
+// (package provision, waiting until each is ACTIVE within
+// o.CreateTimeout), then writes into t what was found: the cluster's
+// record, its server and the status its kubeconfig context is made
+// from. It logs what it did to log.
+func provisionEKS(ctx context.Context, t *tenant.Tenant, o Options, log io.Writer) error {
+	cfg, err := o.awsConfig(ctx, t)
+	if err != nil {
+		return err
+	}
+	po := o.provisionOptions()
+	rec, c, outcome, err := provision.Cluster(ctx, cfg, t, po)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "EKS cluster %s %s (%s, Kubernetes %s)\n", c.Name, outcome, c.ARN, c.Version)
+	if err := provision.Nodegroup(ctx, cfg, t.Name, c, rec, po); err != nil {
+		return fmt.Errorf("EKS cluster %s exists; its node group: %w (apply again to finish)", c.Name, err)
+	}
+	t.Spec.Cluster.EKS = rec
+	t.Spec.Cluster.Server = c.Endpoint
+	t.Status = tenant.Status{Server: c.Endpoint, KubernetesVersion: c.Version, CAData: c.CAData, AuthenticationMode: c.AuthMode}
+	return nil
+}
+
+// addNodegroup creates the node group a recorded EKS tenant's document
+// now names, unless it exists.
+func addNodegroup(ctx context.Context, t *tenant.Tenant, o Options, log io.Writer) error {
+	cfg, err := o.awsConfig(ctx, t)
+	if err != nil {
+		return err
+	}
+	e := t.Spec.Cluster.EKS
+	c, err := aws.DescribeCluster(ctx, cfg, e.Name)
+	if err != nil {
+		return err
+	}
+	if err := provision.Nodegroup(ctx, cfg, t.Name, c, e, o.provisionOptions()); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "EKS node group %s/%s in place\n", c.Name, e.Nodegroup.Name)
+	return nil
+}
+
+// previewEKS is the dry run of a tenant whose EKS cluster does not exist
+// yet for it: what would be made or adopted (a server dry run reads AWS
+// to say it; a client dry run makes no call), then every object the
+// tenant would get in the cluster, as new, and its IAM mappings.
+func previewEKS(ctx context.Context, t *tenant.Tenant, o Options, w io.Writer) error {
+	e := t.Spec.Cluster.EKS
+	if o.Mode == ServerDryRun {
+		cfg, err := o.awsConfig(ctx, t)
+		if err != nil {
+			return err
+		}
+		if err := provision.Preview(ctx, cfg, t, o.provisionOptions(), w); err != nil {
+			return err
+		}
+	} else {
+		verb := "create (or pick up)"
+		if o.AdoptClusters {
+			verb = "create (or pick up, or adopt)"
+		}
+		fmt.Fprintf(w, "would %s EKS cluster %s in %s (--dry-run=server asks AWS)\n", verb, e.Name, t.Spec.AWS.Region)
+		if n := e.Nodegroup; n != nil {
+			fmt.Fprintf(w, "would create node group %s unless it exists\n", n.Name)
+		}
+	}
+	fmt.Fprintf(w, "would add kubeconfig context %q for it\n", t.Spec.Cluster.Context)
+	want := rbac.ForTenant(t)
+	var results []apply.Result
+	add := func(ns, name string, obj runtime.Object) {
+		results = append(results, apply.Result{Kind: obj.GetObjectKind().GroupVersionKind().Kind, Namespace: ns, Name: name, Outcome: apply.Created, Merged: obj})
+	}
+	for _, x := range want.Namespaces {
+		add("", x.Name, x)
+	}
+	for _, x := range want.ServiceAccounts {
+		add(x.Namespace, x.Name, x)
+	}
+	for _, x := range want.RoleBindings {
+		add(x.Namespace, x.Name, x)
+	}
+	for _, x := range want.ClusterRoles {
+		add("", x.Name, x)
+	}
+	for _, x := range want.ClusterRoleBindings {
+		add("", x.Name, x)
+	}
+	for _, r := range sorted(results) {
+		if err := apply.WriteDiff(w, r); err != nil {
+			return err
+		}
+	}
+	for _, g := range t.Spec.Grants {
+		if g.Subject.IsIAM() {
+			fmt.Fprintf(w, "would map %s into the new cluster (%s) for role %s\n", g.Subject.Name, g.Via, g.Role)
+		}
+	}
+	return nil
+}
+
+// errNoMove refuses a tenant that would move to another cluster.
+var errNoMove = errors.New("a tenant does not move between clusters (delete it and apply again)")
