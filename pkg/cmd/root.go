@@ -61,8 +61,8 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		SilenceErrors: true,
 	}
 	flags.AddFlags(cmd.PersistentFlags())
-	registry := new(string)
-	cmd.PersistentFlags().StringVar(registry, "registry", "",
+	registry := &reg.Flag{Kubeconfig: flags.KubeConfig} // a cluster registry's context is read from --kubeconfig too
+	cmd.PersistentFlags().StringVar(&registry.Spec, "registry", "",
 		"Where tenant records are kept: "+reg.Usage+" (default $"+reg.Env+", else the config file's registry, else the file ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml)")
 	cmd.AddCommand(
 		create.NewCmdCreate(flags, registry, streams),

@@ -26,7 +26,7 @@ import (
 const Env = "KUBECTL_TENANT_REGISTRY"
 
 // Usage says what a registry value may be, for flags and errors.
-const Usage = "file:PATH (or a bare PATH), cluster (the current context's cluster) or cluster:CONTEXT"
+const Usage = "file:PATH (or a PATH with a / or ending in .yaml), cluster (the current context's cluster) or cluster:CONTEXT"
 
 // Config is the config file, ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/config.yaml.
 type Config struct {
@@ -76,21 +76,40 @@ func ConfigPath() (string, error) {
 	return filepath.Join(dir, "kubectl-tenant", "config.yaml"), nil
 }
 
-// Open opens the registry that flag (or, when empty, the environment or
+// Flag is the --registry flag, with what opening a cluster registry
+// takes from kubectl's own flags: the --kubeconfig file its context is
+// read from.
+type Flag struct {
+	// Spec is the flag's value: Usage's forms, or empty for the
+	// environment, the config file or the default file (Resolve).
+	Spec string
+	// Kubeconfig points at kubectl's --kubeconfig; nil or empty means
+	// what kubectl reads without it ($KUBECONFIG, else ~/.kube/config).
+	Kubeconfig *string
+}
+
+// Open opens the registry the flag (or, when empty, the environment or
 // the config file) names. A cluster registry is reached through the
-// kubeconfig kubectl would read ($KUBECONFIG, else ~/.kube/config), with
-// the named context or the current one. Nothing is contacted yet.
-func Open(flag string) (tenant.Registry, error) {
-	spec, err := Resolve(flag)
+// kubeconfig kubectl would read, with the named context or the current
+// one. Nothing is contacted yet.
+func (f *Flag) Open() (tenant.Registry, error) {
+	spec, err := Resolve(f.Spec)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckSpec(spec); err != nil {
 		return nil, err
 	}
 	kind, where := Parse(spec)
 	if kind == "file" {
 		return tenant.OpenRegistry(where)
 	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if f.Kubeconfig != nil && *f.Kubeconfig != "" {
+		rules.ExplicitPath = *f.Kubeconfig
+	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: where}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), overrides).ClientConfig()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("registry %q: %w", spec, err)
 	}
@@ -103,6 +122,22 @@ func Open(flag string) (tenant.Registry, error) {
 		return nil, fmt.Errorf("registry %q: %w", spec, err)
 	}
 	return clusterregistry.NewRegistry(client), nil
+}
+
+// With is the flag naming spec instead, read through the same kubeconfig.
+func (f *Flag) With(spec string) *Flag { return &Flag{Spec: spec, Kubeconfig: f.Kubeconfig} }
+
+// CheckSpec refuses a bare word that has neither form: "clustr" would
+// otherwise be a file of that name in the working directory, and a typo
+// would quietly start a second registry. A bare path names a directory
+// or ends in .yaml or .yml.
+func CheckSpec(spec string) error {
+	switch {
+	case spec == "", spec == "cluster", strings.HasPrefix(spec, "cluster:"), strings.HasPrefix(spec, "file:"),
+		strings.ContainsAny(spec, `/`+string(filepath.Separator)), filepath.Ext(spec) == ".yaml", filepath.Ext(spec) == ".yml":
+		return nil
+	}
+	return fmt.Errorf("registry %q is neither a cluster nor a file: use %s", spec, Usage)
 }
 
 // Parse splits a registry spec into its kind, file or cluster, and where:
@@ -122,11 +157,11 @@ func Parse(spec string) (kind, where string) {
 
 // OpenTenant validates a tenant name, opens the registry and reads the
 // tenant: how every command that acts on one tenant starts.
-func OpenTenant(ctx context.Context, flag, name string) (tenant.Registry, *tenant.Tenant, error) {
+func (f *Flag) OpenTenant(ctx context.Context, name string) (tenant.Registry, *tenant.Tenant, error) {
 	if err := tenant.ValidateName(name); err != nil {
 		return nil, nil, err
 	}
-	reg, err := Open(flag)
+	reg, err := f.Open()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,6 +25,21 @@ func TestParse(t *testing.T) {
 
 // The flag wins over the environment, which wins over the config file,
 // which wins over the default file.
+func TestCheckSpec(t *testing.T) {
+	for spec, ok := range map[string]bool{
+		"": true, "cluster": true, "cluster:mgmt": true, "file:tenants": true, "./tenants": true, "/etc/tenants": true,
+		"tenants.yaml": true, "tenants.yml": true,
+		"clustr": false, "cluster-mgmt": false, "tenants": false, "tenants.yaml.bak": false,
+	} {
+		if err := CheckSpec(spec); (err == nil) != ok {
+			t.Errorf("CheckSpec(%q) = %v; want ok=%v", spec, err, ok)
+		}
+	}
+	if err := CheckSpec("clustr"); err == nil || !strings.Contains(err.Error(), "cluster:CONTEXT") {
+		t.Errorf("the error says what to write instead: %v", err)
+	}
+}
+
 func TestResolveOrder(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)

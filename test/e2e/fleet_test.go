@@ -252,6 +252,17 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 	if writes, _ := f.registryWrites(t, seen); out.stdout != "tenant.tenancy.kubectl-tenant.io/fl-one unchanged\n" || len(writes) > 0 {
 		t.Errorf("applying get -o yaml back: %q, registry writes %v; want unchanged and none", out.stdout, writes)
 	}
+
+	// As for kubectl, --kubeconfig names the file the cluster registry's
+	// context is read from ($KUBECONFIG unset, no ~/.kube/config).
+	alone := u.with("KUBECONFIG=", "KUBECTL_TENANT_REGISTRY=")
+	if r := alone.run("kubectl", "tenant", "get", "fl-one", "--registry", "cluster"); r.err == nil {
+		t.Fatalf("with no kubeconfig at all, the cluster registry was reached: %s", r.stdout)
+	}
+	viaFlag := alone.tenant("--kubeconfig", filepath.Join(u.home, ".kube", "mgmt"), "--registry", "cluster", "get", "fl-one", "-o", "yaml").stdout
+	if !strings.Contains(viaFlag, "name: fl-one\n") {
+		t.Errorf("get through --kubeconfig's cluster registry:\n%s", got)
+	}
 }
 
 // flEKS is a tenant with its own EKS cluster, made by apply in account

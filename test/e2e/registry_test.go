@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,6 +52,13 @@ func TestRegistryMigrateToCluster(t *testing.T) {
 		return strings.Count(u.kubectl("get", "tenants", "-o", "name"), "/mig-")
 	}
 
+	// A typo is not a file of that name in the working directory.
+	if stderr := u.tenantFails("registry", "migrate", "--to", "clustr"); !strings.Contains(stderr, `--to: registry "clustr" is neither a cluster nor a file`) {
+		t.Errorf("migrate --to clustr: %s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(u.home, "clustr")); err == nil {
+		t.Error("migrate --to clustr wrote a file clustr")
+	}
 	for _, dryRun := range []string{"--dry-run=client", "--dry-run=server"} {
 		out := u.tenant("registry", "migrate", "--to", "cluster", dryRun).stdout
 		if strings.Count(out, "copied (dry run)") != n || inCluster() != 0 {

@@ -61,7 +61,7 @@ var accessExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 	PrintFlags   *genericclioptions.PrintFlags
 
 	Tenant         string
@@ -79,12 +79,12 @@ type Options struct {
 }
 
 // NewOptions returns access's options with the flags' defaults.
-func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
+func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *Options {
 	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
 }
 
 // NewCmdAccess makes `kubectl tenant access`.
-func NewCmdAccess(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdAccess(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
 		Use:               "access (TENANT | --all) [--verify] [-o json|yaml]",
@@ -116,13 +116,13 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	case o.All && len(args) > 0:
 		return fmt.Errorf("name a tenant or give --all, not both")
 	case o.All:
-		o.registry, err = registry.Open(*o.registryPath)
+		o.registry, err = o.registryPath.Open()
 		return err
 	case len(args) == 0:
 		return fmt.Errorf("name the tenant (kubectl tenant access TENANT), or give --all for every tenant")
 	}
 	o.Tenant = args[0]
-	if o.registry, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+	if o.registry, o.tenant, err = o.registryPath.OpenTenant(cmd.Context(), o.Tenant); err != nil {
 		return err
 	}
 	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)

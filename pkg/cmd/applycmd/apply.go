@@ -72,7 +72,7 @@ var applyExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 
 	Filenames       resource.FilenameOptions
 	Prune           bool
@@ -94,7 +94,7 @@ type Options struct {
 }
 
 // NewCmdApply makes `kubectl tenant apply`.
-func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
 		Use:          "apply -f FILENAME [-R]",
@@ -131,7 +131,7 @@ func (o *Options) Complete(cmd *cobra.Command, _ []string) error {
 	if err := o.read(); err != nil {
 		return err
 	}
-	o.registry, err = registry.Open(*o.registryPath)
+	o.registry, err = o.registryPath.Open()
 	return err
 }
 

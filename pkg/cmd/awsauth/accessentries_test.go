@@ -20,6 +20,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
@@ -74,6 +75,8 @@ func newEKSTenant(t *testing.T, name string) *eksTenant {
 	return &eksTenant{t: t, flags: flags, registry: registry, fake: testenv.NewAccessEntries(), client: client}
 }
 
+func (e *eksTenant) flag() *registry.Flag { return &registry.Flag{Spec: e.registry} }
+
 func (e *eksTenant) grant(name string, set func(*grant.Options)) error {
 	_, _, err := e.grantOut(name, set)
 	return err
@@ -81,8 +84,8 @@ func (e *eksTenant) grant(name string, set func(*grant.Options)) error {
 
 // command is a command made only to carry flags, in a context, to
 // Options.Complete, as kubectl's own tests do; flags are name, value pairs.
-func command(make func(genericclioptions.RESTClientGetter, *string, genericiooptions.IOStreams) *cobra.Command, e *eksTenant, flags ...string) *cobra.Command {
-	cmd := make(e.flags, &e.registry, genericiooptions.NewTestIOStreamsDiscard())
+func command(make func(genericclioptions.RESTClientGetter, *registry.Flag, genericiooptions.IOStreams) *cobra.Command, e *eksTenant, flags ...string) *cobra.Command {
+	cmd := make(e.flags, e.flag(), genericiooptions.NewTestIOStreamsDiscard())
 	cmd.SetContext(context.Background())
 	for i := 0; i+1 < len(flags); i += 2 {
 		if err := cmd.Flags().Set(flags[i], flags[i+1]); err != nil {
@@ -95,7 +98,7 @@ func command(make func(genericclioptions.RESTClientGetter, *string, genericioopt
 // grantOut runs a grant and returns what it wrote to stdout and stderr.
 func (e *eksTenant) grantOut(name string, set func(*grant.Options), flags ...string) (string, string, error) {
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
-	o := grant.NewOptions(e.flags, &e.registry, streams)
+	o := grant.NewOptions(e.flags, e.flag(), streams)
 	o.AWSOptions = e.fake.Options()
 	set(o)
 	if err := o.Complete(command(grant.NewCmdGrant, e, flags...), []string{name}); err != nil {
@@ -110,7 +113,7 @@ func (e *eksTenant) grantOut(name string, set func(*grant.Options), flags ...str
 
 func (e *eksTenant) revoke(name, role string) error {
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
-	o := revoke.NewOptions(e.flags, &e.registry, streams)
+	o := revoke.NewOptions(e.flags, e.flag(), streams)
 	o.AWSOptions = e.fake.Options()
 	o.Subject.IAMRole = role
 	if err := o.Complete(command(revoke.NewCmdRevoke, e), []string{name}); err != nil {
@@ -124,7 +127,7 @@ func (e *eksTenant) revoke(name, role string) error {
 
 func (e *eksTenant) migrate(name string) error {
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
-	o := awsauth.NewMigrateOptions(e.flags, &e.registry, streams)
+	o := awsauth.NewMigrateOptions(e.flags, e.flag(), streams)
 	o.AWSOptions = e.fake.Options()
 	if err := o.Complete(command(awsauth.NewCmdMigrate, e), []string{name}); err != nil {
 		return err
@@ -205,7 +208,7 @@ func TestAccessEntryGrantAndRevokeCalls(t *testing.T) {
 
 	// access traces both, checking the live access entries.
 	streams, _, out, _ := genericiooptions.NewTestIOStreams()
-	ao := accesscmd.NewOptions(e.flags, &e.registry, streams)
+	ao := accesscmd.NewOptions(e.flags, e.flag(), streams)
 	ao.AWSOptions = e.fake.Options()
 	if err := ao.Complete(command(accesscmd.NewCmdAccess, e), []string{"ae"}); err != nil {
 		t.Fatal(err)

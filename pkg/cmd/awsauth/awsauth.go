@@ -22,6 +22,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -65,7 +66,7 @@ var migrateExample = templates.Examples(`
 	kubectl tenant aws-auth migrate acme`)
 
 // NewCmdAWSAuth makes `kubectl tenant aws-auth`.
-func NewCmdAWSAuth(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdAWSAuth(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "aws-auth",
 		Short:   "Backups and restore of aws-auth, and migration to EKS access entries",
@@ -81,7 +82,7 @@ func NewCmdAWSAuth(getter genericclioptions.RESTClientGetter, registryPath *stri
 type base struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 
 	Tenant         string
 	DryRunStrategy kcmdutil.DryRunStrategy
@@ -114,7 +115,7 @@ type BackupsOptions struct {
 }
 
 // NewCmdBackups makes `kubectl tenant aws-auth backups`.
-func NewCmdBackups(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdBackups(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &BackupsOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
 	cmd := &cobra.Command{
 		Use:               "backups TENANT",
@@ -169,7 +170,7 @@ type RestoreOptions struct {
 }
 
 // NewCmdRestore makes `kubectl tenant aws-auth restore`.
-func NewCmdRestore(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdRestore(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &RestoreOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
 	cmd := &cobra.Command{
 		Use:               "restore TENANT [--version V]",
@@ -276,7 +277,7 @@ type MigrateOptions struct {
 }
 
 // NewCmdMigrate makes `kubectl tenant aws-auth migrate`.
-func NewCmdMigrate(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdMigrate(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewMigrateOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
 		Use:               "migrate TENANT",
@@ -293,7 +294,7 @@ func NewCmdMigrate(getter genericclioptions.RESTClientGetter, registryPath *stri
 }
 
 // NewMigrateOptions returns migrate's options.
-func NewMigrateOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *MigrateOptions {
+func NewMigrateOptions(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *MigrateOptions {
 	return &MigrateOptions{base: base{IOStreams: streams, getter: getter, registryPath: registryPath}}
 }
 

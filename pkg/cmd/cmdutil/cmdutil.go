@@ -148,7 +148,7 @@ type Target struct {
 
 // OpenTarget reads the dry-run strategy, then the tenant name in the
 // registry.
-func OpenTarget(cmd *cobra.Command, registryPath *string, name string) (Target, error) {
+func OpenTarget(cmd *cobra.Command, registryPath *registry.Flag, name string) (Target, error) {
 	var t Target
 	var err error
 	if cmd.Flags().Lookup("dry-run") != nil {
@@ -156,7 +156,7 @@ func OpenTarget(cmd *cobra.Command, registryPath *string, name string) (Target, 
 			return t, err
 		}
 	}
-	t.Registry, t.Tenant, err = registry.OpenTenant(cmd.Context(), *registryPath, name)
+	t.Registry, t.Tenant, err = registryPath.OpenTenant(cmd.Context(), name)
 	return t, err
 }
 

@@ -33,12 +33,12 @@ func completionContext(cmd *cobra.Command) (context.Context, context.CancelFunc)
 
 // CompleteTenants completes a command's first argument with the names in
 // the registry.
-func CompleteTenants(registryPath *string) cobra.CompletionFunc {
+func CompleteTenants(registryPath *registry.Flag) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		reg, err := registry.Open(*registryPath)
+		reg, err := registryPath.Open()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
@@ -69,7 +69,7 @@ func CompleteContexts(getter genericclioptions.RESTClientGetter) cobra.Completio
 
 // CompleteTenantNamespaces completes the namespaces of the tenant named by
 // the command's first argument, from its record.
-func CompleteTenantNamespaces(registryPath *string) cobra.CompletionFunc {
+func CompleteTenantNamespaces(registryPath *registry.Flag) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		t := completionTenant(cmd, registryPath, args)
 		if t == nil {
@@ -83,7 +83,7 @@ func CompleteTenantNamespaces(registryPath *string) cobra.CompletionFunc {
 // view, the tenant's own roles, then the ClusterRoles of the tenant's cluster (system: ones only
 // when asked for by that prefix). The cluster gets CompletionTimeout to
 // answer; past it, or when it cannot be reached, the three come alone.
-func CompleteClusterRoles(getter genericclioptions.RESTClientGetter, registryPath *string) cobra.CompletionFunc {
+func CompleteClusterRoles(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		roles := []string{"admin", "edit", "view"}
 		ctx, cancel := completionContext(cmd)
@@ -135,7 +135,7 @@ func clusterRoles(ctx context.Context, getter genericclioptions.RESTClientGetter
 // CompleteGranted completes the subjects of one kind (tenant.SubjectUser,
 // ...) that the tenant named by the first argument grants, from its
 // record: what revoke can take back.
-func CompleteGranted(registryPath *string, kind string) cobra.CompletionFunc {
+func CompleteGranted(registryPath *registry.Flag, kind string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		t := completionTenant(cmd, registryPath, args)
 		if t == nil {
@@ -158,7 +158,7 @@ func CompleteGranted(registryPath *string, kind string) cobra.CompletionFunc {
 }
 
 // CompleteGrantedRoles completes the roles the tenant grants.
-func CompleteGrantedRoles(registryPath *string) cobra.CompletionFunc {
+func CompleteGrantedRoles(registryPath *registry.Flag) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		t := completionTenant(cmd, registryPath, args)
 		if t == nil {
@@ -175,18 +175,18 @@ func CompleteGrantedRoles(registryPath *string) cobra.CompletionFunc {
 
 // completionTenant is the record of the tenant the command's first
 // argument names, or nil, read within CompletionTimeout.
-func completionTenant(cmd *cobra.Command, registryPath *string, args []string) *tenant.Tenant {
+func completionTenant(cmd *cobra.Command, registryPath *registry.Flag, args []string) *tenant.Tenant {
 	ctx, cancel := completionContext(cmd)
 	defer cancel()
 	return completionTenantIn(ctx, registryPath, args)
 }
 
 // completionTenantIn is completionTenant within ctx.
-func completionTenantIn(ctx context.Context, registryPath *string, args []string) *tenant.Tenant {
+func completionTenantIn(ctx context.Context, registryPath *registry.Flag, args []string) *tenant.Tenant {
 	if len(args) == 0 {
 		return nil
 	}
-	reg, err := registry.Open(*registryPath)
+	reg, err := registryPath.Open()
 	if err != nil {
 		return nil
 	}
@@ -210,7 +210,7 @@ func withPrefix(names []string, prefix string) []string {
 
 // CompleteGrantedSubjectFlags completes the subject flags (--serviceaccount,
 // --user, ...) that cmd has with the subjects the tenant grants.
-func CompleteGrantedSubjectFlags(cmd *cobra.Command, registryPath *string) {
+func CompleteGrantedSubjectFlags(cmd *cobra.Command, registryPath *registry.Flag) {
 	for flag, kind := range map[string]string{
 		"serviceaccount": tenant.SubjectServiceAccount,
 		"user":           tenant.SubjectUser,

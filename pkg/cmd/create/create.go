@@ -55,7 +55,7 @@ var createExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 	PrintFlags   *genericclioptions.PrintFlags
 
 	Name            string
@@ -73,7 +73,7 @@ type Options struct {
 }
 
 // NewCmdCreate makes `kubectl tenant create`.
-func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("").WithDefaultOutput("yaml")}
 	cmd := &cobra.Command{
 		Use:          "create NAME (--from-context CONTEXT | --region REGION [--role-arn ARN]...) [--namespace NS]...",
@@ -113,7 +113,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
 		return err
 	}
-	if o.registry, err = registry.Open(*o.registryPath); err != nil {
+	if o.registry, err = o.registryPath.Open(); err != nil {
 		return err
 	}
 	if o.existing, err = o.registry.Get(cmd.Context(), o.Name); errors.Is(err, tenant.ErrNotFound) {

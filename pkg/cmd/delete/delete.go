@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -43,7 +44,7 @@ var deleteExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 
 	Tenant           string
 	DeleteNamespaces bool
@@ -56,7 +57,7 @@ type Options struct {
 }
 
 // NewCmdDelete makes `kubectl tenant delete`.
-func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
 		Use:               "delete TENANT [--delete-namespaces] [--delete-cluster]",

@@ -41,14 +41,14 @@ var describeExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 
 	Tenant string
 	tenant *tenant.Tenant
 }
 
 // NewCmdDescribe makes `kubectl tenant describe`.
-func NewCmdDescribe(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdDescribe(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	return &cobra.Command{
 		Use:               "describe TENANT",
@@ -66,7 +66,7 @@ func NewCmdDescribe(getter genericclioptions.RESTClientGetter, registryPath *str
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	o.Tenant = args[0]
 	var err error
-	_, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant)
+	_, o.tenant, err = o.registryPath.OpenTenant(cmd.Context(), o.Tenant)
 	return err
 }
 

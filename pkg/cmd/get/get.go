@@ -30,7 +30,7 @@ var getExample = templates.Examples(`
 // Options are the options of `get`.
 type Options struct {
 	genericiooptions.IOStreams
-	registryPath *string
+	registryPath *registry.Flag
 	PrintFlags   *genericclioptions.PrintFlags
 
 	Name    string
@@ -38,7 +38,7 @@ type Options struct {
 }
 
 // NewCmdGet makes `kubectl tenant get`.
-func NewCmdGet(registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdGet(registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("").WithDefaultOutput("yaml")}
 	cmd := &cobra.Command{
 		Use:               "get NAME",
@@ -65,7 +65,7 @@ func (o *Options) Complete(_ *cobra.Command, args []string) error {
 
 // Run prints the record.
 func (o *Options) Run(ctx context.Context) error {
-	_, t, err := registry.OpenTenant(ctx, *o.registryPath, o.Name)
+	_, t, err := o.registryPath.OpenTenant(ctx, o.Name)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -77,7 +78,7 @@ var grantExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 	PrintFlags   *genericclioptions.PrintFlags
 
 	Tenant       string
@@ -102,13 +103,13 @@ type Options struct {
 }
 
 // NewOptions returns grant's options with the flags' defaults.
-func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *Options {
+func NewOptions(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *Options {
 	return &Options{IOStreams: streams, getter: getter, registryPath: registryPath,
 		PrintFlags: genericclioptions.NewPrintFlags("").WithDefaultOutput("yaml")}
 }
 
 // NewCmdGrant makes `kubectl tenant grant`.
-func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(getter, registryPath, streams)
 	cmd := &cobra.Command{
 		Use:               "grant TENANT (--serviceaccount [NS:]NAME | --user NAME | --group NAME | --iam-role ARN | --iam-user ARN) --role ROLE [--namespace NS]...",

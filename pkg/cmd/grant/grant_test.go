@@ -17,6 +17,7 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/create"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
@@ -60,16 +61,16 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // setup creates a tenant with namespaces and returns flags that count requests.
-func setup(t *testing.T, name string, namespaces ...string) (*genericclioptions.ConfigFlags, *string, *requestCounter) {
+func setup(t *testing.T, name string, namespaces ...string) (*genericclioptions.ConfigFlags, *registry.Flag, *requestCounter) {
 	t.Helper()
 	flags := genericclioptions.NewConfigFlags(false)
 	kubeconfig := cp.AdminKubeconfig
 	flags.KubeConfig = &kubeconfig
 	counter := &requestCounter{counts: map[string]int{}}
 	flags.WrapConfigFn = counter.wrap
-	registry := filepath.Join(t.TempDir(), "tenants.yaml")
+	registry := &registry.Flag{Spec: filepath.Join(t.TempDir(), "tenants.yaml")}
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
-	cmd := create.NewCmdCreate(flags, &registry, streams)
+	cmd := create.NewCmdCreate(flags, registry, streams)
 	args := []string{name, "--from-context", "admin"}
 	for _, ns := range namespaces {
 		args = append(args, "--namespace", ns)
@@ -79,10 +80,10 @@ func setup(t *testing.T, name string, namespaces ...string) (*genericclioptions.
 		t.Fatal(err)
 	}
 	counter.reset()
-	return flags, &registry, counter
+	return flags, registry, counter
 }
 
-func runGrant(t *testing.T, flags *genericclioptions.ConfigFlags, registry *string, args ...string) string {
+func runGrant(t *testing.T, flags *genericclioptions.ConfigFlags, registry *registry.Flag, args ...string) string {
 	t.Helper()
 	streams, _, _, errOut := genericiooptions.NewTestIOStreams()
 	cmd := grant.NewCmdGrant(flags, registry, streams)
@@ -99,7 +100,7 @@ func TestSecondGrantWritesNothing(t *testing.T) {
 	if got := counter.writes(); got != 5 { // ServiceAccount, 3 RoleBindings, namespace-reader binding
 		t.Errorf("first grant: %d writes (%v), want 5", got, counter.counts)
 	}
-	registryBefore, _ := os.ReadFile(*registry)
+	registryBefore, _ := os.ReadFile(registry.Spec)
 
 	counter.reset()
 	runGrant(t, flags, registry, "idem", "--serviceaccount", "robot", "--role", "edit")
@@ -107,14 +108,14 @@ func TestSecondGrantWritesNothing(t *testing.T) {
 		t.Errorf("second identical grant: %d writes (%v), want 0", got, counter.counts)
 	}
 	t.Logf("second grant: %v requests by method", counter.counts)
-	if after, _ := os.ReadFile(*registry); string(after) != string(registryBefore) {
+	if after, _ := os.ReadFile(registry.Spec); string(after) != string(registryBefore) {
 		t.Error("second identical grant rewrote the registry")
 	}
 }
 
 func TestServerDryRunChangesNothing(t *testing.T) {
 	flags, registry, _ := setup(t, "dry", "dry")
-	registryBefore, _ := os.ReadFile(*registry)
+	registryBefore, _ := os.ReadFile(registry.Spec)
 	out := runGrant(t, flags, registry, "dry", "--serviceaccount", "bot", "--role", "view", "--dry-run=server")
 	if !strings.Contains(out, "RoleBinding dry/kubectl-tenant:dry:view:sa:dry:bot created (server dry run)") {
 		t.Errorf("server dry run report:\n%s", out)
@@ -130,7 +131,7 @@ func TestServerDryRunChangesNothing(t *testing.T) {
 	if _, err := admin.CoreV1().ServiceAccounts("dry").Get(ctx, "bot", metav1.GetOptions{}); err == nil {
 		t.Error("a server dry run created the ServiceAccount")
 	}
-	if after, _ := os.ReadFile(*registry); string(after) != string(registryBefore) {
+	if after, _ := os.ReadFile(registry.Spec); string(after) != string(registryBefore) {
 		t.Error("a server dry run changed the registry")
 	}
 }

@@ -68,7 +68,7 @@ var kubeconfigExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 	PrintFlags   *genericclioptions.PrintFlags
 	OutputFile   cmdutil.OutputFile
 
@@ -95,7 +95,7 @@ type Options struct {
 }
 
 // NewCmdKubeconfig makes `kubectl tenant kubeconfig`.
-func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: cmdutil.NewKubeconfigPrintFlags()}
 	cmd := &cobra.Command{
 		Use:               "kubeconfig (TENANT [--serviceaccount [NS:]NAME [--duration 1h] | --iam-role ARN] | --all) [--flatten] [--merge | --output-file FILE]",
@@ -145,7 +145,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		return errors.New("name the tenant (kubectl tenant kubeconfig TENANT), or give --all for every EKS tenant")
 	}
 	o.Tenant = args[0]
-	if _, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+	if _, o.tenant, err = o.registryPath.OpenTenant(cmd.Context(), o.Tenant); err != nil {
 		return err
 	}
 	if o.IAMRole != "" {
@@ -171,7 +171,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // completeAll reads every tenant; those on EKS get their own context.
 func (o *Options) completeAll(ctx context.Context) error {
-	reg, err := registry.Open(*o.registryPath)
+	reg, err := o.registryPath.Open()
 	if err != nil {
 		return err
 	}

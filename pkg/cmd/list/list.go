@@ -47,7 +47,7 @@ var listExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter         genericclioptions.RESTClientGetter
-	registryPath   *string
+	registryPath   *registry.Flag
 	PrintFlags     *genericclioptions.PrintFlags
 	NoHeaders      bool
 	Live           bool
@@ -58,7 +58,7 @@ type Options struct {
 }
 
 // NewCmdList makes `kubectl tenant list`.
-func NewCmdList(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdList(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
 	cmd := &cobra.Command{
 		Use:          "list",
@@ -101,7 +101,7 @@ func (o *Options) Complete(*cobra.Command, []string) error {
 
 // Run prints the tenants.
 func (o *Options) Run(ctx context.Context) error {
-	reg, err := registry.Open(*o.registryPath)
+	reg, err := o.registryPath.Open()
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ var migrateExample = templates.Examples(`
 	mkdir -p ~/.config/kubectl-tenant && echo 'registry: cluster:management' > ~/.config/kubectl-tenant/config.yaml`)
 
 // NewCmdRegistry makes `kubectl tenant registry`.
-func NewCmdRegistry(registryFlag *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdRegistry(registryFlag *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "registry", Short: "Work with where tenant records are kept", Long: registryLong, Example: migrateExample}
 	cmd.AddCommand(NewCmdMigrate(registryFlag, streams))
 	return cmd
@@ -54,13 +54,13 @@ type MigrateOptions struct {
 	genericiooptions.IOStreams
 	To string
 
-	registryFlag *string
+	registryFlag *registry.Flag
 	dryRun       kcmdutil.DryRunStrategy
 	from, to     tenant.Registry
 }
 
 // NewCmdMigrate makes `kubectl tenant registry migrate`.
-func NewCmdMigrate(registryFlag *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdMigrate(registryFlag *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &MigrateOptions{IOStreams: streams, registryFlag: registryFlag}
 	cmd := &cobra.Command{
 		Use:          "migrate --to cluster[:CONTEXT]|file:PATH",
@@ -85,10 +85,13 @@ func (o *MigrateOptions) Complete(cmd *cobra.Command, _ []string) error {
 	if o.To == "" {
 		return fmt.Errorf("--to is required: %s", registry.Usage)
 	}
-	if o.from, err = registry.Open(*o.registryFlag); err != nil {
+	if err := registry.CheckSpec(o.To); err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	if o.from, err = o.registryFlag.Open(); err != nil {
 		return err
 	}
-	o.to, err = registry.Open(o.To)
+	o.to, err = o.registryFlag.With(o.To).Open()
 	return err
 }
 

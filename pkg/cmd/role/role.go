@@ -23,6 +23,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -41,7 +42,7 @@ var roleExample = templates.Examples(`
 	kubectl tenant grant acme --user alice@example.com --role reader`)
 
 // NewCmdRole makes `kubectl tenant role`.
-func NewCmdRole(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdRole(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "role",
 		Short:   "A tenant's own roles, made of rules",
@@ -72,7 +73,7 @@ var createExample = templates.Examples(`
 type CreateOptions struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 	PrintFlags   *genericclioptions.PrintFlags
 
 	Tenant, Name   string
@@ -86,7 +87,7 @@ type CreateOptions struct {
 	printer printers.ResourcePrinter
 }
 
-func newCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func newCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &CreateOptions{IOStreams: streams, getter: getter, registryPath: registryPath,
 		PrintFlags: genericclioptions.NewPrintFlags("").WithDefaultOutput("yaml")}
 	cmd := &cobra.Command{

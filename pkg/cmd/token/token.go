@@ -51,7 +51,7 @@ var tokenExample = templates.Examples(`
 type Options struct {
 	genericiooptions.IOStreams
 	getter       genericclioptions.RESTClientGetter
-	registryPath *string
+	registryPath *registry.Flag
 
 	Tenant         string
 	ServiceAccount string
@@ -73,7 +73,7 @@ type Options struct {
 }
 
 // NewCmdToken makes `kubectl tenant token`.
-func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *string, streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdToken(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
 		Use:               "token TENANT [--serviceaccount [NS:]NAME [--duration 1h]]",
@@ -123,7 +123,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		o.IAM.Chain = token.Chain(o.RoleARNs, strings.Join(o.ExternalIDs, ""))
 		return nil // an IAM token: everything needed is in the flags
 	}
-	if _, o.tenant, err = registry.OpenTenant(cmd.Context(), *o.registryPath, o.Tenant); err != nil {
+	if _, o.tenant, err = o.registryPath.OpenTenant(cmd.Context(), o.Tenant); err != nil {
 		return err
 	}
 	if o.ServiceAccount == "" {
