@@ -428,42 +428,51 @@ func (a *Applier) DeleteRoleBindings(ctx context.Context, tenantName string, bin
 // DeleteClusterRoleBinding deletes a cluster-wide binding that carries the
 // tenant's label.
 func (a *Applier) DeleteClusterRoleBinding(ctx context.Context, want *rbacv1.ClusterRoleBinding, results *Results) error {
-	client := a.Client.RbacV1().ClusterRoleBindings()
-	cur, err := client.Get(ctx, want.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading ClusterRoleBinding %s: %w", want.Name, err)
-	}
-	if !labelsCover(cur.Labels, want.Labels) {
-		return nil
-	}
-	if err := client.Delete(ctx, want.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting ClusterRoleBinding %s: %w", want.Name, err)
-	}
-	results.add("ClusterRoleBinding", "", want.Name, Deleted)
-	return nil
+	return deleteLabelled[*rbacv1.ClusterRoleBinding](ctx, a, "ClusterRoleBinding", want, a.Client.RbacV1().ClusterRoleBindings(), results)
+}
+
+// DeleteClusterRole deletes a ClusterRole that carries the tenant's
+// label.
+func (a *Applier) DeleteClusterRole(ctx context.Context, want *rbacv1.ClusterRole, results *Results) error {
+	return deleteLabelled[*rbacv1.ClusterRole](ctx, a, "ClusterRole", want, a.Client.RbacV1().ClusterRoles(), results)
 }
 
 // DeleteServiceAccount deletes a ServiceAccount only if the plugin created
 // it for this tenant.
 func (a *Applier) DeleteServiceAccount(ctx context.Context, want *corev1.ServiceAccount, results *Results) error {
-	client := a.Client.CoreV1().ServiceAccounts(want.Namespace)
-	cur, err := client.Get(ctx, want.Name, metav1.GetOptions{})
+	return deleteLabelled[*corev1.ServiceAccount](ctx, a, "ServiceAccount", want, a.Client.CoreV1().ServiceAccounts(want.Namespace), results)
+}
+
+// getDeleter is the part of a typed client-go client deleteLabelled uses.
+type getDeleter[T metav1.Object] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
+}
+
+// deleteLabelled deletes the object named as want if it carries want's
+// labels (the plugin made it for this tenant); another object of that
+// name is left alone, and a missing one is no error. With ReportOnly it
+// is only reported.
+func deleteLabelled[T metav1.Object](ctx context.Context, a *Applier, kind string, want metav1.Object, client getDeleter[T], results *Results) error {
+	name := want.GetName()
+	if ns := want.GetNamespace(); ns != "" {
+		name = ns + "/" + name
+	}
+	cur, err := client.Get(ctx, want.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading ServiceAccount %s/%s: %w", want.Namespace, want.Name, err)
+		return fmt.Errorf("reading %s %s: %w", kind, name, err)
 	}
-	if !labelsCover(cur.Labels, want.Labels) {
+	if !labelsCover(cur.GetLabels(), want.GetLabels()) {
 		return nil
 	}
-	if err := client.Delete(ctx, want.Name, a.deleteOptions()); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting ServiceAccount %s/%s: %w", want.Namespace, want.Name, err)
+	del := func(opts metav1.DeleteOptions) error { return client.Delete(ctx, want.GetName(), opts) }
+	if err := a.delete(ctx, del); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s %s: %w", kind, name, err)
 	}
-	results.add("ServiceAccount", want.Namespace, want.Name, Deleted)
+	results.add(kind, want.GetNamespace(), want.GetName(), Deleted)
 	return nil
 }
 

@@ -107,6 +107,31 @@ func TestTenantRoles(t *testing.T) {
 	if rec := tenantRecord(t, u, "tr"); rec.Role("deployer") != nil || len(rec.Spec.Grants) != 0 {
 		t.Errorf("after apply --prune the record keeps roles %v, grants %v", rec.Spec.Roles, rec.Spec.Grants)
 	}
+
+	// role delete: refused while granted, naming the grant; the dry runs
+	// delete nothing; then the ClusterRole and the record's role go.
+	u.tenant("role", "create", "tr", "auditor", "--verb", "get", "--resource", "events")
+	u.tenant("grant", "tr", "--user", "erin", "--role", "auditor")
+	if stderr := u.tenantFails("role", "delete", "tr", "auditor"); !strings.Contains(stderr, `role "auditor" of tenant "tr" is granted to user erin: revoke those grants first`) {
+		t.Errorf("role delete of a granted role: %s", stderr)
+	}
+	u.tenant("revoke", "tr", "--user", "erin", "--role", "auditor")
+	for _, mode := range []string{"client", "server"} {
+		out := u.tenant("role", "delete", "tr", "auditor", "--dry-run="+mode).stderr
+		if want := "ClusterRole kubectl-tenant:tr:auditor deleted (" + strings.TrimPrefix(mode+" dry run)", "client "); !strings.Contains(out, want) {
+			t.Errorf("role delete --dry-run=%s says %q, want %q", mode, out, want)
+		}
+		if r := u.run("kubectl", "get", "clusterrole", "kubectl-tenant:tr:auditor"); r.err != nil || tenantRecord(t, u, "tr").Role("auditor") == nil {
+			t.Fatalf("role delete --dry-run=%s deleted the role: %v", mode, r.err)
+		}
+	}
+	u.tenant("role", "delete", "tr", "auditor")
+	if r := u.run("kubectl", "get", "clusterrole", "kubectl-tenant:tr:auditor"); r.err == nil || tenantRecord(t, u, "tr").Role("auditor") != nil {
+		t.Error("role delete left the ClusterRole or the record's role")
+	}
+	if stderr := u.tenantFails("role", "delete", "tr", "auditor"); !strings.Contains(stderr, `tenant "tr" has no role "auditor" (its roles: none)`) {
+		t.Errorf("role delete of a role that is gone: %s", stderr)
+	}
 }
 
 // writeKubeconfig writes a kubeconfig for the control plane whose one

@@ -2,6 +2,7 @@
 package role
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -39,7 +40,11 @@ var roleExample = templates.Examples(`
 	kubectl tenant role create acme reader --verb get,list,watch --resource pods,deployments.apps
 
 	# Grant it
-	kubectl tenant grant acme --user alice@example.com --role reader`)
+	kubectl tenant grant acme --user alice@example.com --role reader
+
+	# Delete it once nobody holds it
+	kubectl tenant revoke acme --user alice@example.com --role reader
+	kubectl tenant role delete acme reader`)
 
 // NewCmdRole makes `kubectl tenant role`.
 func NewCmdRole(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
@@ -49,7 +54,7 @@ func NewCmdRole(getter genericclioptions.RESTClientGetter, registryPath *registr
 		Long:    roleLong,
 		Example: roleExample,
 	}
-	cmd.AddCommand(newCmdCreate(getter, registryPath, streams))
+	cmd.AddCommand(newCmdCreate(getter, registryPath, streams), newCmdDelete(getter, registryPath, streams))
 	return cmd
 }
 
@@ -210,4 +215,86 @@ func setRole(t *tenant.Tenant, role tenant.Role) bool {
 	}
 	t.Spec.Roles = append(t.Spec.Roles, role)
 	return true
+}
+
+var deleteLong = templates.LongDesc(`
+	Delete a tenant's role: its ClusterRole kubectl-tenant:TENANT:NAME and
+	the role in the tenant's record. A role that is still granted is not
+	deleted: the error names the grants to revoke first. A ClusterRole of
+	that name the plugin did not make for the tenant is left alone.`)
+
+// DeleteOptions are the options of `role delete`.
+type DeleteOptions struct {
+	genericiooptions.IOStreams
+	getter       genericclioptions.RESTClientGetter
+	registryPath *registry.Flag
+
+	Tenant, Name string
+
+	target cmdutil.Target
+	conn   *cluster.Connection
+}
+
+func newCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &DeleteOptions{IOStreams: streams, getter: getter, registryPath: registryPath}
+	cmd := &cobra.Command{
+		Use:               "delete TENANT NAME",
+		Short:             "Delete a tenant's role that nobody is granted",
+		Long:              deleteLong,
+		Example:           templates.Examples(`kubectl tenant role delete acme reader --dry-run=server`),
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: cmdutil.CompleteTenants(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
+	}
+	kcmdutil.AddDryRunFlag(cmd)
+	return cmd
+}
+
+// Complete reads the tenant and connects to its cluster.
+func (o *DeleteOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.Tenant, o.Name = args[0], args[1]
+	var err error
+	if o.target, err = cmdutil.OpenTarget(cmd, o.registryPath, o.Tenant); err != nil {
+		return err
+	}
+	o.conn, err = cluster.Connect(o.getter, o.target.Tenant.Spec.Cluster.Context)
+	return err
+}
+
+// Validate refuses a role the tenant does not have, or still grants.
+func (o *DeleteOptions) Validate() error {
+	t := o.target.Tenant
+	if t.Role(o.Name) == nil {
+		var names []string
+		for _, r := range t.Spec.Roles {
+			names = append(names, r.Name)
+		}
+		return fmt.Errorf("tenant %q has no role %q (its roles: %s)", o.Tenant, o.Name, cmp.Or(strings.Join(names, ", "), "none"))
+	}
+	var holders []string
+	for _, g := range t.Spec.Grants {
+		if g.Role == o.Name {
+			holders = append(holders, g.Subject.String())
+		}
+	}
+	if len(holders) > 0 {
+		return fmt.Errorf("role %q of tenant %q is granted to %s: revoke those grants first ('kubectl tenant revoke %s ... --role %s')", o.Name, o.Tenant, strings.Join(holders, ", "), o.Tenant, o.Name)
+	}
+	return nil
+}
+
+// Run deletes the ClusterRole, then the role from the record.
+func (o *DeleteOptions) Run(ctx context.Context) error {
+	role := *o.target.Tenant.Role(o.Name)
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.target.DryRun == kcmdutil.DryRunServer, ReportOnly: o.target.DryRun == kcmdutil.DryRunClient}
+	results := &apply.Results{}
+	return tenant.EditOrPreview(ctx, o.target.Registry, o.target.Tenant, o.target.DryRun != kcmdutil.DryRunNone, func(t *tenant.Tenant) (bool, error) {
+		if err := a.DeleteClusterRole(ctx, rbac.TenantRole(o.Tenant, role), results); err != nil {
+			return false, err
+		}
+		results.Print(o.ErrOut, a)
+		t.Spec.Roles = slices.DeleteFunc(t.Spec.Roles, func(r tenant.Role) bool { return r.Name == o.Name })
+		return true, nil
+	})
 }
