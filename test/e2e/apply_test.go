@@ -48,6 +48,31 @@ spec:
     role: edit
 `
 
+// apHeaders are the diff headers and verdicts, in order, of a dry run of
+// apOne and apTwo renamed to one, two (and group devs), verdicts ending
+// in suffix.
+func apHeaders(one, two, devs, suffix string) []string {
+	diff := func(name string) string { return "diff -u -N LIVE/" + name + " MERGED/" + name }
+	return []string{
+		diff("tenancy.kubectl-tenant.io.v1alpha1.Tenant.." + one),
+		diff("v1.Namespace.." + one),
+		diff("v1.Namespace.." + one + "-ci"),
+		diff("v1.ServiceAccount." + one + ".deployer"),
+		diff("rbac.authorization.k8s.io.v1.RoleBinding." + one + ".kubectl-tenant:" + one + ":edit:sa:" + one + ":deployer"),
+		diff("rbac.authorization.k8s.io.v1.RoleBinding." + one + "-ci.kubectl-tenant:" + one + ":edit:sa:" + one + ":deployer"),
+		diff("rbac.authorization.k8s.io.v1.RoleBinding." + one + "-ci.kubectl-tenant:" + one + ":view:user:alice"),
+		diff("rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:" + one + ":namespaces"),
+		diff("rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:" + one + ":namespaces"),
+		"tenant.tenancy.kubectl-tenant.io/" + one + " created" + suffix,
+		diff("tenancy.kubectl-tenant.io.v1alpha1.Tenant.." + two),
+		diff("v1.Namespace.." + two),
+		diff("rbac.authorization.k8s.io.v1.RoleBinding." + two + ".kubectl-tenant:" + two + ":edit:group:" + devs),
+		diff("rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:" + two + ":namespaces"),
+		diff("rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:" + two + ":namespaces"),
+		"tenant.tenancy.kubectl-tenant.io/" + two + " created" + suffix,
+	}
+}
+
 // objectVersions are the resourceVersions of every object labelled for
 // the tenants, by kind/namespace/name: what changed between two calls is
 // what was written.
@@ -141,25 +166,7 @@ func TestApplyTenantsFromDirectory(t *testing.T) {
 			}
 		}
 		suffix := map[string]string{"client": " (dry run)", "server": " (server dry run)"}[mode]
-		diff := func(name string) string { return "diff -u -N LIVE/" + name + " MERGED/" + name }
-		want := []string{
-			diff("tenancy.kubectl-tenant.io.v1alpha1.Tenant..ap-one"),
-			diff("v1.Namespace..ap-one"),
-			diff("v1.Namespace..ap-one-ci"),
-			diff("v1.ServiceAccount.ap-one.deployer"),
-			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-one.kubectl-tenant:ap-one:edit:sa:ap-one:deployer"),
-			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-one-ci.kubectl-tenant:ap-one:edit:sa:ap-one:deployer"),
-			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-one-ci.kubectl-tenant:ap-one:view:user:alice"),
-			diff("rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:ap-one:namespaces"),
-			diff("rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:ap-one:namespaces"),
-			"tenant.tenancy.kubectl-tenant.io/ap-one created" + suffix,
-			diff("tenancy.kubectl-tenant.io.v1alpha1.Tenant..ap-two"),
-			diff("v1.Namespace..ap-two"),
-			diff("rbac.authorization.k8s.io.v1.RoleBinding.ap-two.kubectl-tenant:ap-two:edit:group:ap-devs"),
-			diff("rbac.authorization.k8s.io.v1.ClusterRole..kubectl-tenant:ap-two:namespaces"),
-			diff("rbac.authorization.k8s.io.v1.ClusterRoleBinding..kubectl-tenant:ap-two:namespaces"),
-			"tenant.tenancy.kubectl-tenant.io/ap-two created" + suffix,
-		}
+		want := apHeaders("ap-one", "ap-two", "ap-devs", suffix)
 		if d := cmpLines(want, headers); d != "" {
 			t.Errorf("apply --dry-run=%s, the diffs and verdicts:\n%s\nwhole output:\n%s", mode, d, out)
 		}
@@ -251,6 +258,38 @@ func TestApplyTenantsFromDirectory(t *testing.T) {
 	if r.err == nil || !strings.Contains(r.stderr, `error: tenant "ap-bad"`) || !strings.Contains(r.stderr, `no kubeconfig context named "nowhere"`) ||
 		!strings.Contains(r.stderr, "1 of 3 tenants failed: ap-bad") || !strings.Contains(r.stdout, "ap-one unchanged") || !strings.Contains(r.stdout, "ap-two unchanged") {
 		t.Errorf("apply with one bad tenant: err %v\nstdout: %s\nstderr: %s", r.err, r.stdout, r.stderr)
+	}
+
+	// A namespace dropped from the spec stays with --prune (and a warning
+	// says so); --prune-namespaces deletes it, and its dry run does not.
+	oneNS := filepath.Join(u.home, "ap-one-alone.yaml")
+	writeFile(t, oneNS, strings.Replace(strings.Split(apOne, "  - subject: {kind: User, name: alice}")[0], "namespaces: [ap-one, ap-one-ci]", "namespaces: [ap-one]", 1))
+	if stderr := u.tenantFails("apply", "-f", oneNS, "--prune-namespaces"); !strings.Contains(stderr, "--prune-namespaces: add --prune") {
+		t.Errorf("--prune-namespaces without --prune: %s", stderr)
+	}
+	out = u.tenant("apply", "-f", oneNS, "--prune")
+	if !strings.Contains(out.stderr, `namespace ap-one-ci is labelled for tenant "ap-one" but no longer in its spec: kept (--prune-namespaces deletes it`) {
+		t.Errorf("apply --prune of a dropped namespace does not say it kept it:\n%s", out.stderr)
+	}
+	terminating := func() string {
+		return u.kubectl("get", "namespace", "ap-one-ci", "-o", "jsonpath={.metadata.deletionTimestamp}", "--ignore-not-found")
+	}
+	if u.kubectl("get", "namespace", "ap-one-ci", "-o", "name") == "" || terminating() != "" {
+		t.Fatal("apply --prune without --prune-namespaces deleted namespace ap-one-ci")
+	}
+	dry := u.tenant("apply", "-f", oneNS, "--prune", "--prune-namespaces", "--dry-run=server").stdout
+	if !strings.Contains(dry, "diff -u -N LIVE/v1.Namespace..ap-one-ci MERGED/v1.Namespace..ap-one-ci\n") || !strings.Contains(dry, "+++ MERGED/v1.Namespace..ap-one-ci\n@@ -1,") {
+		t.Errorf("apply --prune-namespaces --dry-run=server does not show the namespace's deletion:\n%s", dry)
+	}
+	if terminating() != "" {
+		t.Fatal("apply --prune-namespaces --dry-run=server deleted namespace ap-one-ci")
+	}
+	out = u.tenant("apply", "-f", oneNS, "--prune", "--prune-namespaces")
+	if !strings.Contains(out.stderr, "Namespace ap-one-ci deleted\n") || u.kubectl("get", "namespace", "ap-one-ci", "-o", "name", "--ignore-not-found") != "" && terminating() == "" {
+		t.Errorf("apply --prune --prune-namespaces: namespace ap-one-ci is neither gone nor terminating\n%s", out.stderr)
+	}
+	if u.kubectl("get", "namespace", "ap-one", "-o", "name") == "" {
+		t.Error("apply --prune-namespaces deleted namespace ap-one, which the spec still lists")
 	}
 }
 

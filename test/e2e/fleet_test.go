@@ -113,15 +113,17 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 		if got, want := headerLines(out, "fl-eks"), flEKSDryRun[mode]; !slices.Equal(got, want) {
 			t.Errorf("apply --dry-run=%s, fl-eks's lines:\n%s\nwant:\n%s", mode, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		var verdicts []string
-		for _, line := range strings.Split(out, "\n") {
-			if strings.HasPrefix(line, "tenant.") {
-				verdicts = append(verdicts, line)
+		// After fl-eks's part, the two workload tenants' diffs and verdicts.
+		var rest []string
+		for _, line := range strings.Split(out[strings.Index(out, "tenant.tenancy.kubectl-tenant.io/fl-eks created"):], "\n") {
+			if strings.HasPrefix(line, "diff -u -N ") || strings.HasPrefix(line, "tenant.") {
+				rest = append(rest, line)
 			}
 		}
-		suffix := map[string]string{"client": " created (dry run)", "server": " created (server dry run)"}[mode]
-		if want := []string{"tenant.tenancy.kubectl-tenant.io/fl-eks" + suffix, "tenant.tenancy.kubectl-tenant.io/fl-one" + suffix, "tenant.tenancy.kubectl-tenant.io/fl-two" + suffix}; !slices.Equal(verdicts, want) {
-			t.Errorf("apply --dry-run=%s verdicts: %q, want %q", mode, verdicts, want)
+		suffix := map[string]string{"client": " (dry run)", "server": " (server dry run)"}[mode]
+		want := append([]string{"tenant.tenancy.kubectl-tenant.io/fl-eks created" + suffix}, apHeaders("fl-one", "fl-two", "fl-devs", suffix)...)
+		if d := cmpLines(want, rest); d != "" {
+			t.Errorf("apply --dry-run=%s, the diffs and verdicts after fl-eks's:\n%s", mode, d)
 		}
 	}
 	if got := u.kubectl("--context", "mgmt", "get", "tenants", "-o", "name"); got != "" {
@@ -470,5 +472,20 @@ func TestRegistryRBACLimitsKubeconfigs(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the admin's kubeconfig --all lacks %q:\n%s", want, out)
 		}
+	}
+
+	// --merge writes both contexts into the kubeconfig; its dry runs
+	// write nothing.
+	admin := f.u.with("KUBECONFIG=" + filepath.Join(f.u.home, ".kube", "mgmt"))
+	mgmtBefore := readFile(t, filepath.Join(f.u.home, ".kube", "mgmt"))
+	for _, mode := range []string{"client", "server"} {
+		admin.tenant("kubeconfig", "--all", "--merge", "--dry-run="+mode)
+		if readFile(t, filepath.Join(f.u.home, ".kube", "mgmt")) != mgmtBefore {
+			t.Fatalf("kubeconfig --all --merge --dry-run=%s changed the kubeconfig", mode)
+		}
+	}
+	admin.tenant("kubeconfig", "--all", "--merge")
+	if got := admin.kubectl("config", "get-contexts", "-o", "name"); got != "a\nb\nmgmt\n" {
+		t.Errorf("contexts after kubeconfig --all --merge: %q, want a, b and mgmt", got)
 	}
 }
