@@ -84,7 +84,10 @@ func (r *Registry) Put(ctx context.Context, t *tenant.Tenant) error {
 	if errs := tenant.Validate(t); len(errs) > 0 {
 		return fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate())
 	}
-	return retry.RetryOnConflict(conflictBackoff, func() error {
+	// Another writer may create it between the read and the create:
+	// read again and replace it, as after a conflict.
+	raced := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+	return retry.OnError(conflictBackoff, raced, func() error {
 		current, err := r.client.Get(ctx, t.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			current = nil
@@ -100,6 +103,20 @@ func (r *Registry) Put(ctx context.Context, t *tenant.Tenant) error {
 		}
 		return r.write(ctx, current, next)
 	})
+}
+
+// Create implements tenant.Registry.
+func (r *Registry) Create(ctx context.Context, t *tenant.Tenant) error {
+	if errs := tenant.Validate(t); len(errs) > 0 {
+		return fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate())
+	}
+	next := t.DeepCopy()
+	next.ObjectMeta = metav1.ObjectMeta{Name: t.Name, Labels: t.Labels, Annotations: t.Annotations}
+	err := r.write(ctx, nil, next)
+	if apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("tenant %q: %w", t.Name, tenant.ErrExists)
+	}
+	return err
 }
 
 // Delete implements tenant.Registry.
@@ -162,8 +179,8 @@ func (r *Registry) write(ctx context.Context, current *unstructured.Unstructured
 		stored, err = r.client.Update(ctx, obj, metav1.UpdateOptions{FieldManager: tenant.FieldManager})
 	}
 	if err != nil {
-		if apierrors.IsConflict(err) {
-			return err
+		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			return err // Put reads again and updates; Create says so
 		}
 		return registryError("writing tenant "+next.Name, err)
 	}

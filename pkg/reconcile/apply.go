@@ -57,6 +57,15 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	if o.FieldManager == "" {
 		o.FieldManager = tenant.FieldManager
 	}
+	out, err := document(ctx, reg, connect, doc, o)
+	if errors.Is(err, tenant.ErrExists) {
+		// Another apply recorded the new tenant first: merge into theirs.
+		return document(ctx, reg, connect, doc, o)
+	}
+	return out, err
+}
+
+func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Tenant) (*cluster.Connection, error), doc *tenant.Tenant, o Options) (*Applied, error) {
 	out := &Applied{Name: doc.Name}
 	current, err := reg.Get(ctx, doc.Name)
 	if errors.Is(err, tenant.ErrNotFound) {
@@ -114,7 +123,7 @@ func Document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	}
 
 	if current == nil {
-		if err := reg.Put(ctx, next); err != nil {
+		if err := reg.Create(ctx, next); err != nil {
 			return out, err
 		}
 	} else if recordChanged {

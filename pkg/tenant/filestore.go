@@ -82,6 +82,24 @@ func (r *FileRegistry) Put(ctx context.Context, t *Tenant) error {
 	})
 }
 
+// Create implements Registry.
+func (r *FileRegistry) Create(ctx context.Context, t *Tenant) error {
+	if errs := Validate(t); len(errs) > 0 {
+		return fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate())
+	}
+	stored := t.DeepCopy()
+	stored.APIVersion, stored.Kind, stored.Generation = APIVersion, Kind, 1
+	return r.update(ctx, func(list *List) (bool, error) {
+		for i := range list.Items {
+			if list.Items[i].Name == t.Name {
+				return false, fmt.Errorf("tenant %q: %w", t.Name, ErrExists)
+			}
+		}
+		list.Items = append(list.Items, *stored)
+		return true, nil
+	})
+}
+
 // Delete implements Registry.
 func (r *FileRegistry) Delete(ctx context.Context, name string) error {
 	return r.update(ctx, func(list *List) (bool, error) {

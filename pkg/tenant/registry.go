@@ -16,6 +16,10 @@ type Registry interface {
 	List(ctx context.Context) ([]Tenant, error)
 	// Put creates or replaces a tenant; it is validated first.
 	Put(ctx context.Context, t *Tenant) error
+	// Create records a new tenant, validated first, or returns an error
+	// matching ErrExists when one of that name is recorded (by someone
+	// else meanwhile): a first apply does not replace another's.
+	Create(ctx context.Context, t *Tenant) error
 	// Delete removes a tenant; deleting one that is not there is not an error.
 	Delete(ctx context.Context, name string) error
 	// Edit runs change on the named tenant's current record while no one
@@ -28,6 +32,9 @@ type Registry interface {
 
 // ErrNotFound is returned for a tenant the registry does not hold.
 var ErrNotFound = errors.New("tenant not found")
+
+// ErrExists is returned by Create for a tenant the registry holds.
+var ErrExists = errors.New("tenant already recorded")
 
 // NotFoundError names the missing tenant and the known ones.
 type NotFoundError struct {

@@ -134,3 +134,30 @@ func TestFileRegistryConcurrentPuts(t *testing.T) {
 		t.Errorf("after 20 concurrent puts: %d tenants, %v", len(list), err)
 	}
 }
+
+// Create records a new tenant once: a second Create of the name, as from
+// another first apply meanwhile, is ErrExists and keeps the first record.
+func TestFileRegistryCreate(t *testing.T) {
+	ctx := context.Background()
+	reg := &FileRegistry{Path: filepath.Join(t.TempDir(), "tenants.yaml")}
+	first := validTenant("acme")
+	if err := reg.Create(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second := validTenant("acme")
+	second.Spec.Namespaces = append(second.Spec.Namespaces, "acme-qa")
+	if err := reg.Create(ctx, second); !errors.Is(err, ErrExists) {
+		t.Fatalf("a second Create: %v; want ErrExists", err)
+	}
+	got, err := reg.Get(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Generation != 1 || len(got.Spec.Namespaces) != len(first.Spec.Namespaces) {
+		t.Errorf("after a refused Create the record is %+v at generation %d; want the first one's at 1", got.Spec.Namespaces, got.Generation)
+	}
+	bad := validTenant("Bad")
+	if err := reg.Create(ctx, bad); err == nil || errors.Is(err, ErrExists) {
+		t.Errorf("Create of an invalid tenant: %v", err)
+	}
+}

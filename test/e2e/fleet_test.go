@@ -380,6 +380,31 @@ func TestRegistryRaces(t *testing.T) {
 		t.Errorf("carol cannot get pods in rc-one-qa, the other team's namespace: %s", got)
 	}
 
+	// The same for a tenant neither has applied yet: the second to record
+	// it merges into the first one's record instead of replacing it.
+	fresh := strings.NewReplacer("rc-one", "rc-new", "rc-devs", "rc-new-devs").Replace(base)
+	writeFile(t, filepath.Join(u.home, "new-a.yaml"), fresh+"  - subject: {kind: User, name: carol}\n    role: view\n")
+	writeFile(t, filepath.Join(u.home, "new-b.yaml"), strings.Replace(fresh, "namespaces: [rc-new]", "namespaces: [rc-new, rc-new-qa]", 1))
+	t.Cleanup(func() { u.run("kubectl", "tenant", "delete", "rc-new", "--delete-namespaces") })
+	for i, team := range []string{"a", "b"} {
+		wg.Go(func() {
+			results[i] = u.run("kubectl", "tenant", "apply", "-f", filepath.Join(u.home, "new-"+team+".yaml"), "--field-manager", "team-"+team)
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("first apply of team %d: %v\n%s", i, r.err, r.stderr)
+		}
+	}
+	rec = tenantRecord(t, u, "rc-new")
+	if !slices.Contains(rec.Spec.Namespaces, "rc-new-qa") || !slices.ContainsFunc(rec.Spec.Grants, func(g tenant.Grant) bool { return g.Subject.Name == "carol" }) {
+		t.Errorf("after two concurrent first applies the record lost a change: namespaces %v, grants %+v", rec.Spec.Namespaces, rec.Spec.Grants)
+	}
+	if len(rec.Annotations) != 2 {
+		t.Errorf("the record keeps the last applied spec of %d managers, want both: %v", len(rec.Annotations), rec.Annotations)
+	}
+
 	const n = 20
 	grants := make([]result, n)
 	for i := range n {
