@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -20,26 +19,7 @@ import (
 // moto is the AWS emulator the package's tests share.
 var moto *testenv.Moto
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kubectl-tenant-aws-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	moto, err = testenv.StartMoto(context.Background(), dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL:", err)
-		os.Exit(1)
-	}
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m, &moto)) }
 
 // A chain of two roles in two accounts, the second with an external ID,
 // against moto: the configuration acts as the second role.

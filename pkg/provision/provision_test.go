@@ -3,7 +3,6 @@ package provision_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -15,26 +14,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kubectl-tenant-provision-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	moto, err := testenv.StartMoto(context.Background(), dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL:", err)
-		os.Exit(1)
-	}
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
-	code := m.Run()
-	moto.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithMoto(m, nil)) }
 
 func eksTenant(name, cluster string) *tenant.Tenant {
 	t := tenant.New(name)
