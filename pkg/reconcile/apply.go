@@ -9,6 +9,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -225,10 +226,16 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 }
 
 // pinServer records the server a tenant's context reaches, and refuses
-// a context that now reaches another one than was recorded.
+// a context that now reaches another one than was recorded (for an EKS
+// tenant, than its cluster's endpoint: a context of that name made for
+// something else).
 func pinServer(t *tenant.Tenant, conn *cluster.Connection) error {
+	same := func(a, b string) bool { return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/") }
 	switch s := t.Spec.Cluster.Server; {
 	case t.Spec.Cluster.EKS != nil:
+		if e := t.Status.Server; e != "" && !same(e, conn.Server) {
+			return fmt.Errorf("spec.cluster.context: context %q reaches %s, not EKS cluster %s's endpoint %s; rename or delete that context, and apply again to add the tenant's own", conn.Context, conn.Server, t.Spec.Cluster.EKS.Name, e)
+		}
 	case s == "":
 		t.Spec.Cluster.Server = conn.Server
 	case s != conn.Server:

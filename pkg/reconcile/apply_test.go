@@ -105,6 +105,17 @@ func TestPinServer(t *testing.T) {
 	if err := pinServer(rec, moved); err == nil || !strings.Contains(err.Error(), "now reaches https://elsewhere") {
 		t.Errorf("a context that reaches another server: %v", err)
 	}
+
+	// An EKS tenant's context must reach its cluster's endpoint.
+	eks := record("acme", "acme", "acme")
+	eks.Spec.Cluster.EKS = &tenant.EKSCluster{Name: "acme"}
+	eks.Status.Server = "https://x.eks.amazonaws.com/"
+	if err := pinServer(eks, &cluster.Connection{Context: "acme", Server: "https://x.eks.amazonaws.com"}); err != nil {
+		t.Errorf("an EKS tenant's own context: %v", err)
+	}
+	if err := pinServer(eks, moved); err == nil || !strings.Contains(err.Error(), "not EKS cluster acme's endpoint") {
+		t.Errorf("an EKS tenant through a context of its name made for something else: %v", err)
+	}
 }
 
 func TestSortedResults(t *testing.T) {
