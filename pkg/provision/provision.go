@@ -70,30 +70,24 @@ func Cluster(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options) (
 	want := t.Spec.Cluster.EKS
 	rec := want.DeepCopy()
 	rec.ARN, rec.CreatedByPlugin, rec.ClusterRoleCreated = "", false, false
-	c, err := aws.DescribeCluster(ctx, cfg, want.Name)
-	ours := err == nil && c.CreatedByPlugin() && c.TenantOf() == t.Name
-	var outcome Outcome
-	switch {
-	case ours && !o.MustExist:
+	c, outcome, err := find(ctx, cfg, t, o)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	switch outcome {
+	case PickedUp:
 		o.progress(fmt.Sprintf("EKS cluster %s was created for tenant %q by an earlier run: picking it up", want.Name, t.Name))
-		outcome, rec.CreatedByPlugin, rec.ClusterRoleARN = PickedUp, true, c.RoleARN
+		rec.CreatedByPlugin, rec.ClusterRoleARN = true, c.RoleARN
 		if rec.ClusterRoleCreated, err = ownedRole(ctx, cfg, c.RoleARN, ClusterRoleName(t.Name), t.Name); err != nil {
 			return nil, nil, "", err
 		}
-	case err == nil && !o.Adopt:
-		return nil, nil, "", existsError(want.Name, cfg.Region, o)
-	case err == nil:
+	case Adopted:
 		// Only a cluster made for this very tenant may be deleted with it.
-		outcome, rec.CreatedByPlugin, rec.ClusterRoleARN = Adopted, ours, c.RoleARN
-	case !errors.Is(err, aws.ErrNoCluster):
-		return nil, nil, "", err
-	case o.MustExist:
-		return nil, nil, "", fmt.Errorf("adopting: %w", err)
-	default:
+		rec.CreatedByPlugin, rec.ClusterRoleARN = madeFor(c, t), c.RoleARN
+	case Created:
 		if err := create(ctx, cfg, t.Name, rec, o); err != nil {
 			return nil, nil, "", err
 		}
-		outcome, c = Created, nil // the wait describes it
 	}
 
 	switch {
@@ -107,6 +101,33 @@ func Cluster(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options) (
 	}
 	rec.ARN = c.ARN
 	return rec, c, outcome, nil
+}
+
+// find describes t's cluster and says what Cluster does with it: pick up
+// a cluster an earlier run made for t, adopt another (only with
+// o.Adopt), or create one that does not exist (not with o.MustExist). The
+// cluster is nil when it is to be created.
+func find(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options) (*aws.Cluster, Outcome, error) {
+	name := t.Spec.Cluster.EKS.Name
+	c, err := aws.DescribeCluster(ctx, cfg, name)
+	switch {
+	case err == nil && madeFor(c, t) && !o.MustExist:
+		return c, PickedUp, nil
+	case err == nil && !o.Adopt:
+		return nil, "", existsError(name, cfg.Region, o)
+	case err == nil:
+		return c, Adopted, nil
+	case !errors.Is(err, aws.ErrNoCluster):
+		return nil, "", err
+	case o.MustExist:
+		return nil, "", fmt.Errorf("adopting: %w", err)
+	}
+	return nil, Created, nil
+}
+
+// madeFor reports whether the plugin created cluster c for tenant t.
+func madeFor(c *aws.Cluster, t *tenant.Tenant) bool {
+	return c.CreatedByPlugin() && c.TenantOf() == t.Name
 }
 
 // create makes the cluster's role (unless rec names one) and asks EKS
@@ -200,19 +221,16 @@ func ownedRole(ctx context.Context, cfg aws.Config, roleARN, name, tenantName st
 // does not exist).
 func Preview(ctx context.Context, cfg aws.Config, t *tenant.Tenant, o Options, w io.Writer) error {
 	e := t.Spec.Cluster.EKS
-	c, err := aws.DescribeCluster(ctx, cfg, e.Name)
-	switch {
-	case err == nil && c.CreatedByPlugin() && c.TenantOf() == t.Name && !o.MustExist:
-		fmt.Fprintf(w, "would pick up EKS cluster %s, created for tenant %q by an earlier run (%s, %s)\n", c.Name, t.Name, c.ARN, c.Status)
-	case err == nil && !o.Adopt:
-		return existsError(e.Name, cfg.Region, o)
-	case err == nil:
-		fmt.Fprintf(w, "would adopt EKS cluster %s (%s, %s, Kubernetes %s)\n", c.Name, c.ARN, c.Status, c.Version)
-	case !errors.Is(err, aws.ErrNoCluster):
+	c, outcome, err := find(ctx, cfg, t, o)
+	if err != nil {
 		return err
-	case o.MustExist:
-		return fmt.Errorf("adopting: %w", err)
-	default:
+	}
+	switch outcome {
+	case PickedUp:
+		fmt.Fprintf(w, "would pick up EKS cluster %s, created for tenant %q by an earlier run (%s, %s)\n", c.Name, t.Name, c.ARN, c.Status)
+	case Adopted:
+		fmt.Fprintf(w, "would adopt EKS cluster %s (%s, %s, Kubernetes %s)\n", c.Name, c.ARN, c.Status, c.Version)
+	case Created:
 		if len(e.SubnetIDs) == 0 {
 			subnets, err := aws.DefaultSubnets(ctx, cfg)
 			if err != nil {

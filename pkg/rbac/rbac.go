@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -226,6 +227,27 @@ type Objects struct {
 	ClusterRoles        []*rbacv1.ClusterRole
 	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
 	RoleBindings        []*rbacv1.RoleBinding
+}
+
+// List is every object, namespaces first and cluster-wide ones last.
+func (o Objects) List() []runtime.Object {
+	var out []runtime.Object
+	for _, x := range o.Namespaces {
+		out = append(out, x)
+	}
+	for _, x := range o.ServiceAccounts {
+		out = append(out, x)
+	}
+	for _, x := range o.RoleBindings {
+		out = append(out, x)
+	}
+	for _, x := range o.ClusterRoles {
+		out = append(out, x)
+	}
+	for _, x := range o.ClusterRoleBindings {
+		out = append(out, x)
+	}
+	return out
 }
 
 // ForTenant returns every object tenant t's spec asks for: its

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"k8s.io/apimachinery/pkg/runtime"
-
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
@@ -117,25 +115,10 @@ func previewEKS(ctx context.Context, t *tenant.Tenant, o Options, w io.Writer) e
 		}
 	}
 	fmt.Fprintf(w, "would add kubeconfig context %q for it\n", t.Spec.Cluster.Context)
-	want := rbac.ForTenant(t)
 	var results []apply.Result
-	add := func(ns, name string, obj runtime.Object) {
-		results = append(results, apply.Result{Kind: obj.GetObjectKind().GroupVersionKind().Kind, Namespace: ns, Name: name, Outcome: apply.Created, Merged: obj})
-	}
-	for _, x := range want.Namespaces {
-		add("", x.Name, x)
-	}
-	for _, x := range want.ServiceAccounts {
-		add(x.Namespace, x.Name, x)
-	}
-	for _, x := range want.RoleBindings {
-		add(x.Namespace, x.Name, x)
-	}
-	for _, x := range want.ClusterRoles {
-		add("", x.Name, x)
-	}
-	for _, x := range want.ClusterRoleBindings {
-		add("", x.Name, x)
+	for _, obj := range rbac.ForTenant(t).List() {
+		k := apply.KeyOf(obj)
+		results = append(results, apply.Result{Kind: k.Kind, Namespace: k.Namespace, Name: k.Name, Outcome: apply.Created, Merged: obj})
 	}
 	for _, r := range sorted(results) {
 		if err := apply.WriteDiff(w, r); err != nil {

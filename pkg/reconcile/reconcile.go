@@ -301,17 +301,8 @@ func (r *Report) access(ctx context.Context, a *apply.Applier, conn *cluster.Con
 // in every namespace of its spec and the stale ones kept.
 func (r *Report) prune(ctx context.Context, a *apply.Applier, t *tenant.Tenant, want rbac.Objects, stale []string) error {
 	keep := map[apply.Key]bool{}
-	for _, sa := range want.ServiceAccounts {
-		keep[apply.KeyOf(sa)] = true
-	}
-	for _, rb := range want.RoleBindings {
-		keep[apply.KeyOf(rb)] = true
-	}
-	for _, cr := range want.ClusterRoles {
-		keep[apply.KeyOf(cr)] = true
-	}
-	for _, crb := range want.ClusterRoleBindings {
-		keep[apply.KeyOf(crb)] = true
+	for _, obj := range want.List() {
+		keep[apply.KeyOf(obj)] = true // namespaces too: Prune does not delete them
 	}
 	return a.Prune(ctx, t.Name, append(slices.Clone(t.Spec.Namespaces), stale...), keep, &r.Results)
 }

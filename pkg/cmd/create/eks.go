@@ -125,7 +125,8 @@ func (o *Options) validateEKS() error {
 	// What the record would say: what the flags ask is checked as any
 	// record is, each error naming the flag.
 	if errs := tenant.Validate(o.eksRecord(e.cluster(o.cmd.Flags().Changed), nil)); len(errs) > 0 {
-		return fieldflag.EKSCluster.Rename(errs.ToAggregate(), o.cmd.Flags().Changed)
+		changed := o.cmd.Flags().Changed
+		return fieldflag.AWSIdentity.Rename(fieldflag.EKSCluster.Rename(errs.ToAggregate(), changed), changed)
 	}
 	if x := o.existing; x != nil {
 		if x.Spec.Cluster.EKS == nil || x.Spec.Cluster.EKS.Name != e.Cluster || x.Spec.AWS == nil || x.Spec.AWS.Region != e.Region {

@@ -8,7 +8,6 @@ package fieldflag
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,8 +71,8 @@ var AWSIdentity = Map{
 	"spec.aws.durationSeconds": "--duration",
 }
 
-// EKSCluster maps what an EKS cluster is made with, and the AWS identity,
-// to the flags of create that set them.
+// EKSCluster maps what an EKS cluster is made with to the flags of
+// create that set them.
 var EKSCluster = Map{
 	"spec.cluster.eks.name":                    "--cluster",
 	"spec.cluster.eks.kubernetesVersion":       "--kubernetes-version",
@@ -91,5 +90,3 @@ var EKSCluster = Map{
 	"spec.cluster.eks.nodegroup.nodesMin":      "--nodes-min",
 	"spec.cluster.eks.nodegroup.nodesMax":      "--nodes-max",
 }
-
-func init() { maps.Copy(EKSCluster, AWSIdentity) }
