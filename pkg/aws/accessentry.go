@@ -61,13 +61,11 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 		return nil, fmt.Errorf("reading the access entry of %s in EKS cluster %s: %w", want.PrincipalARN, want.Cluster, err)
 	}
 	if exists {
-		tags := out.AccessEntry.Tags
-		if !ownedBy(tags, want.Tenant) {
-			owner := "someone else"
-			if createdByPlugin(tags) {
-				owner = "tenant " + tenantOf(tags)
-			}
-			return nil, fmt.Errorf("EKS cluster %s has an access entry for %s that %s made; it is left alone: remove it or grant another principal", want.Cluster, want.PrincipalARN, owner)
+		// The record grants the principal (want comes from it), so the
+		// entry is the tenant's if its tags say the plugin made it for it.
+		what := fmt.Sprintf("the access entry for %s in EKS cluster %s", want.PrincipalARN, want.Cluster)
+		if err := Owned(what, out.AccessEntry.Tags, Claim{Tenant: want.Tenant, Made: true}); err != nil {
+			return nil, fmt.Errorf("%w; it is left alone: remove it or grant another principal", err)
 		}
 	}
 

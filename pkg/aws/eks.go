@@ -17,7 +17,6 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/manifests"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // ClusterSpec is an EKS cluster to create.
@@ -250,43 +249,70 @@ func pollInterval(waited time.Duration) time.Duration {
 	return max(time.Second, min(10*time.Second, waited/5))
 }
 
-// DeleteCluster deletes a cluster only if the plugin created it: its
-// node groups first (EKS refuses to delete a cluster that has any), each
-// waited for, then the cluster. progress hears each node group's status.
-func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string, progress func(string)) error {
-	c, err := DescribeCluster(ctx, cfg, name)
+// DeleteCluster deletes the cluster if Owned says it is the claiming
+// tenant's: its node groups first (EKS refuses to delete a cluster that
+// has any), each checked the same way and waited for, then the cluster,
+// waited for until EKS no longer knows it, so that what it depended on
+// (its IAM roles) can go next. A cluster already gone is no error: a
+// re-run after a failure continues where it stopped. timeout bounds each
+// wait (zero: 25 minutes); progress hears each status.
+func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string, c Claim, timeout time.Duration, progress func(string)) error {
+	cl, err := DescribeCluster(ctx, cfg, name)
+	if errors.Is(err, ErrNoCluster) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	if !c.CreatedByPlugin() {
-		return fmt.Errorf("EKS cluster %s was not created by kubectl-tenant (no %s=%s tag); it is left alone", name, tenant.LabelManagedBy, tenant.ManagedBy)
+	if err := Owned("EKS cluster "+name, cl.Tags, c); err != nil {
+		return err
 	}
 	groups, err := NodegroupNames(ctx, cfg, name)
 	if err != nil {
 		return err
 	}
 	for _, ng := range groups {
-		if err := DeleteNodegroup(ctx, cfg, name, ng, 0, func(status string) { progress("node group " + ng + " is " + status) }); err != nil {
+		if err := DeleteNodegroup(ctx, cfg, name, ng, c, timeout, func(status string) { progress("node group " + ng + " is " + status) }); err != nil {
 			return err
 		}
 	}
-	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil {
+	// Read again: the check is made at the point of deletion.
+	if cl, err = DescribeCluster(ctx, cfg, name); err != nil {
+		return err
+	}
+	if err := Owned("EKS cluster "+name, cl.Tags, c); err != nil {
+		return err
+	}
+	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil && !isErrorCode(err, "ResourceNotFoundException") {
 		return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
 	}
-	return nil
+	return waitFor(ctx, timeout, "EKS cluster "+name, func(status string) { progress("EKS cluster " + name + " is " + status) }, func() (string, bool, error) {
+		cl, err := DescribeCluster(ctx, cfg, name)
+		if errors.Is(err, ErrNoCluster) {
+			return "deleted", true, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		return cl.Status, false, nil
+	})
 }
 
-// DeleteOwnedRole deletes an IAM role the plugin created (it carries its
-// managed-by tag), detaching its managed policies first.
-func DeleteOwnedRole(ctx context.Context, cfg awssdk.Config, roleARN string) error {
+// DeleteOwnedRole deletes an IAM role if Owned says it is the claiming
+// tenant's, detaching its managed policies first. A role already gone is
+// no error.
+func DeleteOwnedRole(ctx context.Context, cfg awssdk.Config, roleARN string, c Claim) error {
 	name := iamarn.NameOf(roleARN)
 	client := iam.NewFromConfig(cfg)
 	tags, err := client.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: awssdk.String(name)})
+	if isErrorCode(err, "NoSuchEntity") {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("reading IAM role %s: %w", name, err)
 	}
-	if !createdByPlugin(tagMap(tags.Tags)) {
-		return fmt.Errorf("IAM role %s was not created by kubectl-tenant; it is left alone", name)
+	if err := Owned("IAM role "+name, tagMap(tags.Tags), c); err != nil {
+		return err
 	}
 	attached, err := client.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: awssdk.String(name)})
 	if err != nil {
@@ -297,7 +323,7 @@ func DeleteOwnedRole(ctx context.Context, cfg awssdk.Config, roleARN string) err
 			return fmt.Errorf("detaching %s from IAM role %s: %w", awssdk.ToString(p.PolicyArn), name, err)
 		}
 	}
-	if _, err := client.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: awssdk.String(name)}); err != nil {
+	if _, err := client.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: awssdk.String(name)}); err != nil && !isErrorCode(err, "NoSuchEntity") {
 		return fmt.Errorf("deleting IAM role %s: %w", name, err)
 	}
 	return nil

@@ -101,10 +101,10 @@ func TestClusterLifecycle(t *testing.T) {
 		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := DeleteCluster(ctx, cfg, "theirs", func(string) {}); err == nil || !strings.Contains(err.Error(), "was not created by kubectl-tenant") {
+	if err := DeleteCluster(ctx, cfg, "theirs", Claim{Tenant: "acme", Made: true}, time.Minute, func(string) {}); err == nil || !strings.Contains(err.Error(), "was not created by kubectl-tenant") {
 		t.Errorf("deleting someone's cluster: %v", err)
 	}
-	if err := DeleteCluster(ctx, cfg, "acme", func(string) {}); err != nil {
+	if err := DeleteCluster(ctx, cfg, "acme", Claim{Tenant: "acme", Made: true}, time.Minute, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := DescribeCluster(ctx, cfg, "acme"); err == nil || !strings.Contains(err.Error(), "no EKS cluster acme") {

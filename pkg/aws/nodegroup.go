@@ -28,6 +28,7 @@ type Nodegroup struct {
 	Name, Status, NodeRoleARN string
 	InstanceTypes             []string
 	Desired, Min, Max         int32
+	Tags                      map[string]string
 }
 
 // ErrNoNodegroup is wrapped by DescribeNodegroup for a name not in use.
@@ -75,7 +76,7 @@ func DescribeNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name str
 	}
 	n := out.Nodegroup
 	ng := &Nodegroup{Name: awssdk.ToString(n.NodegroupName), Status: string(n.Status), NodeRoleARN: awssdk.ToString(n.NodeRole),
-		InstanceTypes: n.InstanceTypes}
+		InstanceTypes: n.InstanceTypes, Tags: n.Tags}
 	if sc := n.ScalingConfig; sc != nil {
 		ng.Desired, ng.Min, ng.Max = awssdk.ToInt32(sc.DesiredSize), awssdk.ToInt32(sc.MinSize), awssdk.ToInt32(sc.MaxSize)
 	}
@@ -130,13 +131,26 @@ func ListNodegroups(ctx context.Context, cfg awssdk.Config, cluster string) ([]*
 	return out, nil
 }
 
-// DeleteNodegroup deletes a node group and waits until it is gone.
-func DeleteNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name string, timeout time.Duration, progress func(string)) error {
-	if _, err := eks.NewFromConfig(cfg).DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: awssdk.String(cluster), NodegroupName: awssdk.String(name)}); err != nil {
-		if isErrorCode(err, "ResourceNotFoundException") {
-			return nil
+// DeleteNodegroup deletes a node group if Owned says it is the claiming
+// tenant's, and waits until it is gone. One already gone is no error.
+func DeleteNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name string, c Claim, timeout time.Duration, progress func(string)) error {
+	ng, err := DescribeNodegroup(ctx, cfg, cluster, name)
+	if errors.Is(err, ErrNoNodegroup) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := Owned("node group "+name+" of EKS cluster "+cluster, ng.Tags, c); err != nil {
+		return err
+	}
+	if ng.Status != "DELETING" {
+		if _, err := eks.NewFromConfig(cfg).DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: awssdk.String(cluster), NodegroupName: awssdk.String(name)}); err != nil {
+			if isErrorCode(err, "ResourceNotFoundException") {
+				return nil
+			}
+			return fmt.Errorf("deleting node group %s of EKS cluster %s: %w", name, cluster, err)
 		}
-		return fmt.Errorf("deleting node group %s of EKS cluster %s: %w", name, cluster, err)
 	}
 	return waitFor(ctx, timeout, "node group "+name, progress, func() (string, bool, error) {
 		ng, err := DescribeNodegroup(ctx, cfg, cluster, name)

@@ -62,7 +62,11 @@ type EKSFront struct {
 	calls    []string
 	counts   map[string]int           // AWS calls by service
 	clusters map[string]*frontCluster // "ACCOUNT/REGION/NAME"
-	planes   sync.WaitGroup           // data planes starting or stopping
+	// stuck are the node groups ("CLUSTER/NODEGROUP") whose deletion
+	// hangs (StickNodegroupDeletes): asked to go, they stay DELETING.
+	stuck    map[string]bool
+	sticking bool
+	planes   sync.WaitGroup // data planes starting or stopping
 }
 
 // frontCluster is what the front keeps of a cluster beside moto.
@@ -259,7 +263,15 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case len(parts) == 4 && parts[2] == "node-groups" && r.Method == http.MethodDelete:
 		f.record("DeleteNodegroup " + parts[1] + " " + parts[3])
+		if f.stick(parts[1] + "/" + parts[3]) {
+			f.answerDeleting(w, r, body)
+			return
+		}
 		f.nodegroupDeleted(w, r, who, body, parts[1], parts[3])
+		return
+	case len(parts) == 4 && parts[2] == "node-groups" && r.Method == http.MethodGet && f.isStuck(parts[1]+"/"+parts[3]):
+		f.record("DescribeNodegroup " + parts[1] + " " + parts[3])
+		f.answerDeleting(w, r, body)
 		return
 	}
 	if who.Service == "eks" {
@@ -270,6 +282,59 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	copyResponse(w, resp, data)
+}
+
+// StickNodegroupDeletes makes every node group deletion from now on hang,
+// as EKS's does when a node group cannot drain: the node group is
+// reported DELETING and never goes. StickNodegroupDeletes(false) ends
+// that: the stuck node groups are reported as moto has them (ACTIVE), so
+// that the next deletion goes through.
+func (f *EKSFront) StickNodegroupDeletes(stick bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sticking = stick
+	if !stick {
+		f.stuck = nil
+	}
+}
+
+// stick reports whether a node group's deletion hangs, marking it stuck.
+func (f *EKSFront) stick(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sticking {
+		if f.stuck == nil {
+			f.stuck = map[string]bool{}
+		}
+		f.stuck[key] = true
+	}
+	return f.sticking
+}
+
+func (f *EKSFront) isStuck(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stuck[key]
+}
+
+// answerDeleting answers with the node group as moto describes it, but
+// DELETING.
+func (f *EKSFront) answerDeleting(w http.ResponseWriter, r *http.Request, body []byte) {
+	get := r.Clone(r.Context())
+	get.Method = http.MethodGet
+	resp, data, ok := f.pass(w, get, body)
+	if !ok {
+		return
+	}
+	var answer map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(data, &answer) != nil {
+		copyResponse(w, resp, data)
+		return
+	}
+	if ng, ok := answer["nodegroup"].(map[string]any); ok {
+		ng["status"] = "DELETING"
+	}
+	reply(w, http.StatusOK, answer)
 }
 
 // forward makes the request of moto and reads its answer.

@@ -126,7 +126,7 @@ func TestLocalEKS(t *testing.T) {
 	if _, err := client.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: awssdk.String("acme"), NodegroupName: awssdk.String("ng")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := aws.DeleteCluster(ctx, admin, "acme", func(string) {}); err != nil {
+	if _, err := client.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String("acme")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := aws.DescribeCluster(ctx, admin, "acme"); err == nil {

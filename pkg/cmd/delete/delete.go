@@ -3,8 +3,10 @@ package delete
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -49,7 +51,12 @@ type Options struct {
 	Tenant           string
 	DeleteNamespaces bool
 	DeleteCluster    bool
-	DryRunStrategy   kcmdutil.DryRunStrategy
+	// Force lets the IAM mappings go even when that removes a node
+	// role, the last system:masters mapping or the caller's own access.
+	Force bool
+	// Timeout bounds each wait for a node group or the cluster to go.
+	Timeout        time.Duration
+	DryRunStrategy kcmdutil.DryRunStrategy
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
@@ -71,6 +78,8 @@ func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *regis
 	}
 	cmd.Flags().BoolVar(&o.DeleteNamespaces, "delete-namespaces", false, "Also delete the tenant's namespaces and everything in them")
 	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "EKS: also delete the cluster, if kubectl-tenant created it: its node groups first, then the cluster, then the IAM roles it created for them")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "Remove the tenant's aws-auth mappings even when one maps nodes, is the last system:masters mapping or gives you your own access")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 25*time.Minute, "With --delete-cluster: how long to wait for each node group, then the cluster, to be gone")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
@@ -84,7 +93,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
 	if o.DeleteCluster && o.tenant.Spec.Cluster.EKS != nil {
-		return nil // the cluster takes its objects with it
+		return nil // the cluster takes its objects with it; one it keeps is connected to then
 	}
 	o.conn, err = cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
 	return err
@@ -104,31 +113,17 @@ func (o *Options) Validate() error {
 // Run deletes the objects, then the namespaces if asked, then the record;
 // or, with --delete-cluster, the EKS cluster. A dry run changes nothing:
 // on the client it reads and reports, on the server the API server also
-// checks each deletion.
+// checks each deletion. The record goes last, once everything it
+// describes is gone, so that a failure leaves what a re-run needs.
 func (o *Options) Run(ctx context.Context) error {
 	if o.DeleteCluster {
 		return o.deleteEKS(ctx)
 	}
 	t := o.tenant
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, ReportOnly: o.DryRunStrategy == kcmdutil.DryRunClient}
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
-	if err := o.unmapIAM(ctx, t, dryRun); err != nil {
+	if err := o.deleteObjects(ctx, o.DeleteNamespaces); err != nil {
 		return err
 	}
-	results := &apply.Results{}
-	if err := a.DeleteTenantObjects(ctx, t.Name, t.Spec.Namespaces, results); err != nil {
-		return cluster.Unreachable(t, err)
-	}
-	if o.DeleteNamespaces {
-		fmt.Fprintf(o.ErrOut, "deleting tenant %q's namespaces and everything in them: %s\n", t.Name, strings.Join(t.Spec.Namespaces, ", "))
-		for _, ns := range t.Spec.Namespaces {
-			if err := a.DeleteNamespace(ctx, t.Name, ns, results); err != nil {
-				return err
-			}
-		}
-	}
-	results.Print(o.ErrOut, a)
-	if dryRun {
+	if o.DryRunStrategy != kcmdutil.DryRunNone {
 		fmt.Fprintf(o.ErrOut, "tenant %q would be deleted (dry run)\n", t.Name)
 		return nil
 	}
@@ -143,6 +138,31 @@ func (o *Options) Run(ctx context.Context) error {
 	return nil
 }
 
+// deleteObjects removes what the plugin made for the tenant in its
+// cluster, through o.conn: the IAM mappings first, then the labelled
+// objects, then, with namespaces, the tenant's namespaces.
+func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
+	t := o.tenant
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, ReportOnly: o.DryRunStrategy == kcmdutil.DryRunClient}
+	if err := o.unmapIAM(ctx, t, o.DryRunStrategy != kcmdutil.DryRunNone); err != nil {
+		return err
+	}
+	results := &apply.Results{}
+	if err := a.DeleteTenantObjects(ctx, t.Name, t.Spec.Namespaces, results); err != nil {
+		return cluster.Unreachable(t, err)
+	}
+	if namespaces {
+		fmt.Fprintf(o.ErrOut, "deleting tenant %q's namespaces and everything in them: %s\n", t.Name, strings.Join(t.Spec.Namespaces, ", "))
+		for _, ns := range t.Spec.Namespaces {
+			if err := a.DeleteNamespace(ctx, t.Name, ns, results); err != nil {
+				return err
+			}
+		}
+	}
+	results.Print(o.ErrOut, a)
+	return nil
+}
+
 // unmapIAM takes the tenant's IAM principals out of aws-auth and deletes
 // their access entries, before their groups' bindings go.
 func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) error {
@@ -151,6 +171,7 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 	s := iamgrant.NewSyncer(t, o.conn.Client, nil, dryRun, o.Out)
 	s.Warn = o.ErrOut
 	s.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
+	s.Force = o.Force
 	seen := map[tenant.Subject]bool{}
 	for _, g := range t.Spec.Grants {
 		if !g.Subject.IsIAM() || seen[g.Subject] {
@@ -164,33 +185,121 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 	return nil
 }
 
-// deleteEKS deletes the tenant's EKS cluster if the plugin created it (its
-// node groups first; the cluster takes every in-cluster object with it),
-// the IAM roles the plugin created for them, then the record and the
-// kubeconfig context. A
-// cluster the plugin did not create is left, and said so. A client dry run
-// makes no AWS call; a server dry run makes only the reads.
+// deleteEKS deletes the tenant's EKS cluster if it is the tenant's
+// (aws.Owned: the plugin's and this tenant's tags, and the record says
+// the plugin made it): its node groups, the cluster, waited for until it
+// is gone, then the IAM roles the plugin made for them. A cluster that is
+// not the tenant's stays, and the tenant's own objects in it are removed
+// through its context instead. The record and the context go only when
+// all that is done; on any failure both are kept, so that a re-run
+// continues. A client dry run makes no AWS call; a server dry run makes
+// only the reads.
 func (o *Options) deleteEKS(ctx context.Context) error {
 	t := o.tenant
 	eks := t.Spec.Cluster.EKS
-	would := ""
-	if o.DryRunStrategy != kcmdutil.DryRunNone {
-		would = "would be "
-	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
-		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted, with its node groups, if kubectl-tenant created it (recorded: %v)", eks.Name, eks.CreatedByPlugin)
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted, with its node groups, if kubectl-tenant made it for tenant %q (recorded: %v)", eks.Name, t.Name, eks.CreatedByPlugin)
 		if roles := o.ownedRoles(); len(roles) > 0 {
 			fmt.Fprintf(o.ErrOut, ", with IAM roles %s", strings.Join(roles, ", "))
 		}
 		fmt.Fprintf(o.ErrOut, " (dry run; --dry-run=server asks EKS)\n")
-	} else if err := o.deleteCluster(ctx, would); err != nil {
-		return err
+		return o.forget(ctx)
 	}
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
-	if !dryRun {
-		if err := o.registry.Delete(ctx, t.Name); err != nil {
+	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx)
+	if err != nil {
+		return o.kept(err, "EKS cluster "+eks.Name)
+	}
+	claim := aws.Claim{Tenant: t.Name, Made: eks.CreatedByPlugin}
+	c, err := aws.DescribeCluster(ctx, cfg, eks.Name)
+	switch {
+	case errors.Is(err, aws.ErrNoCluster):
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s is gone already\n", eks.Name)
+	case err != nil:
+		return o.kept(err, "EKS cluster "+eks.Name)
+	default:
+		if notOurs := aws.Owned("EKS cluster "+eks.Name, c.Tags, claim); notOurs != nil {
+			return o.leaveCluster(ctx, notOurs)
+		}
+		if err := o.deleteCluster(ctx, cfg, claim); err != nil {
+			return o.kept(err, "EKS cluster "+eks.Name)
+		}
+	}
+	for i, role := range o.ownedRoles() {
+		if o.DryRunStrategy == kcmdutil.DryRunServer {
+			fmt.Fprintf(o.ErrOut, "IAM role %s would be deleted, if kubectl-tenant made it for tenant %q\n", role, t.Name)
+			continue
+		}
+		if err := aws.DeleteOwnedRole(ctx, cfg, role, aws.Claim{Tenant: t.Name, Made: true}); err != nil {
+			return o.kept(err, o.ownedRoles()[i:]...)
+		}
+		fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", role)
+	}
+	return o.forget(ctx)
+}
+
+// deleteCluster deletes the tenant's own cluster with its node groups,
+// and waits until EKS no longer knows it; a server dry run reads and
+// reports instead.
+func (o *Options) deleteCluster(ctx context.Context, cfg aws.Config, claim aws.Claim) error {
+	name := o.tenant.Spec.Cluster.EKS.Name
+	if o.DryRunStrategy == kcmdutil.DryRunServer {
+		groups, err := aws.ListNodegroups(ctx, cfg, name)
+		if err != nil {
 			return err
 		}
+		for _, ng := range groups {
+			if err := aws.Owned("node group "+ng.Name+" of EKS cluster "+name, ng.Tags, claim); err != nil {
+				return fmt.Errorf("%w: delete it first, then delete the tenant", err)
+			}
+			fmt.Fprintf(o.ErrOut, "node group %s would be deleted\n", ng.Name)
+		}
+		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted (server dry run: EKS was only read)\n", name)
+		return nil
+	}
+	fmt.Fprintf(o.ErrOut, "deleting EKS cluster %s\n", name)
+	progress := func(msg string) { fmt.Fprintln(o.ErrOut, msg) }
+	if err := aws.DeleteCluster(ctx, cfg, name, claim, o.Timeout, progress); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "deleted EKS cluster %s\n", name)
+	return nil
+}
+
+// leaveCluster keeps a cluster that is not the tenant's to delete
+// (notOurs says why) and removes the tenant's own objects in it, through
+// its context, before the record goes; without the context it refuses.
+func (o *Options) leaveCluster(ctx context.Context, notOurs error) error {
+	t := o.tenant
+	fmt.Fprintf(o.ErrOut, "%v; the cluster stays, and only tenant %q's own objects in it are removed\n", notOurs, t.Name)
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if err != nil {
+		return fmt.Errorf("tenant %q is kept: its objects in EKS cluster %s are removed through context %q, which does not work: %w", t.Name, t.Spec.Cluster.EKS.Name, t.Spec.Cluster.Context, err)
+	}
+	o.conn = conn
+	if err := o.deleteObjects(ctx, false); err != nil {
+		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
+	}
+	fmt.Fprintf(o.ErrOut, "namespaces %s are kept in EKS cluster %s, with what runs in them\n", strings.Join(t.Spec.Namespaces, ", "), t.Spec.Cluster.EKS.Name)
+	return o.forget(ctx)
+}
+
+// kept is the error of a delete that stopped with left still in place:
+// the record and the context stay, and a re-run continues.
+func (o *Options) kept(err error, left ...string) error {
+	return fmt.Errorf("%w; left: %s; tenant %q's record and context are kept: re-run 'kubectl tenant delete %s --delete-cluster' to continue",
+		err, strings.Join(left, ", "), o.Tenant, o.Tenant)
+}
+
+// forget removes the record and the tenant's kubeconfig context, last,
+// or says it would.
+func (o *Options) forget(ctx context.Context) error {
+	t := o.tenant
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	would := ""
+	if dryRun {
+		would = "would be "
+	} else if err := o.registry.Delete(ctx, t.Name); err != nil {
+		return err
 	}
 	removed, err := kcfg.RemoveTenantContext(ctx, cluster.KubeconfigPaths(o.getter), t.Spec.Cluster.Context, t.Name, dryRun)
 	if err != nil {
@@ -203,54 +312,8 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 	return nil
 }
 
-// deleteCluster deletes the cluster, if the plugin created it (aws
-// checks its tags), and the role the plugin created for it; with would set
-// (a server dry run) it only reads and reports.
-func (o *Options) deleteCluster(ctx context.Context, would string) error {
-	t, eks := o.tenant, o.tenant.Spec.Cluster.EKS
-	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx)
-	if err != nil {
-		return err
-	}
-	if would != "" {
-		c, err := aws.DescribeCluster(ctx, cfg, eks.Name)
-		switch {
-		case err != nil:
-			fmt.Fprintf(o.ErrOut, "%v; only tenant %q's record and context %sremoved\n", err, t.Name, would)
-		case !c.CreatedByPlugin():
-			fmt.Fprintf(o.ErrOut, "EKS cluster %s was not created by kubectl-tenant; it is left alone, and only tenant %q's record and context %sremoved\n", eks.Name, t.Name, would)
-		default:
-			groups, err := aws.NodegroupNames(ctx, cfg, eks.Name)
-			if err != nil {
-				return err
-			}
-			for _, ng := range groups {
-				fmt.Fprintf(o.ErrOut, "node group %s %sdeleted\n", ng, would)
-			}
-			fmt.Fprintf(o.ErrOut, "EKS cluster %s %sdeleted (server dry run: EKS was only read)\n", eks.Name, would)
-			for _, role := range o.ownedRoles() {
-				fmt.Fprintf(o.ErrOut, "IAM role %s %sdeleted\n", role, would)
-			}
-		}
-		return nil
-	}
-	progress := func(msg string) { fmt.Fprintln(o.ErrOut, msg) }
-	if err := aws.DeleteCluster(ctx, cfg, eks.Name, progress); err != nil {
-		fmt.Fprintf(o.ErrOut, "%v; removing only tenant %q's record and context\n", err, t.Name)
-		return nil
-	}
-	fmt.Fprintf(o.ErrOut, "deleting EKS cluster %s\n", eks.Name)
-	for _, role := range o.ownedRoles() {
-		if err := aws.DeleteOwnedRole(ctx, cfg, role); err != nil {
-			return err
-		}
-		fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", role)
-	}
-	return nil
-}
-
-// ownedRoles are the IAM roles the plugin created for the tenant's
-// cluster and node group, which go with the cluster.
+// ownedRoles are the IAM roles the record says the plugin created for
+// the tenant's cluster and node group, which go after the cluster.
 func (o *Options) ownedRoles() []string {
 	var roles []string
 	if eks := o.tenant.Spec.Cluster.EKS; eks.ClusterRoleCreated {

@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+)
+
+// tenantChain is the identity the trust tests' tenants act as.
+var tenantChain = []string{"--role-arn", "arn:aws:iam::222222222222:role/tenant", "--region", "eu-west-1"}
+
+func tenantAccount(t *testing.T) aws.Config {
+	t.Helper()
+	cfg, err := aws.Identity{Region: "eu-west-1", Roles: []aws.Hop{{RoleARN: "arn:aws:iam::222222222222:role/tenant"}}}.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// A tenant that adopted another tenant's cluster cannot delete it: the
+// cluster, its node group and its roles stay, the other tenant keeps its
+// record and its access, and the adopter's own objects in it go.
+func TestDeleteTakesOnlyTheTenantsOwn(t *testing.T) {
+	ctx := context.Background()
+	_, u := startLocalEKS(t)
+	cfg := tenantAccount(t)
+	u.tenant(append([]string{"create", "alpha", "--nodegroup", "ng", "--nodes", "1"}, tenantChain...)...)
+	u.tenant("grant", "alpha", "--group", "alpha-devs", "--role", "view")
+	u.tenant(append([]string{"create", "beta", "--cluster", "alpha", "--adopt"}, tenantChain...)...)
+	u.tenant("grant", "beta", "--group", "beta-devs", "--role", "view")
+	if got := u.kubectl("--context", "beta", "get", "rolebindings", "-n", "beta", "-l", "tenancy.kubectl-tenant.io/tenant=beta", "-o", "name"); !strings.Contains(got, "beta-devs") {
+		t.Fatalf("beta's binding before the delete: %q", got)
+	}
+	alpha := tenantRecord(t, u, "alpha").Spec.Cluster.EKS
+
+	r := u.tenant("delete", "beta", "--delete-cluster")
+	for _, want := range []string{`EKS cluster alpha was created by kubectl-tenant for tenant "alpha", not "beta"`, "the cluster stays", `tenant "beta" deleted`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("delete beta --delete-cluster does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if c, err := aws.DescribeCluster(ctx, cfg, "alpha"); err != nil || c.Status != "ACTIVE" {
+		t.Fatalf("alpha's cluster after beta's delete: %+v %v", c, err)
+	}
+	if ng, err := aws.DescribeNodegroup(ctx, cfg, "alpha", "ng"); err != nil || ng.Status != "ACTIVE" {
+		t.Errorf("alpha's node group after beta's delete: %+v %v", ng, err)
+	}
+	for _, role := range []string{alpha.ClusterRoleARN, alpha.NodeRoleARN} {
+		if _, found, err := aws.FindRole(ctx, cfg, role[strings.LastIndex(role, "/")+1:]); !found || err != nil {
+			t.Errorf("alpha's role %s after beta's delete: found %v %v", role, found, err)
+		}
+	}
+	u.tenant("get", "alpha")
+	if stderr := u.tenantFails("get", "beta"); !strings.Contains(stderr, "beta") {
+		t.Errorf("beta's record after its delete: %s", stderr)
+	}
+	if got := u.kubectl("--context", "alpha", "get", "rolebindings", "-A", "-l", "tenancy.kubectl-tenant.io/tenant", "-o", "name"); !strings.Contains(got, "alpha-devs") || strings.Contains(got, "beta-devs") {
+		t.Errorf("bindings after beta's delete (alpha's stay, beta's go):\n%s", got)
+	}
+	if got := u.kubectl("auth", "can-i", "--context", "alpha", "list", "pods", "-n", "alpha", "--as", "x", "--as-group", "alpha-devs"); strings.TrimSpace(got) != "yes" {
+		t.Errorf("alpha-devs lost their access: %q", got)
+	}
+}
+
+// A cluster delete that fails keeps the record and the context, says what
+// is left, and a re-run finishes the job: with EKS unreachable, and with
+// a node group that hangs in DELETING.
+func TestFailedClusterDeleteKeepsTheRecord(t *testing.T) {
+	ctx := context.Background()
+	local, u := startLocalEKS(t)
+	cfg := tenantAccount(t)
+	u.tenant(append([]string{"create", "gamma", "--nodegroup", "ng", "--nodes", "1"}, tenantChain...)...)
+	roles := tenantRecord(t, u, "gamma").Spec.Cluster.EKS
+
+	kept := func(what string) {
+		t.Helper()
+		u.tenant("get", "gamma")
+		if got := u.kubectl("config", "get-contexts", "-o", "name"); !strings.Contains(got, "gamma") {
+			t.Errorf("%s: the context is gone: %q", what, got)
+		}
+		if _, err := aws.DescribeCluster(ctx, cfg, "gamma"); err != nil {
+			t.Errorf("%s: the cluster: %v", what, err)
+		}
+	}
+
+	stderr := u.with("AWS_ENDPOINT_URL_EKS=http://127.0.0.1:1").tenantFails("delete", "gamma", "--delete-cluster")
+	for _, want := range []string{"left: EKS cluster gamma", `tenant "gamma"'s record and context are kept: re-run`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("delete with EKS unreachable does not say %q:\n%s", want, stderr)
+		}
+	}
+	kept("EKS unreachable")
+
+	local.Front.StickNodegroupDeletes(true)
+	stderr = u.tenantFails("delete", "gamma", "--delete-cluster", "--timeout", "3s")
+	for _, want := range []string{"node group ng still DELETING after 3s", "left: EKS cluster gamma"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("delete with a node group stuck does not say %q:\n%s", want, stderr)
+		}
+	}
+	kept("node group stuck")
+	for _, role := range []string{roles.ClusterRoleARN, roles.NodeRoleARN} {
+		if _, found, _ := aws.FindRole(ctx, cfg, role[strings.LastIndex(role, "/")+1:]); !found {
+			t.Errorf("role %s went before its cluster", role)
+		}
+	}
+
+	local.Front.StickNodegroupDeletes(false)
+	u.tenant("delete", "gamma", "--delete-cluster")
+	if _, err := aws.DescribeCluster(ctx, cfg, "gamma"); err == nil {
+		t.Error("the cluster is still there after the re-run")
+	}
+	for _, role := range []string{roles.ClusterRoleARN, roles.NodeRoleARN} {
+		if _, found, _ := aws.FindRole(ctx, cfg, role[strings.LastIndex(role, "/")+1:]); found {
+			t.Errorf("role %s is still there after the re-run", role)
+		}
+	}
+	if stderr := u.tenantFails("get", "gamma"); !strings.Contains(stderr, "gamma") {
+		t.Errorf("gamma's record after the re-run: %s", stderr)
+	}
+	if got := u.kubectl("config", "get-contexts", "-o", "name"); strings.Contains(got, "gamma") {
+		t.Errorf("the context is left: %q", got)
+	}
+}
