@@ -79,6 +79,7 @@ krew-manifest: dist
 # default limit; the limit here still catches a hang.
 test: testbin
 	$(GO) test -race -count=1 -timeout 40m ./...
+	$(GO) test ./pkg/reconcile -run '^$$' -fuzz FuzzDocument -fuzztime $(TEST_FUZZTIME)
 
 # The front binary answers every kubectl call of a generated kubeconfig:
 # it may link the standard library, pkg/token and pkg/atomicfile only.
@@ -103,7 +104,10 @@ bench: build testbin $(TESTBIN)/aws-iam-authenticator
 	$(GO) run ./hack/bench -bin $(BIN) -authenticator $(TESTBIN)/aws-iam-authenticator
 
 # Search for new failing kubeconfig inputs (the seed corpus runs in `make test`).
+# make test itself searches for Tenant documents that crash apply's
+# planning for TEST_FUZZTIME.
 FUZZTIME ?= 5m
+TEST_FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME)
 

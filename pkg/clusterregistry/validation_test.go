@@ -102,8 +102,8 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"one-character session name", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, sessionName: a}, namespaces: [acme]}}`, false},
 		{"a one-minute session", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, durationSeconds: 60}, namespaces: [acme]}}`, false},
 		{"a 13-hour session", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, durationSeconds: 46800}, namespaces: [acme]}}`, false},
-		{"EKS name starting with -", `{metadata: {name: acme}, spec: {cluster: {eks: {name: -acme}}, namespaces: [acme]}}`, false},
-		{"EKS name of 101 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: ` + strings.Repeat("e", 101) + `}}, namespaces: [acme]}}`, false},
+		{"EKS name starting with -", `{metadata: {name: acme}, spec: {cluster: {eks: {name: -acme}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"EKS name of 101 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: ` + strings.Repeat("e", 101) + `}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 		{"a tenant role", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: deployer, rules: [{verbs: [get, list], apiGroups: ["", apps], resources: [pods, deployments], resourceNames: [web]}]}], grants: [{subject: {kind: User, name: bob}, role: deployer}]}}`, true},
 		{"a cluster-scoped grant of a ClusterRole that shares no tenant role's name", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: deployer, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}], grants: [{subject: {kind: Group, name: sre}, role: view, clusterScope: true}]}}`, true},
 		{"a cluster-scoped grant of a tenant role", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], roles: [{name: deployer, rules: [{verbs: [get], apiGroups: [""], resources: [pods]}]}], grants: [{subject: {kind: Group, name: sre}, role: deployer, clusterScope: true}]}}`, false},
@@ -123,27 +123,30 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"17 roles in the chain", `{metadata: {name: acme}, spec: {cluster: {}, aws: {region: eu-west-1, roleARNs: [` + strings.Repeat(`"`+roleA+`", `, 16) + `"` + roleB + `"]}, namespaces: [acme]}}`, false},
 		{"a user name of 1025 characters", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: ` + strings.Repeat("u", 1025) + `}, role: view}]}}`, false},
 		{"a role of 254 characters", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], grants: [{subject: {kind: User, name: bob}, role: ` + strings.Repeat("r", 254) + `}]}}`, false},
-		{"what an EKS cluster is made with", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, kubernetesVersion: "1.31", endpointAccess: public-and-private, publicAccessCIDRs: [203.0.113.0/24, "2001:db8::/32"], authenticationMode: API, subnetIDs: [subnet-0a1b2c3d, subnet-0123456789abcdef0], securityGroupIDs: [sg-0a1b2c3d], tags: {team: payments, "cost-center": "42"}, nodegroup: {name: ng_1, instanceTypes: [m5.large, t3a.medium], nodes: 3, nodesMin: 1, nodesMax: 5}}}, namespaces: [acme]}}`, true},
-		{"a node group with only a name", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng}}}, namespaces: [acme]}}`, true},
-		{"a node group of 5 nodes at most 10", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: 5, nodesMax: 10}}}, namespaces: [acme]}}`, true},
+		{"what an EKS cluster is made with", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, kubernetesVersion: "1.31", endpointAccess: public-and-private, publicAccessCIDRs: [203.0.113.0/24, "2001:db8::/32"], authenticationMode: API, subnetIDs: [subnet-0a1b2c3d, subnet-0123456789abcdef0], securityGroupIDs: [sg-0a1b2c3d], tags: {team: payments, "cost-center": "42"}, nodegroup: {name: ng_1, instanceTypes: [m5.large, t3a.medium], nodes: 3, nodesMin: 1, nodesMax: 5}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, true},
+		{"a node group with only a name", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, true},
+		{"a node group of 5 nodes at most 10", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: 5, nodesMax: 10}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, true},
 		{"an EKS cluster at every limit", largestEKS(false), true},
 		{"an EKS tag too many", largestEKS(true), false},
-		{"a Kubernetes version with a patch", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, kubernetesVersion: "1.31.2"}}, namespaces: [acme]}}`, false},
-		{"an unknown endpoint access", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, endpointAccess: everywhere}}, namespaces: [acme]}}`, false},
-		{"public CIDRs of a private endpoint", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, endpointAccess: private, publicAccessCIDRs: [203.0.113.0/24]}}, namespaces: [acme]}}`, false},
-		{"a CIDR without a prefix length", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, publicAccessCIDRs: [203.0.113.0]}}, namespaces: [acme]}}`, false},
-		{"an unknown authentication mode", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, authenticationMode: IAM}}, namespaces: [acme]}}`, false},
-		{"a subnet ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, subnetIDs: [vpc-0a1b2c3d]}}, namespaces: [acme]}}`, false},
-		{"a security group ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, securityGroupIDs: [SG-1]}}, namespaces: [acme]}}`, false},
+		{"a Kubernetes version with a patch", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, kubernetesVersion: "1.31.2"}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"an unknown endpoint access", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, endpointAccess: everywhere}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"public CIDRs of a private endpoint", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, endpointAccess: private, publicAccessCIDRs: [203.0.113.0/24]}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a CIDR without a prefix length", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, publicAccessCIDRs: [203.0.113.0]}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"an unknown authentication mode", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, authenticationMode: IAM}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a subnet ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, subnetIDs: [vpc-0a1b2c3d]}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a security group ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, securityGroupIDs: [SG-1]}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 		{"a tag under aws:", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {"aws:owner": me}}}, namespaces: [acme]}}`, false},
-		{"a tag key of 129 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {` + strings.Repeat("k", 129) + `: v}}}, namespaces: [acme]}}`, false},
-		{"a tag value of 257 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {k: ` + strings.Repeat("v", 257) + `}}}, namespaces: [acme]}}`, false},
-		{"a node group name starting with _", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: _ng}}}, namespaces: [acme]}}`, false},
-		{"an instance type without a size", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, instanceTypes: [m5]}}}, namespaces: [acme]}}`, false},
-		{"a negative node count", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: -1}}}, namespaces: [acme]}}`, false},
-		{"a minimum above the nodes wanted", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodesMin: 3}}}, namespaces: [acme]}}`, false},
-		{"a maximum below the nodes wanted", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: 4, nodesMax: 3}}}, namespaces: [acme]}}`, false},
-		{"EKS cluster role not a role ARN", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, clusterRoleARN: acme-cluster}}, namespaces: [acme]}}`, false},
+		{"a tag key of 129 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {` + strings.Repeat("k", 129) + `: v}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a tag value of 257 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {k: ` + strings.Repeat("v", 257) + `}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a node group name starting with _", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: _ng}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"an instance type without a size", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, instanceTypes: [m5]}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a negative node count", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: -1}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a minimum above the nodes wanted", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodesMin: 3}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"a maximum below the nodes wanted", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: ng, nodes: 4, nodesMax: 3}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
+		{"EKS without spec.aws", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme}}, namespaces: [acme]}}`, false},
+		{"EKS with spec.aws but no region", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme}}, aws: {roleARNs: ["` + roleA + `"]}, namespaces: [acme]}}`, false},
+		{"EKS with only a region", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, true},
+		{"EKS cluster role not a role ARN", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, clusterRoleARN: acme-cluster}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := "{apiVersion: " + tenant.APIVersion + ", kind: Tenant, " + strings.TrimPrefix(tc.doc, "{")
@@ -214,7 +217,7 @@ func largestEKS(overTags bool) string {
 		return fmt.Sprintf("%03d%s: %s", i, strings.Repeat("k", 125), strings.Repeat("v", 256))
 	}) +
 		`}, nodegroup: {name: ng, instanceTypes: [` + n(tenant.MaxEKSListItems, func(i int) string { return fmt.Sprintf("m%d.large", i) }) +
-		`]}}}, namespaces: [acme]}}`
+		`]}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`
 }
 
 // goVerdict is what the file registry says of doc: strict decoding, then

@@ -52,6 +52,9 @@ func Validate(t *Tenant) field.ErrorList {
 	}
 	if t.Spec.Cluster.EKS != nil {
 		errs = append(errs, validateEKS(spec.Child("cluster", "eks"), t.Spec.Cluster.EKS)...)
+		if t.Spec.AWS == nil {
+			errs = append(errs, field.Required(spec.Child("aws"), "an EKS tenant acts in its AWS account through spec.aws: give at least its region (and roleARNs to assume)"))
+		}
 	}
 	owned := map[string]bool{}
 	for i, ns := range t.Spec.Namespaces {

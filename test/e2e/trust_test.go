@@ -2,6 +2,11 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,5 +128,26 @@ func TestFailedClusterDeleteKeepsTheRecord(t *testing.T) {
 	}
 	if got := u.kubectl("config", "get-contexts", "-o", "name"); strings.Contains(got, "gamma") {
 		t.Errorf("the context is left: %q", got)
+	}
+}
+
+// An EKS document without spec.aws is refused before anything runs, in
+// every mode, in one line naming the field: it crashed a client dry run.
+func TestApplyRefusesEKSWithoutAWS(t *testing.T) {
+	u := newUser(t)
+	doc := filepath.Join(u.home, "acme.yaml")
+	writeFile(t, doc, "apiVersion: tenancy.kubectl-tenant.io/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec:\n  cluster: {eks: {name: acme}}\n  namespaces: [acme]\n")
+	for _, mode := range []string{"--dry-run=client", "--dry-run=server", "--dry-run=none"} {
+		r := u.run("kubectl", "tenant", "apply", "-f", doc, mode)
+		var exit *exec.ExitError
+		if !errors.As(r.err, &exit) || exit.ExitCode() != 1 {
+			t.Errorf("apply %s: %v, want exit 1", mode, r.err)
+		}
+		if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "spec.aws: Required value") || strings.Contains(r.stderr, "panic") {
+			t.Errorf("apply %s said:\n%s", mode, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the registry was written: %v", err)
 	}
 }
