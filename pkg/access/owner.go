@@ -52,13 +52,15 @@ func SubjectBelonging(ctx context.Context, client kubernetes.Interface, all []te
 		if slices.Contains(t.Spec.Namespaces, s.Namespace) {
 			return Belonging{}, nil
 		}
-		ns, err := client.CoreV1().Namespaces().Get(ctx, s.Namespace, metav1.GetOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return Belonging{}, fmt.Errorf("reading namespace %s, to see whose ServiceAccount %s is: %w", s.Namespace, s.Name, err)
-		}
-		if err == nil {
-			if owner := ns.Labels[tenant.LabelTenant]; owner != "" && owner != t.Name {
-				return Belonging{Tenant: owner, Why: fmt.Sprintf("its namespace %s is tenant %q's", s.Namespace, owner)}, nil
+		if client != nil { // nil: a cluster not made yet, which has no namespaces
+			ns, err := client.CoreV1().Namespaces().Get(ctx, s.Namespace, metav1.GetOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return Belonging{}, fmt.Errorf("reading namespace %s, to see whose ServiceAccount %s is: %w", s.Namespace, s.Name, err)
+			}
+			if err == nil {
+				if owner := ns.Labels[tenant.LabelTenant]; owner != "" && owner != t.Name {
+					return Belonging{Tenant: owner, Why: fmt.Sprintf("its namespace %s is tenant %q's", s.Namespace, owner)}, nil
+				}
 			}
 		}
 		for _, o := range others {

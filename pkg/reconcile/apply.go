@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -79,6 +80,14 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	if err != nil {
 		return out, err
 	}
+	if newEKSCluster(current, next) {
+		// Before the cluster is made, by the registry alone; once it is
+		// reached, again with what it says.
+		quiet := access.Admission{Registry: reg, AllowCrossTenant: o.AllowCrossTenant}
+		if err := quiet.Admit(ctx, next, access.NewGrants(current, next)); err != nil {
+			return out, err
+		}
+	}
 	switch {
 	case newEKSCluster(current, next) && o.Mode != Change:
 		if err := writeRecordDiff(&out.Diff, current, next); err != nil {
@@ -102,6 +111,10 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		return out, fmt.Errorf("spec.cluster.context: %w", err)
 	}
 	if err := pinServer(next, conn); err != nil {
+		return out, err
+	}
+	admission := access.Admission{Client: conn.Client, Registry: reg, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
+	if err := admission.Admit(ctx, next, access.NewGrants(current, next)); err != nil {
 		return out, err
 	}
 	recordChanged := current == nil || !sameRecord(current, next)

@@ -63,6 +63,12 @@ type Options struct {
 	// SkipIAM leaves the IAM mappings alone (a live view that reads only
 	// the cluster).
 	SkipIAM bool
+	// AllowCrossTenant lets a grant name a subject of another tenant
+	// (access.Admission).
+	AllowCrossTenant bool
+	// Force lets a pruned IAM mapping go even when it maps nodes, is the
+	// last system:masters mapping or is the caller's own access.
+	Force bool
 	// AdoptClusters lets a new EKS tenant take a cluster that exists and
 	// that the plugin did not create for it.
 	AdoptClusters bool
@@ -336,6 +342,7 @@ func (r *Report) syncIAM(ctx context.Context, conn *cluster.Connection, before, 
 	s := iamgrant.NewSyncer(before, conn.Client, o.AWSOptions, o.Mode != Change, o.Out)
 	s.ServerDryRun = o.Mode == ServerDryRun
 	s.Warn = o.Warn
+	s.Force = o.Force
 	var errs []error
 	for _, p := range ps {
 		if _, err := s.Sync(ctx, before, t, p.s, p.via); err != nil {

@@ -55,4 +55,38 @@ func TestCrossTenantSubjects(t *testing.T) {
 			t.Errorf("access xa does not mark %q:\n%s", want, out)
 		}
 	}
+
+	// apply admits the subjects of a document the same way: refused in
+	// every mode, nothing bound; with --allow-cross-tenant bound, and a
+	// re-apply does not ask again.
+	doc := filepath.Join(u.home, "xa.yaml")
+	writeFile(t, doc, `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata: {name: xa}
+spec:
+  cluster: {context: admin}
+  namespaces: [xa]
+  grants:
+  - {subject: {kind: ServiceAccount, name: builder, namespace: xb}, role: edit}
+`)
+	before = readFile(t, registry)
+	bindings = u.kubectl("get", "rolebindings", "-n", "xa", "-o", "name")
+	for _, mode := range []string{"--dry-run=client", "--dry-run=server", "--dry-run=none"} {
+		stderr := u.tenantFails("apply", "-f", doc, mode)
+		if !strings.Contains(stderr, `serviceaccount xb:builder belongs to tenant "xb"`) || !strings.Contains(stderr, "--allow-cross-tenant") {
+			t.Errorf("apply %s of another tenant's ServiceAccount: %s", mode, stderr)
+		}
+	}
+	if readFile(t, registry) != before || u.kubectl("get", "rolebindings", "-n", "xa", "-o", "name") != bindings {
+		t.Error("a refused cross-tenant apply changed something")
+	}
+	if r := u.tenant("apply", "-f", doc, "--allow-cross-tenant"); !strings.Contains(r.stderr, "granted across tenants as asked") {
+		t.Errorf("apply --allow-cross-tenant:\n%s", r.stderr)
+	}
+	if got := u.kubectl("get", "rolebindings", "-n", "xa", "-o", "jsonpath={.items[*].subjects[*].name}"); !strings.Contains(got, "builder") {
+		t.Errorf("apply --allow-cross-tenant bound nothing: %s", got)
+	}
+	if r := u.tenant("apply", "-f", doc); !strings.Contains(r.stdout, "unchanged") {
+		t.Errorf("re-apply of an allowed cross-tenant grant:\n%s%s", r.stdout, r.stderr)
+	}
 }

@@ -79,11 +79,16 @@ type Options struct {
 	PruneNamespaces bool
 	AdoptNamespaces bool
 	AdoptClusters   bool
-	CreateTimeout   time.Duration
-	FieldManager    string
-	Concurrency     int
-	ClusterTimeout  time.Duration
-	DryRunStrategy  kcmdutil.DryRunStrategy
+	// AllowCrossTenant lets a document grant a subject of another tenant.
+	AllowCrossTenant bool
+	// Force lets --prune remove an aws-auth mapping that maps nodes, is
+	// the last system:masters mapping or is the caller's own access.
+	Force          bool
+	CreateTimeout  time.Duration
+	FieldManager   string
+	Concurrency    int
+	ClusterTimeout time.Duration
+	DryRunStrategy kcmdutil.DryRunStrategy
 	// AWSOptions apply to the AWS clients of access entries (tests stub
 	// EKS with them).
 	AWSOptions []aws.ConfigOption
@@ -111,6 +116,8 @@ func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *regist
 	cmd.Flags().BoolVar(&o.PruneNamespaces, "prune-namespaces", false, "With --prune, also delete namespaces labelled for the tenant that its spec no longer lists, with everything in them")
 	cmd.Flags().BoolVar(&o.AdoptNamespaces, "adopt-namespaces", false, "Adopt namespaces that exist and belong to no tenant")
 	cmd.Flags().BoolVar(&o.AdoptClusters, "adopt-clusters", false, "Let a new EKS tenant adopt an EKS cluster that exists and that the plugin did not create for it")
+	cmd.Flags().BoolVar(&o.AllowCrossTenant, "allow-cross-tenant", false, "Grant subjects that belong to another tenant (a ServiceAccount in its namespace, a user or group it grants)")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "With --prune, remove an aws-auth mapping even when it maps nodes, is the last system:masters mapping or gives you your own access")
 	cmd.Flags().DurationVar(&o.CreateTimeout, "create-timeout", 25*time.Minute, "How long to wait for a new EKS cluster, and a node group, to become ACTIVE")
 	cmd.Flags().StringVar(&o.FieldManager, "field-manager", tenant.FieldManager, "Who applies: each manager's last applied spec is kept apart, so one does not remove what another applied")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 8, "How many tenants to reconcile at once")
@@ -234,6 +241,7 @@ func (o *Options) Run(ctx context.Context) error {
 		Prune: o.Prune, PruneNamespaces: o.PruneNamespaces, AdoptNamespaces: o.AdoptNamespaces,
 		FieldManager: o.FieldManager, AWSOptions: o.AWSOptions, ClusterTimeout: o.ClusterTimeout,
 		AdoptClusters: o.AdoptClusters, CreateTimeout: o.CreateTimeout,
+		AllowCrossTenant: o.AllowCrossTenant, Force: o.Force,
 	}
 	var progressMu sync.Mutex // tenants making clusters report as they go, a line at a time
 	suffix := ""

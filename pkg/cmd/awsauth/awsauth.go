@@ -274,6 +274,9 @@ type MigrateOptions struct {
 	base
 	// AWSOptions apply to the EKS clients (tests stub access entries).
 	AWSOptions []aws.ConfigOption
+	// Force lets an aws-auth entry go once its access entry is in place
+	// even when it maps nodes or is the last system:masters mapping.
+	Force bool
 }
 
 // NewCmdMigrate makes `kubectl tenant aws-auth migrate`.
@@ -289,6 +292,7 @@ func NewCmdMigrate(getter genericclioptions.RESTClientGetter, registryPath *regi
 		SilenceUsage:      true,
 		RunE:              cmdutil.RunE(o),
 	}
+	cmd.Flags().BoolVar(&o.Force, "force", false, "Remove a moved principal's aws-auth entry even when it maps nodes or is the last system:masters mapping")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
@@ -350,7 +354,7 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant) (bool, e
 			return changed, fmt.Errorf("migrating %s: %w; its aws-auth entry is kept", p, err)
 		}
 		remove := func(d map[string]string) (map[string]string, bool, error) {
-			return authmap.Remove(d, p.Name, t.Name, false)
+			return authmap.Remove(d, p.Name, t.Name, o.Force)
 		}
 		if dryRun {
 			next, ok, err := remove(preview)

@@ -193,7 +193,8 @@ func (o *Options) Validate() error {
 // grants each see the others' (IAM principals share bindings). A dry run
 // only reads (and, on the server, has the API server check the writes).
 func (o *Options) Run(ctx context.Context) error {
-	if err := o.checkBelonging(ctx); err != nil {
+	admission := access.Admission{Client: o.conn.Client, Registry: o.registry, AllowCrossTenant: o.AllowCrossTenant, Warn: o.ErrOut}
+	if err := admission.Admit(ctx, o.tenant, []tenant.Grant{o.grant}); err != nil {
 		return err
 	}
 	if o.grant.AccessPolicy == "" { // with an access policy, EKS enforces it: no ClusterRole to check
@@ -207,32 +208,6 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
 		func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
-}
-
-// checkBelonging refuses a subject of another tenant without
-// --allow-cross-tenant, and says when a ServiceAccount belongs to no
-// tenant, before anything changes.
-func (o *Options) checkBelonging(ctx context.Context) error {
-	s := o.grant.Subject
-	if s.IsIAM() {
-		return nil
-	}
-	all, err := o.registry.List(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := access.SubjectBelonging(ctx, o.conn.Client, all, o.tenant, s)
-	switch {
-	case err != nil:
-		return err
-	case b.Tenant != "" && !o.AllowCrossTenant:
-		return fmt.Errorf("%s belongs to tenant %q (%s): granting it in tenant %q crosses tenants; pass --allow-cross-tenant if you mean it", s, b.Tenant, b.Why, o.Tenant)
-	case b.Tenant != "":
-		fmt.Fprintf(o.ErrOut, "%s belongs to tenant %q (%s); granted across tenants as asked\n", s, b.Tenant, b.Why)
-	case b.External:
-		fmt.Fprintf(o.ErrOut, "%s is in namespace %s, which no tenant owns: granted as an external subject\n", s, s.Namespace)
-	}
-	return nil
 }
 
 // run grants on t, the current record, and reports whether t changed.

@@ -1,0 +1,93 @@
+package access
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// forbiddenList is a registry whose List the caller may not make, as a
+// cluster registry answers a user whose RBAC names single tenants.
+type forbiddenList struct{ tenant.Registry }
+
+func (forbiddenList) List(context.Context) ([]tenant.Tenant, error) {
+	return nil, apierrors.NewForbidden(schema.GroupResource{Group: tenant.Group, Resource: "tenants"}, "", nil)
+}
+
+// The admission every path that grants passes: grant and apply reach it
+// with the grants they add. The cluster is not needed here (nil client:
+// namespace labels are covered end to end).
+func TestAdmit(t *testing.T) {
+	ctx := context.Background()
+	reg, err := tenant.OpenRegistry(filepath.Join(t.TempDir(), "tenants.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, grants ...tenant.Grant) *tenant.Tenant {
+		x := tenant.New(name)
+		x.Spec.Cluster.Context = "shared"
+		x.Spec.Namespaces = []string{name}
+		x.Spec.Grants = grants
+		return x
+	}
+	bob := tenant.Subject{Kind: tenant.SubjectUser, Name: "bob"}
+	for _, x := range []*tenant.Tenant{mk("xa"), mk("xb", tenant.Grant{Subject: bob, Role: "view"})} {
+		if err := reg.Put(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xa := mk("xa")
+	for _, tc := range []struct {
+		name    string
+		reg     tenant.Registry
+		subject tenant.Subject
+		allow   bool
+		err     string
+		warn    string
+	}{
+		{"own ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xa", Name: "ci"}, false, "", ""},
+		{"another tenant's ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}, false, `belongs to tenant "xb" (its namespace xb is tenant "xb"'s)`, ""},
+		{"allowed across tenants", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}, true, "", "granted across tenants as asked"},
+		{"an external ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "ci-system", Name: "runner"}, false, "", "granted as an external subject"},
+		{"a user another tenant grants", reg, bob, false, `tenant "xb" grants it`, ""},
+		{"another tenant's group", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, `it is tenant "xb"'s kubectl-tenant group`, ""},
+		{"an IAM role is its channel's", reg, tenant.Subject{Kind: tenant.SubjectIAMRole, Name: "arn:aws:iam::1:role/x"}, false, "", ""},
+		{"registry not listable: the group name still counts", forbiddenList{reg}, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, "kubectl-tenant group", "you may not list the registry's tenants"},
+		{"registry not listable: a user is let through, said so", forbiddenList{reg}, bob, false, "", "not by other tenants' grants"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var warn bytes.Buffer
+			a := Admission{Registry: tc.reg, AllowCrossTenant: tc.allow, Warn: &warn}
+			err := a.Admit(ctx, xa, []tenant.Grant{{Subject: tc.subject, Role: "view"}})
+			if (err == nil) != (tc.err == "") || err != nil && (!strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "--allow-cross-tenant")) {
+				t.Errorf("Admit: %v, want %q", err, tc.err)
+			}
+			if !strings.Contains(warn.String(), tc.warn) || tc.warn == "" && warn.Len() > 0 {
+				t.Errorf("warned %q, want %q", warn.String(), tc.warn)
+			}
+		})
+	}
+}
+
+func TestNewGrants(t *testing.T) {
+	sa := tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}
+	alice := tenant.Subject{Kind: tenant.SubjectUser, Name: "alice"}
+	current := tenant.New("xa")
+	current.Spec.Grants = []tenant.Grant{{Subject: sa, Role: "view"}}
+	next := current.DeepCopy()
+	next.Spec.Grants = append(next.Spec.Grants, tenant.Grant{Subject: sa, Role: "edit"}, tenant.Grant{Subject: alice, Role: "view"})
+	got := NewGrants(current, next)
+	if len(got) != 1 || got[0].Subject != alice {
+		t.Errorf("NewGrants: %+v, want alice's only (xb:ci was admitted before)", got)
+	}
+	if got := NewGrants(nil, next); len(got) != 3 {
+		t.Errorf("NewGrants of a new tenant: %+v, want all 3", got)
+	}
+}
