@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"text/template"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -40,21 +42,59 @@ func NewTenantRole(name, trustedPrincipal, externalID string) (*TenantRole, erro
 // PermissionsPolicyName names the inline policy on the tenant role.
 const PermissionsPolicyName = "kubectl-tenant"
 
+// ExistingRole is a role found under the name the plugin would use.
+type ExistingRole struct {
+	ARN string
+	// Ours is whether the plugin created it (its managed-by tag).
+	Ours bool
+	// TrustPolicy is its trust policy document, decoded.
+	TrustPolicy string
+}
+
+// ReadRole reads the role of that name: nil, with no error, when there is
+// none. It only reads.
+func ReadRole(ctx context.Context, cfg awssdk.Config, name string) (*ExistingRole, error) {
+	r, err := getRole(ctx, iam.NewFromConfig(cfg), name)
+	if r == nil || err != nil {
+		return nil, err
+	}
+	trust, err := url.QueryUnescape(awssdk.ToString(r.AssumeRolePolicyDocument))
+	if err != nil {
+		trust = awssdk.ToString(r.AssumeRolePolicyDocument)
+	}
+	return &ExistingRole{ARN: awssdk.ToString(r.Arn), Ours: createdByPlugin(tagMap(r.Tags)), TrustPolicy: trust}, nil
+}
+
+// ErrForeignRole is wrapped by CreateTenantRole's refusal of a role the
+// plugin did not create.
+var ErrForeignRole = errors.New("the role was not created by kubectl-tenant")
+
+// ForeignRoleError says what taking over someone's role would replace.
+func ForeignRoleError(name string, r *ExistingRole) error {
+	return fmt.Errorf("IAM role %s exists and %w (no %s=%s tag); it is left alone: --force would replace its trust policy %s and put the inline policy %q on it; or choose another --role-name",
+		name, ErrForeignRole, tenant.LabelManagedBy, tenant.ManagedBy, compactJSON(r.TrustPolicy), PermissionsPolicyName)
+}
+
 // CreateTenantRole creates the role in the account of cfg's credentials,
-// or brings an existing one of that name to these documents. It returns
+// or brings an existing one the plugin created to these documents. A role
+// of that name the plugin did not create is refused (ForeignRoleError)
+// unless force; replaced then holds the trust policy it had. It returns
 // the role's ARN and whether it created it.
-func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole) (string, bool, error) {
+func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole, force bool) (arn string, created bool, replaced string, err error) {
 	client := iam.NewFromConfig(cfg)
-	created := false
-	var roleARN string
-	existing, err := getRole(ctx, client, r.Name)
+	existing, err := ReadRole(ctx, cfg, r.Name)
 	switch {
 	case err != nil:
-		return "", false, err
+		return "", false, "", err
+	case existing != nil && !existing.Ours && !force:
+		return "", false, "", ForeignRoleError(r.Name, existing)
 	case existing != nil:
-		roleARN = awssdk.ToString(existing.Arn)
+		arn = existing.ARN
+		if !existing.Ours {
+			replaced = existing.TrustPolicy
+		}
 		if _, err := client.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: awssdk.String(r.Name), PolicyDocument: awssdk.String(string(r.TrustPolicy))}); err != nil {
-			return "", false, fmt.Errorf("updating the trust policy of %s: %w", r.Name, err)
+			return "", false, "", fmt.Errorf("updating the trust policy of %s: %w", r.Name, err)
 		}
 	default:
 		out, err := client.CreateRole(ctx, &iam.CreateRoleInput{
@@ -64,15 +104,25 @@ func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole) (st
 			Tags:                     iamTags(map[string]string{tenant.LabelManagedBy: tenant.ManagedBy}),
 		})
 		if err != nil {
-			return "", false, fmt.Errorf("creating role %s: %w", r.Name, err)
+			return "", false, "", fmt.Errorf("creating role %s: %w", r.Name, err)
 		}
-		roleARN, created = awssdk.ToString(out.Role.Arn), true
+		arn, created = awssdk.ToString(out.Role.Arn), true
 	}
 	if _, err := client.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: awssdk.String(r.Name), PolicyName: awssdk.String(PermissionsPolicyName),
 		PolicyDocument: awssdk.String(string(r.PermissionsPolicy))}); err != nil {
-		return "", false, fmt.Errorf("putting the permissions of %s: %w", r.Name, err)
+		return "", false, "", fmt.Errorf("putting the permissions of %s: %w", r.Name, err)
 	}
-	return roleARN, created, nil
+	return arn, created, replaced, nil
+}
+
+// compactJSON is a JSON document on one line, for a message; anything
+// else as it is.
+func compactJSON(doc string) string {
+	var b bytes.Buffer
+	if json.Compact(&b, []byte(doc)) != nil {
+		return doc
+	}
+	return b.String()
 }
 
 // FindRole reads the role of that name in the account of cfg's

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -46,11 +47,11 @@ func TestCreateTenantRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := NewTenantRole("kubectl-tenant", "arn:aws:iam::111122223333:role/platform", "x1")
-	arn, created, err := CreateTenantRole(ctx, cfg, r)
+	arn, created, _, err := CreateTenantRole(ctx, cfg, r, false)
 	if err != nil || !created || arn != "arn:aws:iam::444444444444:role/kubectl-tenant" {
 		t.Fatalf("create: %s %v %v", arn, created, err)
 	}
-	if _, again, err := CreateTenantRole(ctx, cfg, r); err != nil || again {
+	if _, again, _, err := CreateTenantRole(ctx, cfg, r, false); err != nil || again {
 		t.Errorf("second run: created=%v %v", again, err)
 	}
 	client := iam.NewFromConfig(cfg)
@@ -65,5 +66,46 @@ func TestCreateTenantRole(t *testing.T) {
 	pol, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: awssdk.String("kubectl-tenant"), PolicyName: awssdk.String(PermissionsPolicyName)})
 	if err != nil || !strings.Contains(awssdk.ToString(pol.PolicyDocument), "eks") {
 		t.Errorf("permissions in IAM: %v %v", pol, err)
+	}
+}
+
+// A role of the tenant role's name that the plugin did not create is
+// left as it is without --force; with it, taken over, saying what it had.
+func TestCreateTenantRoleRefusesAForeignRole(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := Identity{Region: "us-east-1", Roles: []Hop{{RoleARN: "arn:aws:iam::555555555555:role/admin"}}}.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := iam.NewFromConfig(cfg)
+	theirs := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: awssdk.String("kubectl-tenant"), AssumeRolePolicyDocument: awssdk.String(theirs)}); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := NewTenantRole("kubectl-tenant", "arn:aws:iam::111122223333:role/platform", "x1")
+	trust := func() string {
+		role, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String("kubectl-tenant")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := url.QueryUnescape(awssdk.ToString(role.Role.AssumeRolePolicyDocument))
+		return doc
+	}
+	_, _, _, err = CreateTenantRole(ctx, cfg, r, false)
+	if !errors.Is(err, ErrForeignRole) || !strings.Contains(err.Error(), "--force would replace its trust policy") || !strings.Contains(err.Error(), "ec2.amazonaws.com") {
+		t.Errorf("CreateTenantRole over a foreign role: %v", err)
+	}
+	if got := trust(); !strings.Contains(got, "ec2.amazonaws.com") || strings.Contains(got, "platform") {
+		t.Errorf("the foreign role's trust policy changed: %s", got)
+	}
+	if _, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: awssdk.String("kubectl-tenant"), PolicyName: awssdk.String(PermissionsPolicyName)}); err == nil {
+		t.Error("the foreign role got the inline policy")
+	}
+	_, created, replaced, err := CreateTenantRole(ctx, cfg, r, true)
+	if err != nil || created || !strings.Contains(replaced, "ec2.amazonaws.com") {
+		t.Errorf("with force: created=%v replaced=%q %v", created, replaced, err)
+	}
+	if got := trust(); !strings.Contains(got, "platform") {
+		t.Errorf("with force, the trust policy is %s", got)
 	}
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 )
@@ -67,6 +71,34 @@ func TestDeleteTakesOnlyTheTenantsOwn(t *testing.T) {
 	}
 	if got := u.kubectl("auth", "can-i", "--context", "alpha", "list", "pods", "-n", "alpha", "--as", "x", "--as-group", "alpha-devs"); strings.TrimSpace(got) != "yes" {
 		t.Errorf("alpha-devs lost their access: %q", got)
+	}
+
+	// bootstrap iam --create does not take over a role it did not make:
+	// its trust policy and policies stay, in a server dry run too.
+	admin, err := aws.Identity{Region: "us-east-1"}.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := iam.NewFromConfig(admin)
+	theirs := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: awssdk.String("kubectl-tenant"), AssumeRolePolicyDocument: awssdk.String(theirs)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"--dry-run=server", "--dry-run=none"} {
+		stderr := u.tenantFails("bootstrap", "iam", "--trusted-principal", "arn:aws:iam::111111111111:role/platform", "--create", mode)
+		if !strings.Contains(stderr, "was not created by kubectl-tenant") || !strings.Contains(stderr, "--force would replace its trust policy") {
+			t.Errorf("bootstrap iam --create %s over a foreign role: %s", mode, stderr)
+		}
+	}
+	role, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: awssdk.String("kubectl-tenant")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc, _ := url.QueryUnescape(awssdk.ToString(role.Role.AssumeRolePolicyDocument)); !strings.Contains(doc, "ec2.amazonaws.com") || strings.Contains(doc, "platform") {
+		t.Errorf("the foreign role's trust policy changed: %s", doc)
+	}
+	if inline, err := client.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: awssdk.String("kubectl-tenant")}); err != nil || len(inline.PolicyNames) != 0 {
+		t.Errorf("the foreign role's inline policies: %v %v", inline, err)
 	}
 }
 

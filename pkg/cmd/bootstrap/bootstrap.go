@@ -52,9 +52,11 @@ type IAMOptions struct {
 	ExternalID       string
 	RoleName         string
 	Create           bool
-	Profile          string
-	Region           string
-	DryRunStrategy   kcmdutil.DryRunStrategy
+	// Force takes over a role of that name the plugin did not create.
+	Force          bool
+	Profile        string
+	Region         string
+	DryRunStrategy kcmdutil.DryRunStrategy
 
 	role *aws.TenantRole
 }
@@ -76,6 +78,7 @@ func NewCmdIAM(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.RoleName, "role-name", "kubectl-tenant", "The role's name")
 	cmd.Flags().StringVar(&o.RoleName, "role-arn-name", "kubectl-tenant", "The role's name (same as --role-name)")
 	cmd.Flags().BoolVar(&o.Create, "create", false, "Create the role in the account of the current credentials")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "With --create: take over a role of that name that kubectl-tenant did not create, replacing its trust policy (the old one is printed)")
 	cmd.Flags().StringVar(&o.Profile, "profile", "", "The AWS profile of the tenant account's credentials (with --create)")
 	cmd.Flags().StringVar(&o.Region, "region", "us-east-1", "The region to reach IAM through (IAM itself is global)")
 	_ = cmd.Flags().MarkHidden("role-arn-name")
@@ -128,20 +131,27 @@ func (o *IAMOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if o.DryRunStrategy == kcmdutil.DryRunServer {
-		arn, found, err := aws.FindRole(ctx, cfg, o.RoleName)
-		if err != nil {
+		existing, err := aws.ReadRole(ctx, cfg, o.RoleName)
+		switch {
+		case err != nil:
 			return err
-		}
-		if found {
-			fmt.Fprintf(o.ErrOut, "would update role %s to these documents (server dry run: IAM was only read)\n", arn)
-		} else {
+		case existing != nil && !existing.Ours && !o.Force:
+			return aws.ForeignRoleError(o.RoleName, existing)
+		case existing != nil && !existing.Ours:
+			fmt.Fprintf(o.ErrOut, "would take over role %s, replacing its trust policy %s (server dry run: IAM was only read)\n", existing.ARN, existing.TrustPolicy)
+		case existing != nil:
+			fmt.Fprintf(o.ErrOut, "would update role %s to these documents (server dry run: IAM was only read)\n", existing.ARN)
+		default:
 			fmt.Fprintf(o.ErrOut, "would create role %s (server dry run: IAM was only read)\n", o.RoleName)
 		}
 		return nil
 	}
-	arn, created, err := aws.CreateTenantRole(ctx, cfg, o.role)
+	arn, created, replaced, err := aws.CreateTenantRole(ctx, cfg, o.role, o.Force)
 	if err != nil {
 		return err
+	}
+	if replaced != "" {
+		fmt.Fprintf(o.ErrOut, "took over role %s, which kubectl-tenant did not create (--force); its trust policy was: %s\n", arn, replaced)
 	}
 	verb := "updated"
 	if created {
