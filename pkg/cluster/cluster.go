@@ -7,6 +7,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
@@ -27,45 +28,146 @@ type Connection struct {
 // ErrNoContext is Connect's error for a context no kubeconfig file has.
 var ErrNoContext = errors.New("no kubeconfig context")
 
-// Connect builds a client for a kubeconfig context, read with the same
-// rules (and --kubeconfig) as every other command. An empty context means
-// the current one.
+// Connect builds a client for a kubeconfig context (RESTConfig). An
+// empty context means the current one.
 func Connect(getter genericclioptions.RESTClientGetter, context string) (*Connection, error) {
-	loader := getter.ToRawKubeConfigLoader()
-	rules, ok := loader.ConfigAccess().(*clientcmd.ClientConfigLoadingRules)
-	if !ok {
-		return nil, fmt.Errorf("unexpected kubeconfig loader %T", loader.ConfigAccess())
-	}
-	// Read the files now, not through the getter's cached loader: create
-	// connects through a context it has just written.
-	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
+	cfg, context, err := RESTConfig(getter, context)
 	if err != nil {
-		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
-	}
-	if context == "" {
-		context = raw.CurrentContext
-	}
-	if _, ok := raw.Contexts[context]; !ok {
-		return nil, fmt.Errorf("%w named %q; see 'kubectl tenant contexts list'", ErrNoContext, context)
-	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig context %q: %w", context, err)
+		return nil, err
 	}
 	// A grant on hundreds of namespaces is one apply each, sent at most
 	// apply.Concurrency at a time; let that through without client-side
 	// throttling, while still bounding a runaway loop.
 	cfg.QPS, cfg.Burst = 100, 300
-	// cli-runtime's hook for wrapping every client (tests count requests with it).
-	if f, ok := getter.(*genericclioptions.ConfigFlags); ok && f.WrapConfigFn != nil {
-		cfg = f.WrapConfigFn(cfg)
-	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &Connection{Context: context, Server: cfg.Host, Config: cfg, Client: client}, nil
+}
+
+// RESTConfig is how every connection is made: the REST config of a
+// kubeconfig context (empty: the current one), read with the same rules
+// (and --kubeconfig) as every other command, with the connection flags
+// the user gave kept as kubectl keeps them (--as, --as-group, --as-uid,
+// --as-user-extra, --token, --user, --username, --password,
+// --client-certificate, --client-key, --request-timeout, and the flags of
+// OneClusterFlags). The context is the one asked for, not --context, and
+// -n is not a connection's. It returns the context used.
+func RESTConfig(getter genericclioptions.RESTClientGetter, context string) (*rest.Config, string, error) {
+	loader := getter.ToRawKubeConfigLoader()
+	rules, ok := loader.ConfigAccess().(*clientcmd.ClientConfigLoadingRules)
+	if !ok {
+		return nil, "", fmt.Errorf("unexpected kubeconfig loader %T", loader.ConfigAccess())
+	}
+	// Read the files now, not through the getter's cached loader: create
+	// connects through a context it has just written.
+	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the kubeconfig: %w", err)
+	}
+	if context == "" {
+		context = raw.CurrentContext
+	}
+	if _, ok := raw.Contexts[context]; !ok {
+		return nil, "", fmt.Errorf("%w named %q; see 'kubectl tenant contexts list'", ErrNoContext, context)
+	}
+	flags, _ := getter.(*genericclioptions.ConfigFlags)
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides(flags, context)).ClientConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig context %q: %w", context, err)
+	}
+	// cli-runtime's hook for wrapping every client (tests count requests with it).
+	if flags != nil && flags.WrapConfigFn != nil {
+		cfg = flags.WrapConfigFn(cfg)
+	}
+	return cfg, context, nil
+}
+
+// overrides are the user's connection flags as clientcmd overrides for
+// context, mapped as cli-runtime maps them for kubectl itself.
+func overrides(f *genericclioptions.ConfigFlags, context string) *clientcmd.ConfigOverrides {
+	o := &clientcmd.ConfigOverrides{CurrentContext: context}
+	if f == nil {
+		return o
+	}
+	o.AuthInfo.ClientCertificate = value(f.CertFile)
+	o.AuthInfo.ClientKey = value(f.KeyFile)
+	o.AuthInfo.Token = value(f.BearerToken)
+	o.AuthInfo.Impersonate = value(f.Impersonate)
+	o.AuthInfo.ImpersonateUID = value(f.ImpersonateUID)
+	if f.ImpersonateGroup != nil {
+		o.AuthInfo.ImpersonateGroups = *f.ImpersonateGroup
+	}
+	if f.ImpersonateUserExtra != nil {
+		for _, extra := range *f.ImpersonateUserExtra {
+			if k, v, ok := strings.Cut(extra, "="); ok {
+				if o.AuthInfo.ImpersonateUserExtra == nil {
+					o.AuthInfo.ImpersonateUserExtra = map[string][]string{}
+				}
+				o.AuthInfo.ImpersonateUserExtra[k] = append(o.AuthInfo.ImpersonateUserExtra[k], v)
+			}
+		}
+	}
+	o.AuthInfo.Username = value(f.Username)
+	o.AuthInfo.Password = value(f.Password)
+	o.ClusterInfo.Server = value(f.APIServer)
+	o.ClusterInfo.TLSServerName = value(f.TLSServerName)
+	o.ClusterInfo.CertificateAuthority = value(f.CAFile)
+	if f.Insecure != nil {
+		o.ClusterInfo.InsecureSkipTLSVerify = *f.Insecure
+	}
+	if f.DisableCompression != nil {
+		o.ClusterInfo.DisableCompression = *f.DisableCompression
+	}
+	o.Context.Cluster = value(f.ClusterName)
+	o.Context.AuthInfo = value(f.AuthInfoName)
+	o.Timeout = value(f.Timeout)
+	return o
+}
+
+func value(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// OneClusterFlags names the flags the user gave that name one cluster:
+// --server, --cluster, --certificate-authority, --tls-server-name and
+// --insecure-skip-tls-verify. They are kept where a command reaches one
+// cluster, and refused (RefuseOneClusterFlags) where it reaches several.
+func OneClusterFlags(getter genericclioptions.RESTClientGetter) []string {
+	f, ok := getter.(*genericclioptions.ConfigFlags)
+	if !ok {
+		return nil
+	}
+	var given []string
+	for _, flag := range []struct {
+		name string
+		set  bool
+	}{
+		{"--server", value(f.APIServer) != ""},
+		{"--cluster", value(f.ClusterName) != ""},
+		{"--certificate-authority", value(f.CAFile) != ""},
+		{"--tls-server-name", value(f.TLSServerName) != ""},
+		{"--insecure-skip-tls-verify", f.Insecure != nil && *f.Insecure},
+	} {
+		if flag.set {
+			given = append(given, flag.name)
+		}
+	}
+	return given
+}
+
+// RefuseOneClusterFlags refuses the flags of OneClusterFlags for a
+// command that reaches several clusters; why says which ("list reaches
+// every tenant's cluster").
+func RefuseOneClusterFlags(getter genericclioptions.RESTClientGetter, why string) error {
+	if given := OneClusterFlags(getter); len(given) > 0 {
+		return fmt.Errorf("%s names one cluster, and %s: leave it out (each cluster is reached through its own context)", strings.Join(given, ", "), why)
+	}
+	return nil
 }
 
 // KubeconfigPaths are the files kubectl would read, in order, without the

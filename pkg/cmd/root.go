@@ -61,7 +61,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		SilenceErrors: true,
 	}
 	flags.AddFlags(cmd.PersistentFlags())
-	registry := &reg.Flag{Kubeconfig: flags.KubeConfig} // a cluster registry's context is read from --kubeconfig too
+	registry := &reg.Flag{Flags: flags} // a cluster registry is reached with kubectl's flags too
 	cmd.PersistentFlags().StringVar(&registry.Spec, "registry", "",
 		"Where tenant records are kept: "+reg.Usage+" (default $"+reg.Env+", else the config file's registry, else the file ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/tenants.yaml)")
 	cmd.AddCommand(

@@ -13,10 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/clusterregistry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -26,7 +27,7 @@ import (
 const Env = "KUBECTL_TENANT_REGISTRY"
 
 // Usage says what a registry value may be, for flags and errors.
-const Usage = "file:PATH (or a PATH with a / or ending in .yaml), cluster (the current context's cluster) or cluster:CONTEXT"
+const Usage = "file:PATH (or a PATH with a / or ending in .yaml), cluster (the cluster of --context, else of the current context) or cluster:CONTEXT"
 
 // Config is the config file, ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/config.yaml.
 type Config struct {
@@ -76,22 +77,22 @@ func ConfigPath() (string, error) {
 	return filepath.Join(dir, "kubectl-tenant", "config.yaml"), nil
 }
 
-// Flag is the --registry flag, with what opening a cluster registry
-// takes from kubectl's own flags: the --kubeconfig file its context is
-// read from.
+// Flag is the --registry flag, with kubectl's own flags, which a cluster
+// registry is reached with like any cluster: --kubeconfig, --context
+// (the registry's context when the spec names none), --as, --token...
 type Flag struct {
 	// Spec is the flag's value: Usage's forms, or empty for the
 	// environment, the config file or the default file (Resolve).
 	Spec string
-	// Kubeconfig points at kubectl's --kubeconfig; nil or empty means
-	// what kubectl reads without it ($KUBECONFIG, else ~/.kube/config).
-	Kubeconfig *string
+	// Flags are kubectl's flags of the command; nil means none given.
+	Flags *genericclioptions.ConfigFlags
 }
 
 // Open opens the registry the flag (or, when empty, the environment or
 // the config file) names. A cluster registry is reached through the
-// kubeconfig kubectl would read, with the named context or the current
-// one. Nothing is contacted yet.
+// kubeconfig kubectl would read, with the named context, else --context,
+// else the current one, and kubectl's connection flags. Nothing is
+// contacted yet.
 func (f *Flag) Open() (tenant.Registry, error) {
 	spec, err := Resolve(f.Spec)
 	if err != nil {
@@ -104,12 +105,17 @@ func (f *Flag) Open() (tenant.Registry, error) {
 	if kind == "file" {
 		return tenant.OpenRegistry(where)
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if f.Kubeconfig != nil && *f.Kubeconfig != "" {
-		rules.ExplicitPath = *f.Kubeconfig
+	flags := f.Flags
+	if flags == nil {
+		flags = genericclioptions.NewConfigFlags(false)
 	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: where}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if where == "" && flags.Context != nil {
+		where = *flags.Context
+	}
+	if err := cluster.RefuseOneClusterFlags(flags, "with a cluster registry the command reaches the registry's cluster as well as the tenants'"); err != nil {
+		return nil, err
+	}
+	cfg, _, err := cluster.RESTConfig(flags, where)
 	if err != nil {
 		return nil, fmt.Errorf("registry %q: %w", spec, err)
 	}
@@ -125,7 +131,7 @@ func (f *Flag) Open() (tenant.Registry, error) {
 }
 
 // With is the flag naming spec instead, read through the same kubeconfig.
-func (f *Flag) With(spec string) *Flag { return &Flag{Spec: spec, Kubeconfig: f.Kubeconfig} }
+func (f *Flag) With(spec string) *Flag { return &Flag{Spec: spec, Flags: f.Flags} }
 
 // CheckSpec refuses a bare word that has neither form: "clustr" would
 // otherwise be a file of that name in the working directory, and a typo

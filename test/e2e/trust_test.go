@@ -183,3 +183,53 @@ func TestApplyRefusesEKSWithoutAWS(t *testing.T) {
 		t.Errorf("the registry was written: %v", err)
 	}
 }
+
+// kubectl's connection flags reach every connection: --as is who acts,
+// in grant and in access; flags that name one cluster are refused where
+// a command reaches several; --context names a cluster registry's
+// cluster.
+func TestConnectionFlagsMeanWhatTheySay(t *testing.T) {
+	u := newUser(t)
+	writeFile(t, filepath.Join(u.home, ".kube", "config"), readFile(t, cp.AdminKubeconfig))
+	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
+	u.tenant("create", "cf", "--from-context", "admin", "--namespace", "cf")
+	before := readFile(t, registry)
+	bindings := u.kubectl("get", "rolebindings", "-n", "cf", "-o", "name")
+
+	stderr := u.tenantFails("grant", "cf", "--group", "cf-devs", "--role", "view", "--as", "nobody")
+	if !strings.Contains(stderr, `User "nobody" cannot`) {
+		t.Errorf("grant --as nobody: %s", stderr)
+	}
+	if readFile(t, registry) != before || u.kubectl("get", "rolebindings", "-n", "cf", "-o", "name") != bindings {
+		t.Error("grant --as nobody changed something")
+	}
+	if stderr := u.tenantFails("access", "cf", "--as", "nobody"); !strings.Contains(stderr, `User "nobody" cannot`) {
+		t.Errorf("access --as nobody: %s", stderr)
+	}
+	// Someone who may read the bindings sees them.
+	u.tenant("grant", "cf", "--group", "cf-devs", "--role", "view")
+	if out := u.tenant("access", "cf", "--as", "auditor", "--as-group", "system:masters").stdout; !strings.Contains(out, "cf-devs") {
+		t.Errorf("access --as auditor --as-group system:masters:\n%s", out)
+	}
+
+	for _, args := range [][]string{{"list", "--server", cp.URL}, {"access", "--all", "--cluster", "admin"}, {"apply", "-f", registry, "--insecure-skip-tls-verify"}} {
+		if stderr := u.tenantFails(args...); !strings.Contains(stderr, "names one cluster") {
+			t.Errorf("kubectl tenant %s: %s", strings.Join(args, " "), stderr)
+		}
+	}
+	// Where one cluster is reached, they are kept: a --server that does
+	// not answer is where grant goes.
+	if stderr := u.tenantFails("grant", "cf", "--group", "cf-ops", "--role", "view", "--server", "https://127.0.0.1:1"); !strings.Contains(stderr, "127.0.0.1:1") {
+		t.Errorf("grant --server: %s", stderr)
+	}
+}
+
+// --registry cluster reads the registry of --context's cluster.
+func TestClusterRegistryFollowsContext(t *testing.T) {
+	f := startFleet(t) // contexts mgmt (current; the registry) and workload (no registry)
+	f.u.tenant("list", "--registry", "cluster", "--context", "mgmt")
+	stderr := f.u.tenantFails("list", "--registry", "cluster", "--context", "workload")
+	if !strings.Contains(stderr, "the server could not find the requested resource") && !strings.Contains(stderr, "kubectl tenant init") {
+		t.Errorf("list --registry cluster --context workload (no registry there): %s", stderr)
+	}
+}

@@ -134,6 +134,9 @@ func (o *Options) Validate() error {
 	if *o.PrintFlags.OutputFormat == "name" {
 		return fmt.Errorf("--output name: an access report has no name; use json, yaml, jsonpath or go-template")
 	}
+	if o.All {
+		return cluster.RefuseOneClusterFlags(o.getter, "access --all reads every tenant's cluster")
+	}
 	return nil
 }
 

@@ -180,6 +180,9 @@ func (o *Options) Validate() error {
 	if o.PruneNamespaces && !o.Prune {
 		return errors.New("--prune-namespaces: add --prune (it prunes namespaces as well as bindings)")
 	}
+	if err := cluster.RefuseOneClusterFlags(o.getter, "apply reaches each document's tenant through its own context"); err != nil {
+		return err
+	}
 	if o.Concurrency < 1 {
 		return fmt.Errorf("--concurrency %d: reconcile at least one tenant at a time", o.Concurrency)
 	}

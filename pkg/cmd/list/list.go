@@ -86,6 +86,9 @@ func (o *Options) Validate() error {
 	if o.ClusterTimeout <= 0 {
 		return fmt.Errorf("--cluster-timeout %s: give a positive duration, such as 5s", o.ClusterTimeout)
 	}
+	if o.Live {
+		return cluster.RefuseOneClusterFlags(o.getter, "list reads every tenant's cluster")
+	}
 	return nil
 }
 
