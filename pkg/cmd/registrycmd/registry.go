@@ -4,6 +4,7 @@ package registrycmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -122,7 +123,15 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		switch {
 		case !found:
 			if o.dryRun == kcmdutil.DryRunNone {
-				if err := o.to.Put(ctx, rec); err != nil {
+				// Create, not Put: a record someone made in the target since
+				// it was listed is theirs, and is not replaced.
+				err := o.to.Create(ctx, rec)
+				if errors.Is(err, tenant.ErrExists) {
+					differ = append(differ, rec.Name)
+					fmt.Fprintf(o.Out, "tenant/%s was created in the target meanwhile: left as it is there\n", rec.Name)
+					continue
+				}
+				if err != nil {
 					return fmt.Errorf("copying tenant %q: %w (%d copied before it)", rec.Name, err, copied)
 				}
 			}
