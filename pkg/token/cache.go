@@ -24,6 +24,10 @@ type Key struct {
 	RoleChain []Role `json:"roleChain"`
 	// Profile is the AWS profile the source credentials came from.
 	Profile string `json:"profile,omitempty"`
+	// Source names the source credentials the environment gives
+	// (SourceIdentity), so that a token minted as one identity is never
+	// served to another.
+	Source string `json:"source,omitempty"`
 }
 
 // Role is one hop of a role chain.
@@ -41,7 +45,7 @@ func (k Key) file() string {
 }
 
 func (k Key) equal(o Key) bool {
-	return k.Cluster == o.Cluster && k.Region == o.Region && k.Profile == o.Profile && slices.Equal(k.RoleChain, o.RoleChain)
+	return k.Cluster == o.Cluster && k.Region == o.Region && k.Profile == o.Profile && k.Source == o.Source && slices.Equal(k.RoleChain, o.RoleChain)
 }
 
 // Entry is a cached token.

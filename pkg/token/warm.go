@@ -60,9 +60,37 @@ func (r IAMRequest) Args() []string {
 	return args
 }
 
-// Key is the request's cache key.
+// Key is the request's cache key, with the source identity the
+// environment gives.
 func (r IAMRequest) Key() Key {
-	return Key{Cluster: r.Cluster, Region: r.Region, RoleChain: r.Chain, Profile: r.Profile}
+	return Key{Cluster: r.Cluster, Region: r.Region, RoleChain: r.Chain, Profile: r.Profile, Source: SourceIdentity(r.Profile)}
+}
+
+// SourceIdentity names, as far as the environment tells without a call,
+// whose credentials the AWS SDK's default chain starts from: the access
+// key ID of environment credentials (never the secret), the role of a web
+// identity, the container credentials endpoint, and the profile (profile
+// if given, else $AWS_PROFILE, else $AWS_DEFAULT_PROFILE). A warm token is
+// looked up without calling STS, so switching any of them must miss.
+func SourceIdentity(profile string) string {
+	if profile == "" {
+		profile = os.Getenv("AWS_PROFILE")
+	}
+	if profile == "" {
+		profile = os.Getenv("AWS_DEFAULT_PROFILE")
+	}
+	var parts []string
+	for _, kv := range [][2]string{
+		{"key", os.Getenv("AWS_ACCESS_KEY_ID")},
+		{"web-identity", os.Getenv("AWS_ROLE_ARN")},
+		{"container", os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") + os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")},
+		{"profile", profile},
+	} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // ParseIAMArgs reads the words after "token" as an IAMRequest. It reports

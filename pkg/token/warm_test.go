@@ -13,7 +13,7 @@ func TestServeWarm(t *testing.T) {
 	t.Setenv(ExecInfoEnv, "")
 	dir, _ := DefaultCacheDir()
 	c := &Cache{Dir: dir}
-	key := Key{Cluster: "acme-prod", Region: "eu-west-1", Profile: "mgmt",
+	key := Key{Cluster: "acme-prod", Region: "eu-west-1", Profile: "mgmt", Source: SourceIdentity("mgmt"),
 		RoleChain: Chain([]string{"arn:aws:iam::111122223333:role/hop", "arn:aws:iam::444455556666:role/tenant"}, "x1")}
 	if err := c.Put(Entry{Key: key, Token: "k8s-aws-v1.cached", Expires: time.Now().Add(10 * time.Minute)}); err != nil {
 		t.Fatal(err)
@@ -56,5 +56,37 @@ func TestServeWarm(t *testing.T) {
 	}
 	if ServeWarm(hit, &bytes.Buffer{}) {
 		t.Error("served a token with 30s left")
+	}
+}
+
+// The key names the source identity the environment gives: a token
+// minted as one is not found as another.
+func TestKeyFollowsTheSourceIdentity(t *testing.T) {
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		t.Setenv(k, "")
+	}
+	r := IAMRequest{Cluster: "acme", Region: "eu-west-1", Chain: Chain([]string{"arn:aws:iam::1:role/t"}, "")}
+	seen := map[string]string{}
+	for _, env := range [][2]string{
+		{"", ""},
+		{"AWS_PROFILE", "a"},
+		{"AWS_PROFILE", "b"},
+		{"AWS_DEFAULT_PROFILE", "b"}, // AWS_PROFILE b still wins: the same key as before
+		{"AWS_ACCESS_KEY_ID", "AKIA1"},
+		{"AWS_ROLE_ARN", "arn:aws:iam::1:role/ci"},
+	} {
+		if env[0] != "" {
+			t.Setenv(env[0], env[1])
+		}
+		file := r.Key().file()
+		if prev, ok := seen[file]; ok && env[0] != "AWS_DEFAULT_PROFILE" {
+			t.Errorf("%s=%s has the key of %s", env[0], env[1], prev)
+		}
+		seen[file] = env[0] + "=" + env[1]
+	}
+	t.Setenv("AWS_PROFILE", "env")
+	withFlag := IAMRequest{Cluster: "acme", Region: "eu-west-1", Profile: "flag"}
+	if got := withFlag.Key().Source; !strings.Contains(got, "profile=flag") || strings.Contains(got, "env") {
+		t.Errorf("--profile flag with AWS_PROFILE=env: source %q", got)
 	}
 }

@@ -86,12 +86,20 @@ current-context: acme
 	}
 
 	// Warm: no AWS config and no network are touched.
-	offline := u.with("AWS_CONFIG_FILE="+writeGarbage(t, u.home), "AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=")
+	offline := u.with("AWS_CONFIG_FILE="+writeGarbage(t, u.home), "AWS_ENDPOINT_URL=http://127.0.0.1:1", "AWS_SECRET_ACCESS_KEY=")
 	if again := readCredential(t, offline.tenant(tokenArgs...).stdout); again.token != cached.token {
 		t.Error("the warm path did not serve the cached token")
 	}
 	if stderr := offline.tenantFails(append(tokenArgs, "--no-cache")...); stderr == "" {
 		t.Error("--no-cache should have needed AWS and failed offline")
+	}
+	// Another source identity (a profile from the environment, other
+	// access keys) is never served the token minted for this one: it
+	// misses, and offline it fails.
+	for _, env := range []string{"AWS_PROFILE=other", "AWS_ACCESS_KEY_ID=AKIAOTHERKEY"} {
+		if r := offline.with(env).run("kubectl", append([]string{"tenant"}, tokenArgs...)...); r.err == nil {
+			t.Errorf("with %s the token cached for another identity was served: %.30s", env, r.stdout)
+		}
 	}
 
 	// Expired and corrupt entries are replaced, never an error.
