@@ -105,6 +105,29 @@ func (r *Registry) Put(ctx context.Context, t *tenant.Tenant) error {
 	})
 }
 
+// CheckWrite implements tenant.Registry: a server dry run of recording
+// t, so that the API server checks the caller's rights and the record.
+func (r *Registry) CheckWrite(ctx context.Context, t *tenant.Tenant) error {
+	next := t.DeepCopy()
+	next.ObjectMeta = metav1.ObjectMeta{Name: t.Name, Labels: t.Labels, Annotations: t.Annotations}
+	obj, err := toObject(next)
+	if err != nil {
+		return err
+	}
+	current, err := r.client.Get(ctx, t.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		_, err = r.client.Create(ctx, obj, metav1.CreateOptions{FieldManager: tenant.FieldManager, DryRun: []string{metav1.DryRunAll}})
+	case err == nil:
+		obj.SetResourceVersion(current.GetResourceVersion())
+		_, err = r.client.Update(ctx, obj, metav1.UpdateOptions{FieldManager: tenant.FieldManager, DryRun: []string{metav1.DryRunAll}})
+	}
+	if err != nil {
+		return registryError("checking that tenant "+t.Name+" can be recorded", err)
+	}
+	return nil
+}
+
 // Create implements tenant.Registry.
 func (r *Registry) Create(ctx context.Context, t *tenant.Tenant) error {
 	if errs := tenant.Validate(t); len(errs) > 0 {

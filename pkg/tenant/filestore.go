@@ -82,6 +82,33 @@ func (r *FileRegistry) Put(ctx context.Context, t *Tenant) error {
 	})
 }
 
+// CheckWrite implements Registry: t is valid, and the registry's
+// directory, or the nearest one that exists to be made in, takes a new
+// file (how every write is made: a temporary file renamed over the
+// registry). Nothing is left behind.
+func (r *FileRegistry) CheckWrite(_ context.Context, t *Tenant) error {
+	if errs := Validate(t); len(errs) > 0 {
+		return fmt.Errorf("tenant %q is not valid: %w", t.Name, errs.ToAggregate())
+	}
+	dir := filepath.Dir(r.Path)
+	for {
+		fi, err := os.Stat(dir)
+		if err == nil && !fi.IsDir() {
+			return fmt.Errorf("the registry %s cannot be written: %s is not a directory", r.Path, dir)
+		}
+		if err == nil || filepath.Dir(dir) == dir {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	f, err := os.CreateTemp(dir, ".kubectl-tenant-check-*")
+	if err != nil {
+		return fmt.Errorf("the registry %s cannot be written: %w", r.Path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // Create implements Registry.
 func (r *FileRegistry) Create(ctx context.Context, t *Tenant) error {
 	if errs := Validate(t); len(errs) > 0 {

@@ -10,6 +10,11 @@ import (
 // Registry keeps tenant records. The file store is the default; a store
 // in a management cluster comes later behind the same interface.
 type Registry interface {
+	// CheckWrite reports whether t could be recorded now, and writes
+	// nothing: a command that makes something outside the registry (an
+	// EKS cluster) asks before it does, so that it does not make what it
+	// then cannot record.
+	CheckWrite(ctx context.Context, t *Tenant) error
 	// Get returns the named tenant, or an error matching ErrNotFound.
 	Get(ctx context.Context, name string) (*Tenant, error)
 	// List returns every tenant, sorted by name.

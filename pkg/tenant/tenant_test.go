@@ -161,3 +161,31 @@ func TestFileRegistryCreate(t *testing.T) {
 		t.Errorf("Create of an invalid tenant: %v", err)
 	}
 }
+
+// CheckWrite says whether a record could be written, and writes nothing.
+func TestFileRegistryCheckWrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rec := New("acme")
+	rec.Spec.Cluster.Context = "admin"
+	rec.Spec.Namespaces = []string{"acme"}
+	fresh := &FileRegistry{Path: filepath.Join(dir, "not", "yet", "tenants.yaml")}
+	if err := fresh.CheckWrite(ctx, rec); err != nil {
+		t.Errorf("a registry in directories still to be made: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("CheckWrite left %v", entries)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "afile"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	under := &FileRegistry{Path: filepath.Join(dir, "afile", "tenants.yaml")}
+	if err := under.CheckWrite(ctx, rec); err == nil || !strings.Contains(err.Error(), "is not a directory") {
+		t.Errorf("a registry under a file: %v", err)
+	}
+	bad := rec.DeepCopy()
+	bad.Spec.Namespaces = nil
+	if err := fresh.CheckWrite(ctx, bad); err == nil {
+		t.Error("an invalid record passed CheckWrite")
+	}
+}

@@ -233,3 +233,28 @@ func TestClusterRegistryFollowsContext(t *testing.T) {
 		t.Errorf("list --registry cluster --context workload (no registry there): %s", stderr)
 	}
 }
+
+// create checks what it can before its first AWS write: a context of the
+// tenant's name that is someone else's stops it with no cluster made.
+func TestCreateChecksBeforeItMakesACluster(t *testing.T) {
+	ctx := context.Background()
+	local, u := startLocalEKS(t)
+	cfg := tenantAccount(t)
+	u.kubectl("config", "set-context", "delta", "--cluster", "elsewhere", "--user", "someone")
+	calls := len(local.Front.Calls())
+	stderr := u.tenantFails(append([]string{"create", "delta"}, tenantChain...)...)
+	if !strings.Contains(stderr, `context "delta" already exists`) || !strings.Contains(stderr, "nothing was created") {
+		t.Errorf("create over someone's context: %s", stderr)
+	}
+	for _, call := range local.Front.Calls()[calls:] {
+		if strings.HasPrefix(call, "Create") {
+			t.Errorf("create called %s before failing", call)
+		}
+	}
+	if _, err := aws.DescribeCluster(ctx, cfg, "delta"); err == nil {
+		t.Error("EKS cluster delta was made")
+	}
+	if got := u.kubectl("config", "view", "-o", "jsonpath={.contexts[?(@.name==\"delta\")].context.cluster}"); got != "elsewhere" {
+		t.Errorf("someone's context delta now points at %q", got)
+	}
+}
