@@ -107,10 +107,32 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 			},
 		})
 	}
+	// What is associated now: a policy already scoped as wanted is not
+	// written again, so that a re-run makes no AWS write.
+	associated := map[string][]string{} // policy ARN -> its namespaces, sorted; nil for cluster scope
+	if exists {
+		pages := eks.NewListAssociatedAccessPoliciesPaginator(client, &eks.ListAssociatedAccessPoliciesInput{ClusterName: cluster, PrincipalArn: principal})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("reading the access policies of %s in EKS cluster %s: %w", want.PrincipalARN, want.Cluster, err)
+			}
+			for _, a := range page.AssociatedAccessPolicies {
+				var namespaces []string
+				if a.AccessScope != nil && a.AccessScope.Type == ekstypes.AccessScopeTypeNamespace {
+					namespaces = slices.Sorted(slices.Values(a.AccessScope.Namespaces))
+				}
+				associated[awssdk.ToString(a.PolicyArn)] = namespaces
+			}
+		}
+	}
 	partition := iamarn.PartitionOf(want.PrincipalARN)
 	for _, name := range slices.Sorted(maps.Keys(want.Policies)) {
 		namespaces := slices.Sorted(slices.Values(want.Policies[name]))
 		policyARN := awssdk.String(PolicyARN(partition, name))
+		if have, ok := associated[*policyARN]; ok && have != nil && slices.Equal(have, namespaces) {
+			continue
+		}
 		steps = append(steps, Step{
 			Call: fmt.Sprintf("AssociateAccessPolicy %s policy=%s namespaces=%v", want.PrincipalARN, name, namespaces),
 			do: func(ctx context.Context) error {
@@ -123,10 +145,13 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 		})
 	}
 	for _, name := range drop {
+		policyARN := awssdk.String(PolicyARN(partition, name))
 		if _, kept := want.Policies[name]; kept || !exists {
 			continue
 		}
-		policyARN := awssdk.String(PolicyARN(partition, name))
+		if _, there := associated[*policyARN]; !there {
+			continue
+		}
 		steps = append(steps, Step{
 			Call: fmt.Sprintf("DisassociateAccessPolicy %s policy=%s", want.PrincipalARN, name),
 			do: func(ctx context.Context) error {

@@ -190,7 +190,11 @@ func TestApplyWithAManagementCluster(t *testing.T) {
 	eksKubeconfig := filepath.Join(u.home, "fl-eks.kubeconfig")
 	writeFile(t, eksKubeconfig, u.kubectl("config", "view", "--minify", "--flatten", "--context", "fl-eks"))
 	eksBefore := objectVersions(t, u.with("KUBECONFIG="+eksKubeconfig), "fl-eks")
+	calls := len(local.Front.Calls())
 	out = u.tenant("apply", "-f", dir)
+	if w := eksWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("a re-run wrote to EKS: %v", w)
+	}
 	writes, seen := f.registryWrites(t, seen)
 	if d := changedObjects(eksBefore, objectVersions(t, u.with("KUBECONFIG="+eksKubeconfig), "fl-eks")); len(d) > 0 {
 		t.Errorf("a re-run wrote in the EKS cluster: %v", d)

@@ -126,6 +126,12 @@ func eksStory(t *testing.T, mode string) {
 		// The same principal through an EKS access policy instead of
 		// RBAC: view, in acme only.
 		admin.tenant("grant", "acme", "--iam-role", devRole, "--access-policy", "view")
+		// Granting it again reads what is associated and writes nothing.
+		calls := len(local.Front.Calls())
+		admin.tenant("grant", "acme", "--iam-role", devRole, "--access-policy", "view")
+		if w := eksWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+			t.Errorf("%s: granting the access policy again wrote to EKS: %v", mode, w)
+		}
 		viewer := newUser(t).with(append(local.Env(), "KUBECONFIG="+devConfig)...)
 		cells = wideCanIMatrix(t, viewer, func(verb, resource, ns string) bool {
 			return ns == "acme" && resource != "nodes" && resource != "secrets" && slices.Contains([]string{"get", "list", "watch"}, verb)
@@ -169,4 +175,19 @@ func wideCanIMatrix(t *testing.T, u *user, want func(verb, resource, ns string) 
 	t.Helper()
 	resources := []string{"pods", "deployments.apps", "secrets", "configmaps", "services", "jobs.batch", "persistentvolumeclaims", "serviceaccounts", "ingresses.networking.k8s.io"}
 	return canIMatrixOf(t, u, []string{"acme", "globex"}, resources, want)
+}
+
+// eksWrites are the calls of a local EKS front's log that change
+// something.
+func eksWrites(calls []string) []string {
+	var out []string
+	for _, c := range calls {
+		for _, verb := range []string{"Create", "Update", "Delete", "Associate", "Disassociate", "Tag", "Untag"} {
+			if strings.HasPrefix(c, verb) {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }

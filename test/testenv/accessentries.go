@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -137,6 +138,19 @@ func (f *AccessEntries) serve(params any) (any, error) {
 		}
 		delete(f.policies[p], awssdk.ToString(in.PolicyArn))
 		return &eks.DisassociateAccessPolicyOutput{}, nil
+	case *eks.ListAssociatedAccessPoliciesInput:
+		// A read, not recorded: FailCall counts the calls that change or
+		// describe an entry.
+		p := awssdk.ToString(in.PrincipalArn)
+		if f.entries[p] == nil {
+			return nil, notFound(p)
+		}
+		out := &eks.ListAssociatedAccessPoliciesOutput{ClusterName: in.ClusterName, PrincipalArn: in.PrincipalArn}
+		for _, arn := range slices.Sorted(maps.Keys(f.policies[p])) {
+			out.AssociatedAccessPolicies = append(out.AssociatedAccessPolicies, ekstypes.AssociatedAccessPolicy{PolicyArn: awssdk.String(arn),
+				AccessScope: &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: slices.Clone(f.policies[p][arn])}})
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("the access-entries fake does not serve %T", params)
 }
