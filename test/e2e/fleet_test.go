@@ -387,7 +387,9 @@ func TestRegistryRaces(t *testing.T) {
 	// The same for a tenant neither has applied yet: the second to record
 	// it merges into the first one's record instead of replacing it.
 	fresh := strings.NewReplacer("rc-one", "rc-new", "rc-devs", "rc-new-devs").Replace(base)
-	writeFile(t, filepath.Join(u.home, "new-a.yaml"), fresh+"  - subject: {kind: User, name: carol}\n    role: view\n")
+	// (dave, not carol: carol is rc-one's, and granting her in another
+	// tenant would cross tenants.)
+	writeFile(t, filepath.Join(u.home, "new-a.yaml"), fresh+"  - subject: {kind: User, name: dave}\n    role: view\n")
 	writeFile(t, filepath.Join(u.home, "new-b.yaml"), strings.Replace(fresh, "namespaces: [rc-new]", "namespaces: [rc-new, rc-new-qa]", 1))
 	t.Cleanup(func() { u.run("kubectl", "tenant", "delete", "rc-new", "--delete-namespaces") })
 	for i, team := range []string{"a", "b"} {
@@ -402,7 +404,7 @@ func TestRegistryRaces(t *testing.T) {
 		}
 	}
 	rec = tenantRecord(t, u, "rc-new")
-	if !slices.Contains(rec.Spec.Namespaces, "rc-new-qa") || !slices.ContainsFunc(rec.Spec.Grants, func(g tenant.Grant) bool { return g.Subject.Name == "carol" }) {
+	if !slices.Contains(rec.Spec.Namespaces, "rc-new-qa") || !slices.ContainsFunc(rec.Spec.Grants, func(g tenant.Grant) bool { return g.Subject.Name == "dave" }) {
 		t.Errorf("after two concurrent first applies the record lost a change: namespaces %v, grants %+v", rec.Spec.Namespaces, rec.Spec.Grants)
 	}
 	if len(rec.Annotations) != 2 {
