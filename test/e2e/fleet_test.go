@@ -506,8 +506,11 @@ func TestRegistryRBACLimitsKubeconfigs(t *testing.T) {
 	}
 
 	// --merge writes both contexts into the kubeconfig; its dry runs
-	// write nothing.
+	// write nothing. Before it, list says how to get them.
 	admin := f.u.with("KUBECONFIG=" + filepath.Join(f.u.home, ".kube", "mgmt"))
+	if out := admin.tenant("list").stdout; !strings.Contains(out, `no context "a" here; 'kubectl tenant kubeconfig --all --merge' adds it`) {
+		t.Errorf("list without the tenants' contexts:\n%s", out)
+	}
 	mgmtBefore := readFile(t, filepath.Join(f.u.home, ".kube", "mgmt"))
 	for _, mode := range []string{"client", "server"} {
 		admin.tenant("kubeconfig", "--all", "--merge", "--dry-run="+mode)

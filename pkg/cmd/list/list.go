@@ -3,6 +3,7 @@ package list
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -170,7 +171,7 @@ func (o *Options) observe(ctx context.Context, tenants []tenant.Tenant) []reconc
 			conn, err := cluster.Connect(o.getter, c)
 			for _, i := range byContext[c] {
 				if err != nil {
-					out[i].Unreachable = fmt.Sprintf("no context %q", c)
+					out[i].Unreachable = unreachable(err, &tenants[i])
 					continue
 				}
 				out[i] = reconcile.Observe(ctx, conn, &tenants[i])
@@ -183,4 +184,17 @@ func (o *Options) observe(ctx context.Context, tenants []tenant.Tenant) []reconc
 	}
 	_ = g.Wait()
 	return out
+}
+
+// unreachable says why a tenant's cluster could not be connected to, and
+// how to get its context when it is not on this machine (a shared
+// registry lists tenants whose contexts others made).
+func unreachable(err error, t *tenant.Tenant) string {
+	switch {
+	case errors.Is(err, cluster.ErrNoContext) && t.Spec.Cluster.EKS != nil:
+		return fmt.Sprintf("no context %q here; 'kubectl tenant kubeconfig --all --merge' adds it", t.Spec.Cluster.Context)
+	case errors.Is(err, cluster.ErrNoContext):
+		return fmt.Sprintf("no context %q here; it is on the machine of whoever made the tenant", t.Spec.Cluster.Context)
+	}
+	return err.Error()
 }
