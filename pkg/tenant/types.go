@@ -356,3 +356,7 @@ func (l *List) DeepCopyObject() runtime.Object {
 	}
 	return out
 }
+
+// ObjectName is how kubectl names a tenant record on one line (get -o
+// name, apply): tenant.tenancy.kubectl-tenant.io/NAME.
+func ObjectName(name string) string { return "tenant." + Group + "/" + name }

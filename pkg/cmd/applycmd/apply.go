@@ -292,7 +292,7 @@ func (o *Options) Run(ctx context.Context) error {
 			failed = append(failed, a.Name)
 			continue
 		}
-		fmt.Fprintf(o.Out, "tenant.%s/%s %s%s\n", tenant.Group, a.Name, a.Verdict, suffix)
+		fmt.Fprintf(o.Out, "%s %s%s\n", tenant.ObjectName(a.Name), a.Verdict, suffix)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d tenants failed: %s", len(failed), len(o.docs), strings.Join(failed, ", "))

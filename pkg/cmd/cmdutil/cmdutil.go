@@ -87,8 +87,9 @@ func PrintKubeconfig(w io.Writer, flags *genericclioptions.PrintFlags, format st
 }
 
 // TenantPrinter is flags' printer for tenant records, except that -o name
-// prints tenant/NAME for a tenant and for each tenant of a list, the
-// form kubectl accepts back (kubectl tenant get tenant/acme).
+// prints tenant.tenancy.kubectl-tenant.io/NAME for a tenant and for each
+// tenant of a list: what kubectl get tenants -o name and apply print, and
+// what get accepts back.
 func TenantPrinter(flags *genericclioptions.PrintFlags) (printers.ResourcePrinter, error) {
 	if *flags.OutputFormat != "name" {
 		return flags.ToPrinter()
@@ -104,7 +105,7 @@ func TenantPrinter(flags *genericclioptions.PrintFlags) (printers.ResourcePrinte
 			return fmt.Errorf("not a tenant record: %T", obj)
 		}
 		for _, t := range items {
-			if _, err := fmt.Fprintf(w, "tenant/%s\n", t.Name); err != nil {
+			if _, err := fmt.Fprintf(w, "%s\n", tenant.ObjectName(t.Name)); err != nil {
 				return err
 			}
 		}

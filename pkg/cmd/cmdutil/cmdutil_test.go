@@ -46,7 +46,7 @@ func TestTenantPrinterNames(t *testing.T) {
 	if err := p.PrintObj(&tenant.List{Items: []tenant.Tenant{*tenant.New("a"), *tenant.New("b")}}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.String() != "tenant/acme\ntenant/a\ntenant/b\n" {
+	if out.String() != "tenant.tenancy.kubectl-tenant.io/acme\ntenant.tenancy.kubectl-tenant.io/a\ntenant.tenancy.kubectl-tenant.io/b\n" {
 		t.Errorf("-o name printed %q", out.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 var getLong = templates.LongDesc(`
@@ -57,7 +58,7 @@ func NewCmdGet(registryPath *registry.Flag, streams genericiooptions.IOStreams) 
 // Complete takes the name (tenant/NAME as -o name prints it, too) and
 // the printer.
 func (o *Options) Complete(_ *cobra.Command, args []string) error {
-	o.Name = strings.TrimPrefix(args[0], "tenant/")
+	o.Name = strings.TrimPrefix(strings.TrimPrefix(args[0], "tenant/"), tenant.ObjectName(""))
 	var err error
 	o.printer, err = cmdutil.TenantPrinter(o.PrintFlags)
 	return err

@@ -128,7 +128,7 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 				err := o.to.Create(ctx, rec)
 				if errors.Is(err, tenant.ErrExists) {
 					differ = append(differ, rec.Name)
-					fmt.Fprintf(o.Out, "tenant/%s was created in the target meanwhile: left as it is there\n", rec.Name)
+					fmt.Fprintf(o.Out, "%s was created in the target meanwhile: left as it is there\n", tenant.ObjectName(rec.Name))
 					continue
 				}
 				if err != nil {
@@ -136,13 +136,13 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 				}
 			}
 			copied++
-			fmt.Fprintf(o.Out, "tenant/%s copied%s\n", rec.Name, suffix)
+			fmt.Fprintf(o.Out, "%s copied%s\n", tenant.ObjectName(rec.Name), suffix)
 		case sameRecord(rec, there):
 			same++
-			fmt.Fprintf(o.Out, "tenant/%s unchanged\n", rec.Name)
+			fmt.Fprintf(o.Out, "%s unchanged\n", tenant.ObjectName(rec.Name))
 		default:
 			differ = append(differ, rec.Name)
-			fmt.Fprintf(o.Out, "tenant/%s differs in the target: left as it is there\n", rec.Name)
+			fmt.Fprintf(o.Out, "%s differs in the target: left as it is there\n", tenant.ObjectName(rec.Name))
 		}
 	}
 	fmt.Fprintf(o.ErrOut, "%d tenant(s) copied%s, %d already there, %d differing\n", copied, suffix, same, len(differ))

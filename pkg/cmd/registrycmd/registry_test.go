@@ -50,7 +50,7 @@ func TestMigrateKeepsARecordMadeMeanwhile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "[acme]") {
 		t.Errorf("migrate over a record made meanwhile: %v", err)
 	}
-	if !strings.Contains(out.String(), "tenant/acme was created in the target meanwhile: left as it is there") || !strings.Contains(out.String(), "tenant/globex copied") {
+	if !strings.Contains(out.String(), "tenant.tenancy.kubectl-tenant.io/acme was created in the target meanwhile: left as it is there") || !strings.Contains(out.String(), "tenant.tenancy.kubectl-tenant.io/globex copied") {
 		t.Errorf("migrate said:\n%s", out)
 	}
 	if got, err := to.Get(ctx, "acme"); err != nil || got.Spec.Namespaces[0] != "acme-theirs" {
