@@ -66,8 +66,12 @@ func (a Admission) Admit(ctx context.Context, t *tenant.Tenant, grants []tenant.
 		switch {
 		case err != nil:
 			return err
+		case b.Everyone && !a.AllowCrossTenant:
+			refused = append(refused, fmt.Errorf("%s: %s, so granting it in tenant %q crosses tenants; pass --allow-cross-tenant if you mean it", s, b.Why, t.Name))
 		case b.Tenant != "" && !a.AllowCrossTenant:
 			refused = append(refused, fmt.Errorf("%s belongs to tenant %q (%s): granting it in tenant %q crosses tenants; pass --allow-cross-tenant if you mean it", s, b.Tenant, b.Why, t.Name))
+		case b.Everyone:
+			fmt.Fprintf(a.Warn, "%s: %s; granted across tenants as asked\n", s, b.Why)
 		case b.Tenant != "":
 			fmt.Fprintf(a.Warn, "%s belongs to tenant %q (%s); granted across tenants as asked\n", s, b.Tenant, b.Why)
 		case b.External:
@@ -75,19 +79,6 @@ func (a Admission) Admit(ctx context.Context, t *tenant.Tenant, grants []tenant.
 		}
 	}
 	return errors.Join(refused...)
-}
-
-// NewGrants are the grants of next that current (nil: a new tenant) does
-// not have: what a change adds, and so what it must admit. A grant made
-// across tenants before, as asked, is not asked about again.
-func NewGrants(current, next *tenant.Tenant) []tenant.Grant {
-	var out []tenant.Grant
-	for _, g := range next.Spec.Grants {
-		if current == nil || !slices.ContainsFunc(current.Spec.Grants, func(c tenant.Grant) bool { return c.Subject == g.Subject }) {
-			out = append(out, g)
-		}
-	}
-	return out
 }
 
 func subjectNames(subjects []tenant.Subject) string {

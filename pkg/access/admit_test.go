@@ -61,6 +61,11 @@ func TestAdmit(t *testing.T) {
 		{"an IAM role is its channel's", reg, tenant.Subject{Kind: tenant.SubjectIAMRole, Name: "arn:aws:iam::1:role/x"}, false, "", ""},
 		{"registry not listable: the group name still counts", forbiddenList{reg}, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, "kubectl-tenant group", "you may not list the registry's tenants"},
 		{"registry not listable: a user is let through, said so", forbiddenList{reg}, bob, false, "", "not by other tenants' grants"},
+		{"another tenant's ServiceAccount named as a user", reg, tenant.Subject{Kind: tenant.SubjectUser, Name: "system:serviceaccount:xb:ci"}, false, `its namespace xb is tenant "xb"'s`, ""},
+		{"another tenant's ServiceAccounts as a group", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts:xb"}, false, `its namespace xb is tenant "xb"'s`, ""},
+		{"every ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts"}, false, "the group holds the subjects of every tenant", ""},
+		{"everyone authenticated, allowed", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:authenticated"}, true, "", "granted across tenants as asked"},
+		{"own ServiceAccounts as a group", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts:xa"}, false, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var warn bytes.Buffer
@@ -73,21 +78,5 @@ func TestAdmit(t *testing.T) {
 				t.Errorf("warned %q, want %q", warn.String(), tc.warn)
 			}
 		})
-	}
-}
-
-func TestNewGrants(t *testing.T) {
-	sa := tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}
-	alice := tenant.Subject{Kind: tenant.SubjectUser, Name: "alice"}
-	current := tenant.New("xa")
-	current.Spec.Grants = []tenant.Grant{{Subject: sa, Role: "view"}}
-	next := current.DeepCopy()
-	next.Spec.Grants = append(next.Spec.Grants, tenant.Grant{Subject: sa, Role: "edit"}, tenant.Grant{Subject: alice, Role: "view"})
-	got := NewGrants(current, next)
-	if len(got) != 1 || got[0].Subject != alice {
-		t.Errorf("NewGrants: %+v, want alice's only (xb:ci was admitted before)", got)
-	}
-	if got := NewGrants(nil, next); len(got) != 3 {
-		t.Errorf("NewGrants of a new tenant: %+v, want all 3", got)
 	}
 }

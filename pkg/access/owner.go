@@ -23,12 +23,17 @@ type Belonging struct {
 	// External marks a ServiceAccount in a namespace no tenant owns (a CI
 	// system, a GitOps controller): allowed, and shown as such.
 	External bool
+	// Everyone marks a group that holds every tenant's subjects
+	// (system:serviceaccounts, system:authenticated).
+	Everyone bool
 }
 
 // Mark is how access shows the belonging next to a subject: "" for the
 // tenant's own subjects.
 func (b Belonging) Mark() string {
 	switch {
+	case b.Everyone:
+		return "(every tenant)"
 	case b.Tenant != "":
 		return "(tenant " + b.Tenant + ")"
 	case b.External:
@@ -47,6 +52,21 @@ func (b Belonging) Mark() string {
 // tenant's.
 func SubjectBelonging(ctx context.Context, client kubernetes.Interface, all []tenant.Tenant, t *tenant.Tenant, s tenant.Subject) (Belonging, error) {
 	others := sameCluster(all, t)
+	// The names Kubernetes gives ServiceAccounts as users and groups
+	// reach the same subjects, and are judged as they are.
+	switch {
+	case s.Kind == tenant.SubjectUser && strings.HasPrefix(s.Name, serviceAccountUser):
+		if ns, name, ok := strings.Cut(strings.TrimPrefix(s.Name, serviceAccountUser), ":"); ok {
+			return SubjectBelonging(ctx, client, all, t, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: ns, Name: name})
+		}
+	case s.Kind == tenant.SubjectGroup && strings.HasPrefix(s.Name, serviceAccountsGroup+":"):
+		ns := strings.TrimPrefix(s.Name, serviceAccountsGroup+":")
+		b, err := SubjectBelonging(ctx, client, all, t, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: ns, Name: "*"})
+		b.External = false // a namespace no tenant owns: its ServiceAccounts, none of a tenant's
+		return b, err
+	case s.Kind == tenant.SubjectGroup && slices.Contains([]string{serviceAccountsGroup, "system:authenticated", "system:unauthenticated"}, s.Name):
+		return Belonging{Everyone: true, Why: "the group holds the subjects of every tenant"}, nil
+	}
 	switch s.Kind {
 	case tenant.SubjectServiceAccount:
 		if slices.Contains(t.Spec.Namespaces, s.Namespace) {
@@ -83,6 +103,14 @@ func SubjectBelonging(ctx context.Context, client kubernetes.Interface, all []te
 	}
 	return Belonging{}, nil
 }
+
+// How Kubernetes names ServiceAccounts as a user
+// (system:serviceaccount:NS:NAME) and as groups
+// (system:serviceaccounts:NS, system:serviceaccounts).
+const (
+	serviceAccountUser   = "system:serviceaccount:"
+	serviceAccountsGroup = "system:serviceaccounts"
+)
 
 // sameCluster are the tenants other than t on t's cluster: the same
 // kubeconfig context, or the same recorded server.

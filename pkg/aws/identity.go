@@ -221,5 +221,8 @@ func NewIdentity(profile, region, sessionName string, duration time.Duration, ro
 
 // TenantIdentity is how to act in an EKS tenant's account, from its record.
 func TenantIdentity(a *tenant.AWS) Identity {
+	if a == nil { // a record from before spec.aws was required of EKS tenants
+		return Identity{}
+	}
 	return NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
 }

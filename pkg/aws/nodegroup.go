@@ -160,6 +160,9 @@ func DeleteNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name strin
 		if err != nil {
 			return "", false, err
 		}
+		if ng.Status == "DELETE_FAILED" {
+			return ng.Status, false, fmt.Errorf("node group %s of EKS cluster %s failed to delete (DELETE_FAILED): see its health in the EKS console, then re-run", name, cluster)
+		}
 		return ng.Status, false, nil
 	})
 }

@@ -1,8 +1,12 @@
 package aws
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -35,4 +39,38 @@ func Owned(what string, tags map[string]string, c Claim) error {
 		return fmt.Errorf("%s is tagged for tenant %q, but the tenant's record says it adopted it rather than made it: %w", what, c.Tenant, ErrNotOwned)
 	}
 	return nil
+}
+
+// CheckRecordedPlace refuses to act on recorded resources (EKS cluster and
+// IAM role ARNs) from another account or region than cfg's: a record
+// whose region, roles or source credentials changed would otherwise find
+// its cluster "gone" and delete roles of the same name elsewhere. Empty
+// ARNs (records made before ARNs were kept) are skipped.
+func CheckRecordedPlace(ctx context.Context, cfg awssdk.Config, arns ...string) error {
+	caller, err := CallerARN(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	account := arnField(caller, 4)
+	for _, a := range arns {
+		if a == "" {
+			continue
+		}
+		if got := arnField(a, 4); got != "" && got != account {
+			return fmt.Errorf("%s is recorded in account %s, but the tenant's identity now acts in account %s (as %s): check spec.aws and your AWS credentials", a, got, account, caller)
+		}
+		if region := arnField(a, 3); region != "" && region != cfg.Region {
+			return fmt.Errorf("%s is recorded in region %s, but the tenant's identity now acts in %s: check spec.aws.region", a, region, cfg.Region)
+		}
+	}
+	return nil
+}
+
+// arnField is field i of an ARN (arn:partition:service:region:account:...).
+func arnField(arn string, i int) string {
+	fields := strings.SplitN(arn, ":", 6)
+	if len(fields) < 6 {
+		return ""
+	}
+	return fields[i]
 }

@@ -133,10 +133,13 @@ func value(p *string) string {
 	return *p
 }
 
-// OneClusterFlags names the flags the user gave that name one cluster:
-// --server, --cluster, --certificate-authority, --tls-server-name and
-// --insecure-skip-tls-verify. They are kept where a command reaches one
-// cluster, and refused (RefuseOneClusterFlags) where it reaches several.
+// OneClusterFlags names the flags the user gave that name one cluster
+// (--server, --cluster, --certificate-authority, --tls-server-name,
+// --insecure-skip-tls-verify) or carry one cluster's credential (--token,
+// --username, --password, --client-certificate, --client-key). They are
+// kept where a command reaches one cluster, and refused
+// (RefuseOneClusterFlags) where it reaches several, so that a credential
+// is never sent to a cluster it was not meant for.
 func OneClusterFlags(getter genericclioptions.RESTClientGetter) []string {
 	f, ok := getter.(*genericclioptions.ConfigFlags)
 	if !ok {
@@ -152,6 +155,12 @@ func OneClusterFlags(getter genericclioptions.RESTClientGetter) []string {
 		{"--certificate-authority", value(f.CAFile) != ""},
 		{"--tls-server-name", value(f.TLSServerName) != ""},
 		{"--insecure-skip-tls-verify", f.Insecure != nil && *f.Insecure},
+		// A credential is one cluster's: it is not sent to the others.
+		{"--token", value(f.BearerToken) != ""},
+		{"--username", value(f.Username) != ""},
+		{"--password", value(f.Password) != ""},
+		{"--client-certificate", value(f.CertFile) != ""},
+		{"--client-key", value(f.KeyFile) != ""},
 	} {
 		if flag.set {
 			given = append(given, flag.name)
@@ -165,7 +174,7 @@ func OneClusterFlags(getter genericclioptions.RESTClientGetter) []string {
 // every tenant's cluster").
 func RefuseOneClusterFlags(getter genericclioptions.RESTClientGetter, why string) error {
 	if given := OneClusterFlags(getter); len(given) > 0 {
-		return fmt.Errorf("%s names one cluster, and %s: leave it out (each cluster is reached through its own context)", strings.Join(given, ", "), why)
+		return fmt.Errorf("%s names one cluster or its credential, and %s: leave it out (each cluster is reached through its own context)", strings.Join(given, ", "), why)
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		// Before the cluster is made, by the registry alone; once it is
 		// reached, again with what it says.
 		quiet := access.Admission{Registry: reg, AllowCrossTenant: o.AllowCrossTenant}
-		if err := quiet.Admit(ctx, next, access.NewGrants(current, next)); err != nil {
+		if err := quiet.Admit(ctx, next, doc.Spec.Grants); err != nil {
 			return out, err
 		}
 	}
@@ -114,7 +114,9 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		return out, err
 	}
 	admission := access.Admission{Client: conn.Client, Registry: reg, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
-	if err := admission.Admit(ctx, next, access.NewGrants(current, next)); err != nil {
+	// Every grant the document asks for, on every apply, as grant checks
+	// every time: what the record holds may have come from anywhere.
+	if err := admission.Admit(ctx, next, doc.Spec.Grants); err != nil {
 		return out, err
 	}
 	recordChanged := current == nil || !sameRecord(current, next)

@@ -69,8 +69,10 @@ func (r IAMRequest) Key() Key {
 // SourceIdentity names, as far as the environment tells without a call,
 // whose credentials the AWS SDK's default chain starts from: the access
 // key ID of environment credentials (never the secret), the role of a web
-// identity, the container credentials endpoint, and the profile (profile
-// if given, else $AWS_PROFILE, else $AWS_DEFAULT_PROFILE). A warm token is
+// identity and its token file, the container credentials endpoint, and
+// the profile (profile if given, else $AWS_PROFILE, else
+// $AWS_DEFAULT_PROFILE). The files a profile is read from are not part of
+// it: the warm path must not depend on them. A warm token is
 // looked up without calling STS, so switching any of them must miss.
 func SourceIdentity(profile string) string {
 	if profile == "" {
@@ -83,6 +85,7 @@ func SourceIdentity(profile string) string {
 	for _, kv := range [][2]string{
 		{"key", os.Getenv("AWS_ACCESS_KEY_ID")},
 		{"web-identity", os.Getenv("AWS_ROLE_ARN")},
+		{"web-identity-token", os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE")},
 		{"container", os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") + os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")},
 		{"profile", profile},
 	} {

@@ -57,8 +57,7 @@ func TestCrossTenantSubjects(t *testing.T) {
 	}
 
 	// apply admits the subjects of a document the same way: refused in
-	// every mode, nothing bound; with --allow-cross-tenant bound, and a
-	// re-apply does not ask again.
+	// every mode, nothing bound; with --allow-cross-tenant bound.
 	doc := filepath.Join(u.home, "xa.yaml")
 	writeFile(t, doc, `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
 kind: Tenant
@@ -86,7 +85,11 @@ spec:
 	if got := u.kubectl("get", "rolebindings", "-n", "xa", "-o", "jsonpath={.items[*].subjects[*].name}"); !strings.Contains(got, "builder") {
 		t.Errorf("apply --allow-cross-tenant bound nothing: %s", got)
 	}
-	if r := u.tenant("apply", "-f", doc); !strings.Contains(r.stdout, "unchanged") {
+	// Every apply asks, as every grant does.
+	if stderr := u.tenantFails("apply", "-f", doc); !strings.Contains(stderr, "--allow-cross-tenant") {
+		t.Errorf("re-apply of a cross-tenant grant without the flag: %s", stderr)
+	}
+	if r := u.tenant("apply", "-f", doc, "--allow-cross-tenant"); !strings.Contains(r.stdout, "unchanged") {
 		t.Errorf("re-apply of an allowed cross-tenant grant:\n%s%s", r.stdout, r.stderr)
 	}
 }

@@ -45,6 +45,14 @@ func TestDeleteTakesOnlyTheTenantsOwn(t *testing.T) {
 	}
 	alpha := tenantRecord(t, u, "alpha").Spec.Cluster.EKS
 
+	// alpha's own cluster is not deleted under beta, which adopted it.
+	if stderr := u.tenantFails("delete", "alpha", "--delete-cluster"); !strings.Contains(stderr, "also the cluster of tenant(s) beta") {
+		t.Errorf("delete alpha --delete-cluster with beta on it: %s", stderr)
+	}
+	if _, err := aws.DescribeCluster(ctx, cfg, "alpha"); err != nil {
+		t.Fatalf("alpha's cluster went with beta on it: %v", err)
+	}
+
 	r := u.tenant("delete", "beta", "--delete-cluster")
 	for _, want := range []string{`EKS cluster alpha was created by kubectl-tenant for tenant "alpha", not "beta"`, "the cluster stays", `tenant "beta" deleted`} {
 		if !strings.Contains(r.stderr, want) {

@@ -252,7 +252,11 @@ func (o *Options) runEKS(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := o.registry.Put(ctx, t); err != nil {
+	record := o.registry.Put
+	if o.existing == nil {
+		record = o.registry.Create // a record someone made meanwhile is theirs
+	}
+	if err := record(ctx, t); err != nil {
 		return fmt.Errorf("recording tenant %q: %w (the cluster and its objects exist; re-run to record it)", o.Name, err)
 	}
 	fmt.Fprintf(o.ErrOut, "tenant %q %sd: EKS cluster %s (%s, Kubernetes %s, authentication %s, endpoint %s)\n",

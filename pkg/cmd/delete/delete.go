@@ -16,6 +16,7 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/iamgrant"
@@ -78,7 +79,7 @@ func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *regis
 	}
 	cmd.Flags().BoolVar(&o.DeleteNamespaces, "delete-namespaces", false, "Also delete the tenant's namespaces and everything in them")
 	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "EKS: also delete the cluster, if kubectl-tenant created it: its node groups first, then the cluster, then the IAM roles it created for them")
-	cmd.Flags().BoolVar(&o.Force, "force", false, "Remove the tenant's aws-auth mappings even when one maps nodes, is the last system:masters mapping or gives you your own access")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "Remove the tenant's aws-auth mappings even when one maps nodes, is the last system:masters mapping or gives you your own access; with --delete-cluster, delete the cluster even when other tenants adopted it")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 25*time.Minute, "With --delete-cluster: how long to wait for each node group, then the cluster, to be gone")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
@@ -105,7 +106,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--delete-cluster: tenant %q adopted its cluster through a kubeconfig context; kubectl-tenant deletes only EKS clusters it created", o.Tenant)
 	}
 	if o.DeleteCluster && o.DeleteNamespaces {
-		return fmt.Errorf("--delete-namespaces is implied by --delete-cluster: the cluster goes with everything in it")
+		return fmt.Errorf("--delete-namespaces does not go with --delete-cluster: a cluster the tenant owns goes with everything in it, and an adopted cluster keeps its namespaces")
 	}
 	return nil
 }
@@ -205,8 +206,14 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, " (dry run; --dry-run=server asks EKS)\n")
 		return o.forget(ctx)
 	}
+	if t.Spec.AWS == nil {
+		return fmt.Errorf("tenant %q is on EKS but its record has no spec.aws to act in its account with: add it (kubectl tenant apply) and delete again", t.Name)
+	}
 	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx)
 	if err != nil {
+		return o.kept(err, "EKS cluster "+eks.Name)
+	}
+	if err := aws.CheckRecordedPlace(ctx, cfg, append([]string{eks.ARN}, o.ownedRoles()...)...); err != nil {
 		return o.kept(err, "EKS cluster "+eks.Name)
 	}
 	claim := aws.Claim{Tenant: t.Name, Made: eks.CreatedByPlugin}
@@ -218,23 +225,66 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 		return o.kept(err, "EKS cluster "+eks.Name)
 	default:
 		if notOurs := aws.Owned("EKS cluster "+eks.Name, c.Tags, claim); notOurs != nil {
-			return o.leaveCluster(ctx, notOurs)
+			return o.leaveCluster(ctx, cfg, notOurs)
+		}
+		if err := o.refuseShared(ctx, c.ARN); err != nil {
+			return err
 		}
 		if err := o.deleteCluster(ctx, cfg, claim); err != nil {
 			return o.kept(err, "EKS cluster "+eks.Name)
 		}
 	}
-	for i, role := range o.ownedRoles() {
+	if err := o.deleteOwnedRoles(ctx, cfg); err != nil {
+		return err
+	}
+	return o.forget(ctx)
+}
+
+// deleteOwnedRoles deletes the IAM roles the record says the plugin made
+// for the tenant (aws.Owned checks each at the point of deletion); a
+// server dry run reads their tags and says what would go.
+func (o *Options) deleteOwnedRoles(ctx context.Context, cfg aws.Config) error {
+	t := o.tenant
+	roles := o.ownedRoles()
+	for i, role := range roles {
 		if o.DryRunStrategy == kcmdutil.DryRunServer {
-			fmt.Fprintf(o.ErrOut, "IAM role %s would be deleted, if kubectl-tenant made it for tenant %q\n", role, t.Name)
+			owned, err := aws.RoleOwned(ctx, cfg, iamarn.NameOf(role), t.Name)
+			switch {
+			case err != nil:
+				return err
+			case owned:
+				fmt.Fprintf(o.ErrOut, "IAM role %s would be deleted\n", role)
+			default:
+				fmt.Fprintf(o.ErrOut, "IAM role %s would be left: it is gone, or not kubectl-tenant's for tenant %q\n", role, t.Name)
+			}
 			continue
 		}
 		if err := aws.DeleteOwnedRole(ctx, cfg, role, aws.Claim{Tenant: t.Name, Made: true}); err != nil {
-			return o.kept(err, o.ownedRoles()[i:]...)
+			return o.kept(err, roles[i:]...)
 		}
 		fmt.Fprintf(o.ErrOut, "deleted IAM role %s\n", role)
 	}
-	return o.forget(ctx)
+	return nil
+}
+
+// refuseShared refuses to delete a cluster another tenant's record is on
+// (it adopted it), unless --force: that tenant would be left describing
+// nothing.
+func (o *Options) refuseShared(ctx context.Context, arn string) error {
+	all, err := o.registry.List(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the tenants, to see who else is on EKS cluster %s: %w", o.tenant.Spec.Cluster.EKS.Name, err)
+	}
+	var others []string
+	for _, x := range all {
+		if e := x.Spec.Cluster.EKS; x.Name != o.tenant.Name && e != nil && (e.ARN == arn || e.ARN == "" && e.Name == o.tenant.Spec.Cluster.EKS.Name && x.Spec.AWS != nil && o.tenant.Spec.AWS != nil && x.Spec.AWS.Region == o.tenant.Spec.AWS.Region) {
+			others = append(others, x.Name)
+		}
+	}
+	if len(others) > 0 && !o.Force {
+		return fmt.Errorf("EKS cluster %s is also the cluster of tenant(s) %s, which adopted it: delete them first, or pass --force to delete it under them", o.tenant.Spec.Cluster.EKS.Name, strings.Join(others, ", "))
+	}
+	return nil
 }
 
 // deleteCluster deletes the tenant's own cluster with its node groups,
@@ -266,20 +316,36 @@ func (o *Options) deleteCluster(ctx context.Context, cfg aws.Config, claim aws.C
 }
 
 // leaveCluster keeps a cluster that is not the tenant's to delete
-// (notOurs says why) and removes the tenant's own objects in it, through
-// its context, before the record goes; without the context it refuses.
-func (o *Options) leaveCluster(ctx context.Context, notOurs error) error {
-	t := o.tenant
+// (notOurs says why) and removes what is the tenant's in and beside it:
+// its objects in the cluster, through its context (without the context it
+// refuses), and a node group and IAM roles the plugin made for it there.
+// Then the record goes.
+func (o *Options) leaveCluster(ctx context.Context, cfg aws.Config, notOurs error) error {
+	t, eks := o.tenant, o.tenant.Spec.Cluster.EKS
 	fmt.Fprintf(o.ErrOut, "%v; the cluster stays, and only tenant %q's own objects in it are removed\n", notOurs, t.Name)
-	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
-	if err != nil {
-		return fmt.Errorf("tenant %q is kept: its objects in EKS cluster %s are removed through context %q, which does not work: %w", t.Name, t.Spec.Cluster.EKS.Name, t.Spec.Cluster.Context, err)
+	if o.DryRunStrategy == kcmdutil.DryRunNone || o.conn == nil {
+		conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+		if err != nil {
+			return fmt.Errorf("tenant %q is kept: its objects in EKS cluster %s are removed through context %q, which does not work: %w", t.Name, eks.Name, t.Spec.Cluster.Context, err)
+		}
+		o.conn = conn
 	}
-	o.conn = conn
 	if err := o.deleteObjects(ctx, false); err != nil {
 		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
 	}
-	fmt.Fprintf(o.ErrOut, "namespaces %s are kept in EKS cluster %s, with what runs in them\n", strings.Join(t.Spec.Namespaces, ", "), t.Spec.Cluster.EKS.Name)
+	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy == kcmdutil.DryRunNone {
+		err := aws.DeleteNodegroup(ctx, cfg, eks.Name, ng.Name, aws.Claim{Tenant: t.Name, Made: true}, o.Timeout, func(s string) { fmt.Fprintf(o.ErrOut, "node group %s is %s\n", ng.Name, s) })
+		switch {
+		case errors.Is(err, aws.ErrNotOwned):
+			fmt.Fprintf(o.ErrOut, "%v; it stays\n", err)
+		case err != nil:
+			return o.kept(err, "node group "+ng.Name)
+		}
+	}
+	if err := o.deleteOwnedRoles(ctx, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "namespaces %s are kept in EKS cluster %s, with what runs in them\n", strings.Join(t.Spec.Namespaces, ", "), eks.Name)
 	return o.forget(ctx)
 }
 
