@@ -345,7 +345,9 @@ func TestApplyReportsWhatIsNotReady(t *testing.T) {
 	})
 	dir := filepath.Join(u.home, "tenants")
 	doc := func(name, context, namespace, role string) string {
-		return strings.NewReplacer("ap-two", name, "context: admin", "context: "+context, "[ap-two]", "["+namespace+"]", "role: edit", "role: "+role).Replace(apTwo)
+		// Each its own group: one granted by another tenant of the cluster
+		// would cross tenants.
+		return strings.NewReplacer("ap-two", name, "ap-devs", name+"-devs", "context: admin", "context: "+context, "[ap-two]", "["+namespace+"]", "role: edit", "role: "+role).Replace(apTwo)
 	}
 	writeFile(t, filepath.Join(dir, "nr-role.yaml"), doc("nr-role", "admin", "nr-role", "nr-auditor"))
 	writeFile(t, filepath.Join(dir, "nr-ok.yaml"), doc("nr-ok", "admin", "nr-ok", "view"))
