@@ -323,13 +323,11 @@ func (o *Options) deleteCluster(ctx context.Context, cfg aws.Config, claim aws.C
 func (o *Options) leaveCluster(ctx context.Context, cfg aws.Config, notOurs error) error {
 	t, eks := o.tenant, o.tenant.Spec.Cluster.EKS
 	fmt.Fprintf(o.ErrOut, "%v; the cluster stays, and only tenant %q's own objects in it are removed\n", notOurs, t.Name)
-	if o.DryRunStrategy == kcmdutil.DryRunNone || o.conn == nil {
-		conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
-		if err != nil {
-			return fmt.Errorf("tenant %q is kept: its objects in EKS cluster %s are removed through context %q, which does not work: %w", t.Name, eks.Name, t.Spec.Cluster.Context, err)
-		}
-		o.conn = conn
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if err != nil {
+		return fmt.Errorf("tenant %q is kept: its objects in EKS cluster %s are removed through context %q, which does not work: %w", t.Name, eks.Name, t.Spec.Cluster.Context, err)
 	}
+	o.conn = conn
 	if err := o.deleteObjects(ctx, false); err != nil {
 		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
 	}
