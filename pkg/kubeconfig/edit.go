@@ -2,6 +2,7 @@ package kubeconfig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
@@ -12,7 +13,21 @@ import (
 // editSet reads the KUBECONFIG list at paths under the lock of every file
 // in it, lets change edit it, and writes the files it changed, unless
 // change reports that nothing is to be written (a dry run, or no change).
-func editSet(ctx context.Context, paths []string, change func(*Set) (write bool, err error)) error {
+//
+// A dry run (dryRun) reads the files as they are, without taking their
+// locks: it leaves no trace, not even a lock file or a directory.
+func editSet(ctx context.Context, paths []string, dryRun bool, change func(*Set) (write bool, err error)) error {
+	if len(paths) == 0 {
+		return errors.New("no kubeconfig file to edit (the KUBECONFIG list is empty)")
+	}
+	if dryRun {
+		set, err := ReadSet(ctx, paths)
+		if err != nil {
+			return err
+		}
+		_, err = change(set)
+		return err
+	}
 	abs := make([]string, 0, len(paths))
 	for _, p := range paths {
 		a, err := AbsPath(p)
@@ -43,7 +58,7 @@ func editSet(ctx context.Context, paths []string, change func(*Set) (write bool,
 // written and the result says what would go.
 func RemoveContexts(ctx context.Context, paths, names []string, dryRun bool) (*Removed, error) {
 	var removed *Removed
-	err := editSet(ctx, paths, func(set *Set) (bool, error) {
+	err := editSet(ctx, paths, dryRun, func(set *Set) (bool, error) {
 		var err error
 		removed, err = set.Remove(names)
 		return !dryRun, err
@@ -57,7 +72,7 @@ func RemoveContexts(ctx context.Context, paths, names []string, dryRun bool) (*R
 // dryRun, would have).
 func RemoveTenantContext(ctx context.Context, paths []string, name, tenantName string, dryRun bool) (bool, error) {
 	found := false
-	err := editSet(ctx, paths, func(set *Set) (bool, error) {
+	err := editSet(ctx, paths, dryRun, func(set *Set) (bool, error) {
 		c, _ := set.Context(name)
 		if c == nil {
 			return false, nil
@@ -80,7 +95,7 @@ func RemoveTenantContext(ctx context.Context, paths []string, name, tenantName s
 // returns the file the new entries go to.
 func AddOwnedContexts(ctx context.Context, paths []string, cfg *clientcmdv1.Config, dryRun bool) (string, error) {
 	var into string
-	err := editSet(ctx, paths, func(set *Set) (bool, error) {
+	err := editSet(ctx, paths, dryRun, func(set *Set) (bool, error) {
 		for _, c := range cfg.Contexts {
 			have, f := set.Context(c.Name)
 			if have == nil {
@@ -128,11 +143,11 @@ func WriteFile(ctx context.Context, path string, cfg *clientcmdv1.Config) (repla
 
 // MergeInto merges sources into the KUBECONFIG list at targets (see
 // Set.Merge), under the lock of every target file; with dryRun nothing is
-// written. It returns the changes and the file new entries go to.
+// written (nor locked). It returns the changes and the file new entries go to.
 func MergeInto(ctx context.Context, targets []string, sources []*File, opts MergeOptions, dryRun bool) ([]Change, string, error) {
 	var changes []Change
 	var into string
-	err := editSet(ctx, targets, func(set *Set) (bool, error) {
+	err := editSet(ctx, targets, dryRun, func(set *Set) (bool, error) {
 		var err error
 		changes, err = set.Merge(sources, opts)
 		into = set.Files[0].Path

@@ -94,9 +94,9 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 			return out, err
 		}
 		out.Verdict = Created
-		return out, previewEKS(ctx, next, o, &out.Diff)
+		return out, previewEKS(ctx, reg, next, o, &out.Diff)
 	case newEKSCluster(current, next):
-		if err := provisionEKS(ctx, next, o, &out.Log); err != nil {
+		if err := provisionEKS(ctx, reg, next, o, &out.Log); err != nil {
 			return out, err
 		}
 	case newNodegroup(current, next) && o.Mode != Change:

@@ -46,14 +46,22 @@ func (o Options) awsConfig(ctx context.Context, t *tenant.Tenant) (aws.Config, e
 	return cfg, aws.CheckRegion(ctx, cfg)
 }
 
+func (o Options) preflight(reg tenant.Registry) provision.Preflight {
+	return provision.Preflight{Kubeconfig: o.Kubeconfig, Registry: reg}
+}
+
 // provisionEKS makes or adopts t's EKS cluster and its node group
 // (package provision, waiting until each is ACTIVE within
 // o.CreateTimeout), then writes into t what was found: the cluster's
 // record, its server and the status its kubeconfig context is made
-// from. It logs what it did to log.
-func provisionEKS(ctx context.Context, t *tenant.Tenant, o Options, log io.Writer) error {
+// from. Before the first AWS write it checks what create checks
+// (provision.Preflight). It logs what it did to log.
+func provisionEKS(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o Options, log io.Writer) error {
 	cfg, err := o.awsConfig(ctx, t)
 	if err != nil {
+		return err
+	}
+	if err := o.preflight(reg).Check(ctx, cfg, t, log); err != nil {
 		return err
 	}
 	po := o.provisionOptions()
@@ -91,20 +99,28 @@ func addNodegroup(ctx context.Context, t *tenant.Tenant, o Options, log io.Write
 }
 
 // previewEKS is the dry run of a tenant whose EKS cluster does not exist
-// yet for it: what would be made or adopted (a server dry run reads AWS
-// to say it; a client dry run makes no call), then every object the
-// tenant would get in the cluster, as new, and its IAM mappings.
-func previewEKS(ctx context.Context, t *tenant.Tenant, o Options, w io.Writer) error {
+// yet for it: what the run itself would check first (a server dry run
+// all of it; a client dry run the kubeconfig alone), what would be made
+// or adopted (a server dry run reads AWS to say it; a client dry run
+// makes no call), then every object the tenant would get in the
+// cluster, as new, and its IAM mappings.
+func previewEKS(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o Options, w io.Writer) error {
 	e := t.Spec.Cluster.EKS
 	if o.Mode == ServerDryRun {
 		cfg, err := o.awsConfig(ctx, t)
 		if err != nil {
 			return err
 		}
+		if err := o.preflight(reg).Check(ctx, cfg, t, w); err != nil {
+			return err
+		}
 		if err := provision.Preview(ctx, cfg, t, o.provisionOptions(), w); err != nil {
 			return err
 		}
 	} else {
+		if err := o.preflight(reg).Context(ctx, t); err != nil {
+			return err
+		}
 		verb := "create (or pick up)"
 		if o.AdoptClusters {
 			verb = "create (or pick up, or adopt)"

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 // as a client dry run: the record's three-way merge, its validation, and
 // the plan of every object and IAM mapping, read from a real apiserver.
 // Whatever the input, nothing panics and nothing is written (the registry
-// file is never made). A new EKS tenant without spec.aws crashed the
+// file and the kubeconfig's directory are never made). A new EKS tenant without spec.aws crashed the
 // planning once; it is a seed.
 //
 // The seeds run with every `go test`; make test also searches for a
@@ -59,7 +59,8 @@ func FuzzDocument(f *testing.F) {
 		if err != nil {
 			return
 		}
-		registry := filepath.Join(t.TempDir(), "tenants.yaml")
+		dir := t.TempDir()
+		registry, kubeconfig := filepath.Join(dir, "tenants.yaml"), filepath.Join(dir, "kube", "config")
 		reg, err := tenant.OpenRegistry(registry)
 		if err != nil {
 			t.Fatal(err)
@@ -73,9 +74,11 @@ func FuzzDocument(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, _ = Document(ctx, reg, connect, doc, Options{Mode: ClientDryRun, ClusterTimeout: 5 * time.Second, Out: io.Discard, Warn: io.Discard})
-		if _, err := os.Stat(registry); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("a client dry run wrote the registry (%v)", err)
+		_, _ = Document(ctx, reg, connect, doc, Options{Mode: ClientDryRun, ClusterTimeout: 5 * time.Second, Kubeconfig: []string{kubeconfig}, Out: io.Discard, Warn: io.Discard})
+		for _, path := range []string{registry, filepath.Dir(kubeconfig)} {
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("a client dry run wrote %s (%v)", path, err)
+			}
 		}
 	})
 }

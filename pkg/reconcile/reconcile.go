@@ -75,6 +75,9 @@ type Options struct {
 	// CreateTimeout bounds the wait for a new EKS cluster, and for a node
 	// group, to be ACTIVE (ClusterTimeout does not apply to it).
 	CreateTimeout time.Duration
+	// Kubeconfig is the KUBECONFIG list a new EKS tenant's context goes
+	// to: its name must be free there before the cluster is made.
+	Kubeconfig []string
 	// Progress hears the steps of making an EKS cluster as they happen.
 	Progress func(string)
 	// AWSOptions load the AWS configuration of access entries and EKS.

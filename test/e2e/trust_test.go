@@ -249,21 +249,38 @@ func TestClusterRegistryFollowsContext(t *testing.T) {
 	}
 }
 
-// create checks what it can before its first AWS write: a context of the
-// tenant's name that is someone else's stops it with no cluster made.
+// create, and apply of a new EKS tenant, check what they can before
+// their first AWS write: a context of the tenant's name that is someone
+// else's stops them with no cluster made, in every mode.
 func TestCreateChecksBeforeItMakesACluster(t *testing.T) {
 	ctx := context.Background()
 	local, u := startLocalEKS(t)
 	cfg := tenantAccount(t)
 	u.kubectl("config", "set-context", "delta", "--cluster", "elsewhere", "--user", "someone")
+	doc := filepath.Join(u.home, "delta.yaml")
+	writeFile(t, doc, `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata: {name: delta}
+spec:
+  cluster: {eks: {name: delta}}
+  aws: {region: eu-west-1, roleARNs: ["arn:aws:iam::222222222222:role/tenant"]}
+  namespaces: [delta]
+`)
 	calls := len(local.Front.Calls())
-	stderr := u.tenantFails(append([]string{"create", "delta"}, tenantChain...)...)
-	if !strings.Contains(stderr, `context "delta" already exists`) || !strings.Contains(stderr, "nothing was created") {
-		t.Errorf("create over someone's context: %s", stderr)
+	for _, args := range [][]string{
+		append([]string{"create", "delta"}, tenantChain...),
+		{"apply", "-f", doc},
+		{"apply", "-f", doc, "--dry-run=server"},
+		{"apply", "-f", doc, "--dry-run=client"},
+	} {
+		stderr := u.tenantFails(args...)
+		if !strings.Contains(stderr, `context "delta" already exists`) || !strings.Contains(stderr, "nothing was created") {
+			t.Errorf("%s over someone's context: %s", strings.Join(args, " "), stderr)
+		}
 	}
 	for _, call := range local.Front.Calls()[calls:] {
 		if strings.HasPrefix(call, "Create") {
-			t.Errorf("create called %s before failing", call)
+			t.Errorf("create or apply called %s before failing", call)
 		}
 	}
 	if _, err := aws.DescribeCluster(ctx, cfg, "delta"); err == nil {

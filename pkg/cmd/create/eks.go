@@ -213,7 +213,11 @@ func (o *Options) runEKS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := o.preflightEKS(ctx, cfg, want); err != nil {
+	if err := aws.CheckRegion(ctx, cfg); err != nil {
+		return err
+	}
+	preflight := provision.Preflight{Kubeconfig: cluster.KubeconfigPaths(o.getter), Registry: o.registry}
+	if err := preflight.Check(ctx, cfg, want, o.ErrOut); err != nil {
 		return err
 	}
 	popts := provision.Options{Adopt: e.Adopt, MustExist: e.Adopt, AdoptHint: "--adopt", Wait: e.Wait, Timeout: e.Timeout, Progress: o.progress()}
@@ -261,33 +265,6 @@ func (o *Options) runEKS(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "tenant %q %sd: EKS cluster %s (%s, Kubernetes %s, authentication %s, endpoint %s)\n",
 		o.Name, o.eksVerb(), c.Name, c.ARN, c.Version, c.AuthMode, c.EndpointAccess)
-	return nil
-}
-
-// preflightEKS checks all it can before the first AWS write, so that a
-// cluster is not made for a tenant that then cannot be finished: the
-// role chain (who it acts as, by STS), the region, the kubeconfig context
-// of the tenant's name (free, or the plugin's for this tenant), and the
-// registry taking the record.
-func (o *Options) preflightEKS(ctx context.Context, cfg aws.Config, want *tenant.Tenant) error {
-	caller, err := aws.CallerARN(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("acting in tenant %q's account: %w", o.Name, err)
-	}
-	fmt.Fprintf(o.ErrOut, "acting as %s\n", caller)
-	if err := aws.CheckRegion(ctx, cfg); err != nil {
-		return err
-	}
-	kc, err := kcfg.EKSContext(want)
-	if err != nil {
-		return err
-	}
-	if _, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, true); err != nil {
-		return fmt.Errorf("%w; nothing was created", err)
-	}
-	if err := o.registry.CheckWrite(ctx, want); err != nil {
-		return fmt.Errorf("%w; nothing was created", err)
-	}
 	return nil
 }
 
