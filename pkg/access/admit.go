@@ -21,6 +21,11 @@ type Admission struct {
 	Client kubernetes.Interface
 	// Registry lists the other tenants (their namespaces and grants).
 	Registry tenant.Registry
+	// Batch holds the tenants applied together with this one (the
+	// documents of one 'apply -f'): they count as tenants whether or not
+	// the registry holds them yet, so that two new tenants of one run
+	// cannot grant each other's subjects.
+	Batch []*tenant.Tenant
 	// AllowCrossTenant lets a subject of another tenant be granted
 	// (--allow-cross-tenant).
 	AllowCrossTenant bool
@@ -59,6 +64,9 @@ func (a Admission) Admit(ctx context.Context, t *tenant.Tenant, grants []tenant.
 	}
 	if err != nil {
 		return fmt.Errorf("listing the tenants, to see whose subjects tenant %q grants: %w", t.Name, err)
+	}
+	for _, b := range a.Batch {
+		all = append(all, *b) // beside its record, if any: what either grants is its
 	}
 	var refused []error
 	for _, s := range subjects {

@@ -44,32 +44,39 @@ func TestAdmit(t *testing.T) {
 		}
 	}
 	xa := mk("xa")
+	// xc is applied in the same run as xa and not recorded yet.
+	carol := tenant.Subject{Kind: tenant.SubjectUser, Name: "carol"}
+	batch := []*tenant.Tenant{xa, mk("xc", tenant.Grant{Subject: carol, Role: "edit"})}
 	for _, tc := range []struct {
 		name    string
 		reg     tenant.Registry
+		batch   []*tenant.Tenant
 		subject tenant.Subject
 		allow   bool
 		err     string
 		warn    string
 	}{
-		{"own ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xa", Name: "ci"}, false, "", ""},
-		{"another tenant's ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}, false, `belongs to tenant "xb" (its namespace xb is tenant "xb"'s)`, ""},
-		{"allowed across tenants", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}, true, "", "granted across tenants as asked"},
-		{"an external ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "ci-system", Name: "runner"}, false, "", "granted as an external subject"},
-		{"a user another tenant grants", reg, bob, false, `tenant "xb" grants it`, ""},
-		{"another tenant's group", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, `it is tenant "xb"'s kubectl-tenant group`, ""},
-		{"an IAM role is its channel's", reg, tenant.Subject{Kind: tenant.SubjectIAMRole, Name: "arn:aws:iam::1:role/x"}, false, "", ""},
-		{"registry not listable: the group name still counts", forbiddenList{reg}, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, "kubectl-tenant group", "you may not list the registry's tenants"},
-		{"registry not listable: a user is let through, said so", forbiddenList{reg}, bob, false, "", "not by other tenants' grants"},
-		{"another tenant's ServiceAccount named as a user", reg, tenant.Subject{Kind: tenant.SubjectUser, Name: "system:serviceaccount:xb:ci"}, false, `its namespace xb is tenant "xb"'s`, ""},
-		{"another tenant's ServiceAccounts as a group", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts:xb"}, false, `its namespace xb is tenant "xb"'s`, ""},
-		{"every ServiceAccount", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts"}, false, "the group holds the subjects of every tenant", ""},
-		{"everyone authenticated, allowed", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:authenticated"}, true, "", "granted across tenants as asked"},
-		{"own ServiceAccounts as a group", reg, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts:xa"}, false, "", ""},
+		{"own ServiceAccount", reg, nil, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xa", Name: "ci"}, false, "", ""},
+		{"another tenant's ServiceAccount", reg, nil, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}, false, `belongs to tenant "xb" (its namespace xb is tenant "xb"'s)`, ""},
+		{"allowed across tenants", reg, nil, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xb", Name: "ci"}, true, "", "granted across tenants as asked"},
+		{"an external ServiceAccount", reg, nil, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "ci-system", Name: "runner"}, false, "", "granted as an external subject"},
+		{"a user another tenant grants", reg, nil, bob, false, `tenant "xb" grants it`, ""},
+		{"another tenant's group", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, `it is tenant "xb"'s kubectl-tenant group`, ""},
+		{"an IAM role is its channel's", reg, nil, tenant.Subject{Kind: tenant.SubjectIAMRole, Name: "arn:aws:iam::1:role/x"}, false, "", ""},
+		{"registry not listable: the group name still counts", forbiddenList{reg}, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, "kubectl-tenant group", "you may not list the registry's tenants"},
+		{"registry not listable: a user is let through, said so", forbiddenList{reg}, nil, bob, false, "", "not by other tenants' grants"},
+		{"another tenant's ServiceAccount named as a user", reg, nil, tenant.Subject{Kind: tenant.SubjectUser, Name: "system:serviceaccount:xb:ci"}, false, `its namespace xb is tenant "xb"'s`, ""},
+		{"another tenant's ServiceAccounts as a group", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts:xb"}, false, `its namespace xb is tenant "xb"'s`, ""},
+		{"every ServiceAccount", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts"}, false, "the group holds the subjects of every tenant", ""},
+		{"everyone authenticated, allowed", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:authenticated"}, true, "", "granted across tenants as asked"},
+		{"a new tenant of the same apply: its ServiceAccount", reg, batch, tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: "xc", Name: "ci"}, false, `its namespace xc is tenant "xc"'s`, ""},
+		{"a new tenant of the same apply: a user it grants", reg, batch, carol, false, `tenant "xc" grants it`, ""},
+		{"registry not listable: the same apply's tenants still count", forbiddenList{reg}, batch, carol, false, `tenant "xc" grants it`, "you may not list the registry's tenants"},
+		{"own ServiceAccounts as a group", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts:xa"}, false, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var warn bytes.Buffer
-			a := Admission{Registry: tc.reg, AllowCrossTenant: tc.allow, Warn: &warn}
+			a := Admission{Registry: tc.reg, Batch: tc.batch, AllowCrossTenant: tc.allow, Warn: &warn}
 			err := a.Admit(ctx, xa, []tenant.Grant{{Subject: tc.subject, Role: "view"}})
 			if (err == nil) != (tc.err == "") || err != nil && (!strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "--allow-cross-tenant")) {
 				t.Errorf("Admit: %v, want %q", err, tc.err)

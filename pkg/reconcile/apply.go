@@ -83,7 +83,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	if newEKSCluster(current, next) {
 		// Before the cluster is made, by the registry alone; once it is
 		// reached, again with what it says.
-		quiet := access.Admission{Registry: reg, AllowCrossTenant: o.AllowCrossTenant}
+		quiet := access.Admission{Registry: reg, Batch: o.Batch, AllowCrossTenant: o.AllowCrossTenant}
 		if err := quiet.Admit(ctx, next, doc.Spec.Grants); err != nil {
 			return out, err
 		}
@@ -113,7 +113,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	if err := pinServer(next, conn); err != nil {
 		return out, err
 	}
-	admission := access.Admission{Client: conn.Client, Registry: reg, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
+	admission := access.Admission{Client: conn.Client, Registry: reg, Batch: o.Batch, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
 	// Every grant the document asks for, on every apply, as grant checks
 	// every time: what the record holds may have come from anywhere.
 	if err := admission.Admit(ctx, next, doc.Spec.Grants); err != nil {

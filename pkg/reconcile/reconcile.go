@@ -66,6 +66,9 @@ type Options struct {
 	// AllowCrossTenant lets a grant name a subject of another tenant
 	// (access.Admission).
 	AllowCrossTenant bool
+	// Batch is every document applied in the same run: each counts as a
+	// tenant when another's grants are admitted (access.Admission.Batch).
+	Batch []*tenant.Tenant
 	// Force lets a pruned IAM mapping go even when it maps nodes, is the
 	// last system:masters mapping or is the caller's own access.
 	Force bool

@@ -92,4 +92,30 @@ spec:
 	if r := u.tenant("apply", "-f", doc, "--allow-cross-tenant"); !strings.Contains(r.stdout, "unchanged") {
 		t.Errorf("re-apply of an allowed cross-tenant grant:\n%s%s", r.stdout, r.stderr)
 	}
+
+	// Two new tenants of one apply see each other, though neither is
+	// recorded when the other is admitted.
+	batch := filepath.Join(u.home, "batch.yaml")
+	writeFile(t, batch, `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata: {name: xc}
+spec:
+  cluster: {context: admin}
+  namespaces: [xc]
+  grants:
+  - {subject: {kind: ServiceAccount, name: builder, namespace: xd}, role: edit}
+---
+apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata: {name: xd}
+spec:
+  cluster: {context: admin}
+  namespaces: [xd]
+`)
+	if stderr := u.tenantFails("apply", "-f", batch); !strings.Contains(stderr, `serviceaccount xd:builder belongs to tenant "xd"`) {
+		t.Errorf("apply of two new tenants, one granting the other's ServiceAccount: %s", stderr)
+	}
+	if r := u.run("kubectl", "tenant", "get", "xc"); r.err == nil {
+		t.Errorf("tenant xc was recorded with another tenant's ServiceAccount:\n%s", r.stdout)
+	}
 }

@@ -245,7 +245,7 @@ func (o *Options) Run(ctx context.Context) error {
 		FieldManager: o.FieldManager, AWSOptions: o.AWSOptions, ClusterTimeout: o.ClusterTimeout,
 		AdoptClusters: o.AdoptClusters, CreateTimeout: o.CreateTimeout,
 		AllowCrossTenant: o.AllowCrossTenant, Force: o.Force,
-		Kubeconfig: cluster.KubeconfigPaths(o.getter),
+		Kubeconfig: cluster.KubeconfigPaths(o.getter), Batch: o.docs,
 	}
 	var progressMu sync.Mutex // tenants making clusters report as they go, a line at a time
 	suffix := ""
