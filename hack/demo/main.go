@@ -29,9 +29,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/term"
 
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
@@ -111,7 +108,7 @@ func (d *demo) run(ctx context.Context, bin string) (err error) {
 		return fmt.Errorf("starting the local EKS: %w", err)
 	}
 	defer local.Stop()
-	if err := writeAdminProfiles(ctx, local.Env(), filepath.Join(d.home, ".aws", "credentials")); err != nil {
+	if err := writeAdminProfiles(ctx, local, filepath.Join(d.home, ".aws", "credentials")); err != nil {
 		return err
 	}
 	d.env = append(local.Env(),
@@ -203,35 +200,15 @@ func (d *demo) story(ctx context.Context) error {
 }
 
 // writeAdminProfiles writes the credentials of each tenant account's
-// admin as profiles, the way AWS Organizations reaches a member account:
-// its OrganizationAccountAccessRole, assumed from the caller's account.
-// They are short-lived session credentials, as `aws configure
-// export-credentials` would give.
-func writeAdminProfiles(ctx context.Context, env []string, path string) error {
-	vars := map[string]string{}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		vars[k] = v
+// admin as profiles.
+func writeAdminProfiles(ctx context.Context, local *testenv.LocalEKS, path string) error {
+	file, err := local.CredentialsFile(ctx,
+		testenv.Profile{Name: "acme-admin", Role: "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"},
+		testenv.Profile{Name: "globex-admin", Role: "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"})
+	if err != nil {
+		return err
 	}
-	client := sts.New(sts.Options{
-		Region:       vars["AWS_REGION"],
-		BaseEndpoint: aws.String(vars["AWS_ENDPOINT_URL"]),
-		Credentials:  credentials.NewStaticCredentialsProvider(vars["AWS_ACCESS_KEY_ID"], vars["AWS_SECRET_ACCESS_KEY"], vars["AWS_SESSION_TOKEN"]),
-	})
-	var profiles strings.Builder
-	for _, p := range []struct{ name, account string }{{"acme-admin", "222222222222"}, {"globex-admin", "333333333333"}} {
-		out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{
-			RoleArn:         aws.String("arn:aws:iam::" + p.account + ":role/OrganizationAccountAccessRole"),
-			RoleSessionName: aws.String("demo-admin"),
-		})
-		if err != nil {
-			return fmt.Errorf("assuming %s's admin role: %w", p.name, err)
-		}
-		c := out.Credentials
-		fmt.Fprintf(&profiles, "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n\n",
-			p.name, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
-	}
-	return os.WriteFile(path, []byte(profiles.String()), 0o600)
+	return os.WriteFile(path, []byte(file), 0o600)
 }
 
 // check is one command of the demo, and what it must do.

@@ -2,9 +2,15 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // LocalEKS is EKS on this machine, for tests, demos and benchmarks: moto
@@ -58,4 +64,32 @@ func (l *LocalEKS) Stop() {
 	if l.Moto != nil {
 		l.Moto.Stop()
 	}
+}
+
+// Profile is a named AWS profile whose credentials are a session of Role.
+type Profile struct{ Name, Role string }
+
+// CredentialsFile is the text of an AWS shared credentials file with a
+// profile per p: each a session of its role, assumed through the front
+// with moto's static credentials, so that the front knows which account
+// the keys act in. They are short-lived session credentials, as `aws
+// configure export-credentials` gives; a member account's admin is its
+// OrganizationAccountAccessRole, as AWS Organizations reaches it.
+func (l *LocalEKS) CredentialsFile(ctx context.Context, p ...Profile) (string, error) {
+	client := sts.New(sts.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(l.Front.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", "testing"),
+	})
+	var file strings.Builder
+	for _, p := range p {
+		out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(p.Role), RoleSessionName: aws.String(p.Name)})
+		if err != nil {
+			return "", fmt.Errorf("assuming %s for profile %s: %w", p.Role, p.Name, err)
+		}
+		c := out.Credentials
+		fmt.Fprintf(&file, "[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n\n",
+			p.Name, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	}
+	return file.String(), nil
 }
