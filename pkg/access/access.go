@@ -114,14 +114,15 @@ func Read(ctx context.Context, client kubernetes.Interface, t *tenant.Tenant) (*
 		if gr.ClusterScope {
 			where = []string{ClusterWide}
 		}
+		role := rbac.ClusterRoleFor(t, gr.Role) // what the binding's roleRef names
 		for _, ns := range where {
 			name := rbac.BindingName(t.Name, gr)
-			found := slices.ContainsFunc(r.Access[ns], func(b Binding) bool { return b.Managed && b.Name == name && b.Role == gr.Role })
+			found := slices.ContainsFunc(r.Access[ns], func(b Binding) bool { return b.Managed && b.Name == name && b.Role == role })
 			if !found {
 				if r.Missing == nil {
 					r.Missing = map[string][]string{}
 				}
-				r.Missing[ns] = append(r.Missing[ns], gr.Role)
+				r.Missing[ns] = append(r.Missing[ns], role)
 			}
 		}
 	}
@@ -139,15 +140,15 @@ func markMissingIAM(t *tenant.Tenant, gr tenant.Grant, row func(rbacv1.Subject) 
 	if !rbac.UsesRBAC(gr) {
 		return
 	}
-	name := rbac.IAMBindingName(t.Name, gr.Role)
+	name, role := rbac.IAMBindingName(t.Name, gr.Role), rbac.ClusterRoleFor(t, gr.Role)
 	for group, namespaces := range rbac.IAMGroupNamespaces(t, gr) {
 		r := row(rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group})
 		for _, ns := range namespaces {
-			if !slices.ContainsFunc(r.Access[ns], func(b Binding) bool { return b.Managed && b.Name == name && b.Role == gr.Role }) {
+			if !slices.ContainsFunc(r.Access[ns], func(b Binding) bool { return b.Managed && b.Name == name && b.Role == role }) {
 				if r.Missing == nil {
 					r.Missing = map[string][]string{}
 				}
-				r.Missing[ns] = append(r.Missing[ns], gr.Role)
+				r.Missing[ns] = append(r.Missing[ns], role)
 			}
 		}
 	}

@@ -41,6 +41,11 @@ func TestTenantRoles(t *testing.T) {
 	if ref := u.kubectl("get", "rolebinding", "kubectl-tenant:tr:deployer:user:dora", "-n", "tr-ci", "-o", "jsonpath={.roleRef.name}"); ref != "kubectl-tenant:tr:deployer" {
 		t.Errorf("the grant binds %q, want the tenant's role", ref)
 	}
+	// access sees the grant in place: its binding names the tenant's
+	// ClusterRole, not the grant's short name.
+	if out := u.tenant("access", "tr").stdout; !strings.Contains(out, "kubectl-tenant:tr:deployer") || strings.Contains(out, "!") {
+		t.Errorf("access tr reports the tenant role's grant as missing:\n%s", out)
+	}
 	if r := u.run("kubectl", "tenant", "grant", "tr", "--user", "dora", "--role", "deployer", "--cluster-scope"); r.err == nil || !strings.Contains(r.stderr, "bound only in its namespaces") {
 		t.Errorf("a cluster-scoped grant of a tenant role: %v %s", r.err, r.stderr)
 	}
