@@ -39,7 +39,8 @@ type readmeBlock struct {
 // AWS is the local EKS (moto and the EKS front), with the accounts the
 // README names, the default credentials a session of the management
 // account's role arn:aws:iam::111122223333:role/platform, and the
-// profile acme-admin the admin of the tenant account 444455556666. The
+// profiles acme-admin and globex-admin the admins of the tenant accounts
+// 444455556666 and 777788889999. The
 // kubeconfig has the contexts kind-dev and management, both the admin of
 // a control plane of this test's own. (The demo the README starts with
 // runs in CI, after make test.)
@@ -78,12 +79,13 @@ func TestReadmeCommands(t *testing.T) {
 	t.Cleanup(local.Stop)
 	creds, err := local.CredentialsFile(ctx,
 		testenv.Profile{Name: "default", Role: "arn:aws:iam::111122223333:role/platform"},
-		testenv.Profile{Name: "acme-admin", Role: "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole"})
+		testenv.Profile{Name: "acme-admin", Role: "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole"},
+		testenv.Profile{Name: "globex-admin", Role: "arn:aws:iam::777788889999:role/OrganizationAccountAccessRole"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(home, ".aws", "credentials"), creds)
-	writeFile(t, filepath.Join(home, ".aws", "config"), "[default]\nregion = eu-west-1\n\n[profile acme-admin]\nregion = eu-west-1\n")
+	writeFile(t, filepath.Join(home, ".aws", "config"), "[default]\nregion = eu-west-1\n")
 	readmeContexts(t, filepath.Join(home, ".kube", "config"), "kind-dev", "management")
 
 	env := []string{
