@@ -392,10 +392,10 @@ func TestApplyReportsWhatIsNotReady(t *testing.T) {
 	table := u.tenant("list", "--cluster-timeout", "2s").stdout
 	took = time.Since(start)
 	for _, want := range []string{
-		"nr-conflict   admin     nr-taken     1        yes                       0/1                  0/3",
-		"nr-dead       dead      nr-dead      1        no: no answer within 2s   -                    -",
-		"nr-ok         admin     nr-ok        1        yes                       1/1                  3/3",
-		"nr-role       admin     nr-role      1        yes                       1/1                  2/3",
+		"nr-conflict   admin     -        nr-taken     1        False   yes                       0/1                  0/3",
+		"nr-dead       dead      -        nr-dead      1        False   no: no answer within 2s   -                    -",
+		"nr-ok         admin     -        nr-ok        1        True    yes                       1/1                  3/3",
+		"nr-role       admin     -        nr-role      1        False   yes                       1/1                  2/3",
 	} {
 		if !strings.Contains(table, want+"\n") {
 			t.Errorf("list lacks the row\n%s\n%s", want, table)

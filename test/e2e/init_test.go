@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,8 +69,17 @@ spec: {cluster: {context: workload}, namespaces: [globex]}
 	u.kubectl("apply", "-f", filepath.Join(u.home, "acme.yaml"))
 	table := u.kubectl("get", "tenants")
 	header := strings.Fields(strings.SplitN(table, "\n", 2)[0])
-	if strings.Join(header, " ") != "NAME CLUSTER REGION NAMESPACES GRANTS READY AGE" {
-		t.Errorf("kubectl get tenants: header %v, want NAME CLUSTER REGION NAMESPACES GRANTS READY AGE", header)
+	if strings.Join(header, " ") != "NAME CONTEXT REGION NAMESPACES GRANTS READY AGE" {
+		t.Errorf("kubectl get tenants: header %v, want NAME CONTEXT REGION NAMESPACES GRANTS READY AGE", header)
+	}
+	// kubectl tenant list says the same in the same words (kubectl adds
+	// AGE to every kind; list adds what it reads live).
+	ours := u.tenant("list", "--registry", "cluster", "--live=false").stdout
+	if got, want := strings.Fields(strings.SplitN(ours, "\n", 2)[0]), header[:len(header)-1]; !slices.Equal(got, want) {
+		t.Errorf("kubectl tenant list: header %v, want kubectl get tenants' %v", got, want)
+	}
+	if !strings.Contains(ours, "eu-west-1") {
+		t.Errorf("kubectl tenant list does not show acme's region:\n%s", ours)
 	}
 	if !strings.Contains(table, "eu-west-1") || !strings.Contains(table, `["acme","acme-ci"]`) {
 		t.Errorf("kubectl get tenants does not show acme's region and namespaces:\n%s", table)
