@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -226,6 +227,11 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 		return nil, fmt.Errorf("spec.cluster.eks: tenant %q is on context %q, not on an EKS cluster; %w", doc.Name, current.Spec.Cluster.Context, errNoMove)
 	}
 	next.Spec = tenant.MergeSpec(last, others, doc.Spec, next.Spec)
+	if current != nil {
+		if err := samePlace(current, next); err != nil {
+			return nil, err
+		}
+	}
 	if next.Spec.Cluster.EKS != nil && next.Spec.Cluster.Context == "" {
 		next.Spec.Cluster.Context = doc.Name // as create names an EKS tenant's context
 	}
@@ -238,6 +244,36 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 		return nil, errs.ToAggregate()
 	}
 	return next, nil
+}
+
+// samePlace refuses a record that would put a recorded EKS tenant's
+// cluster in another region or account than the one it is in: every
+// command finds the cluster (and delete its roles) by these, so they do
+// not change while the cluster is the tenant's. The role chain may
+// change, as long as its last role acts in the cluster's account.
+func samePlace(current, next *tenant.Tenant) error {
+	c, n := current.Spec.AWS, next.Spec.AWS
+	if current.Spec.Cluster.EKS == nil || c == nil || n == nil {
+		return nil
+	}
+	name := current.Spec.Cluster.EKS.Name
+	if c.Region != n.Region {
+		return fmt.Errorf("spec.aws.region: tenant %q's EKS cluster %s is in %s, not %s; %w", current.Name, name, c.Region, n.Region, errNoMove)
+	}
+	account := func(a *tenant.AWS) string {
+		if len(a.RoleARNs) == 0 {
+			return ""
+		}
+		p, err := iamarn.ParseRole(a.RoleARNs[len(a.RoleARNs)-1])
+		if err != nil {
+			return ""
+		}
+		return p.Account
+	}
+	if was, is := account(c), account(n); was != "" && is != "" && was != is {
+		return fmt.Errorf("spec.aws.roleARNs: tenant %q's EKS cluster %s is in account %s, but the last role would act in %s; %w", current.Name, name, was, is, errNoMove)
+	}
+	return nil
 }
 
 // pinServer records the server a tenant's context reaches, and refuses

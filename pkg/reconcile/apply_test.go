@@ -86,6 +86,22 @@ func TestMergedRefusesAMove(t *testing.T) {
 	if got, err := merged(recorded, eks, "m"); err != nil || got.Spec.Cluster.Context != "acme" {
 		t.Errorf("an EKS document without a context keeps the recorded one: %v, %v", got, err)
 	}
+	recorded.Spec.AWS.RoleARNs = []string{"arn:aws:iam::222222222222:role/tenant"}
+	elsewhere := recorded.DeepCopy()
+	elsewhere.Spec.AWS.Region = "us-east-1"
+	if _, err := merged(recorded, elsewhere, "m"); err == nil || !strings.Contains(err.Error(), "spec.aws.region") || !strings.Contains(err.Error(), "does not move") {
+		t.Errorf("moving an EKS tenant to another region: %v", err)
+	}
+	elsewhere = recorded.DeepCopy()
+	elsewhere.Spec.AWS.RoleARNs = []string{"arn:aws:iam::333333333333:role/tenant"}
+	if _, err := merged(recorded, elsewhere, "m"); err == nil || !strings.Contains(err.Error(), "spec.aws.roleARNs") {
+		t.Errorf("moving an EKS tenant to another account: %v", err)
+	}
+	rotated := recorded.DeepCopy()
+	rotated.Spec.AWS.RoleARNs = []string{"arn:aws:iam::111111111111:role/platform", "arn:aws:iam::222222222222:role/tenant-v2"}
+	if _, err := merged(recorded, rotated, "m"); err != nil {
+		t.Errorf("a new role chain into the same account: %v", err)
+	}
 	got, err := merged(nil, record("acme", "dev", "acme"), "m")
 	if err != nil {
 		t.Fatal(err)
