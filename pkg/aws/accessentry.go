@@ -75,7 +75,17 @@ func PlanAccessEntry(ctx context.Context, cfg awssdk.Config, want AccessEntry, d
 			steps = append(steps, Step{
 				Call: fmt.Sprintf("DeleteAccessEntry %s", want.PrincipalARN),
 				do: func(ctx context.Context) error {
-					_, err := client.DeleteAccessEntry(ctx, &eks.DeleteAccessEntryInput{ClusterName: cluster, PrincipalArn: principal})
+					// Ownership at the point of deletion: the entry may
+					// have been replaced since the plan read it.
+					out, err := client.DescribeAccessEntry(ctx, &eks.DescribeAccessEntryInput{ClusterName: cluster, PrincipalArn: principal})
+					if err != nil {
+						return ignoreNotFound(err)
+					}
+					what := fmt.Sprintf("the access entry for %s in EKS cluster %s", want.PrincipalARN, want.Cluster)
+					if err := Owned(what, out.AccessEntry.Tags, Claim{Tenant: want.Tenant, Made: true}); err != nil {
+						return fmt.Errorf("%w; it is left alone", err)
+					}
+					_, err = client.DeleteAccessEntry(ctx, &eks.DeleteAccessEntryInput{ClusterName: cluster, PrincipalArn: principal})
 					return ignoreNotFound(err)
 				},
 			})

@@ -201,5 +201,27 @@ func TestDeleteOnlyWhatIsOwned(t *testing.T) {
 				t.Errorf("removing the access entry of %s: %v; gone %v, want %v", principal, err, entry == nil, gone)
 			}
 		}
+		// Checked again at the point of deletion: an entry that became
+		// another tenant's between the plan and the call stays.
+		swapped := awssdk.String("arn:aws:iam::333333333333:role/swapped")
+		if _, err := ec.CreateAccessEntry(ctx, &eks.CreateAccessEntryInput{ClusterName: awssdk.String("c"), PrincipalArn: swapped, Tags: ownTags("acme")}); err != nil {
+			t.Fatal(err)
+		}
+		steps, err := PlanAccessEntry(ctx, ecfg, AccessEntry{Cluster: "c", Tenant: "acme", PrincipalARN: *swapped}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ec.DeleteAccessEntry(ctx, &eks.DeleteAccessEntryInput{ClusterName: awssdk.String("c"), PrincipalArn: swapped}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ec.CreateAccessEntry(ctx, &eks.CreateAccessEntryInput{ClusterName: awssdk.String("c"), PrincipalArn: swapped, Tags: ownTags("globex")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Run(ctx, steps); !errors.Is(err, ErrNotOwned) {
+			t.Errorf("a planned delete of an entry that is now globex's: %v", err)
+		}
+		if entry, _ := fake.Entry(*swapped); entry == nil {
+			t.Error("globex's access entry was deleted by acme's plan")
+		}
 	})
 }

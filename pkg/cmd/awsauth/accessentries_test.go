@@ -246,7 +246,8 @@ func TestAccessEntryGrantAndRevokeCalls(t *testing.T) {
 	if err := e.revoke("ae", dev); err != nil {
 		t.Fatal(err)
 	}
-	e.calls("DescribeAccessEntry "+dev, "DeleteAccessEntry "+dev)
+	// The entry is read to plan, and again right before it is deleted.
+	e.calls("DescribeAccessEntry "+dev, "DescribeAccessEntry "+dev, "DeleteAccessEntry "+dev)
 	if entry, _ := e.fake.Entry(dev); entry != nil || e.bindingExists("ae-a", "kubectl-tenant:ae:edit:iam") {
 		t.Error("revoke left the access entry or the edit bindings")
 	}
@@ -254,8 +255,9 @@ func TestAccessEntryGrantAndRevokeCalls(t *testing.T) {
 		t.Error("revoking dev removed ci's view bindings")
 	}
 
-	// Revoke failing at its 2nd call keeps the record; a re-run finishes.
-	e.fake.Reset(2)
+	// Revoke failing at its 3rd call (the delete) keeps the record; a
+	// re-run finishes.
+	e.fake.Reset(3)
 	if err := e.revoke("ae", viewer); err == nil {
 		t.Fatal("revoke with a failing DeleteAccessEntry succeeded")
 	}
@@ -266,7 +268,7 @@ func TestAccessEntryGrantAndRevokeCalls(t *testing.T) {
 	if err := e.revoke("ae", viewer); err != nil {
 		t.Fatal(err)
 	}
-	e.calls("DescribeAccessEntry "+viewer, "DeleteAccessEntry "+viewer)
+	e.calls("DescribeAccessEntry "+viewer, "DescribeAccessEntry "+viewer, "DeleteAccessEntry "+viewer)
 }
 
 // migrate moves an aws-auth principal to an access entry: create, read
