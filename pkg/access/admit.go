@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -29,44 +30,55 @@ type Admission struct {
 	// AllowCrossTenant lets a subject of another tenant be granted
 	// (--allow-cross-tenant).
 	AllowCrossTenant bool
+	// OwnNamespaces requires every namespace a grant binds in to be
+	// labelled as the tenant's already (grant, which makes no
+	// namespace; apply makes or adopts them first).
+	OwnNamespaces bool
 	// Warn hears what is allowed but worth saying: a subject granted
 	// across tenants as asked, an external ServiceAccount, a check that
 	// could not be made with the caller's rights.
 	Warn io.Writer
 }
 
-// Admit checks the subjects of grants, about to be given in tenant t,
-// before anything changes: a ServiceAccount, user or group that belongs
-// to another tenant is refused unless AllowCrossTenant; a ServiceAccount
-// in a namespace no tenant owns is allowed and said to be external. IAM
-// principals are left to their channel (aws-auth and access entries
-// refuse another tenant's mapping). When the caller may not list the
-// registry, the subjects are checked by what the cluster says alone
-// (namespace labels, tenant group names), and Warn hears so.
+// Admit checks a change to tenant t before anything changes: that the
+// namespaces it names are no other tenant's, and the subjects of grants,
+// about to be given in t.
+//
+// A namespace another tenant owns (its label says so, or another tenant
+// of the same cluster lists it) is refused, with no override: a
+// namespace is one tenant's. With OwnNamespaces, each namespace a grant
+// binds in must also be labelled as t's already.
+//
+// A ServiceAccount, user or group that belongs to another tenant is
+// refused unless AllowCrossTenant; a ServiceAccount in a namespace no
+// tenant owns is allowed and said to be external. IAM principals are
+// left to their channel (aws-auth and access entries refuse another
+// tenant's mapping). When the caller may not list the registry (or the
+// namespaces), what can be is checked, and Warn hears what was not.
 func (a Admission) Admit(ctx context.Context, t *tenant.Tenant, grants []tenant.Grant) error {
-	var subjects []tenant.Subject
-	for _, g := range grants {
-		if !g.Subject.IsIAM() && !slices.Contains(subjects, g.Subject) {
-			subjects = append(subjects, g.Subject)
-		}
-	}
-	if len(subjects) == 0 {
-		return nil
-	}
 	if a.Warn == nil {
 		a.Warn = io.Discard
 	}
 	all, err := a.Registry.List(ctx)
 	if apierrors.IsForbidden(err) {
-		fmt.Fprintf(a.Warn, "warning: you may not list the registry's tenants, so %s checked only by what tenant %q's cluster says (namespace labels, tenant group names), not by other tenants' grants\n",
-			subjectNames(subjects), t.Name)
+		fmt.Fprintf(a.Warn, "warning: you may not list the registry's tenants, so tenant %q's namespaces and subjects are checked only by what its cluster says (namespace labels, tenant group names), not by other tenants' records\n", t.Name)
 		all, err = []tenant.Tenant{*t}, nil
 	}
 	if err != nil {
-		return fmt.Errorf("listing the tenants, to see whose subjects tenant %q grants: %w", t.Name, err)
+		return fmt.Errorf("listing the tenants, to see whose namespaces and subjects tenant %q names: %w", t.Name, err)
 	}
 	for _, b := range a.Batch {
-		all = append(all, *b) // beside its record, if any: what either grants is its
+		all = append(all, *b) // beside its record, if any: what either names is its
+	}
+	if err := a.namespaces(ctx, t, all, grants); err != nil {
+		return err
+	}
+
+	var subjects []tenant.Subject
+	for _, g := range grants {
+		if !g.Subject.IsIAM() && !slices.Contains(subjects, g.Subject) {
+			subjects = append(subjects, g.Subject)
+		}
 	}
 	var refused []error
 	for _, s := range subjects {
@@ -89,9 +101,57 @@ func (a Admission) Admit(ctx context.Context, t *tenant.Tenant, grants []tenant.
 	return errors.Join(refused...)
 }
 
-func subjectNames(subjects []tenant.Subject) string {
-	if len(subjects) == 1 {
-		return subjects[0].String() + " is"
+// namespaces refuses t's namespaces that another tenant owns, by the
+// cluster's labels (one list of the namespaces that carry a tenant
+// label) and by the records of the tenants of t's cluster; with
+// OwnNamespaces, also a namespace a grant binds in that is not labelled
+// as t's.
+func (a Admission) namespaces(ctx context.Context, t *tenant.Tenant, all []tenant.Tenant, grants []tenant.Grant) error {
+	owners := map[string]string{} // namespace -> the tenant its label names
+	labelled := false
+	if a.Client != nil {
+		list, err := a.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: tenant.LabelTenant})
+		switch {
+		case err != nil && a.OwnNamespaces:
+			return fmt.Errorf("listing the namespaces, to see that tenant %q's are its own: %w", t.Name, err)
+		case apierrors.IsForbidden(err):
+			fmt.Fprintf(a.Warn, "warning: you may not list namespaces, so tenant %q's namespaces are checked against other tenants' records here, and each one's label only before anything is written in it\n", t.Name)
+		case err != nil:
+			// apply records what it is given and reports the cluster
+			// unreachable; it checks each namespace's label before it
+			// writes in it.
+			fmt.Fprintf(a.Warn, "warning: tenant %q's namespaces are checked against other tenants' records only, for now: %v\n", t.Name, err)
+		default:
+			labelled = true
+			for _, n := range list.Items {
+				owners[n.Name] = n.Labels[tenant.LabelTenant]
+			}
+		}
 	}
-	return fmt.Sprintf("%d subjects are", len(subjects))
+	var refused []error
+	for _, ns := range t.Spec.Namespaces {
+		if owner := owners[ns]; owner != "" && owner != t.Name {
+			refused = append(refused, fmt.Errorf("namespace %s belongs to tenant %q (its label says so): a namespace is one tenant's; remove it from tenant %q's namespaces", ns, owner, t.Name))
+			continue
+		}
+		for _, o := range sameCluster(all, t) {
+			if slices.Contains(o.Spec.Namespaces, ns) {
+				refused = append(refused, fmt.Errorf("namespace %s belongs to tenant %q (it lists it): a namespace is one tenant's; remove it from tenant %q's namespaces", ns, o.Name, t.Name))
+				break
+			}
+		}
+	}
+	if a.OwnNamespaces && labelled {
+		for _, g := range grants {
+			if g.ClusterScope || g.AccessPolicy != "" {
+				continue
+			}
+			for _, ns := range t.GrantNamespaces(g) {
+				if owners[ns] == "" {
+					refused = append(refused, fmt.Errorf("namespace %s is not labelled as tenant %q's (it is missing, or no tenant owns it): a grant binds only in the tenant's namespaces; 'kubectl tenant apply' with --adopt-namespaces makes it the tenant's", ns, t.Name))
+				}
+			}
+		}
+	}
+	return errors.Join(refused...)
 }

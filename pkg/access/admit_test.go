@@ -64,7 +64,7 @@ func TestAdmit(t *testing.T) {
 		{"another tenant's group", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, `it is tenant "xb"'s kubectl-tenant group`, ""},
 		{"an IAM role is its channel's", reg, nil, tenant.Subject{Kind: tenant.SubjectIAMRole, Name: "arn:aws:iam::1:role/x"}, false, "", ""},
 		{"registry not listable: the group name still counts", forbiddenList{reg}, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "kubectl-tenant:xb:view"}, false, "kubectl-tenant group", "you may not list the registry's tenants"},
-		{"registry not listable: a user is let through, said so", forbiddenList{reg}, nil, bob, false, "", "not by other tenants' grants"},
+		{"registry not listable: a user is let through, said so", forbiddenList{reg}, nil, bob, false, "", "not by other tenants' records"},
 		{"another tenant's ServiceAccount named as a user", reg, nil, tenant.Subject{Kind: tenant.SubjectUser, Name: "system:serviceaccount:xb:ci"}, false, `its namespace xb is tenant "xb"'s`, ""},
 		{"another tenant's ServiceAccounts as a group", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts:xb"}, false, `its namespace xb is tenant "xb"'s`, ""},
 		{"every ServiceAccount", reg, nil, tenant.Subject{Kind: tenant.SubjectGroup, Name: "system:serviceaccounts"}, false, "the group holds the subjects of every tenant", ""},
@@ -83,6 +83,45 @@ func TestAdmit(t *testing.T) {
 			}
 			if !strings.Contains(warn.String(), tc.warn) || tc.warn == "" && warn.Len() > 0 {
 				t.Errorf("warned %q, want %q", warn.String(), tc.warn)
+			}
+		})
+	}
+}
+
+// A namespace is one tenant's: a change that names a namespace another
+// tenant of the cluster lists is refused, also between documents of one
+// apply, and with no override.
+func TestAdmitNamespaces(t *testing.T) {
+	ctx := context.Background()
+	reg, err := tenant.OpenRegistry(filepath.Join(t.TempDir(), "tenants.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, namespaces ...string) *tenant.Tenant {
+		x := tenant.New(name)
+		x.Spec.Cluster.Context = "shared"
+		x.Spec.Namespaces = namespaces
+		return x
+	}
+	if err := reg.Put(ctx, mk("xb", "xb")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		t     *tenant.Tenant
+		batch []*tenant.Tenant
+		err   string
+	}{
+		{"its own", mk("xa", "xa"), nil, ""},
+		{"another tenant's, recorded", mk("xa", "xa", "xb"), nil, `namespace xb belongs to tenant "xb" (it lists it)`},
+		{"another tenant's, in the same apply", mk("xa", "xa", "xc"), []*tenant.Tenant{mk("xc", "xc")}, `namespace xc belongs to tenant "xc"`},
+		{"the same name on another cluster", func() *tenant.Tenant { x := mk("xa", "xb"); x.Spec.Cluster.Context = "other"; return x }(), nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Admission{Registry: reg, Batch: tc.batch, AllowCrossTenant: true}
+			err := a.Admit(ctx, tc.t, nil)
+			if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("Admit: %v, want %q", err, tc.err)
 			}
 		})
 	}

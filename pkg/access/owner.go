@@ -69,9 +69,8 @@ func SubjectBelonging(ctx context.Context, client kubernetes.Interface, all []te
 	}
 	switch s.Kind {
 	case tenant.SubjectServiceAccount:
-		if slices.Contains(t.Spec.Namespaces, s.Namespace) {
-			return Belonging{}, nil
-		}
+		// The namespace's label first: a record may list a namespace that
+		// is another tenant's.
 		if client != nil { // nil: a cluster not made yet, which has no namespaces
 			ns, err := client.CoreV1().Namespaces().Get(ctx, s.Namespace, metav1.GetOptions{})
 			if err != nil && !apierrors.IsNotFound(err) {
@@ -82,6 +81,9 @@ func SubjectBelonging(ctx context.Context, client kubernetes.Interface, all []te
 					return Belonging{Tenant: owner, Why: fmt.Sprintf("its namespace %s is tenant %q's", s.Namespace, owner)}, nil
 				}
 			}
+		}
+		if slices.Contains(t.Spec.Namespaces, s.Namespace) {
+			return Belonging{}, nil
 		}
 		for _, o := range others {
 			if slices.Contains(o.Spec.Namespaces, s.Namespace) {

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -116,8 +117,9 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	}
 	admission := access.Admission{Client: conn.Client, Registry: reg, Batch: o.Batch, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
 	// Every grant the document asks for, on every apply, as grant checks
-	// every time: what the record holds may have come from anywhere.
-	if err := admission.Admit(ctx, next, doc.Spec.Grants); err != nil {
+	// every time: what the record holds may have come from anywhere. The
+	// cluster's part is bounded as a reconcile is.
+	if err := admitBounded(ctx, admission, next, doc.Spec.Grants, o.ClusterTimeout); err != nil {
 		return out, err
 	}
 	recordChanged := current == nil || !sameRecord(current, next)
@@ -192,6 +194,15 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	}
 	out.Verdict = verdict(current == nil, true)
 	return out, errors.Join(out.Report.Err(), fmt.Errorf("tenant %q kept changing while it was applied; apply again", doc.Name))
+}
+
+func admitBounded(ctx context.Context, a access.Admission, t *tenant.Tenant, grants []tenant.Grant, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	return a.Admit(ctx, t, grants)
 }
 
 // bounded reconciles within o.ClusterTimeout: an unanswering cluster

@@ -336,9 +336,10 @@ func TestApplyReportsWhatIsNotReady(t *testing.T) {
 
 	u.kubectl("create", "namespace", "nr-taken")
 	u.kubectl("label", "namespace", "nr-taken", tenant.LabelTenant+"=someone-else")
+	u.kubectl("create", "namespace", "nr-unowned")
 	t.Cleanup(func() {
-		u.run("kubectl", "delete", "namespace", "nr-taken", "--wait=false")
-		for _, name := range []string{"nr-role", "nr-ok", "nr-conflict", "nr-dead"} {
+		u.run("kubectl", "delete", "namespace", "nr-taken", "nr-unowned", "--wait=false")
+		for _, name := range []string{"nr-role", "nr-ok", "nr-conflict", "nr-dead", "nr-theirs"} {
 			u.run("kubectl", "tenant", "delete", name, "--delete-namespaces")
 		}
 		u.run("kubectl", "delete", "clusterrole", "nr-auditor")
@@ -351,16 +352,18 @@ func TestApplyReportsWhatIsNotReady(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "nr-role.yaml"), doc("nr-role", "admin", "nr-role", "nr-auditor"))
 	writeFile(t, filepath.Join(dir, "nr-ok.yaml"), doc("nr-ok", "admin", "nr-ok", "view"))
-	writeFile(t, filepath.Join(dir, "nr-conflict.yaml"), doc("nr-conflict", "admin", "nr-taken", "view"))
+	writeFile(t, filepath.Join(dir, "nr-conflict.yaml"), doc("nr-conflict", "admin", "nr-unowned", "view"))
+	writeFile(t, filepath.Join(dir, "nr-theirs.yaml"), doc("nr-theirs", "admin", "nr-taken", "view"))
 	writeFile(t, filepath.Join(dir, "nr-dead.yaml"), doc("nr-dead", "dead", "nr-dead", "view"))
 
 	start := time.Now()
 	r := u.run("kubectl", "tenant", "apply", "-f", dir, "--cluster-timeout", "2s")
 	took := time.Since(start)
-	if r.err == nil || !strings.Contains(r.stdout, "nr-ok created") || !strings.Contains(r.stderr, "3 of 4 tenants failed: nr-conflict, nr-dead, nr-role") {
+	if r.err == nil || !strings.Contains(r.stdout, "nr-ok created") || !strings.Contains(r.stderr, "4 of 5 tenants failed: nr-conflict, nr-dead, nr-role, nr-theirs") {
 		t.Errorf("apply with three tenants not ready: %v\nstdout: %s\nstderr: %s", r.err, r.stdout, r.stderr)
 	}
-	for _, want := range []string{`no ClusterRole "nr-auditor"`, "namespace nr-taken belongs to tenant \"someone-else\"", `context "dead"`} {
+	for _, want := range []string{`no ClusterRole "nr-auditor"`, "namespace nr-taken belongs to tenant \"someone-else\"",
+		"namespace nr-unowned already exists and no tenant owns it", `context "dead"`} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("apply's errors do not say %q:\n%s", want, r.stderr)
 		}
@@ -386,13 +389,18 @@ func TestApplyReportsWhatIsNotReady(t *testing.T) {
 		}
 	}
 	checkConditions(t, tenantRecord(t, u, "nr-ok"), 1)
+	// Another tenant's namespace is refused before anything is recorded;
+	// one that no tenant owns is recorded and reported until adopted.
+	if r := u.run("kubectl", "tenant", "get", "nr-theirs"); r.err == nil {
+		t.Errorf("a tenant naming another tenant's namespace was recorded:\n%s", r.stdout)
+	}
 
 	// list reads every cluster: the silent one costs its timeout once.
 	start = time.Now()
 	table := u.tenant("list", "--cluster-timeout", "2s").stdout
 	took = time.Since(start)
 	for _, want := range []string{
-		"nr-conflict   admin     -        nr-taken     1        False   yes                       0/1                  0/3",
+		"nr-conflict   admin     -        nr-unowned   1        False   yes                       0/1                  0/3",
 		"nr-dead       dead      -        nr-dead      1        False   no: no answer within 2s   -                    -",
 		"nr-ok         admin     -        nr-ok        1        True    yes                       1/1                  3/3",
 		"nr-role       admin     -        nr-role      1        False   yes                       1/1                  2/3",

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // A subject of another tenant is refused as a grant subject unless
@@ -117,5 +119,43 @@ spec:
 	}
 	if r := u.run("kubectl", "tenant", "get", "xc"); r.err == nil {
 		t.Errorf("tenant xc was recorded with another tenant's ServiceAccount:\n%s", r.stdout)
+	}
+
+	// A namespace is one tenant's. A document naming xb's is refused in
+	// every mode, before anything is recorded, and create refuses it too.
+	theirs := filepath.Join(u.home, "xe.yaml")
+	writeFile(t, theirs, `apiVersion: tenancy.kubectl-tenant.io/v1alpha1
+kind: Tenant
+metadata: {name: xe}
+spec:
+  cluster: {context: admin}
+  namespaces: [xe, xb]
+`)
+	for _, args := range [][]string{
+		{"apply", "-f", theirs, "--dry-run=client"}, {"apply", "-f", theirs, "--dry-run=server"}, {"apply", "-f", theirs},
+		{"create", "xe", "--from-context", "admin", "--namespace", "xe", "--namespace", "xb"},
+	} {
+		if stderr := u.tenantFails(args...); !strings.Contains(stderr, `namespace xb belongs to tenant "xb"`) {
+			t.Errorf("%s naming another tenant's namespace: %s", strings.Join(args, " "), stderr)
+		}
+	}
+	if r := u.run("kubectl", "tenant", "get", "xe"); r.err == nil {
+		t.Errorf("tenant xe was recorded with another tenant's namespace:\n%s", r.stdout)
+	}
+	// A record edited by hand to list it cannot grant in it.
+	reg, err := tenant.OpenRegistry(registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xa := tenantRecord(t, u, "xa")
+	xa.Spec.Namespaces = append(xa.Spec.Namespaces, "xb")
+	if err := reg.Put(context.Background(), xa); err != nil {
+		t.Fatal(err)
+	}
+	if stderr := u.tenantFails("grant", "xa", "--group", "xa-ops", "--role", "view"); !strings.Contains(stderr, `namespace xb belongs to tenant "xb"`) {
+		t.Errorf("grant of a tenant whose record lists another tenant's namespace: %s", stderr)
+	}
+	if got := u.kubectl("get", "rolebindings", "-n", "xb", "-o", "name"); strings.Contains(got, "kubectl-tenant:xa:") {
+		t.Errorf("xa's grant bound in xb: %s", got)
 	}
 }

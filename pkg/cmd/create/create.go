@@ -15,6 +15,7 @@ import (
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
@@ -172,6 +173,11 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	t := o.record()
 	t.Spec.Cluster.Server = o.conn.Server
+	// The admission grant and apply pass: no other tenant's namespace.
+	admission := access.Admission{Client: o.conn.Client, Registry: o.registry, Warn: o.ErrOut}
+	if err := admission.Admit(ctx, t, nil); err != nil {
+		return err
+	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		var objects []runtime.Object
 		for _, ns := range rbac.Namespaces(t) {

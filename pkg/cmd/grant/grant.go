@@ -193,7 +193,7 @@ func (o *Options) Validate() error {
 // grants each see the others' (IAM principals share bindings). A dry run
 // only reads (and, on the server, has the API server check the writes).
 func (o *Options) Run(ctx context.Context) error {
-	admission := access.Admission{Client: o.conn.Client, Registry: o.registry, AllowCrossTenant: o.AllowCrossTenant, Warn: o.ErrOut}
+	admission := access.Admission{Client: o.conn.Client, Registry: o.registry, AllowCrossTenant: o.AllowCrossTenant, OwnNamespaces: true, Warn: o.ErrOut}
 	if err := admission.Admit(ctx, o.tenant, []tenant.Grant{o.grant}); err != nil {
 		return err
 	}
