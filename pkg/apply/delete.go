@@ -115,15 +115,20 @@ func (a *Applier) Prune(ctx context.Context, tenantName string, namespaces []str
 }
 
 // DeleteNamespace deletes a namespace if it carries the tenant's label.
+// One that is gone already is no error: a re-run after a failure
+// continues where it stopped.
 func (a *Applier) DeleteNamespace(ctx context.Context, tenantName, name string, results *Results) error {
 	ns, err := a.Client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("reading namespace %s: %w", name, err)
 	}
 	if !rbac.IsManaged(ns, tenantName) {
 		return fmt.Errorf("namespace %s is not labelled for tenant %q; it is left alone", name, tenantName)
 	}
-	if err := a.delete(ctx, func(o metav1.DeleteOptions) error { return a.Client.CoreV1().Namespaces().Delete(ctx, name, o) }); err != nil {
+	if err := a.delete(ctx, func(o metav1.DeleteOptions) error { return a.Client.CoreV1().Namespaces().Delete(ctx, name, o) }); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting namespace %s: %w", name, err)
 	}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -192,8 +193,14 @@ func KubeconfigPaths(getter genericclioptions.RESTClientGetter) []string {
 }
 
 // Unreachable explains a failed call to a tenant's cluster and how to
-// check the context it is reached through.
+// check the context it is reached through. An answer the API server gave
+// (Forbidden, say) is not a cluster that did not answer: it is returned
+// as it is, naming the tenant.
 func Unreachable(t *tenant.Tenant, err error) error {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return fmt.Errorf("tenant %q's cluster (context %q): %w", t.Name, t.Spec.Cluster.Context, err)
+	}
 	return fmt.Errorf("tenant %q's cluster (context %q) did not answer: %w; check the context with 'kubectl --context %s get ns'",
 		t.Name, t.Spec.Cluster.Context, err, t.Spec.Cluster.Context)
 }

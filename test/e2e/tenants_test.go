@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // accessMatrix is the acceptance matrix: verbs x resources x namespaces.
@@ -429,6 +431,20 @@ func TestDescribeAndDelete(t *testing.T) {
 	}
 	if got := u.kubectl("get", "namespace", "ty", "--ignore-not-found", "-o", "jsonpath={.metadata.deletionTimestamp}{.metadata.name}"); got == "ty" {
 		t.Error("namespace ty is neither gone nor terminating")
+	}
+
+	// A delete that fails half-way keeps the record, and a re-run
+	// finishes: a namespace it deleted already is no error.
+	u.tenant("create", "tx", "--from-context", "admin", "--namespace", "tx-a", "--namespace", "tx-b")
+	u.kubectl("label", "namespace", "tx-b", tenant.LabelTenant+"-")
+	if stderr := u.tenantFails("delete", "tx", "--delete-namespaces"); !strings.Contains(stderr, "namespace tx-b is not labelled for tenant") {
+		t.Errorf("delete of a tenant with a namespace no longer its own: %s", stderr)
+	}
+	tenantRecord(t, u, "tx") // kept
+	u.kubectl("label", "namespace", "tx-b", tenant.LabelTenant+"=tx", tenant.LabelManagedBy+"="+tenant.ManagedBy, "--overwrite")
+	u.tenant("delete", "tx", "--delete-namespaces")
+	if stderr := u.tenantFails("get", "tx"); !strings.Contains(stderr, `no tenant named "tx"`) {
+		t.Errorf("record after the re-run: %s", stderr)
 	}
 }
 

@@ -193,10 +193,6 @@ func (o *Options) Validate() error {
 // grants each see the others' (IAM principals share bindings). A dry run
 // only reads (and, on the server, has the API server check the writes).
 func (o *Options) Run(ctx context.Context) error {
-	admission := access.Admission{Client: o.conn.Client, Registry: o.registry, AllowCrossTenant: o.AllowCrossTenant, OwnNamespaces: true, Warn: o.ErrOut}
-	if err := admission.Admit(ctx, o.tenant, []tenant.Grant{o.grant}); err != nil {
-		return err
-	}
 	if o.grant.AccessPolicy == "" { // with an access policy, EKS enforces it: no ClusterRole to check
 		role := rbac.ClusterRoleFor(o.tenant, o.grant.Role)
 		if _, err := o.conn.Client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err != nil {
@@ -205,6 +201,10 @@ func (o *Options) Run(ctx context.Context) error {
 			}
 			return cluster.Unreachable(o.tenant, err)
 		}
+	}
+	admission := access.Admission{Client: o.conn.Client, Registry: o.registry, AllowCrossTenant: o.AllowCrossTenant, OwnNamespaces: true, Warn: o.ErrOut}
+	if err := admission.Admit(ctx, o.tenant, []tenant.Grant{o.grant}); err != nil {
+		return err
 	}
 	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
 		func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
