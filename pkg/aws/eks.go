@@ -277,14 +277,22 @@ func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string, c Claim,
 		}
 	}
 	// Read again: the check is made at the point of deletion.
-	if cl, err = DescribeCluster(ctx, cfg, name); err != nil {
+	cl, err = DescribeCluster(ctx, cfg, name)
+	if errors.Is(err, ErrNoCluster) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	if err := Owned("EKS cluster "+name, cl.Tags, c); err != nil {
 		return err
 	}
-	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil && !isErrorCode(err, "ResourceNotFoundException") {
-		return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
+	// One a run that timed out asked to delete is waited for, not
+	// asked again.
+	if cl.Status != "DELETING" {
+		if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(name)}); err != nil && !isErrorCode(err, "ResourceNotFoundException") {
+			return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
+		}
 	}
 	return waitFor(ctx, timeout, "EKS cluster "+name, func(status string) { progress("EKS cluster " + name + " is " + status) }, func() (string, bool, error) {
 		cl, err := DescribeCluster(ctx, cfg, name)

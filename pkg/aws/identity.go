@@ -219,10 +219,19 @@ func NewIdentity(profile, region, sessionName string, duration time.Duration, ro
 	return id
 }
 
-// TenantIdentity is how to act in an EKS tenant's account, from its record.
+// TenantIdentity is how to act in an EKS tenant's account, from its
+// record's spec.aws (which must be there: see TenantConfig).
 func TenantIdentity(a *tenant.AWS) Identity {
-	if a == nil { // a record from before spec.aws was required of EKS tenants
-		return Identity{}
-	}
 	return NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
+}
+
+// TenantConfig loads the AWS configuration that acts in tenant t's
+// account. A record without spec.aws (one from before an EKS tenant
+// needed it) is an error, not the caller's own credentials in the
+// default region.
+func TenantConfig(ctx context.Context, t *tenant.Tenant, opts ...ConfigOption) (awssdk.Config, error) {
+	if t.Spec.AWS == nil {
+		return awssdk.Config{}, fmt.Errorf("spec.aws: tenant %q's record has no AWS identity to act as in its account (spec.aws.region, spec.aws.roleARNs); apply it with one", t.Name)
+	}
+	return TenantIdentity(t.Spec.AWS).Config(ctx, opts...)
 }

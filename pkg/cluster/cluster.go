@@ -137,7 +137,7 @@ func value(p *string) string {
 // OneClusterFlags names the flags the user gave that name one cluster
 // (--server, --cluster, --certificate-authority, --tls-server-name,
 // --insecure-skip-tls-verify) or carry one cluster's credential (--token,
-// --username, --password, --client-certificate, --client-key). They are
+// --username, --password, --client-certificate, --client-key, --user). They are
 // kept where a command reaches one cluster, and refused
 // (RefuseOneClusterFlags) where it reaches several, so that a credential
 // is never sent to a cluster it was not meant for.
@@ -162,6 +162,7 @@ func OneClusterFlags(getter genericclioptions.RESTClientGetter) []string {
 		{"--password", value(f.Password) != ""},
 		{"--client-certificate", value(f.CertFile) != ""},
 		{"--client-key", value(f.KeyFile) != ""},
+		{"--user", value(f.AuthInfoName) != ""}, // a kubeconfig user is one cluster's credential too
 	} {
 		if flag.set {
 			given = append(given, flag.name)

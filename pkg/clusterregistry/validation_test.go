@@ -135,7 +135,7 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"an unknown authentication mode", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, authenticationMode: IAM}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 		{"a subnet ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, subnetIDs: [vpc-0a1b2c3d]}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 		{"a security group ID of another shape", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, securityGroupIDs: [SG-1]}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
-		{"a tag under aws:", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {"aws:owner": me}}}, namespaces: [acme]}}`, false},
+		{"a tag under aws:", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {"aws:owner": me}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 		{"a tag key of 129 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {` + strings.Repeat("k", 129) + `: v}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 		{"a tag value of 257 characters", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, tags: {k: ` + strings.Repeat("v", 257) + `}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},
 		{"a node group name starting with _", `{metadata: {name: acme}, spec: {cluster: {eks: {name: acme, nodegroup: {name: _ng}}}, aws: {region: eu-west-1}, namespaces: [acme]}}`, false},

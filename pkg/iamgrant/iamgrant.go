@@ -45,10 +45,7 @@ type Syncer struct {
 // identity, loaded with opts. With dryRun it writes what it would do to out.
 func NewSyncer(t *tenant.Tenant, kube kubernetes.Interface, opts []aws.ConfigOption, dryRun bool, out io.Writer) *Syncer {
 	return &Syncer{Kube: kube, DryRun: dryRun, Out: out, AWS: func(ctx context.Context) (aws.Config, error) {
-		if t.Spec.AWS == nil {
-			return aws.Config{}, fmt.Errorf("tenant %q has no AWS identity to act as", t.Name)
-		}
-		return aws.TenantIdentity(t.Spec.AWS).Config(ctx, opts...)
+		return aws.TenantConfig(ctx, t, opts...)
 	}}
 }
 

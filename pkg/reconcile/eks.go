@@ -36,10 +36,7 @@ func (o Options) provisionOptions() provision.Options {
 }
 
 func (o Options) awsConfig(ctx context.Context, t *tenant.Tenant) (aws.Config, error) {
-	if t.Spec.AWS == nil {
-		return aws.Config{}, fmt.Errorf("spec.aws: EKS tenant %q needs the AWS identity to act as in its account (spec.aws.region, spec.aws.roleARNs)", t.Name)
-	}
-	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx, o.AWSOptions...)
+	cfg, err := aws.TenantConfig(ctx, t, o.AWSOptions...)
 	if err != nil {
 		return aws.Config{}, err
 	}

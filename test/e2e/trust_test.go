@@ -220,7 +220,7 @@ func TestConnectionFlagsMeanWhatTheySay(t *testing.T) {
 		t.Errorf("access --as auditor --as-group system:masters:\n%s", out)
 	}
 
-	for _, args := range [][]string{{"list", "--server", cp.URL}, {"access", "--all", "--cluster", "admin"}, {"apply", "-f", registry, "--insecure-skip-tls-verify"}} {
+	for _, args := range [][]string{{"list", "--server", cp.URL}, {"access", "--all", "--cluster", "admin"}, {"apply", "-f", registry, "--insecure-skip-tls-verify"}, {"list", "--user", "admin"}} {
 		if stderr := u.tenantFails(args...); !strings.Contains(stderr, "names one cluster") {
 			t.Errorf("kubectl tenant %s: %s", strings.Join(args, " "), stderr)
 		}

@@ -362,7 +362,7 @@ func (o *Options) iamPrincipals(ctx context.Context, t *tenant.Tenant, conn *clu
 			continue
 		}
 		if cfg == nil && cfgErr == nil {
-			c, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx, o.AWSOptions...)
+			c, err := aws.TenantConfig(ctx, t, o.AWSOptions...)
 			cfg, cfgErr = &c, err
 		}
 		if cfgErr != nil {

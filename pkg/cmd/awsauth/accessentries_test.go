@@ -20,6 +20,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/grant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/revoke"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
@@ -50,7 +51,7 @@ func newEKSTenant(t *testing.T, name string) *eksTenant {
 		t.Fatal(err)
 	}
 	for _, ns := range []string{name + "-a", name + "-b"} {
-		if _, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		if _, err := client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: rbac.Labels(name)}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -200,7 +200,7 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 	eks := t.Spec.Cluster.EKS
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted, with its node groups, if kubectl-tenant made it for tenant %q (recorded: %v)", eks.Name, t.Name, eks.CreatedByPlugin)
-		if roles := o.ownedRoles(); len(roles) > 0 {
+		if roles := o.ownedRoles(true); len(roles) > 0 {
 			fmt.Fprintf(o.ErrOut, ", with IAM roles %s", strings.Join(roles, ", "))
 		}
 		fmt.Fprintf(o.ErrOut, " (dry run; --dry-run=server asks EKS)\n")
@@ -209,11 +209,11 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 	if t.Spec.AWS == nil {
 		return fmt.Errorf("tenant %q is on EKS but its record has no spec.aws to act in its account with: add it (kubectl tenant apply) and delete again", t.Name)
 	}
-	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx)
+	cfg, err := aws.TenantConfig(ctx, t)
 	if err != nil {
 		return o.kept(err, "EKS cluster "+eks.Name)
 	}
-	if err := aws.CheckRecordedPlace(ctx, cfg, append([]string{eks.ARN}, o.ownedRoles()...)...); err != nil {
+	if err := aws.CheckRecordedPlace(ctx, cfg, append([]string{eks.ARN}, o.ownedRoles(true)...)...); err != nil {
 		return o.kept(err, "EKS cluster "+eks.Name)
 	}
 	claim := aws.Claim{Tenant: t.Name, Made: eks.CreatedByPlugin}
@@ -234,7 +234,7 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 			return o.kept(err, "EKS cluster "+eks.Name)
 		}
 	}
-	if err := o.deleteOwnedRoles(ctx, cfg); err != nil {
+	if err := o.deleteOwnedRoles(ctx, cfg, o.ownedRoles(true)); err != nil {
 		return err
 	}
 	return o.forget(ctx)
@@ -243,9 +243,8 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 // deleteOwnedRoles deletes the IAM roles the record says the plugin made
 // for the tenant (aws.Owned checks each at the point of deletion); a
 // server dry run reads their tags and says what would go.
-func (o *Options) deleteOwnedRoles(ctx context.Context, cfg aws.Config) error {
+func (o *Options) deleteOwnedRoles(ctx context.Context, cfg aws.Config, roles []string) error {
 	t := o.tenant
-	roles := o.ownedRoles()
 	for i, role := range roles {
 		if o.DryRunStrategy == kcmdutil.DryRunServer {
 			owned, err := aws.RoleOwned(ctx, cfg, iamarn.NameOf(role), t.Name)
@@ -331,16 +330,18 @@ func (o *Options) leaveCluster(ctx context.Context, cfg aws.Config, notOurs erro
 	if err := o.deleteObjects(ctx, false); err != nil {
 		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
 	}
+	nodesStay := false
 	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy == kcmdutil.DryRunNone {
 		err := aws.DeleteNodegroup(ctx, cfg, eks.Name, ng.Name, aws.Claim{Tenant: t.Name, Made: true}, o.Timeout, func(s string) { fmt.Fprintf(o.ErrOut, "node group %s is %s\n", ng.Name, s) })
 		switch {
 		case errors.Is(err, aws.ErrNotOwned):
-			fmt.Fprintf(o.ErrOut, "%v; it stays\n", err)
+			fmt.Fprintf(o.ErrOut, "%v; it stays, and so does its node role\n", err)
+			nodesStay = true
 		case err != nil:
 			return o.kept(err, "node group "+ng.Name)
 		}
 	}
-	if err := o.deleteOwnedRoles(ctx, cfg); err != nil {
+	if err := o.deleteOwnedRoles(ctx, cfg, o.ownedRoles(!nodesStay)); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "namespaces %s are kept in EKS cluster %s, with what runs in them\n", strings.Join(t.Spec.Namespaces, ", "), eks.Name)
@@ -355,7 +356,9 @@ func (o *Options) kept(err error, left ...string) error {
 }
 
 // forget removes the record and the tenant's kubeconfig context, last,
-// or says it would.
+// or says it would. The record goes first: a re-run needs the context to
+// reach the cluster, and once the record is gone nothing is left in the
+// cluster that the context would be needed for.
 func (o *Options) forget(ctx context.Context) error {
 	t := o.tenant
 	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
@@ -366,6 +369,10 @@ func (o *Options) forget(ctx context.Context) error {
 		return err
 	}
 	removed, err := kcfg.RemoveTenantContext(ctx, cluster.KubeconfigPaths(o.getter), t.Spec.Cluster.Context, t.Name, dryRun)
+	if err != nil && !dryRun {
+		return fmt.Errorf("tenant %q deleted, but its context %q is still in the kubeconfig (%w); remove it with 'kubectl tenant contexts remove %s'",
+			t.Name, t.Spec.Cluster.Context, err, t.Spec.Cluster.Context)
+	}
 	if err != nil {
 		return err
 	}
@@ -377,13 +384,14 @@ func (o *Options) forget(ctx context.Context) error {
 }
 
 // ownedRoles are the IAM roles the record says the plugin created for
-// the tenant's cluster and node group, which go after the cluster.
-func (o *Options) ownedRoles() []string {
+// the tenant's cluster and (with nodeRole) its node group, which go after
+// the cluster.
+func (o *Options) ownedRoles(nodeRole bool) []string {
 	var roles []string
 	if eks := o.tenant.Spec.Cluster.EKS; eks.ClusterRoleCreated {
 		roles = append(roles, eks.ClusterRoleARN)
 	}
-	if eks := o.tenant.Spec.Cluster.EKS; eks.NodeRoleCreated {
+	if eks := o.tenant.Spec.Cluster.EKS; eks.NodeRoleCreated && nodeRole {
 		roles = append(roles, eks.NodeRoleARN)
 	}
 	return roles

@@ -164,7 +164,7 @@ func describeEKS(ctx context.Context, t *tenant.Tenant) []string {
 	if a == nil {
 		return []string{"EKS:\t" + eks.Name + " (no AWS identity recorded)"}
 	}
-	cfg, err := aws.TenantIdentity(a).Config(ctx)
+	cfg, err := aws.TenantConfig(ctx, t)
 	if err != nil {
 		return []string{"EKS:\t" + eks.Name + ", unknown (" + err.Error() + ")"}
 	}
