@@ -56,7 +56,7 @@ func startFleet(t *testing.T) *fleet {
 }
 
 // registryWrites counts the writes the plugin made to tenants in the
-// management cluster since the audit log had seen events, by tenant and
+// management cluster (a server-side dry run writes nothing) since the audit log had seen events, by tenant and
 // subresource ("acme" or "acme/status").
 func (f *fleet) registryWrites(t *testing.T, seen int) (map[string]int, int) {
 	t.Helper()
@@ -66,7 +66,7 @@ func (f *fleet) registryWrites(t *testing.T, seen int) (map[string]int, int) {
 	}
 	out := map[string]int{}
 	for _, e := range events[seen:] {
-		if e.ObjectRef.Resource != "tenants" || !slices.Contains([]string{"create", "update", "patch", "delete"}, e.Verb) {
+		if e.ObjectRef.Resource != "tenants" || !slices.Contains([]string{"create", "update", "patch", "delete"}, e.Verb) || e.DryRun() {
 			continue
 		}
 		key := e.ObjectRef.Name

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -267,9 +268,10 @@ func (cp *ControlPlane) waitReady(ctx context.Context, procs ...*process) error 
 // AuditEvent is one request the apiserver's audit log recorded (with
 // Options.Audit).
 type AuditEvent struct {
-	Verb      string `json:"verb"`
-	UserAgent string `json:"userAgent"`
-	User      struct {
+	Verb       string `json:"verb"`
+	RequestURI string `json:"requestURI"`
+	UserAgent  string `json:"userAgent"`
+	User       struct {
 		Username string   `json:"username"`
 		Groups   []string `json:"groups"`
 	} `json:"user"`
@@ -282,6 +284,13 @@ type AuditEvent struct {
 	ResponseStatus struct {
 		Code int `json:"code"`
 	} `json:"responseStatus"`
+}
+
+// DryRun reports whether the request was a server-side dry run, which
+// the apiserver checks and persists nothing of.
+func (e AuditEvent) DryRun() bool {
+	u, err := url.Parse(e.RequestURI)
+	return err == nil && u.Query().Get("dryRun") != ""
 }
 
 // AuditEvents reads the audit log so far.
