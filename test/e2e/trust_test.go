@@ -80,6 +80,15 @@ func TestDeleteTakesOnlyTheTenantsOwn(t *testing.T) {
 	if got := u.kubectl("auth", "can-i", "--context", "alpha", "list", "pods", "-n", "alpha", "--as", "x", "--as-group", "alpha-devs"); strings.TrimSpace(got) != "yes" {
 		t.Errorf("alpha-devs lost their access: %q", got)
 	}
+	// A tenant that reaches alpha's cluster through its context counts
+	// as much as one that adopted it.
+	u.tenant("create", "gamma", "--from-context", "alpha", "--namespace", "gamma")
+	if stderr := u.tenantFails("delete", "alpha", "--delete-cluster"); !strings.Contains(stderr, "also the cluster of tenant(s) gamma") {
+		t.Errorf("delete alpha --delete-cluster with gamma on its context: %s", stderr)
+	}
+	if _, err := aws.DescribeCluster(ctx, cfg, "alpha"); err != nil {
+		t.Fatalf("alpha's cluster went with gamma on it: %v", err)
+	}
 
 	// bootstrap iam --create does not take over a role it did not make:
 	// its trust policy and policies stay, in a server dry run too.
