@@ -53,6 +53,17 @@ func TestDeleteTakesOnlyTheTenantsOwn(t *testing.T) {
 		t.Fatalf("alpha's cluster went with beta on it: %v", err)
 	}
 
+	// Its dry runs say what the run does: the cluster stays, and beta's
+	// own objects would go.
+	for _, mode := range []string{"--dry-run=client", "--dry-run=server"} {
+		dry := u.tenant("delete", "beta", "--delete-cluster", mode)
+		if !strings.Contains(dry.stderr, "the cluster stays") || !strings.Contains(dry.stderr, "beta-devs") || strings.Contains(dry.stderr, "EKS cluster alpha would be deleted") {
+			t.Errorf("delete beta --delete-cluster %s:\n%s", mode, dry.stderr)
+		}
+	}
+	if got := u.kubectl("--context", "beta", "get", "rolebindings", "-n", "beta", "-l", "tenancy.kubectl-tenant.io/tenant=beta", "-o", "name"); !strings.Contains(got, "beta-devs") {
+		t.Fatalf("a dry run deleted beta's binding: %q", got)
+	}
 	r := u.tenant("delete", "beta", "--delete-cluster")
 	for _, want := range []string{`EKS cluster alpha was created by kubectl-tenant for tenant "alpha", not "beta"`, "the cluster stays", `tenant "beta" deleted`} {
 		if !strings.Contains(r.stderr, want) {

@@ -198,6 +198,10 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 func (o *Options) deleteEKS(ctx context.Context) error {
 	t := o.tenant
 	eks := t.Spec.Cluster.EKS
+	if o.DryRunStrategy == kcmdutil.DryRunClient && !eks.CreatedByPlugin {
+		// What a run does with a cluster the record says it adopted.
+		return o.leaveCluster(ctx, aws.Config{}, fmt.Errorf("EKS cluster %s was adopted by tenant %q, not created for it (its record says so)", eks.Name, t.Name))
+	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted, with its node groups, if kubectl-tenant made it for tenant %q (recorded: %v)", eks.Name, t.Name, eks.CreatedByPlugin)
 		if roles := o.ownedRoles(true); len(roles) > 0 {
@@ -246,6 +250,10 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 func (o *Options) deleteOwnedRoles(ctx context.Context, cfg aws.Config, roles []string) error {
 	t := o.tenant
 	for i, role := range roles {
+		if o.DryRunStrategy == kcmdutil.DryRunClient {
+			fmt.Fprintf(o.ErrOut, "IAM role %s would be deleted if it is kubectl-tenant's for tenant %q (dry run; --dry-run=server asks IAM)\n", role, t.Name)
+			continue
+		}
 		if o.DryRunStrategy == kcmdutil.DryRunServer {
 			owned, err := aws.RoleOwned(ctx, cfg, iamarn.NameOf(role), t.Name)
 			switch {
@@ -338,6 +346,9 @@ func (o *Options) leaveCluster(ctx context.Context, cfg aws.Config, notOurs erro
 		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
 	}
 	nodesStay := false
+	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy != kcmdutil.DryRunNone {
+		fmt.Fprintf(o.ErrOut, "node group %s would be deleted if kubectl-tenant made it for tenant %q (dry run)\n", ng.Name, t.Name)
+	}
 	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy == kcmdutil.DryRunNone {
 		err := aws.DeleteNodegroup(ctx, cfg, eks.Name, ng.Name, aws.Claim{Tenant: t.Name, Made: true}, o.Timeout, func(s string) { fmt.Fprintf(o.ErrOut, "node group %s is %s\n", ng.Name, s) })
 		switch {
