@@ -175,5 +175,25 @@ func (f *Flag) OpenTenant(ctx context.Context, name string) (tenant.Registry, *t
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := f.checkContext(t); err != nil {
+		return nil, nil, err
+	}
 	return reg, t, nil
+}
+
+// checkContext refuses a --context that would be dropped: a tenant is
+// reached through the context its record names, so --context means
+// something only when it chooses a cluster registry's cluster (or names
+// the tenant's own context).
+func (f *Flag) checkContext(t *tenant.Tenant) error {
+	if f.Flags == nil || f.Flags.Context == nil || *f.Flags.Context == "" || *f.Flags.Context == t.Spec.Cluster.Context {
+		return nil
+	}
+	if spec, err := Resolve(f.Spec); err == nil {
+		if kind, where := Parse(spec); kind == "cluster" && where == "" {
+			return nil // it chose the registry's cluster
+		}
+	}
+	return fmt.Errorf("--context %q: tenant %q is reached through its own context %q, so --context would be ignored; leave it out (it chooses the cluster only of a cluster registry: --registry cluster)",
+		*f.Flags.Context, t.Name, t.Spec.Cluster.Context)
 }

@@ -245,6 +245,11 @@ func TestConnectionFlagsMeanWhatTheySay(t *testing.T) {
 			t.Errorf("kubectl tenant %s: %s", strings.Join(args, " "), stderr)
 		}
 	}
+	// --context chooses a cluster registry's cluster; a tenant is reached
+	// through its own context, so another one is refused, not dropped.
+	if stderr := u.tenantFails("grant", "cf", "--group", "cf-ops", "--role", "view", "--context", "elsewhere"); !strings.Contains(stderr, "--context would be ignored") {
+		t.Errorf("grant --context elsewhere: %s", stderr)
+	}
 	// Where one cluster is reached, they are kept: a --server that does
 	// not answer is where grant goes.
 	if stderr := u.tenantFails("grant", "cf", "--group", "cf-ops", "--role", "view", "--server", "https://127.0.0.1:1"); !strings.Contains(stderr, "127.0.0.1:1") {
