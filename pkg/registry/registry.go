@@ -186,14 +186,33 @@ func (f *Flag) OpenTenant(ctx context.Context, name string) (tenant.Registry, *t
 // something only when it chooses a cluster registry's cluster (or names
 // the tenant's own context).
 func (f *Flag) checkContext(t *tenant.Tenant) error {
-	if f.Flags == nil || f.Flags.Context == nil || *f.Flags.Context == "" || *f.Flags.Context == t.Spec.Cluster.Context {
+	if f.contextUnused() == "" || *f.Flags.Context == t.Spec.Cluster.Context {
 		return nil
-	}
-	if spec, err := Resolve(f.Spec); err == nil {
-		if kind, where := Parse(spec); kind == "cluster" && where == "" {
-			return nil // it chose the registry's cluster
-		}
 	}
 	return fmt.Errorf("--context %q: tenant %q is reached through its own context %q, so --context would be ignored; leave it out (it chooses the cluster only of a cluster registry: --registry cluster)",
 		*f.Flags.Context, t.Name, t.Spec.Cluster.Context)
+}
+
+// RefuseContext refuses --context for a command that reaches every
+// tenant through its own context (why says which), unless it chooses a
+// cluster registry's cluster.
+func (f *Flag) RefuseContext(why string) error {
+	if c := f.contextUnused(); c != "" {
+		return fmt.Errorf("--context %q would be ignored: %s; leave it out (it chooses the cluster only of a cluster registry: --registry cluster)", c, why)
+	}
+	return nil
+}
+
+// contextUnused is the --context given, unless it chooses the cluster
+// of the registry ("" then, and when none is given).
+func (f *Flag) contextUnused() string {
+	if f.Flags == nil || f.Flags.Context == nil || *f.Flags.Context == "" {
+		return ""
+	}
+	if spec, err := Resolve(f.Spec); err == nil {
+		if kind, where := Parse(spec); kind == "cluster" && where == "" {
+			return ""
+		}
+	}
+	return *f.Flags.Context
 }

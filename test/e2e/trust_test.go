@@ -250,6 +250,11 @@ func TestConnectionFlagsMeanWhatTheySay(t *testing.T) {
 	if stderr := u.tenantFails("grant", "cf", "--group", "cf-ops", "--role", "view", "--context", "elsewhere"); !strings.Contains(stderr, "--context would be ignored") {
 		t.Errorf("grant --context elsewhere: %s", stderr)
 	}
+	for _, args := range [][]string{{"list", "--context", "admin"}, {"access", "--all", "--context", "admin"}, {"apply", "-f", registry, "--context", "admin"}} {
+		if stderr := u.tenantFails(args...); !strings.Contains(stderr, `--context "admin" would be ignored`) {
+			t.Errorf("kubectl tenant %s: %s", strings.Join(args, " "), stderr)
+		}
+	}
 	// Where one cluster is reached, they are kept: a --server that does
 	// not answer is where grant goes.
 	if stderr := u.tenantFails("grant", "cf", "--group", "cf-ops", "--role", "view", "--server", "https://127.0.0.1:1"); !strings.Contains(stderr, "127.0.0.1:1") {

@@ -135,6 +135,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--output name: an access report has no name; use json, yaml, jsonpath or go-template")
 	}
 	if o.All {
+		if err := o.registryPath.RefuseContext("access --all reads every tenant's cluster through its own context"); err != nil {
+			return err
+		}
 		return cluster.RefuseOneClusterFlags(o.getter, "access --all reads every tenant's cluster")
 	}
 	return nil

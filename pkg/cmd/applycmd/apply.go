@@ -183,6 +183,9 @@ func (o *Options) Validate() error {
 	if err := cluster.RefuseOneClusterFlags(o.getter, "apply reaches each document's tenant through its own context"); err != nil {
 		return err
 	}
+	if err := o.registryPath.RefuseContext("apply reaches each document's tenant through the context its document names"); err != nil {
+		return err
+	}
 	if o.Concurrency < 1 {
 		return fmt.Errorf("--concurrency %d: reconcile at least one tenant at a time", o.Concurrency)
 	}

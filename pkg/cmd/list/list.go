@@ -89,6 +89,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--cluster-timeout %s: give a positive duration, such as 5s", o.ClusterTimeout)
 	}
 	if o.Live {
+		if err := o.registryPath.RefuseContext("list reads every tenant's cluster through its own context"); err != nil {
+			return err
+		}
 		return cluster.RefuseOneClusterFlags(o.getter, "list reads every tenant's cluster")
 	}
 	return nil
