@@ -168,7 +168,11 @@ func DescribeCluster(ctx context.Context, cfg awssdk.Config, name string) (*Clus
 		}
 		return nil, fmt.Errorf("describing EKS cluster %s: %w", name, err)
 	}
-	c := out.Cluster
+	return clusterOf(out.Cluster), nil
+}
+
+// clusterOf is what the plugin reads of an EKS cluster.
+func clusterOf(c *ekstypes.Cluster) *Cluster {
 	cl := &Cluster{
 		Name: awssdk.ToString(c.Name), ARN: awssdk.ToString(c.Arn), Endpoint: awssdk.ToString(c.Endpoint),
 		Version: awssdk.ToString(c.Version), Status: string(c.Status), Tags: c.Tags, RoleARN: awssdk.ToString(c.RoleArn),
@@ -192,61 +196,7 @@ func DescribeCluster(ctx context.Context, cfg awssdk.Config, name string) (*Clus
 	if cl.AuthMode == "" {
 		cl.AuthMode = "CONFIG_MAP" // what EKS reports for clusters made before access entries
 	}
-	return cl, nil
-}
-
-// WaitActive polls until the cluster is ACTIVE, reporting each status
-// change, or fails when it is FAILED or the timeout (zero: 25 minutes)
-// passes.
-func WaitActive(ctx context.Context, cfg awssdk.Config, name string, timeout time.Duration, progress func(status string)) (*Cluster, error) {
-	var c *Cluster
-	err := waitFor(ctx, timeout, "EKS cluster "+name, progress, func() (string, bool, error) {
-		var err error
-		if c, err = DescribeCluster(ctx, cfg, name); err != nil {
-			return "", false, err
-		}
-		if c.Status == "FAILED" {
-			return c.Status, false, fmt.Errorf("EKS cluster %s failed to create", name)
-		}
-		return c.Status, c.Status == "ACTIVE", nil
-	})
-	return c, err
-}
-
-// waitFor polls check until it reports done or fails, reporting each
-// status change. It polls every second at first, then less often as the
-// wait grows (a fifth of the time waited, at most every 10 s), so that
-// what is quick to come up is seen at once and what is slow costs few
-// calls. The timeout zero is 25 minutes.
-func waitFor(ctx context.Context, timeout time.Duration, what string, progress func(string), check func() (status string, done bool, err error)) error {
-	if timeout == 0 {
-		timeout = 25 * time.Minute
-	}
-	start := time.Now()
-	last := ""
-	for {
-		status, done, err := check()
-		if status != last && status != "" {
-			progress(status)
-			last = status
-		}
-		if err != nil || done {
-			return err
-		}
-		if time.Since(start) > timeout {
-			return fmt.Errorf("%s still %s after %s; re-run the same command to pick it up when it is ready", what, status, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pollInterval(time.Since(start))):
-		}
-	}
-}
-
-// pollInterval is how long to wait before the next poll, waited so far.
-func pollInterval(waited time.Duration) time.Duration {
-	return max(time.Second, min(10*time.Second, waited/5))
+	return cl
 }
 
 // DeleteCluster deletes the cluster if Owned says it is the claiming
@@ -294,16 +244,7 @@ func DeleteCluster(ctx context.Context, cfg awssdk.Config, name string, c Claim,
 			return fmt.Errorf("deleting EKS cluster %s: %w", name, err)
 		}
 	}
-	return waitFor(ctx, timeout, "EKS cluster "+name, func(status string) { progress("EKS cluster " + name + " is " + status) }, func() (string, bool, error) {
-		cl, err := DescribeCluster(ctx, cfg, name)
-		if errors.Is(err, ErrNoCluster) {
-			return "deleted", true, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		return cl.Status, false, nil
-	})
+	return waitClusterDeleted(ctx, cfg, name, timeout, func(status string) { progress("EKS cluster " + name + " is " + status) })
 }
 
 // DeleteOwnedRole deletes an IAM role if Owned says it is the claiming

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -74,30 +73,17 @@ func DescribeNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name str
 		}
 		return nil, fmt.Errorf("describing node group %s of EKS cluster %s: %w", name, cluster, err)
 	}
-	n := out.Nodegroup
+	return nodegroupOf(out.Nodegroup), nil
+}
+
+// nodegroupOf is what the plugin reads of a node group.
+func nodegroupOf(n *ekstypes.Nodegroup) *Nodegroup {
 	ng := &Nodegroup{Name: awssdk.ToString(n.NodegroupName), Status: string(n.Status), NodeRoleARN: awssdk.ToString(n.NodeRole),
 		InstanceTypes: n.InstanceTypes, Tags: n.Tags}
 	if sc := n.ScalingConfig; sc != nil {
 		ng.Desired, ng.Min, ng.Max = awssdk.ToInt32(sc.DesiredSize), awssdk.ToInt32(sc.MinSize), awssdk.ToInt32(sc.MaxSize)
 	}
-	return ng, nil
-}
-
-// WaitNodegroupActive polls until the node group is ACTIVE, reporting
-// each status change, or fails when it cannot become so.
-func WaitNodegroupActive(ctx context.Context, cfg awssdk.Config, cluster, name string, timeout time.Duration, progress func(string)) (*Nodegroup, error) {
-	var ng *Nodegroup
-	err := waitFor(ctx, timeout, "node group "+name, progress, func() (string, bool, error) {
-		var err error
-		if ng, err = DescribeNodegroup(ctx, cfg, cluster, name); err != nil {
-			return "", false, err
-		}
-		if slices.Contains([]string{"CREATE_FAILED", "DEGRADED", "DELETING", "DELETE_FAILED"}, ng.Status) {
-			return ng.Status, false, fmt.Errorf("node group %s of EKS cluster %s is %s", name, cluster, ng.Status)
-		}
-		return ng.Status, ng.Status == "ACTIVE", nil
-	})
-	return ng, err
+	return ng
 }
 
 // NodegroupNames names the node groups of a cluster.
@@ -152,17 +138,5 @@ func DeleteNodegroup(ctx context.Context, cfg awssdk.Config, cluster, name strin
 			return fmt.Errorf("deleting node group %s of EKS cluster %s: %w", name, cluster, err)
 		}
 	}
-	return waitFor(ctx, timeout, "node group "+name, progress, func() (string, bool, error) {
-		ng, err := DescribeNodegroup(ctx, cfg, cluster, name)
-		if errors.Is(err, ErrNoNodegroup) {
-			return "deleted", true, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		if ng.Status == "DELETE_FAILED" {
-			return ng.Status, false, fmt.Errorf("node group %s of EKS cluster %s failed to delete (DELETE_FAILED): see its health in the EKS console, then re-run", name, cluster)
-		}
-		return ng.Status, false, nil
-	})
+	return waitNodegroupDeleted(ctx, cfg, cluster, name, timeout, progress)
 }
