@@ -1,0 +1,115 @@
+package capa_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+var cp *testenv.ControlPlane
+
+// A real apiserver as the management cluster, with Cluster API's and
+// CAPA's own CRDs from the module sources. No CAPA controller runs.
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunWithControlPlane(m, testenv.Options{}, &cp))
+}
+
+// What a CAPA tenant is made of applies to the CRDs as it is printed
+// (server-side apply of the YAML stream), and its identities admit the
+// tenant's namespace and no other, by CAPA's rules, against the real
+// namespaces.
+func TestObjectsApply(t *testing.T) {
+	ctx := context.Background()
+	if err := cp.InstallCAPI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kubectl, err := testenv.Kubectl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []capa.Spec{
+		{Tenant: "acme", EKS: tenant.EKSCluster{Name: "acme"},
+			AWS: tenant.AWS{Region: "eu-west-1", RoleARNs: []string{"arn:aws:iam::444455556666:role/capa"}, ExternalID: "acme-x1"}},
+		{Tenant: "globex", Namespace: "globex-capi", EKS: tenant.EKSCluster{Name: "globex-prod", KubernetesVersion: "1.31",
+			EndpointAccess: "public-and-private", PublicAccessCIDRs: []string{"203.0.113.0/24"}, AuthenticationMode: "API", Tags: map[string]string{"team": "payments"},
+			Nodegroup: &tenant.Nodegroup{Name: "general", InstanceTypes: []string{"m5.large"}, Nodes: 3, NodesMin: 1, NodesMax: 5}},
+			AWS: tenant.AWS{Region: "eu-west-1", RoleARNs: []string{"arn:aws:iam::111122223333:role/platform", "arn:aws:iam::777788889999:role/capa"}, ExternalID: "globex-x1"}},
+	} {
+		objs, err := capa.Objects(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, err := capa.YAML(objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(docs), "creationTimestamp") || strings.Contains(string(docs), "status:") || strings.Contains(string(docs), "selector") {
+			t.Errorf("%s's objects carry what the API server fills in:\n%s", s.Tenant, docs)
+		}
+		file := filepath.Join(t.TempDir(), s.Tenant+".yaml")
+		if err := os.WriteFile(file, docs, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(kubectl, "--kubeconfig", cp.AdminKubeconfig, "apply", "--server-side", "--field-manager", "kubectl-tenant", "-f", file).CombinedOutput()
+		if err != nil {
+			t.Fatalf("applying %s's objects:\n%s\n%s", s.Tenant, out, docs)
+		}
+		if got, want := strings.Count(string(out), "serverside-applied"), len(objs); got != want {
+			t.Errorf("%s: %d objects applied, want %d:\n%s", s.Tenant, got, want, out)
+		}
+		// Applying the same again changes nothing: no resourceVersion moves.
+		versions := func() string {
+			out, err := exec.Command(kubectl, "--kubeconfig", cp.AdminKubeconfig, "get", "-f", file, "-o", "jsonpath={.items[*].metadata.resourceVersion}").Output()
+			if err != nil {
+				t.Fatalf("reading %s's objects: %v", s.Tenant, err)
+			}
+			return string(out)
+		}
+		before := versions()
+		if again, err := exec.Command(kubectl, "--kubeconfig", cp.AdminKubeconfig, "apply", "--server-side", "--field-manager", "kubectl-tenant", "-f", file).CombinedOutput(); err != nil {
+			t.Fatalf("applying %s's objects again: %v\n%s", s.Tenant, err, again)
+		}
+		if after := versions(); after != before || strings.Count(before, " ") != len(objs)-1 {
+			t.Errorf("%s: a second apply changed resourceVersions %q to %q", s.Tenant, before, after)
+		}
+	}
+
+	// Each identity, as the apiserver stored it, admits only its tenant's
+	// namespace.
+	client, err := cp.AdminClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	namespaces, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ns := range map[string]string{"acme": "acme", "globex": "globex-capi", "globex-hop-1": "globex-capi"} {
+		out, err := exec.Command(kubectl, "--kubeconfig", cp.AdminKubeconfig, "get", "awsclusterroleidentity", name, "-o", "yaml").Output()
+		if err != nil {
+			t.Fatalf("reading identity %s: %v", name, err)
+		}
+		var id infrav1.AWSClusterRoleIdentity
+		if err := yaml.Unmarshal(out, &id); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range namespaces.Items {
+			admitted, err := capa.Admits(id.Spec.AllowedNamespaces, n.Name, n.Labels)
+			if err != nil || admitted != (n.Name == ns) {
+				t.Errorf("identity %s admits namespace %s: %v (%v); want only %s", name, n.Name, admitted, err, ns)
+			}
+		}
+	}
+}
