@@ -7,6 +7,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -73,58 +74,34 @@ func RESTConfig(getter genericclioptions.RESTClientGetter, context string) (*res
 	if _, ok := raw.Contexts[context]; !ok {
 		return nil, "", fmt.Errorf("%w named %q; see 'kubectl tenant contexts list'", ErrNoContext, context)
 	}
-	flags, _ := getter.(*genericclioptions.ConfigFlags)
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides(flags, context)).ClientConfig()
+	var cfg *rest.Config
+	if flags, ok := getter.(*genericclioptions.ConfigFlags); ok {
+		// kubectl's own path, ToRESTConfig, with the context asked for.
+		cfg, err = forContext(flags, context).ToRESTConfig()
+	} else {
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("kubeconfig context %q: %w", context, err)
-	}
-	// cli-runtime's hook for wrapping every client (tests count requests with it).
-	if flags != nil && flags.WrapConfigFn != nil {
-		cfg = flags.WrapConfigFn(cfg)
 	}
 	return cfg, context, nil
 }
 
-// overrides are the user's connection flags as clientcmd overrides for
-// context, mapped as cli-runtime maps them for kubectl itself.
-func overrides(f *genericclioptions.ConfigFlags, context string) *clientcmd.ConfigOverrides {
-	o := &clientcmd.ConfigOverrides{CurrentContext: context}
-	if f == nil {
-		return o
-	}
-	o.AuthInfo.ClientCertificate = value(f.CertFile)
-	o.AuthInfo.ClientKey = value(f.KeyFile)
-	o.AuthInfo.Token = value(f.BearerToken)
-	o.AuthInfo.Impersonate = value(f.Impersonate)
-	o.AuthInfo.ImpersonateUID = value(f.ImpersonateUID)
-	if f.ImpersonateGroup != nil {
-		o.AuthInfo.ImpersonateGroups = *f.ImpersonateGroup
-	}
-	if f.ImpersonateUserExtra != nil {
-		for _, extra := range *f.ImpersonateUserExtra {
-			if k, v, ok := strings.Cut(extra, "="); ok {
-				if o.AuthInfo.ImpersonateUserExtra == nil {
-					o.AuthInfo.ImpersonateUserExtra = map[string][]string{}
-				}
-				o.AuthInfo.ImpersonateUserExtra[k] = append(o.AuthInfo.ImpersonateUserExtra[k], v)
-			}
+// forContext is a copy of the user's flags (every exported field: the
+// connection flags, --kubeconfig and cli-runtime's WrapConfigFn hook)
+// with --context set to context. Its loader is not cached, so it reads
+// the kubeconfig as it is now: create connects through a context it has
+// just written.
+func forContext(f *genericclioptions.ConfigFlags, context string) *genericclioptions.ConfigFlags {
+	c := genericclioptions.NewConfigFlags(false)
+	from, to := reflect.ValueOf(f).Elem(), reflect.ValueOf(c).Elem()
+	for i := range from.NumField() {
+		if from.Type().Field(i).IsExported() {
+			to.Field(i).Set(from.Field(i))
 		}
 	}
-	o.AuthInfo.Username = value(f.Username)
-	o.AuthInfo.Password = value(f.Password)
-	o.ClusterInfo.Server = value(f.APIServer)
-	o.ClusterInfo.TLSServerName = value(f.TLSServerName)
-	o.ClusterInfo.CertificateAuthority = value(f.CAFile)
-	if f.Insecure != nil {
-		o.ClusterInfo.InsecureSkipTLSVerify = *f.Insecure
-	}
-	if f.DisableCompression != nil {
-		o.ClusterInfo.DisableCompression = *f.DisableCompression
-	}
-	o.Context.Cluster = value(f.ClusterName)
-	o.Context.AuthInfo = value(f.AuthInfoName)
-	o.Timeout = value(f.Timeout)
-	return o
+	c.Context = &context
+	return c
 }
 
 func value(p *string) string {
