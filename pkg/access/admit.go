@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -111,9 +112,14 @@ func (a Admission) namespaces(ctx context.Context, t *tenant.Tenant, all []tenan
 	labelled := false
 	if a.Client != nil {
 		list, err := a.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: tenant.LabelTenant})
+		if apierrors.IsForbidden(err) && a.OwnNamespaces {
+			// A tenant's subjects may get its namespaces by name, not list
+			// them: read each one.
+			list, err = a.getEach(ctx, t.Spec.Namespaces)
+		}
 		switch {
 		case err != nil && a.OwnNamespaces:
-			return fmt.Errorf("listing the namespaces, to see that tenant %q's are its own: %w", t.Name, err)
+			return fmt.Errorf("reading the namespaces, to see that tenant %q's are its own: %w", t.Name, err)
 		case apierrors.IsForbidden(err):
 			fmt.Fprintf(a.Warn, "warning: you may not list namespaces, so tenant %q's namespaces are checked against other tenants' records here, and each one's label only before anything is written in it\n", t.Name)
 		case err != nil:
@@ -143,15 +149,31 @@ func (a Admission) namespaces(ctx context.Context, t *tenant.Tenant, all []tenan
 	}
 	if a.OwnNamespaces && labelled {
 		for _, g := range grants {
-			if g.ClusterScope || g.AccessPolicy != "" {
+			if g.ClusterScope { // an access policy is scoped to the namespaces too
 				continue
 			}
 			for _, ns := range t.GrantNamespaces(g) {
 				if owners[ns] == "" {
-					refused = append(refused, fmt.Errorf("namespace %s is not labelled as tenant %q's (it is missing, or no tenant owns it): a grant binds only in the tenant's namespaces; 'kubectl tenant apply' with --adopt-namespaces makes it the tenant's", ns, t.Name))
+					refused = append(refused, fmt.Errorf("namespace %s is not labelled as tenant %q's (it is missing, or no tenant owns it): a grant binds only in the tenant's namespaces; 'kubectl tenant apply' makes a missing one, and with --adopt-namespaces adopts one no tenant owns", ns, t.Name))
 				}
 			}
 		}
 	}
 	return errors.Join(refused...)
+}
+
+// getEach reads the namespaces one by one, as a list of those that exist.
+func (a Admission) getEach(ctx context.Context, names []string) (*corev1.NamespaceList, error) {
+	list := &corev1.NamespaceList{}
+	for _, name := range names {
+		ns, err := a.Client.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return nil, err
+		default:
+			list.Items = append(list.Items, *ns)
+		}
+	}
+	return list, nil
 }

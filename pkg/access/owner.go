@@ -122,7 +122,13 @@ func sameCluster(all []tenant.Tenant, t *tenant.Tenant) []tenant.Tenant {
 		if o.Name == t.Name {
 			continue
 		}
-		if o.Spec.Cluster.Context == t.Spec.Cluster.Context || o.Spec.Cluster.Server != "" && o.Spec.Cluster.Server == t.Spec.Cluster.Server {
+		// Recorded servers decide when both have one: two people's
+		// contexts of the same name may reach different clusters.
+		same := o.Spec.Cluster.Context == t.Spec.Cluster.Context
+		if o.Spec.Cluster.Server != "" && t.Spec.Cluster.Server != "" {
+			same = o.Spec.Cluster.Server == t.Spec.Cluster.Server
+		}
+		if same {
 			out = append(out, o)
 		}
 	}

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -58,11 +59,19 @@ func retryable[I, O any](w *watch, next func(context.Context, I, O, error) (bool
 
 // ended is the error of a wait that did not succeed: the SDK's "exceeded
 // max wait time" becomes what is still waited for and how to pick it up.
-func (w *watch) ended(err error, timeout time.Duration) error {
-	if err != nil && strings.HasPrefix(err.Error(), "exceeded max wait time") {
-		return fmt.Errorf("%s still %s after %s; re-run the same command to pick it up when it is ready", w.what, w.last, timeout)
+// The waiter's own deadline can also end its last call (the caller's
+// context still live): that is the time being up too.
+func (w *watch) ended(ctx context.Context, err error, timeout time.Duration) error {
+	up := err != nil && strings.HasPrefix(err.Error(), "exceeded max wait time") ||
+		errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+	if !up {
+		return err
 	}
-	return err
+	status := "not ready"
+	if w.last != "" {
+		status = w.last
+	}
+	return fmt.Errorf("%s still %s after %s; re-run the same command to pick it up when it is ready", w.what, status, timeout)
 }
 
 func orDefaultTimeout(t time.Duration) time.Duration {
@@ -81,10 +90,10 @@ func WaitActive(ctx context.Context, cfg awssdk.Config, name string, timeout tim
 		failed: func(s string) error { return fmt.Errorf("EKS cluster %s failed to become ACTIVE: it is %s", name, s) }}
 	out, err := eks.NewClusterActiveWaiter(eks.NewFromConfig(cfg), func(o *eks.ClusterActiveWaiterOptions) {
 		o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
-		o.Retryable = retryable(w, o.Retryable, func(out *eks.DescribeClusterOutput) string { return string(out.Cluster.Status) })
+		o.Retryable = retryable(w, o.Retryable, clusterStatus)
 	}).WaitForOutput(ctx, &eks.DescribeClusterInput{Name: awssdk.String(name)}, timeout)
 	if err != nil {
-		return nil, w.ended(err, timeout)
+		return nil, w.ended(ctx, err, timeout)
 	}
 	return clusterOf(out.Cluster), nil
 }
@@ -97,10 +106,10 @@ func waitClusterDeleted(ctx context.Context, cfg awssdk.Config, name string, tim
 		failed: func(s string) error { return fmt.Errorf("EKS cluster %s is %s instead of being deleted", name, s) }}
 	err := eks.NewClusterDeletedWaiter(eks.NewFromConfig(cfg), func(o *eks.ClusterDeletedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
-		o.Retryable = retryable(w, o.Retryable, func(out *eks.DescribeClusterOutput) string { return string(out.Cluster.Status) })
+		o.Retryable = retryable(w, o.Retryable, clusterStatus)
 	}).Wait(ctx, &eks.DescribeClusterInput{Name: awssdk.String(name)}, timeout)
 	if err != nil {
-		return w.ended(err, timeout)
+		return w.ended(ctx, err, timeout)
 	}
 	progress("deleted")
 	return nil
@@ -115,10 +124,10 @@ func WaitNodegroupActive(ctx context.Context, cfg awssdk.Config, cluster, name s
 		failed: func(s string) error { return fmt.Errorf("node group %s of EKS cluster %s is %s", name, cluster, s) }}
 	out, err := eks.NewNodegroupActiveWaiter(eks.NewFromConfig(cfg), func(o *eks.NodegroupActiveWaiterOptions) {
 		o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
-		o.Retryable = retryable(w, o.Retryable, func(out *eks.DescribeNodegroupOutput) string { return string(out.Nodegroup.Status) })
+		o.Retryable = retryable(w, o.Retryable, nodegroupStatus)
 	}).WaitForOutput(ctx, &eks.DescribeNodegroupInput{ClusterName: awssdk.String(cluster), NodegroupName: awssdk.String(name)}, timeout)
 	if err != nil {
-		return nil, w.ended(err, timeout)
+		return nil, w.ended(ctx, err, timeout)
 	}
 	return nodegroupOf(out.Nodegroup), nil
 }
@@ -133,11 +142,25 @@ func waitNodegroupDeleted(ctx context.Context, cfg awssdk.Config, cluster, name 
 		}}
 	err := eks.NewNodegroupDeletedWaiter(eks.NewFromConfig(cfg), func(o *eks.NodegroupDeletedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
-		o.Retryable = retryable(w, o.Retryable, func(out *eks.DescribeNodegroupOutput) string { return string(out.Nodegroup.Status) })
+		o.Retryable = retryable(w, o.Retryable, nodegroupStatus)
 	}).Wait(ctx, &eks.DescribeNodegroupInput{ClusterName: awssdk.String(cluster), NodegroupName: awssdk.String(name)}, timeout)
 	if err != nil {
-		return w.ended(err, timeout)
+		return w.ended(ctx, err, timeout)
 	}
 	progress("deleted")
 	return nil
+}
+
+func clusterStatus(out *eks.DescribeClusterOutput) string {
+	if out == nil || out.Cluster == nil {
+		return ""
+	}
+	return string(out.Cluster.Status)
+}
+
+func nodegroupStatus(out *eks.DescribeNodegroupOutput) string {
+	if out == nil || out.Nodegroup == nil {
+		return ""
+	}
+	return string(out.Nodegroup.Status)
 }

@@ -210,8 +210,8 @@ func (f *Flag) contextUnused() string {
 		return ""
 	}
 	if spec, err := Resolve(f.Spec); err == nil {
-		if kind, where := Parse(spec); kind == "cluster" && where == "" {
-			return ""
+		if kind, where := Parse(spec); kind == "cluster" && (where == "" || where == *f.Flags.Context) {
+			return "" // it chooses the registry's cluster, or names it again
 		}
 	}
 	return *f.Flags.Context

@@ -117,6 +117,11 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if o.registry, err = o.registryPath.Open(); err != nil {
 		return err
 	}
+	if o.FromContext == "" { // --from-context names the tenant's context; --context only a cluster registry's
+		if err := o.registryPath.RefuseContext("create reaches the tenant's cluster through --from-context, or makes it on EKS"); err != nil {
+			return err
+		}
+	}
 	if o.existing, err = o.registry.Get(cmd.Context(), o.Name); errors.Is(err, tenant.ErrNotFound) {
 		o.existing, err = nil, nil
 	}

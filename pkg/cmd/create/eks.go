@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
@@ -214,6 +215,11 @@ func (o *Options) runEKS(ctx context.Context) error {
 		return err
 	}
 	if err := aws.CheckRegion(ctx, cfg); err != nil {
+		return err
+	}
+	// The admission every path passes, by the registry: the cluster does
+	// not exist yet (its namespaces' labels are checked as they are made).
+	if err := (access.Admission{Registry: o.registry, Warn: o.ErrOut}).Admit(ctx, want, nil); err != nil {
 		return err
 	}
 	preflight := provision.Preflight{Kubeconfig: cluster.KubeconfigPaths(o.getter), Registry: o.registry}

@@ -105,6 +105,9 @@ func (o *Options) Validate() error {
 	if o.DeleteCluster && o.tenant.Spec.Cluster.EKS == nil {
 		return fmt.Errorf("--delete-cluster: tenant %q adopted its cluster through a kubeconfig context; kubectl-tenant deletes only EKS clusters it created", o.Tenant)
 	}
+	if o.Timeout < 0 {
+		return fmt.Errorf("--timeout %s: give a positive duration, such as 25m", o.Timeout)
+	}
 	if o.DeleteCluster && o.DeleteNamespaces {
 		return fmt.Errorf("--delete-namespaces does not go with --delete-cluster: a cluster the tenant owns goes with everything in it, and an adopted cluster keeps its namespaces")
 	}
@@ -193,8 +196,9 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 // not the tenant's stays, and the tenant's own objects in it are removed
 // through its context instead. The record and the context go only when
 // all that is done; on any failure both are kept, so that a re-run
-// continues. A client dry run makes no AWS call; a server dry run makes
-// only the reads.
+// continues. A client dry run makes no AWS call (but for an adopted
+// cluster, whose access entries it reads); a server dry run makes only
+// the reads.
 func (o *Options) deleteEKS(ctx context.Context) error {
 	t := o.tenant
 	eks := t.Spec.Cluster.EKS

@@ -140,6 +140,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	case o.All && len(args) > 0:
 		return errors.New("name a tenant or give --all, not both")
 	case o.All:
+		if err := o.registryPath.RefuseContext("kubeconfig --all writes each EKS tenant's own context"); err != nil {
+			return err
+		}
 		return o.completeAll(cmd.Context())
 	case len(args) == 0:
 		return errors.New("name the tenant (kubectl tenant kubeconfig TENANT), or give --all for every EKS tenant")

@@ -88,10 +88,10 @@ func (o *Options) Validate() error {
 	if o.ClusterTimeout <= 0 {
 		return fmt.Errorf("--cluster-timeout %s: give a positive duration, such as 5s", o.ClusterTimeout)
 	}
+	if err := o.registryPath.RefuseContext("list reads the registry, and every tenant's cluster through its own context"); err != nil {
+		return err
+	}
 	if o.Live {
-		if err := o.registryPath.RefuseContext("list reads every tenant's cluster through its own context"); err != nil {
-			return err
-		}
 		return cluster.RefuseOneClusterFlags(o.getter, "list reads every tenant's cluster")
 	}
 	return nil
