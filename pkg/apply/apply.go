@@ -66,7 +66,10 @@ type Results struct {
 	list []Result
 }
 
-func (r *Results) add(kind, ns, name string, o Outcome) {
+func (r *Results) add(kind, ns, name string, o Outcome) { r.Add(kind, ns, name, o) }
+
+// Add records the outcome of an object another package wrote.
+func (r *Results) Add(kind, ns, name string, o Outcome) {
 	r.put(Result{Kind: kind, Namespace: ns, Name: name, Outcome: o})
 }
 

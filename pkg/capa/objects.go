@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
@@ -35,6 +34,23 @@ type Spec struct {
 	// Source is the identity the first hop is assumed from (default:
 	// the controller's own, AWSClusterControllerIdentity/default).
 	Source *infrav1.AWSIdentityReference
+}
+
+// SpecOf is the CAPA spec a CAPA tenant's record declares.
+func SpecOf(t *tenant.Tenant) (Spec, error) {
+	c, eks, a := t.Spec.Cluster.CAPA, t.Spec.Cluster.EKS, t.Spec.AWS
+	if c == nil || eks == nil || a == nil {
+		return Spec{}, fmt.Errorf("tenant %q is not a CAPA tenant", t.Name)
+	}
+	s := Spec{Tenant: t.Name, Namespace: c.Namespace, EKS: *eks, AWS: *a}
+	if c.SourceIdentity != "" {
+		ref, err := ParseRef(c.SourceIdentity)
+		if err != nil {
+			return Spec{}, fmt.Errorf("spec.cluster.capa.sourceIdentity: %w", err)
+		}
+		s.Source = ref
+	}
+	return s, nil
 }
 
 // The names of a tenant's objects: the Cluster and AWSManagedCluster are
@@ -203,28 +219,15 @@ func endpointAccess(access string, cidrs []string) ekscontrolplanev1.EndpointAcc
 }
 
 // YAML is objs as a stream of YAML documents, in order, as they are
-// committed to a GitOps repository: no empty creationTimestamp and no
-// status, which the API server fills in.
+// committed to a GitOps repository (see Unstructured).
 func YAML(objs []runtime.Object) ([]byte, error) {
+	us, err := Unstructured(objs)
+	if err != nil {
+		return nil, err
+	}
 	var out []byte
-	for i, obj := range objs {
-		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-		if err != nil {
-			return nil, err
-		}
-		delete(u, "status")
-		if m, ok := u["metadata"].(map[string]any); ok {
-			delete(m, "creationTimestamp")
-		}
-		// The selector is a struct in CAPA's Go type, so it is always
-		// written; an empty one selects nothing, and is left out so that
-		// the identity says only the list it admits.
-		if a, ok, _ := unstructured.NestedMap(u, "spec", "allowedNamespaces"); ok {
-			if sel, ok := a["selector"].(map[string]any); ok && len(sel) == 0 {
-				unstructured.RemoveNestedField(u, "spec", "allowedNamespaces", "selector")
-			}
-		}
-		doc, err := yaml.Marshal(u)
+	for i, u := range us {
+		doc, err := yaml.Marshal(u.Object)
 		if err != nil {
 			return nil, err
 		}

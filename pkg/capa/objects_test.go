@@ -11,7 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
+	cpwebhooks "sigs.k8s.io/cluster-api-provider-aws/v2/controlplane/eks/webhooks"
+	expwebhooks "sigs.k8s.io/cluster-api-provider-aws/v2/exp/webhooks"
+	infrawebhooks "sigs.k8s.io/cluster-api-provider-aws/v2/webhooks"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -24,6 +29,17 @@ var cp *testenv.ControlPlane
 // CAPA's own CRDs from the module sources. No CAPA controller runs.
 func TestMain(m *testing.M) {
 	os.Exit(testenv.RunWithControlPlane(m, testenv.Options{}, &cp))
+}
+
+// specs are two tenants: the least create takes, and one with every
+// field and a role chain of two hops.
+var specs = []capa.Spec{
+	{Tenant: "acme", EKS: tenant.EKSCluster{Name: "acme"},
+		AWS: tenant.AWS{Region: "eu-west-1", RoleARNs: []string{"arn:aws:iam::444455556666:role/capa"}, ExternalID: "acme-x1"}},
+	{Tenant: "globex", Namespace: "globex-capi", EKS: tenant.EKSCluster{Name: "globex-prod", KubernetesVersion: "1.31",
+		EndpointAccess: "public-and-private", PublicAccessCIDRs: []string{"203.0.113.0/24"}, AuthenticationMode: "API", Tags: map[string]string{"team": "payments"},
+		Nodegroup: &tenant.Nodegroup{Name: "general", InstanceTypes: []string{"m5.large"}, Nodes: 3, NodesMin: 1, NodesMax: 5}},
+		AWS: tenant.AWS{Region: "eu-west-1", RoleARNs: []string{"arn:aws:iam::111122223333:role/platform", "arn:aws:iam::777788889999:role/capa"}, ExternalID: "globex-x1"}},
 }
 
 // What a CAPA tenant is made of applies to the CRDs as it is printed
@@ -39,14 +55,7 @@ func TestObjectsApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []capa.Spec{
-		{Tenant: "acme", EKS: tenant.EKSCluster{Name: "acme"},
-			AWS: tenant.AWS{Region: "eu-west-1", RoleARNs: []string{"arn:aws:iam::444455556666:role/capa"}, ExternalID: "acme-x1"}},
-		{Tenant: "globex", Namespace: "globex-capi", EKS: tenant.EKSCluster{Name: "globex-prod", KubernetesVersion: "1.31",
-			EndpointAccess: "public-and-private", PublicAccessCIDRs: []string{"203.0.113.0/24"}, AuthenticationMode: "API", Tags: map[string]string{"team": "payments"},
-			Nodegroup: &tenant.Nodegroup{Name: "general", InstanceTypes: []string{"m5.large"}, Nodes: 3, NodesMin: 1, NodesMax: 5}},
-			AWS: tenant.AWS{Region: "eu-west-1", RoleARNs: []string{"arn:aws:iam::111122223333:role/platform", "arn:aws:iam::777788889999:role/capa"}, ExternalID: "globex-x1"}},
-	} {
+	for _, s := range specs {
 		objs, err := capa.Objects(s)
 		if err != nil {
 			t.Fatal(err)
@@ -111,5 +120,57 @@ func TestObjectsApply(t *testing.T) {
 				t.Errorf("identity %s admits namespace %s: %v (%v); want only %s", name, n.Name, admitted, err, ns)
 			}
 		}
+	}
+}
+
+// What a CAPA tenant is made of passes CAPA's own webhooks, which do not
+// run in the test's apiserver: each object is defaulted and validated as
+// CAPA's admission would, and defaulting keeps every field the plugin
+// set (so that a re-run finds the stored object covers what it applies).
+func TestObjectsPassCAPAWebhooks(t *testing.T) {
+	ctx := context.Background()
+	type webhook interface {
+		Default(context.Context, runtime.Object) error
+		ValidateCreate(context.Context, runtime.Object) (admission.Warnings, error)
+	}
+	webhooks := map[string]webhook{
+		"AWSManagedControlPlane": &cpwebhooks.AWSManagedControlPlane{},
+		"AWSClusterRoleIdentity": &infrawebhooks.AWSClusterRoleIdentity{},
+		"AWSManagedMachinePool":  &expwebhooks.AWSManagedMachinePool{},
+	}
+	checked := map[string]bool{}
+	for _, s := range specs {
+		objs, err := capa.Objects(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, obj := range objs {
+			kind := obj.GetObjectKind().GroupVersionKind().Kind
+			w := webhooks[kind]
+			if w == nil {
+				continue
+			}
+			before, err := capa.Unstructured([]runtime.Object{obj.DeepCopyObject()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Default(ctx, obj); err != nil {
+				t.Errorf("%s %s: CAPA's defaulting: %v", kind, s.Tenant, err)
+			}
+			if _, err := w.ValidateCreate(ctx, obj); err != nil {
+				t.Errorf("%s %s: CAPA's validation: %v", kind, s.Tenant, err)
+			}
+			after, err := capa.Unstructured([]runtime.Object{obj})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !capa.Covers(after[0].Object, before[0].Object) {
+				t.Errorf("%s %s: CAPA's defaulting changed what the plugin set:\n%v\n%v", kind, s.Tenant, before[0].Object, after[0].Object)
+			}
+			checked[kind] = true
+		}
+	}
+	if len(checked) != len(webhooks) {
+		t.Errorf("checked %v, want every kind of %v", checked, webhooks)
 	}
 }

@@ -218,6 +218,9 @@ func bounded(ctx context.Context, conn *cluster.Connection, before, t *tenant.Te
 
 // merged is the record an apply of doc makes of current (nil: none).
 func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error) {
+	if doc.Spec.Cluster.CAPA != nil || current != nil && current.Spec.Cluster.CAPA != nil {
+		return nil, fmt.Errorf("spec.cluster.capa: apply does not reconcile Cluster API tenants yet: make one with `kubectl tenant create %s --provider capa`, and change its grants with grant and revoke", doc.Name)
+	}
 	next := tenant.New(doc.Name)
 	var last *tenant.Spec
 	var others []tenant.Spec

@@ -216,3 +216,21 @@ func (f *Flag) contextUnused() string {
 	}
 	return *f.Flags.Context
 }
+
+// ClusterContext is the kubeconfig context of a cluster registry ("" for
+// the current one), and whether the registry is one: a cluster registry's
+// cluster is the management cluster of Cluster API tenants too.
+func (f *Flag) ClusterContext() (string, bool, error) {
+	spec, err := Resolve(f.Spec)
+	if err != nil {
+		return "", false, err
+	}
+	kind, where := Parse(spec)
+	if kind != "cluster" {
+		return "", false, nil
+	}
+	if where == "" && f.Flags != nil && f.Flags.Context != nil {
+		where = *f.Flags.Context
+	}
+	return where, true, nil
+}

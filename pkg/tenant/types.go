@@ -92,6 +92,31 @@ type Cluster struct {
 	Server string `json:"server,omitempty"`
 	// EKS is set for an EKS cluster.
 	EKS *EKSCluster `json:"eks,omitempty"`
+	// CAPA is set for an EKS cluster that Cluster API Provider AWS makes
+	// from objects in a management cluster (EKS then says what the
+	// cluster is made with).
+	CAPA *CAPACluster `json:"capa,omitempty"`
+}
+
+// CAPACluster is where a tenant's Cluster API cluster is declared: a
+// Cluster in a namespace of the management cluster, whose control plane
+// CAPA's controller makes in the tenant's account through a chain of
+// AWSClusterRoleIdentities.
+type CAPACluster struct {
+	// ManagementContext is the kubeconfig context of the management
+	// cluster; empty means the cluster registry's.
+	ManagementContext string `json:"managementContext,omitempty"`
+	// Namespace and Name are the Cluster's.
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// SourceIdentity is the identity (KIND/NAME) the first hop of the
+	// tenant's chain is assumed from; empty means the controller's own,
+	// AWSClusterControllerIdentity/default.
+	SourceIdentity string `json:"sourceIdentity,omitempty"`
+	// CreatedByPlugin is true when kubectl-tenant made the Cluster API
+	// objects (create --provider capa), false when it adopted them
+	// (--from-capa); only the plugin's own are ever its to delete.
+	CreatedByPlugin bool `json:"createdByPlugin,omitempty"`
 }
 
 // EKSCluster is the tenant's EKS cluster and what the plugin made for it.
@@ -317,6 +342,10 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 	}
 	if t.Spec.Cluster.EKS != nil {
 		out.Spec.Cluster.EKS = t.Spec.Cluster.EKS.DeepCopy()
+	}
+	if t.Spec.Cluster.CAPA != nil {
+		c := *t.Spec.Cluster.CAPA
+		out.Spec.Cluster.CAPA = &c
 	}
 	out.Status.CAData = append([]byte(nil), t.Status.CAData...)
 	out.Status.Conditions = append([]metav1.Condition(nil), t.Status.Conditions...)

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -55,6 +56,9 @@ func Validate(t *Tenant) field.ErrorList {
 		if t.Spec.AWS == nil {
 			errs = append(errs, field.Required(spec.Child("aws"), "an EKS tenant acts in its AWS account through spec.aws: give at least its region (and roleARNs to assume)"))
 		}
+	}
+	if c := t.Spec.Cluster.CAPA; c != nil {
+		errs = append(errs, validateCAPA(spec, t)...)
 	}
 	owned := map[string]bool{}
 	for i, ns := range t.Spec.Namespaces {
@@ -272,4 +276,34 @@ func ValidateName(name string) error {
 		return fmt.Errorf("%s", errs[0].Error())
 	}
 	return nil
+}
+
+// sourceIdentityRE is the shape of a CAPA identity reference: a kind of
+// identity and a DNS-1123 subdomain.
+var sourceIdentityRE = regexp.MustCompile(`^(AWSClusterControllerIdentity|AWSClusterRoleIdentity|AWSClusterStaticIdentity)/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+
+// validateCAPA checks where a CAPA tenant's Cluster is declared, and that
+// the record says what CAPA makes: an EKS cluster (spec.cluster.eks, which
+// CAPA and not the plugin creates) in an account reached through a role.
+func validateCAPA(spec *field.Path, t *Tenant) field.ErrorList {
+	p, c := spec.Child("cluster", "capa"), t.Spec.Cluster.CAPA
+	var errs field.ErrorList
+	errs = append(errs, validateDNSLabel(p.Child("namespace"), c.Namespace)...)
+	errs = append(errs, validateDNSLabel(p.Child("name"), c.Name)...)
+	if c.SourceIdentity != "" && !sourceIdentityRE.MatchString(c.SourceIdentity) {
+		errs = append(errs, field.Invalid(p.Child("sourceIdentity"), c.SourceIdentity, "name an identity as KIND/NAME, KIND one of AWSClusterControllerIdentity, AWSClusterRoleIdentity, AWSClusterStaticIdentity"))
+	}
+	if len(c.ManagementContext) > 1024 {
+		errs = append(errs, field.TooLong(p.Child("managementContext"), "", 1024))
+	}
+	switch eks := t.Spec.Cluster.EKS; {
+	case eks == nil:
+		errs = append(errs, field.Required(spec.Child("cluster", "eks"), "a CAPA tenant's cluster is an EKS cluster: give at least its name"))
+	case eks.CreatedByPlugin:
+		errs = append(errs, field.Invalid(spec.Child("cluster", "eks", "createdByPlugin"), true, "CAPA's controller, not kubectl-tenant, creates a CAPA tenant's EKS cluster"))
+	}
+	if t.Spec.AWS == nil || len(t.Spec.AWS.RoleARNs) == 0 {
+		errs = append(errs, field.Required(spec.Child("aws", "roleARNs"), "CAPA reaches the tenant's account through an AWSClusterRoleIdentity per role: name at least one"))
+	}
+	return errs
 }

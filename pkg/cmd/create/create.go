@@ -35,6 +35,15 @@ var createLong = templates.LongDesc(`
 	adopted with --adopt, then waited for until ACTIVE; a kubeconfig context
 	named after the tenant reaches it with short-lived IAM tokens.
 
+	With --provider capa, Cluster API Provider AWS makes the EKS cluster
+	instead: create applies the tenant's Cluster API objects to the
+	management cluster (--management-context, default: the cluster
+	registry's), an AWSClusterRoleIdentity per --role-arn, each admitting
+	only the tenant's namespace there, then waits for CAPA's controller
+	and adopts the cluster with a context that takes the same role chain.
+	--dry-run=client -o yaml prints those objects, ready for a GitOps
+	repository.
+
 	Running it again changes nothing. A namespace that belongs to another
 	tenant is an error; one that exists without an owner is adopted only with
 	--adopt-namespaces. --dry-run=client prints what would be created;
@@ -50,7 +59,11 @@ var createExample = templates.Examples(`
 
 	# An EKS cluster in the tenant's account, through the platform role
 	kubectl tenant create acme --region eu-west-1 --role-arn arn:aws:iam::111122223333:role/platform \\
-	  --role-arn arn:aws:iam::444455556666:role/kubectl-tenant --external-id acme-x1`)
+	  --role-arn arn:aws:iam::444455556666:role/kubectl-tenant --external-id acme-x1
+
+	# The same cluster made by Cluster API, from the management cluster; first as YAML for Git
+	kubectl tenant create acme --provider capa --region eu-west-1 --role-arn arn:aws:iam::444455556666:role/capa \
+	  --external-id acme-x1 --management-context management --dry-run=client -o yaml`)
 
 // Options are the options of `create`.
 type Options struct {
@@ -64,7 +77,9 @@ type Options struct {
 	Namespaces      []string
 	AdoptNamespaces bool
 	DryRunStrategy  kcmdutil.DryRunStrategy
+	Provider        string
 	EKS             EKSOptions
+	CAPA            CAPAOptions
 
 	cmd      *cobra.Command
 	registry tenant.Registry
@@ -77,7 +92,7 @@ type Options struct {
 func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("").WithDefaultOutput("yaml")}
 	cmd := &cobra.Command{
-		Use:          "create NAME (--from-context CONTEXT | --region REGION [--role-arn ARN]...) [--namespace NS]...",
+		Use:          "create NAME (--from-context CONTEXT | --region REGION [--role-arn ARN]... [--provider capa]) [--namespace NS]...",
 		Short:        "Create a tenant on a cluster, or with its own EKS cluster",
 		Long:         createLong,
 		Example:      createExample,
@@ -91,6 +106,10 @@ func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *regis
 	kcmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	o.EKS.addFlags(cmd)
+	cmd.Flags().StringVar(&o.Provider, "provider", "", "What makes the tenant's EKS cluster: eks (the plugin, through EKS's API; the default with --region) or capa (Cluster API Provider AWS, from objects the plugin applies to a management cluster)")
+	o.CAPA.addFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("provider", cobra.FixedCompletions([]string{ProviderEKS, ProviderCAPA}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("management-context", cmdutil.CompleteContexts(getter))
 	_ = cmd.RegisterFlagCompletionFunc("from-context", cmdutil.CompleteContexts(getter))
 	_ = cmd.RegisterFlagCompletionFunc("authentication-mode", cobra.FixedCompletions([]string{"API", "API_AND_CONFIG_MAP", "CONFIG_MAP"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("endpoint-access", cobra.FixedCompletions([]string{"public", "private", "public-and-private"}, cobra.ShellCompDirectiveNoFileComp))
@@ -134,6 +153,18 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks every input before anything changes; it makes no call.
 func (o *Options) Validate() error {
+	switch o.Provider {
+	case ProviderCAPA:
+		return o.validateCAPA()
+	case "", ProviderEKS:
+	default:
+		return fmt.Errorf("--provider %q: use eks or capa", o.Provider)
+	}
+	for _, name := range capaOnly {
+		if o.cmd.Flags().Changed(name) {
+			return fmt.Errorf("--%s: only with --provider capa", name)
+		}
+	}
 	if o.isEKS() {
 		if o.FromContext != "" {
 			return errors.New("--from-context and --region/--role-arn are exclusive: adopt a cluster by kubeconfig context, or create one in EKS")
@@ -157,7 +188,9 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-func (o *Options) isEKS() bool { return o.EKS.Region != "" || len(o.EKS.RoleARNs) > 0 }
+func (o *Options) isEKS() bool {
+	return o.EKS.Region != "" || len(o.EKS.RoleARNs) > 0 || o.Provider != ""
+}
 
 // record is the tenant as --from-context makes it: the existing record on
 // a re-run (which keeps its grants), else a new one.
@@ -173,6 +206,9 @@ func (o *Options) record() *tenant.Tenant {
 
 // Run creates the tenant's objects, then records it.
 func (o *Options) Run(ctx context.Context) error {
+	if o.Provider == ProviderCAPA {
+		return o.runCAPA(ctx)
+	}
 	if o.isEKS() {
 		return o.runEKS(ctx)
 	}

@@ -102,6 +102,10 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks that what is asked can be done to this tenant.
 func (o *Options) Validate() error {
+	if c := o.tenant.Spec.Cluster.CAPA; o.DeleteCluster && c != nil {
+		return fmt.Errorf("--delete-cluster: tenant %q's EKS cluster is made by Cluster API from Cluster %s/%s in the management cluster, and delete does not remove Cluster API clusters yet: "+
+			"delete that Cluster there (kubectl delete cluster -n %s %s), wait until it is gone, then delete the tenant without --delete-cluster", o.Tenant, c.Namespace, c.Name, c.Namespace, c.Name)
+	}
 	if o.DeleteCluster && o.tenant.Spec.Cluster.EKS == nil {
 		return fmt.Errorf("--delete-cluster: tenant %q adopted its cluster through a kubeconfig context; kubectl-tenant deletes only EKS clusters it created", o.Tenant)
 	}
@@ -139,6 +143,9 @@ func (o *Options) Run(ctx context.Context) error {
 		kept = fmt.Sprintf("; namespaces %s kept (--delete-namespaces removes them)", strings.Join(t.Spec.Namespaces, ", "))
 	}
 	fmt.Fprintf(o.ErrOut, "tenant %q deleted%s\n", t.Name, kept)
+	if c := t.Spec.Cluster.CAPA; c != nil {
+		fmt.Fprintf(o.ErrOut, "Cluster %s/%s and its Cluster API objects stay in the management cluster, and so does the EKS cluster CAPA made from them\n", c.Namespace, c.Name)
+	}
 	return nil
 }
 

@@ -1,0 +1,317 @@
+package create
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// The providers of a tenant's EKS cluster.
+const (
+	ProviderEKS  = "eks"  // the plugin calls EKS
+	ProviderCAPA = "capa" // Cluster API Provider AWS makes it from objects in a management cluster
+)
+
+// CAPAOptions are create's flags for a cluster Cluster API makes.
+type CAPAOptions struct {
+	ManagementContext   string
+	ManagementNamespace string
+	SourceIdentity      string
+	// Interval is how often the control plane is read while waiting.
+	Interval time.Duration
+}
+
+func (c *CAPAOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.ManagementContext, "management-context", "", "CAPA: the kubeconfig context of the management cluster (default: the cluster registry's)")
+	cmd.Flags().StringVar(&c.ManagementNamespace, "management-namespace", "", "CAPA: the namespace of the tenant's Cluster API objects there (default: the tenant's name)")
+	cmd.Flags().StringVar(&c.SourceIdentity, "source-identity", "", "CAPA: the identity (KIND/NAME) the first --role-arn is assumed from (default: AWSClusterControllerIdentity/default)")
+	c.Interval = 2 * time.Second
+}
+
+// capaOnly are the flags that mean something only with --provider capa.
+var capaOnly = []string{"management-context", "management-namespace", "source-identity"}
+
+// notWithCAPA are EKS flags --provider capa has no use for, and why.
+var notWithCAPA = map[string]string{
+	"adopt":              "adopt a CAPA cluster with --from-capa NS/CLUSTER",
+	"cluster-role-arn":   "CAPA's controller makes the cluster's role",
+	"node-role-arn":      "CAPA's controller makes the nodes' role",
+	"security-group-ids": "CAPA's controller makes the cluster's security groups",
+}
+
+// validateCAPA checks every input of --provider capa before any call.
+func (o *Options) validateCAPA() error {
+	changed := o.cmd.Flags().Changed
+	if o.FromContext != "" {
+		return errors.New("--from-context and --provider capa are exclusive: adopt a cluster by kubeconfig context, or have CAPA make one")
+	}
+	for name, why := range notWithCAPA {
+		if changed(name) {
+			return fmt.Errorf("--%s is not for --provider capa: %s", name, why)
+		}
+	}
+	if len(o.EKS.RoleARNs) == 0 {
+		return errors.New("--role-arn: CAPA's controller reaches the tenant's account through an AWSClusterRoleIdentity per role: give at least the tenant's role")
+	}
+	if o.EKS.Nodegroup != "" && len(o.EKS.InstanceTypes) > 1 {
+		return fmt.Errorf("--instance-types %v: a CAPA AWSManagedMachinePool has one instance type", o.EKS.InstanceTypes)
+	}
+	if o.CAPA.ManagementNamespace == "" {
+		o.CAPA.ManagementNamespace = o.Name
+	}
+	if o.CAPA.SourceIdentity != "" {
+		if _, err := capa.ParseRef(o.CAPA.SourceIdentity); err != nil {
+			return fmt.Errorf("--source-identity %w", err)
+		}
+	}
+	if err := o.validateEKS(); err != nil {
+		return err
+	}
+	if errs := tenant.Validate(o.capaRecord(nil)); len(errs) > 0 {
+		return fmt.Errorf("tenant %q: %w", o.Name, errs.ToAggregate())
+	}
+	if x := o.existing; x != nil {
+		if c := x.Spec.Cluster.CAPA; c == nil || c.Namespace != o.CAPA.ManagementNamespace || !c.CreatedByPlugin {
+			return fmt.Errorf("tenant %q exists on %s; it cannot be re-created by CAPA in namespace %s: delete it first or choose another name", o.Name, describeCluster(x), o.CAPA.ManagementNamespace)
+		}
+	}
+	return nil
+}
+
+// capaRecord is the tenant as --provider capa records it, with the
+// cluster's endpoint once CAPA has written it (nil before).
+func (o *Options) capaRecord(ep *capa.Endpoint) *tenant.Tenant {
+	t := o.eksRecord(o.EKS.cluster(o.cmd.Flags().Changed), nil)
+	t.Spec.Cluster.CAPA = &tenant.CAPACluster{ManagementContext: o.CAPA.ManagementContext, Namespace: o.CAPA.ManagementNamespace,
+		Name: o.Name, SourceIdentity: o.CAPA.SourceIdentity, CreatedByPlugin: true}
+	if ep != nil {
+		t.Spec.Cluster.Server = ep.Server
+		t.Status = tenant.Status{Server: ep.Server, CAData: ep.CAData}
+	}
+	return t
+}
+
+// runCAPA has CAPA make the tenant's cluster: it applies the tenant's
+// Cluster API objects to the management cluster, waits for CAPA's
+// controller to make the EKS cluster, then adopts it as an EKS tenant
+// reached through the identities' role chain, and records the tenant.
+// A client dry run makes no call and prints the objects; a server dry
+// run has the management cluster check them and writes nothing.
+func (o *Options) runCAPA(ctx context.Context) error {
+	want := o.capaRecord(nil)
+	spec, err := capa.SpecOf(want)
+	if err != nil {
+		return err
+	}
+	objs, err := capa.Objects(spec)
+	if err != nil {
+		return err
+	}
+	docs, err := capa.Unstructured(objs)
+	if err != nil {
+		return err
+	}
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		fmt.Fprintf(o.ErrOut, "would apply %d objects to the management cluster, wait for CAPA to make EKS cluster %s, and record tenant %q (dry run)\n", len(docs), want.Spec.Cluster.EKS.Name, o.Name)
+		return o.printAll(docs)
+	}
+	mgmt, err := o.managementCluster()
+	if err != nil {
+		return err
+	}
+	client, err := dynamic.NewForConfig(mgmt.Config)
+	if err != nil {
+		return err
+	}
+	if err := o.admitCAPA(ctx, mgmt, client, want, spec); err != nil {
+		return err
+	}
+	cfg, err := o.EKS.identity().Config(ctx)
+	if err != nil {
+		return err
+	}
+	preflight := provision.Preflight{Kubeconfig: cluster.KubeconfigPaths(o.getter), Registry: o.registry}
+	if err := preflight.Check(ctx, cfg, want, o.ErrOut); err != nil {
+		return err
+	}
+
+	serverDryRun := o.DryRunStrategy == kcmdutil.DryRunServer
+	if serverDryRun {
+		docs = o.checkable(ctx, mgmt, docs)
+	}
+	results := &apply.Results{}
+	applier := capa.Applier{Client: client, DryRun: serverDryRun}
+	err = applier.Apply(ctx, o.Name, docs, results)
+	results.Print(o.ErrOut, &apply.Applier{DryRun: serverDryRun})
+	if err != nil {
+		return err
+	}
+	if serverDryRun {
+		fmt.Fprintf(o.ErrOut, "would wait for CAPA to make EKS cluster %s, then record tenant %q and add context %q (server dry run: nothing was written)\n", spec.EKS.Name, o.Name, o.Name)
+		return nil
+	}
+	if o.cmd.Flags().Changed("output") {
+		if err := o.printAll(docs); err != nil {
+			return err
+		}
+	}
+	if !o.EKS.Wait {
+		fmt.Fprintf(o.ErrOut, "CAPA makes EKS cluster %s from Cluster %s/%s; run the same command again to record tenant %q once it is ready\n", spec.EKS.Name, spec.Namespace, o.Name, o.Name)
+		return nil
+	}
+	if err := capa.WaitReady(ctx, client, mgmt.Client, spec.Namespace, o.Name, spec.ControlPlaneName(), o.EKS.Timeout, o.CAPA.Interval, o.progress()); err != nil {
+		return err
+	}
+	ep, err := capa.UserKubeconfig(ctx, mgmt.Client, spec.Namespace, o.Name)
+	if err != nil {
+		return err
+	}
+	return o.adoptCAPA(ctx, o.capaRecord(ep))
+}
+
+// adoptCAPA makes t's context (the tenant's own token, through its
+// chain), bootstraps the tenant in its cluster through it, and records
+// the tenant.
+func (o *Options) adoptCAPA(ctx context.Context, t *tenant.Tenant) error {
+	kc, err := kcfg.EKSContext(t)
+	if err != nil {
+		return err
+	}
+	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, false)
+	if err != nil {
+		return fmt.Errorf("adding the kubeconfig context: %w (the cluster exists; re-run to finish)", err)
+	}
+	fmt.Fprintf(o.ErrOut, "context %q added to %s\n", t.Name, path)
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if err == nil {
+		err = o.bootstrap(ctx, t, conn, false)
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrapping tenant %q in EKS cluster %s: %w (the cluster exists; re-run the same command to finish)", t.Name, t.Spec.Cluster.EKS.Name, err)
+	}
+	record := o.registry.Put
+	if o.existing == nil {
+		record = o.registry.Create // a record someone made meanwhile is theirs
+	}
+	if err := record(ctx, t); err != nil {
+		return fmt.Errorf("recording tenant %q: %w (the cluster and its objects exist; re-run to record it)", t.Name, err)
+	}
+	c := t.Spec.Cluster.CAPA
+	fmt.Fprintf(o.ErrOut, "tenant %q created: EKS cluster %s (%s), made by CAPA from Cluster %s/%s\n", t.Name, t.Spec.Cluster.EKS.Name, t.Spec.Cluster.Server, c.Namespace, c.Name)
+	return nil
+}
+
+// managementCluster connects to the management cluster: the context
+// --management-context names, else the cluster registry's.
+func (o *Options) managementCluster() (*cluster.Connection, error) {
+	name := o.CAPA.ManagementContext
+	if name == "" {
+		where, ok, err := o.registryPath.ClusterContext()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errors.New("--management-context: name the kubeconfig context of the management cluster that runs CAPA (or keep tenants in a cluster registry there: --registry cluster:CONTEXT)")
+		}
+		name = where
+	}
+	return cluster.Connect(o.getter, name)
+}
+
+// admitCAPA checks, before anything is written, what the management
+// cluster must hold and must not: CAPA's CRDs; no other tenant's
+// records on the tenant's namespaces there or in its cluster (the
+// admission every path passes); and a source chain CAPA can assume
+// for the tenant's namespace, each hop admitting it. The plugin's own
+// objects are checked for ownership as they are applied, all before
+// the first write.
+func (o *Options) admitCAPA(ctx context.Context, mgmt *cluster.Connection, client dynamic.Interface, want *tenant.Tenant, spec capa.Spec) error {
+	missing, err := capa.MissingCRDs(mgmt.Client.Discovery())
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return capa.CRDsError(mgmt.Context, missing)
+	}
+	if err := (access.Admission{Registry: o.registry, Warn: o.ErrOut}).Admit(ctx, want, nil); err != nil {
+		return err
+	}
+	others, err := o.registry.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range others {
+		if c := x.Spec.Cluster.CAPA; x.Name != o.Name && c != nil && c.Namespace == spec.Namespace {
+			return fmt.Errorf("namespace %s of the management cluster holds tenant %q's Cluster API objects; an identity that admits it would admit %q's clusters too: choose another with --management-namespace", spec.Namespace, x.Name, x.Name)
+		}
+	}
+	source := spec.Source
+	if source == nil {
+		ref, _ := capa.ParseRef("AWSClusterControllerIdentity/default")
+		source = ref
+	}
+	hops, err := capa.Chain(ctx, client, source)
+	if errors.Is(err, capa.ErrIdentityNotFound) && spec.Source == nil {
+		fmt.Fprintf(o.ErrOut, "warning: the management cluster has no AWSClusterControllerIdentity default yet: CAPA's controller makes it when it starts, admitting every namespace (access --verify flags that)\n")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--source-identity: %w", err)
+	}
+	labels := rbac.Labels(o.Name)
+	for _, h := range hops {
+		ok, err := capa.Admits(h.Allowed, spec.Namespace, labels)
+		if err != nil {
+			return fmt.Errorf("identity %s: %w", h.Ref(), err)
+		}
+		if !ok {
+			return fmt.Errorf("identity %s does not admit namespace %s, and CAPA checks every hop of a chain against the cluster's namespace: add %s to its spec.allowedNamespaces.list, or start the chain elsewhere with --source-identity",
+				h.Ref(), spec.Namespace, spec.Namespace)
+		}
+	}
+	return nil
+}
+
+// checkable is what a server dry run can send: a namespace that does
+// not exist yet is not made by a dry run, so the objects in it cannot
+// be checked by the server; they are left out, and it says so.
+func (o *Options) checkable(ctx context.Context, mgmt *cluster.Connection, docs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	ns := docs[0].GetName()
+	if _, err := mgmt.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil {
+		return docs
+	}
+	var out []*unstructured.Unstructured
+	for _, d := range docs {
+		if d.GetNamespace() == "" {
+			out = append(out, d)
+		}
+	}
+	fmt.Fprintf(o.ErrOut, "namespace %s does not exist yet: the server checks only the cluster-scoped objects (--dry-run=client prints them all)\n", ns)
+	return out
+}
+
+// printAll prints objects with the output flags, in order.
+func (o *Options) printAll(docs []*unstructured.Unstructured) error {
+	for _, d := range docs {
+		if err := o.printer.PrintObj(d, o.Out); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
+)
+
+// capaArgs is create's command line for a CAPA tenant in the tenant
+// account 222222222222, through the platform hop.
+func capaArgs(name string, more ...string) []string {
+	return append([]string{"create", name, "--provider", "capa", "--region", "us-east-1",
+		"--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", name + "-x1"}, more...)
+}
+
+// capaResources are what a CAPA tenant is made of in the management
+// cluster, and its record.
+var capaResources = []string{"namespaces", "awsclusterroleidentities", "clusters", "awsmanagedclusters", "awsmanagedcontrolplanes", "machinepools", "awsmanagedmachinepools", "tenants"}
+
+// mgmtWrites counts the writes to CAPA tenants' resources in the
+// management cluster (a server dry run writes nothing) since seen
+// events, and returns the events seen now.
+func mgmtWrites(t *testing.T, f *fleet, seen int) (int, int) {
+	t.Helper()
+	events, err := f.mgmt.AuditEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events[seen:] {
+		if slices.Contains(capaResources, e.ObjectRef.Resource) && slices.Contains([]string{"create", "update", "patch", "delete"}, e.Verb) && !e.DryRun() {
+			n++
+		}
+	}
+	return n, len(events)
+}
+
+// Cluster API mode, as a platform engineer runs it against a management
+// cluster with Cluster API's and CAPA's own CRDs. No CAPA controller
+// runs here: testenv.CAPAController plays it, on the wire as CAPA does
+// (it follows the identities, makes the EKS cluster on the local EKS in
+// the tenant's account, reports conditions, and writes the user
+// kubeconfig Secret). create applies the objects, waits with CAPA's
+// conditions, and adopts the cluster with the identities' role chain;
+// real kubectl then reaches it as the tenant role, and a grant of an
+// IAM role works through it as in the EKS story. A dry run prints what
+// is applied, a re-run writes nothing, and bad input applies nothing.
+func TestCAPACreate(t *testing.T) {
+	ctx := context.Background()
+	f := startFleet(t)
+	local, _ := startLocalEKS(t)
+	u := f.u.with(local.Env()...)
+	if err := f.mgmt.InstallCAPI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// CAPA's controller makes its own identity at start, admitting every
+	// namespace (AutoControllerIdentityCreator).
+	writeFile(t, filepath.Join(u.home, "default-identity.yaml"), `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterControllerIdentity
+metadata: {name: default}
+spec: {allowedNamespaces: {}}
+`)
+	u.kubectl("--context", "mgmt", "apply", "-f", filepath.Join(u.home, "default-identity.yaml"))
+
+	// The client dry run: the objects, in apply order, each namespaced one
+	// naming its namespace; nothing is written.
+	_, seen := mgmtWrites(t, f, 0)
+	dry := u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium", "--dry-run=client", "-o", "yaml")...)
+	docs := strings.Split(dry.stdout, "\n---\n")
+	var kinds []string
+	for _, d := range docs {
+		var obj struct {
+			Kind     string `json:"kind"`
+			Metadata struct{ Namespace string }
+		}
+		if err := yaml.Unmarshal([]byte(d), &obj); err != nil {
+			t.Fatalf("%v\n%s", err, d)
+		}
+		kinds = append(kinds, obj.Kind)
+		if namespaced := obj.Kind != "Namespace" && obj.Kind != "AWSClusterRoleIdentity"; namespaced != (obj.Metadata.Namespace == "acme") {
+			t.Errorf("%s in namespace %q:\n%s", obj.Kind, obj.Metadata.Namespace, d)
+		}
+	}
+	if want := []string{"Namespace", "AWSClusterRoleIdentity", "AWSClusterRoleIdentity", "Cluster", "AWSManagedCluster", "AWSManagedControlPlane", "MachinePool", "AWSManagedMachinePool"}; !slices.Equal(kinds, want) {
+		t.Errorf("the dry run prints %v, want %v", kinds, want)
+	}
+	if n, _ := mgmtWrites(t, f, seen); n != 0 {
+		t.Errorf("the client dry run wrote %d objects", n)
+	}
+	dryFile := filepath.Join(u.home, "acme-capa.yaml")
+	writeFile(t, dryFile, dry.stdout)
+
+	// The server dry run: checked by the management cluster, nothing kept.
+	_, seen = mgmtWrites(t, f, 0)
+	if r := u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium", "--dry-run=server")...); !strings.Contains(r.stderr, "AWSClusterRoleIdentity acme created (server dry run)") {
+		t.Errorf("the server dry run says:\n%s", r.stderr)
+	}
+	if n, _ := mgmtWrites(t, f, seen); n != 0 {
+		t.Errorf("the server dry run wrote %d objects", n)
+	}
+
+	// create, with the controller at work.
+	controller, err := testenv.NewCAPAController(f.mgmt.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconciled := make(chan error, 1)
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	go func() { reconciled <- controller.Reconcile(cctx, "acme", "acme-control-plane", "acme") }()
+	r := u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium", "--timeout", "2m")...)
+	if err := <-reconciled; err != nil {
+		t.Fatalf("the CAPA stand-in: %v", err)
+	}
+	for _, want := range []string{"AWSClusterRoleIdentity acme-hop-1 created", "AWSManagedControlPlane acme/acme-control-plane created",
+		"EKSControlPlaneReady (Creating: EKS is creating the cluster)", `context "acme" added`, "Namespace acme created", `tenant "acme" created: EKS cluster acme`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("create does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	rec := tenantRecord(t, u, "acme")
+	if c := rec.Spec.Cluster.CAPA; c == nil || c.Namespace != "acme" || c.Name != "acme" || !c.CreatedByPlugin || rec.Spec.Cluster.EKS.CreatedByPlugin {
+		t.Errorf("acme's record: %+v %+v", rec.Spec.Cluster.CAPA, rec.Spec.Cluster.EKS)
+	}
+	// The context runs the plugin's token with the identities' chain, not
+	// the Secret's aws-iam-authenticator with ambient credentials.
+	args := u.kubectl("config", "view", "-o", `jsonpath={.users[?(@.name=="kubectl-tenant:acme:iam")].user.exec.args}`)
+	if !strings.Contains(args, `"--role-arn","`+hopRole+`","--role-arn","`+acmeRole+`","--external-id","acme-x1"`) {
+		t.Errorf("acme's exec args: %s", args)
+	}
+	var who struct {
+		Status struct{ UserInfo userInfo } `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(u.kubectl("--context", "acme", "auth", "whoami", "-o", "json")), &who); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(who.Status.UserInfo.Username, "arn:aws:sts::222222222222:assumed-role/kubectl-tenant/") {
+		t.Errorf("through context acme the user is %+v, want the tenant role", who.Status.UserInfo)
+	}
+	if got := u.kubectl("--context", "acme", "get", "namespace", "acme", "-o", "jsonpath={.metadata.labels.tenancy\\.kubectl-tenant\\.io/tenant}"); got != "acme" {
+		t.Errorf("namespace acme in the workload cluster belongs to %q", got)
+	}
+	// Each identity admits exactly the tenant's namespace.
+	for _, id := range []string{"acme", "acme-hop-1"} {
+		if got := u.kubectl("--context", "mgmt", "get", "awsclusterroleidentity", id, "-o", "jsonpath={.spec.allowedNamespaces}"); got != `{"list":["acme"]}` {
+			t.Errorf("identity %s admits %s", id, got)
+		}
+	}
+
+	// A grant of an IAM role, through the adopted cluster, with real kubectl.
+	u.tenant("grant", "acme", "--iam-role", devRole, "--role", "edit")
+	devConfig := filepath.Join(u.home, "dev.yaml")
+	u.tenant("kubeconfig", "acme", "--iam-role", devRole, "--minify", "--output-file", devConfig)
+	dev := newUser(t).with(append(local.Env(), "KUBECONFIG="+devConfig)...)
+	if who := whoami(t, dev); !slices.Contains(who.Groups, "kubectl-tenant:acme:edit") {
+		t.Errorf("the developer is %+v", who)
+	}
+	dev.kubectl("create", "configmap", "web", "-n", "acme")
+
+	// Running it again writes nothing in the management cluster, and the
+	// dry run's output applies there unchanged.
+	_, seen = mgmtWrites(t, f, 0)
+	u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium")...)
+	if n, _ := mgmtWrites(t, f, seen); n != 0 {
+		t.Errorf("a second create wrote %d objects in the management cluster", n)
+	}
+	if out := u.kubectl("--context", "mgmt", "apply", "--server-side", "--field-manager", "kubectl-tenant", "--dry-run=server", "-f", dryFile); strings.Count(out, "serverside-applied") != len(docs) {
+		t.Errorf("the dry run's output, applied:\n%s", out)
+	}
+
+	// Bad input: a clear error, and nothing applied.
+	writeFile(t, filepath.Join(u.home, "foreign.yaml"), `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterRoleIdentity
+metadata: {name: initech}
+spec: {roleARN: "arn:aws:iam::333333333333:role/theirs", allowedNamespaces: {list: [initech]}, sourceIdentityRef: {kind: AWSClusterControllerIdentity, name: default}}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterRoleIdentity
+metadata: {name: loop-a}
+spec: {roleARN: "arn:aws:iam::333333333333:role/a", allowedNamespaces: {list: [hooli]}, sourceIdentityRef: {kind: AWSClusterRoleIdentity, name: loop-b}}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterRoleIdentity
+metadata: {name: loop-b}
+spec: {roleARN: "arn:aws:iam::333333333333:role/b", allowedNamespaces: {list: [hooli]}, sourceIdentityRef: {kind: AWSClusterRoleIdentity, name: loop-a}}
+`)
+	u.kubectl("--context", "mgmt", "apply", "-f", filepath.Join(u.home, "foreign.yaml"))
+	_, seen = mgmtWrites(t, f, 0)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{capaArgs("globex", "--management-namespace", "acme"), `namespace acme of the management cluster holds tenant "acme"'s Cluster API objects`},
+		{capaArgs("initech"), "AWSClusterRoleIdentity initech was not made by kubectl-tenant in the management cluster"},
+		{capaArgs("globex", "--management-context", "workload"), `the management cluster (context "workload") does not serve clusters.cluster.x-k8s.io, machinepools.cluster.x-k8s.io, awsclusterroleidentities`},
+		{capaArgs("hooli", "--source-identity", "AWSClusterRoleIdentity/loop-a"), "the identity chain loops: AWSClusterRoleIdentity/loop-a -> AWSClusterRoleIdentity/loop-b -> AWSClusterRoleIdentity/loop-a"},
+		{capaArgs("globex", "--source-identity", "AWSClusterRoleIdentity/initech"), "identity AWSClusterRoleIdentity/initech does not admit namespace globex"},
+		{capaArgs("globex", "--cluster-role-arn", acmeRole), "--cluster-role-arn is not for --provider capa"},
+		{capaArgs("globex", "--source-identity", "Secret/aws"), `--source-identity "Secret/aws": name an identity as KIND/NAME`},
+		{[]string{"create", "globex", "--region", "us-east-1", "--role-arn", acmeRole, "--management-namespace", "x"}, "--management-namespace: only with --provider capa"},
+	} {
+		if got := u.tenantFails(tc.args...); !strings.Contains(got, tc.want) {
+			t.Errorf("kubectl tenant %s: %s\nwant %q", strings.Join(tc.args, " "), got, tc.want)
+		}
+	}
+	if n, _ := mgmtWrites(t, f, seen); n != 0 {
+		t.Errorf("refused creates wrote %d objects in the management cluster", n)
+	}
+
+	// What is not built yet says so, and changes nothing: apply of a CAPA
+	// tenant, and delete --delete-cluster of one.
+	recordFile := filepath.Join(u.home, "acme-record.yaml")
+	writeFile(t, recordFile, u.tenant("get", "acme", "-o", "yaml").stdout)
+	if got := u.tenantFails("apply", "-f", recordFile); !strings.Contains(got, "apply does not reconcile Cluster API tenants yet") {
+		t.Errorf("apply of a CAPA tenant: %s", got)
+	}
+	if got := u.tenantFails("delete", "acme", "--delete-cluster"); !strings.Contains(got, "delete does not remove Cluster API clusters yet") {
+		t.Errorf("delete --delete-cluster of a CAPA tenant: %s", got)
+	}
+	if n, _ := mgmtWrites(t, f, seen); n != 0 {
+		t.Errorf("refused commands wrote %d objects in the management cluster", n)
+	}
+	// delete removes the tenant's own objects in its cluster and its
+	// record; the Cluster API objects, which are the running cluster, stay.
+	if r := u.tenant("delete", "acme"); !strings.Contains(r.stderr, "Cluster acme/acme and its Cluster API objects stay in the management cluster") {
+		t.Errorf("delete acme says:\n%s", r.stderr)
+	}
+	u.kubectl("--context", "mgmt", "get", "cluster", "-n", "acme", "acme")
+}
