@@ -268,3 +268,69 @@ func endpointOf(s *corev1.Secret, ns, name string) (*Endpoint, error) {
 	}
 	return &Endpoint{Server: c.Server, CAData: c.CertificateAuthorityData}, nil
 }
+
+// Adopted is what adopting a CAPA cluster reads of it in the management
+// cluster: its EKS cluster, the chain CAPA reaches it through, and the
+// endpoint CAPA wrote for users.
+type Adopted struct {
+	ControlPlane *ControlPlane
+	// Hops are the identities, in the order CAPA assumes them.
+	Hops     []Hop
+	Endpoint *Endpoint
+}
+
+// Adopt reads Cluster ns/name: its control plane (which must be an
+// AWSManagedControlPlane), the identity chain from its identityRef, and
+// the server and CA of its user kubeconfig Secret.
+func Adopt(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, name string) (*Adopted, error) {
+	u, err := client.Resource(resources["Cluster"]).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("no Cluster %s/%s in the management cluster: list them with kubectl get clusters -A", ns, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Cluster %s/%s: %w", ns, name, err)
+	}
+	kind, _, _ := unstructured.NestedString(u.Object, "spec", "controlPlaneRef", "kind")
+	cpName, _, _ := unstructured.NestedString(u.Object, "spec", "controlPlaneRef", "name")
+	if kind != "AWSManagedControlPlane" || cpName == "" {
+		return nil, fmt.Errorf("the control plane of Cluster %s/%s is %q, not an AWSManagedControlPlane: kubectl-tenant adopts CAPA's EKS clusters; adopt others with --from-context", ns, name, kind+"/"+cpName)
+	}
+	cp, err := ReadControlPlane(ctx, client, ns, cpName)
+	if err != nil {
+		return nil, fmt.Errorf("reading AWSManagedControlPlane %s/%s: %w", ns, cpName, err)
+	}
+	if cp.IdentityRef == nil {
+		return nil, fmt.Errorf("AWSManagedControlPlane %s/%s has no identityRef: CAPA acts for it with its own credentials; point it at an AWSClusterRoleIdentity of the tenant's account first", ns, cpName)
+	}
+	hops, err := Chain(ctx, client, cp.IdentityRef)
+	if err != nil {
+		return nil, fmt.Errorf("AWSManagedControlPlane %s/%s: %w", ns, cpName, err)
+	}
+	ep, err := UserKubeconfig(ctx, core, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Adopted{ControlPlane: cp, Hops: hops, Endpoint: ep}, nil
+}
+
+// Roles are the role ARNs of the chain, in order, and the external ID of
+// the last. An external ID on an earlier hop is an error: a tenant's
+// record gives one only to its last role.
+func (a *Adopted) Roles() ([]string, string, error) {
+	var roles []string
+	external := ""
+	for i, h := range a.Hops {
+		if h.RoleARN == "" {
+			continue
+		}
+		if h.ExternalID != "" && i != len(a.Hops)-1 {
+			return nil, "", fmt.Errorf("identity %s requires an external ID, and it is not the last hop: kubectl-tenant gives an external ID only to a tenant's last role", h.Ref())
+		}
+		roles = append(roles, h.RoleARN)
+		external = h.ExternalID
+	}
+	if len(roles) == 0 {
+		return nil, "", fmt.Errorf("the control plane's identity %s assumes no role: CAPA acts with the controller's own credentials, which kubectl-tenant does not hand out", a.Hops[len(a.Hops)-1].Ref())
+	}
+	return roles, external, nil
+}

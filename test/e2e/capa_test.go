@@ -22,8 +22,8 @@ func capaArgs(name string, more ...string) []string {
 }
 
 // capaResources are what a CAPA tenant is made of in the management
-// cluster, and its record.
-var capaResources = []string{"namespaces", "awsclusterroleidentities", "clusters", "awsmanagedclusters", "awsmanagedcontrolplanes", "machinepools", "awsmanagedmachinepools", "tenants"}
+// cluster.
+var capaResources = []string{"namespaces", "awsclusterroleidentities", "clusters", "awsmanagedclusters", "awsmanagedcontrolplanes", "machinepools", "awsmanagedmachinepools"}
 
 // mgmtWrites counts the writes to CAPA tenants' resources in the
 // management cluster (a server dry run writes nothing) since seen
@@ -165,12 +165,16 @@ spec: {allowedNamespaces: {}}
 	}
 	dev.kubectl("create", "configmap", "web", "-n", "acme")
 
-	// Running it again writes nothing in the management cluster, and the
-	// dry run's output applies there unchanged.
+	// Running it again writes nothing in the management cluster, neither
+	// objects nor the record, and the dry run's output applies there
+	// unchanged.
 	_, seen = mgmtWrites(t, f, 0)
 	u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium")...)
 	if n, _ := mgmtWrites(t, f, seen); n != 0 {
 		t.Errorf("a second create wrote %d objects in the management cluster", n)
+	}
+	if records, _ := f.registryWrites(t, seen); len(records) != 0 {
+		t.Errorf("a second create wrote records %v", records)
 	}
 	if out := u.kubectl("--context", "mgmt", "apply", "--server-side", "--field-manager", "kubectl-tenant", "--dry-run=server", "-f", dryFile); strings.Count(out, "serverside-applied") != len(docs) {
 		t.Errorf("the dry run's output, applied:\n%s", out)
@@ -205,7 +209,7 @@ spec: {roleARN: "arn:aws:iam::333333333333:role/b", allowedNamespaces: {list: [h
 		{capaArgs("globex", "--source-identity", "AWSClusterRoleIdentity/initech"), "identity AWSClusterRoleIdentity/initech does not admit namespace globex"},
 		{capaArgs("globex", "--cluster-role-arn", acmeRole), "--cluster-role-arn is not for --provider capa"},
 		{capaArgs("globex", "--source-identity", "Secret/aws"), `--source-identity "Secret/aws": name an identity as KIND/NAME`},
-		{[]string{"create", "globex", "--region", "us-east-1", "--role-arn", acmeRole, "--management-namespace", "x"}, "--management-namespace: only with --provider capa"},
+		{[]string{"create", "globex", "--region", "us-east-1", "--role-arn", acmeRole, "--management-namespace", "x"}, "--management-namespace: only with --provider capa or --from-capa"},
 	} {
 		if got := u.tenantFails(tc.args...); !strings.Contains(got, tc.want) {
 			t.Errorf("kubectl tenant %s: %s\nwant %q", strings.Join(tc.args, " "), got, tc.want)
@@ -213,6 +217,62 @@ spec: {roleARN: "arn:aws:iam::333333333333:role/b", allowedNamespaces: {list: [h
 	}
 	if n, _ := mgmtWrites(t, f, seen); n != 0 {
 		t.Errorf("refused creates wrote %d objects in the management cluster", n)
+	}
+
+	// A CAPA cluster someone else declared (GitOps, say): adopted with its
+	// identities' chain, once CAPA has written its user kubeconfig;
+	// nothing is written in the management cluster.
+	writeFile(t, filepath.Join(u.home, "team-a.yaml"), `apiVersion: v1
+kind: Namespace
+metadata: {name: team-a}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterRoleIdentity
+metadata: {name: team-a}
+spec: {roleARN: "`+globexRole+`", externalID: team-a-x1, allowedNamespaces: {list: [team-a]}, sourceIdentityRef: {kind: AWSClusterControllerIdentity, name: default}}
+---
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata: {name: prod, namespace: team-a}
+spec:
+  infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: AWSManagedCluster, name: prod}
+  controlPlaneRef: {apiGroup: controlplane.cluster.x-k8s.io, kind: AWSManagedControlPlane, name: prod-control-plane}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSManagedCluster
+metadata: {name: prod, namespace: team-a}
+---
+apiVersion: controlplane.cluster.x-k8s.io/v1beta2
+kind: AWSManagedControlPlane
+metadata: {name: prod-control-plane, namespace: team-a}
+spec: {eksClusterName: team-a-prod, region: us-east-1, identityRef: {kind: AWSClusterRoleIdentity, name: team-a}}
+`)
+	u.kubectl("--context", "mgmt", "apply", "-f", filepath.Join(u.home, "team-a.yaml"))
+	if got := u.tenantFails("create", "team-a", "--from-capa", "team-a/prod"); !strings.Contains(got, "no Secret team-a/prod-user-kubeconfig: CAPA writes it when the control plane is ready") {
+		t.Errorf("adopting a cluster CAPA has not made yet: %s", got)
+	}
+	if err := controller.Reconcile(ctx, "team-a", "prod-control-plane", "prod"); err != nil {
+		t.Fatalf("the CAPA stand-in: %v", err)
+	}
+	_, seen = mgmtWrites(t, f, 0)
+	dryAdopt := u.tenant("create", "team-a", "--from-capa", "team-a/prod", "--dry-run=client", "-o", "yaml")
+	if !strings.Contains(dryAdopt.stdout, "externalID: team-a-x1") || !strings.Contains(dryAdopt.stdout, "name: team-a-prod") {
+		t.Errorf("the adoption's dry run prints:\n%s", dryAdopt.stdout)
+	}
+	if r := u.tenant("create", "team-a", "--from-capa", "team-a/prod"); !strings.Contains(r.stderr, `tenant "team-a" adopted: EKS cluster team-a-prod`) {
+		t.Errorf("create --from-capa says:\n%s", r.stderr)
+	}
+	if n, _ := mgmtWrites(t, f, seen); n != 0 {
+		t.Errorf("adopting wrote %d objects in the management cluster besides the record", n)
+	}
+	if c := tenantRecord(t, u, "team-a").Spec.Cluster.CAPA; c == nil || c.CreatedByPlugin || c.Namespace != "team-a" || c.Name != "prod" {
+		t.Errorf("team-a's record: %+v", c)
+	}
+	if err := json.Unmarshal([]byte(u.kubectl("--context", "team-a", "auth", "whoami", "-o", "json")), &who); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(who.Status.UserInfo.Username, "arn:aws:sts::333333333333:assumed-role/kubectl-tenant/") {
+		t.Errorf("through context team-a the user is %+v, want the role of identity team-a", who.Status.UserInfo)
 	}
 
 	// What is not built yet says so, and changes nothing: apply of a CAPA

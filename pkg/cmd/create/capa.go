@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/dynamic"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
@@ -213,7 +216,11 @@ func (o *Options) adoptCAPA(ctx context.Context, t *tenant.Tenant) error {
 		return fmt.Errorf("recording tenant %q: %w (the cluster and its objects exist; re-run to record it)", t.Name, err)
 	}
 	c := t.Spec.Cluster.CAPA
-	fmt.Fprintf(o.ErrOut, "tenant %q created: EKS cluster %s (%s), made by CAPA from Cluster %s/%s\n", t.Name, t.Spec.Cluster.EKS.Name, t.Spec.Cluster.Server, c.Namespace, c.Name)
+	verb := "created"
+	if !c.CreatedByPlugin {
+		verb = "adopted"
+	}
+	fmt.Fprintf(o.ErrOut, "tenant %q %s: EKS cluster %s (%s), made by CAPA from Cluster %s/%s\n", t.Name, verb, t.Spec.Cluster.EKS.Name, t.Spec.Cluster.Server, c.Namespace, c.Name)
 	return nil
 }
 
@@ -314,4 +321,100 @@ func (o *Options) printAll(docs []*unstructured.Unstructured) error {
 		}
 	}
 	return nil
+}
+
+// notWithFromCAPA are the flags --from-capa reads from the Cluster
+// instead, or has no use for.
+var notWithFromCAPA = []string{"provider", "region", "role-arn", "external-id", "cluster", "kubernetes-version", "subnet-ids", "security-group-ids",
+	"endpoint-access", "public-access-cidrs", "authentication-mode", "cluster-role-arn", "tags", "adopt", "nodegroup", "instance-types",
+	"nodes", "nodes-min", "nodes-max", "node-role-arn", "management-namespace", "source-identity", "wait", "timeout"}
+
+// validateFromCAPA checks --from-capa NS/CLUSTER and what goes with it.
+func (o *Options) validateFromCAPA() error {
+	if err := tenant.ValidateName(o.Name); err != nil {
+		return err
+	}
+	if o.FromContext != "" {
+		return errors.New("--from-context and --from-capa are exclusive: adopt a cluster by kubeconfig context, or a CAPA cluster by its Cluster")
+	}
+	for _, name := range notWithFromCAPA {
+		if o.cmd.Flags().Changed(name) {
+			return fmt.Errorf("--%s does not go with --from-capa, which reads the cluster, its region and its role chain from the Cluster's control plane and identities", name)
+		}
+	}
+	ns, name, ok := strings.Cut(o.FromCAPA, "/")
+	if !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Label(name)) > 0 {
+		return fmt.Errorf("--from-capa %q: name a Cluster as NAMESPACE/NAME", o.FromCAPA)
+	}
+	if x := o.existing; x != nil {
+		if c := x.Spec.Cluster.CAPA; c == nil || c.Namespace != ns || c.Name != name || c.CreatedByPlugin {
+			return fmt.Errorf("tenant %q exists on %s; it cannot adopt Cluster %s: delete it first or choose another name", o.Name, describeCluster(x), o.FromCAPA)
+		}
+	}
+	return nil
+}
+
+// runFromCAPA adopts a cluster CAPA made from objects someone else
+// declared: it reads the control plane, follows its identities to the
+// role chain, reads the endpoint from the user kubeconfig Secret, and
+// adopts the cluster as create --provider capa does once CAPA is done.
+// Nothing is written in the management cluster. A dry run reads, and
+// prints the record it would keep.
+func (o *Options) runFromCAPA(ctx context.Context) error {
+	ns, name, _ := strings.Cut(o.FromCAPA, "/")
+	mgmt, err := o.managementCluster()
+	if err != nil {
+		return err
+	}
+	client, err := dynamic.NewForConfig(mgmt.Config)
+	if err != nil {
+		return err
+	}
+	missing, err := capa.MissingCRDs(mgmt.Client.Discovery())
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return capa.CRDsError(mgmt.Context, missing)
+	}
+	adopted, err := capa.Adopt(ctx, client, mgmt.Client, ns, name)
+	if err != nil {
+		return err
+	}
+	roles, externalID, err := adopted.Roles()
+	if err != nil {
+		return err
+	}
+	t := tenant.New(o.Name)
+	if o.existing != nil {
+		t = o.existing.DeepCopy()
+	}
+	e := &o.EKS
+	t.Spec.Namespaces = o.Namespaces
+	t.Spec.Cluster = tenant.Cluster{Context: o.Name, Server: adopted.Endpoint.Server,
+		EKS:  &tenant.EKSCluster{Name: adopted.ControlPlane.EKSClusterName},
+		CAPA: &tenant.CAPACluster{ManagementContext: o.CAPA.ManagementContext, Namespace: ns, Name: name}}
+	t.Spec.AWS = &tenant.AWS{Region: adopted.ControlPlane.Region, RoleARNs: roles, ExternalID: externalID, SessionName: e.SessionName,
+		DurationSeconds: int32(e.Duration / time.Second), Profile: e.Profile}
+	t.Status = tenant.Status{Server: adopted.Endpoint.Server, CAData: adopted.Endpoint.CAData}
+	if errs := tenant.Validate(t); len(errs) > 0 {
+		return fmt.Errorf("adopting Cluster %s/%s: %w", ns, name, errs.ToAggregate())
+	}
+	if err := (access.Admission{Registry: o.registry, Warn: o.ErrOut}).Admit(ctx, t, nil); err != nil {
+		return err
+	}
+	cfg, err := aws.TenantIdentity(t.Spec.AWS).Config(ctx)
+	if err != nil {
+		return err
+	}
+	preflight := provision.Preflight{Kubeconfig: cluster.KubeconfigPaths(o.getter), Registry: o.registry}
+	if err := preflight.Check(ctx, cfg, t, o.ErrOut); err != nil {
+		return err
+	}
+	if o.DryRunStrategy != kcmdutil.DryRunNone {
+		fmt.Fprintf(o.ErrOut, "would adopt EKS cluster %s, made by CAPA from Cluster %s/%s, record tenant %q and add context %q (dry run)\n",
+			t.Spec.Cluster.EKS.Name, ns, name, o.Name, o.Name)
+		return o.printer.PrintObj(t, o.Out)
+	}
+	return o.adoptCAPA(ctx, t)
 }

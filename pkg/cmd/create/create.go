@@ -74,6 +74,7 @@ type Options struct {
 
 	Name            string
 	FromContext     string
+	FromCAPA        string
 	Namespaces      []string
 	AdoptNamespaces bool
 	DryRunStrategy  kcmdutil.DryRunStrategy
@@ -101,6 +102,7 @@ func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *regis
 		RunE:         cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.FromContext, "from-context", "", "The kubeconfig context of the cluster to adopt")
+	cmd.Flags().StringVar(&o.FromCAPA, "from-capa", "", "The Cluster (NAMESPACE/NAME) of a CAPA EKS cluster in the management cluster to adopt")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "A namespace of the tenant (repeatable; default: the tenant's name)")
 	cmd.Flags().BoolVar(&o.AdoptNamespaces, "adopt-namespaces", false, "Adopt namespaces that exist and belong to no tenant")
 	kcmdutil.AddDryRunFlag(cmd)
@@ -153,6 +155,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks every input before anything changes; it makes no call.
 func (o *Options) Validate() error {
+	if o.FromCAPA != "" {
+		return o.validateFromCAPA()
+	}
 	switch o.Provider {
 	case ProviderCAPA:
 		return o.validateCAPA()
@@ -162,7 +167,7 @@ func (o *Options) Validate() error {
 	}
 	for _, name := range capaOnly {
 		if o.cmd.Flags().Changed(name) {
-			return fmt.Errorf("--%s: only with --provider capa", name)
+			return fmt.Errorf("--%s: only with --provider capa or --from-capa", name)
 		}
 	}
 	if o.isEKS() {
@@ -206,7 +211,10 @@ func (o *Options) record() *tenant.Tenant {
 
 // Run creates the tenant's objects, then records it.
 func (o *Options) Run(ctx context.Context) error {
-	if o.Provider == ProviderCAPA {
+	switch {
+	case o.FromCAPA != "":
+		return o.runFromCAPA(ctx)
+	case o.Provider == ProviderCAPA:
 		return o.runCAPA(ctx)
 	}
 	if o.isEKS() {
