@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	rbacvalidation "k8s.io/component-helpers/auth/rbac/validation"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -63,6 +64,18 @@ func (f Finding) String() string {
 type Verification struct {
 	Checks   int       `json:"checks"`
 	Findings []Finding `json:"findings"`
+	// Trust is a CAPA tenant's trust chain, as the management cluster
+	// has it.
+	Trust *capa.Trust `json:"trust,omitempty"`
+}
+
+// Failures counts the findings of both kinds.
+func (v *Verification) Failures() int {
+	n := len(v.Findings)
+	if v.Trust != nil {
+		n += len(v.Trust.Findings)
+	}
+	return n
 }
 
 // Verify asks the API server, for every subject in the matrix and every

@@ -283,17 +283,9 @@ type Adopted struct {
 // AWSManagedControlPlane), the identity chain from its identityRef, and
 // the server and CA of its user kubeconfig Secret.
 func Adopt(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, name string) (*Adopted, error) {
-	u, err := client.Resource(resources["Cluster"]).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("no Cluster %s/%s in the management cluster: list them with kubectl get clusters -A", ns, name)
-	}
+	cpName, err := controlPlaneOf(ctx, client, ns, name)
 	if err != nil {
-		return nil, fmt.Errorf("reading Cluster %s/%s: %w", ns, name, err)
-	}
-	kind, _, _ := unstructured.NestedString(u.Object, "spec", "controlPlaneRef", "kind")
-	cpName, _, _ := unstructured.NestedString(u.Object, "spec", "controlPlaneRef", "name")
-	if kind != "AWSManagedControlPlane" || cpName == "" {
-		return nil, fmt.Errorf("the control plane of Cluster %s/%s is %q, not an AWSManagedControlPlane: kubectl-tenant adopts CAPA's EKS clusters; adopt others with --from-context", ns, name, kind+"/"+cpName)
+		return nil, err
 	}
 	cp, err := ReadControlPlane(ctx, client, ns, cpName)
 	if err != nil {

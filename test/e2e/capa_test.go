@@ -275,8 +275,62 @@ spec: {eksClusterName: team-a-prod, region: us-east-1, identityRef: {kind: AWSCl
 		t.Errorf("through context team-a the user is %+v, want the role of identity team-a", who.Status.UserInfo)
 	}
 
+	// access --verify checks the trust chain with CAPA's semantics. The
+	// controller's identity, as CAPA makes it, admits every namespace: a
+	// finding while tenants exist. Once it admits only theirs, both pass.
+	verifyFails := func(name, want string) {
+		t.Helper()
+		r := u.run("kubectl", "tenant", "access", name, "--verify")
+		if r.err == nil || !strings.Contains(r.stdout, want) || !strings.Contains(r.stderr, "trust chain") {
+			t.Errorf("access %s --verify: %v, want a finding %q\n%s%s", name, r.err, want, r.stdout, r.stderr)
+		}
+	}
+	verifyFails("acme", "TRUST: AWSClusterControllerIdentity default: admits every namespace")
+	u.kubectl("--context", "mgmt", "delete", "awsclustercontrolleridentity", "default")
+	writeFile(t, filepath.Join(u.home, "default-identity.yaml"), `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterControllerIdentity
+metadata: {name: default}
+spec: {allowedNamespaces: {list: [acme, team-a]}}
+`)
+	u.kubectl("--context", "mgmt", "apply", "-f", filepath.Join(u.home, "default-identity.yaml"))
+	u.tenant("access", "acme", "--verify")
+	u.tenant("access", "team-a", "--verify")
+	// Each identity widened by hand is found, and passes again once put back.
+	for _, tc := range []struct{ object, patch, undo, want string }{
+		{"awsclusterroleidentity/acme", `[{"op":"replace","path":"/spec/allowedNamespaces","value":{}}]`, `[{"op":"replace","path":"/spec/allowedNamespaces","value":{"list":["acme"]}}]`,
+			"TRUST: AWSClusterRoleIdentity acme: admits every namespace"},
+		{"awsclusterroleidentity/acme-hop-1", `[{"op":"replace","path":"/spec/allowedNamespaces","value":{"selector":{}}}]`, `[{"op":"replace","path":"/spec/allowedNamespaces","value":{"list":["acme"]}}]`,
+			"TRUST: AWSClusterRoleIdentity acme-hop-1: admits every namespace"},
+		{"awsclusterroleidentity/acme", `[{"op":"replace","path":"/spec/allowedNamespaces","value":{"list":["acme","team-a"]}}]`, `[{"op":"replace","path":"/spec/allowedNamespaces","value":{"list":["acme"]}}]`,
+			"TRUST: AWSClusterRoleIdentity acme: admits namespace(s) team-a besides acme"},
+		{"awsmanagedcontrolplane/acme-control-plane", `[{"op":"replace","path":"/spec/identityRef/name","value":"team-a"}]`, `[{"op":"replace","path":"/spec/identityRef/name","value":"acme"}]`,
+			"TRUST: AWSClusterRoleIdentity team-a: does not admit namespace acme of Cluster acme/acme"},
+	} {
+		ns := []string{}
+		if strings.HasPrefix(tc.object, "awsmanagedcontrolplane") {
+			ns = []string{"-n", "acme"}
+		}
+		u.kubectl(append([]string{"--context", "mgmt", "patch", tc.object, "--type", "json", "-p", tc.patch}, ns...)...)
+		verifyFails("acme", tc.want)
+		u.kubectl(append([]string{"--context", "mgmt", "patch", tc.object, "--type", "json", "-p", tc.undo}, ns...)...)
+	}
+	u.tenant("access", "acme", "--verify")
+	// An identity without the external ID its role's trust policy
+	// requires, read through the tenant's chain.
+	creds, err := local.CredentialsFile(ctx, testenv.Profile{Name: "team-a-admin", Role: "arn:aws:iam::333333333333:role/OrganizationAccountAccessRole"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credsFile := filepath.Join(u.home, ".aws", "credentials")
+	writeFile(t, credsFile, creds)
+	u.with("AWS_SHARED_CREDENTIALS_FILE="+credsFile).tenant("bootstrap", "iam", "--trusted-principal", hopRole, "--external-id", "team-a-x1", "--create", "--profile", "team-a-admin")
+	u.tenant("access", "team-a", "--verify")
+	u.kubectl("--context", "mgmt", "patch", "awsclusterroleidentity", "team-a", "--type", "json", "-p", `[{"op":"remove","path":"/spec/externalID"}]`)
+	verifyFails("team-a", "TRUST: AWSClusterRoleIdentity team-a: gives no externalID, and role "+globexRole+"'s trust policy requires one")
+
 	// What is not built yet says so, and changes nothing: apply of a CAPA
 	// tenant, and delete --delete-cluster of one.
+	_, seen = mgmtWrites(t, f, 0)
 	recordFile := filepath.Join(u.home, "acme-record.yaml")
 	writeFile(t, recordFile, u.tenant("get", "acme", "-o", "yaml").stdout)
 	if got := u.tenantFails("apply", "-f", recordFile); !strings.Contains(got, "apply does not reconcile Cluster API tenants yet") {

@@ -4,6 +4,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -14,11 +15,14 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	authmap "github.com/kubectl-tenant/kubectl-tenant/pkg/awsauth"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
@@ -36,8 +40,13 @@ var accessLong = templates.LongDesc(`
 	questions for every subject in every namespace (get pods, list configmaps,
 	create pods, delete deployments, get secrets, create rolebindings) and
 	reports each answer that differs from what the tenant's grants allow: a
-	binding edited or removed by hand, or access coming from elsewhere. It
-	exits non-zero when it finds any.
+	binding edited or removed by hand, or access coming from elsewhere. For a
+	tenant whose cluster Cluster API makes (CAPA), it also checks the trust
+	chain in the management cluster as CAPA reads it: an identity that
+	admits any namespace but the tenant's, a controller identity that admits
+	every namespace, a control plane whose identity (or any hop) does not
+	admit its namespace, and an identity without the external ID its role's
+	trust policy requires. It exits non-zero when it finds any.
 
 	IAM principals are listed with their channel (aws-auth or access entry),
 	the username and groups their mapping gives, the roles those groups hold
@@ -169,17 +178,23 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 		if v != nil {
-			for _, f := range v.Findings {
-				fmt.Fprintln(o.Out, "DRIFT: "+f.String())
-			}
+			printFindings(o.Out, v)
 		}
 	}
 	if v != nil {
+		if v.Trust != nil {
+			for _, u := range v.Trust.Unchecked {
+				fmt.Fprintln(o.ErrOut, "not checked: "+u)
+			}
+		}
 		if len(ignored) > 0 {
 			return fmt.Errorf("aws-auth has %d key(s) aws-iam-authenticator ignores, so their mappings do nothing: %s", len(ignored), strings.Join(ignored, "; "))
 		}
 		if len(v.Findings) > 0 {
 			return fmt.Errorf("%d of %d access checks differ from tenant %q's grants", len(v.Findings), v.Checks, t.Name)
+		}
+		if n := v.Failures(); n > 0 {
+			return fmt.Errorf("tenant %q's Cluster API trust chain admits more than the tenant, or does not work: %d finding(s)", t.Name, n)
 		}
 		fmt.Fprintf(o.ErrOut, "verified: all %d access checks match tenant %q's grants\n", v.Checks, t.Name)
 	}
@@ -199,8 +214,53 @@ func (o *Options) read(ctx context.Context, t *tenant.Tenant, conn *cluster.Conn
 		if v, err = access.Verify(ctx, conn.Client, t, m); err != nil {
 			return nil, nil, nil, nil, err
 		}
+		if t.Spec.Cluster.CAPA != nil {
+			if v.Trust, err = o.verifyTrust(ctx, t); err != nil {
+				return nil, nil, nil, nil, err
+			}
+		}
 	}
 	return m, iam, ignored, v, nil
+}
+
+// verifyTrust checks a CAPA tenant's trust chain in the management
+// cluster, and, when its last identity gives no external ID, whether
+// the role's trust policy requires one (read through the tenant's chain
+// when the caller may; said when not).
+func (o *Options) verifyTrust(ctx context.Context, t *tenant.Tenant) (*capa.Trust, error) {
+	mgmt, err := cmdutil.ManagementCluster(o.getter, o.registryPath, t.Spec.Cluster.CAPA.ManagementContext, "spec.cluster.capa.managementContext")
+	if err != nil {
+		return nil, err
+	}
+	client, err := dynamic.NewForConfig(mgmt.Config)
+	if err != nil {
+		return nil, err
+	}
+	trust, err := capa.Verify(ctx, client, mgmt.Client, t)
+	if err != nil || trust.Last == nil || trust.Last.ExternalID != "" {
+		return trust, err
+	}
+	last := trust.Last
+	unchecked := func(why string) {
+		trust.Unchecked = append(trust.Unchecked, fmt.Sprintf("whether role %s's trust policy requires the external ID identity %s lacks: %s", last.RoleARN, last.Name, why))
+	}
+	cfg, err := aws.TenantConfig(ctx, t, o.AWSOptions...)
+	if err != nil {
+		unchecked(err.Error())
+		return trust, nil
+	}
+	role, err := aws.ReadRole(ctx, cfg, iamarn.NameOf(last.RoleARN))
+	switch {
+	case err != nil:
+		unchecked(err.Error())
+	case role == nil:
+		unchecked("the tenant's chain finds no role of that name in its account")
+	case strings.Contains(strings.ToLower(role.TrustPolicy), "sts:externalid"):
+		trust.Findings = append(trust.Findings, capa.Finding{Object: last.Kind + " " + last.Name,
+			Problem: "gives no externalID, and role " + last.RoleARN + "'s trust policy requires one (sts:ExternalId): CAPA's AssumeRole is denied",
+			Fix:     "set spec.externalID to the value the trust policy names"})
+	}
+	return trust, nil
 }
 
 // runAll reads every tenant's access, clusters concurrently, and prints
@@ -242,7 +302,7 @@ func (o *Options) runAll(ctx context.Context) error {
 	}
 	var failed []string
 	for i, item := range list.Items {
-		drift := item.Verify != nil && len(item.Verify.Findings) > 0
+		drift := item.Verify != nil && item.Verify.Failures() > 0
 		if item.Error != "" || drift {
 			failed = append(failed, item.Tenant)
 		}
@@ -267,9 +327,7 @@ func (o *Options) runAll(ctx context.Context) error {
 			return err
 		}
 		if item.Verify != nil {
-			for _, f := range item.Verify.Findings {
-				fmt.Fprintln(o.Out, "DRIFT: "+f.String())
-			}
+			printFindings(o.Out, item.Verify)
 		}
 	}
 	if len(failed) > 0 {
@@ -408,4 +466,18 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printFindings writes a line per finding: DRIFT for access that differs
+// from the grants, TRUST for a CAPA trust chain that admits more than
+// the tenant.
+func printFindings(w io.Writer, v *access.Verification) {
+	for _, f := range v.Findings {
+		fmt.Fprintln(w, "DRIFT: "+f.String())
+	}
+	if v.Trust != nil {
+		for _, f := range v.Trust.Findings {
+			fmt.Fprintln(w, "TRUST: "+f.String())
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -169,4 +170,21 @@ func CanonicalSubject(s tenant.Subject, errOut io.Writer) tenant.Subject {
 		fmt.Fprintf(errOut, "using %s for %s: IAM authenticates a role without its path, so a mapping with the path would never match\n", c.Name, s.Name)
 	}
 	return c
+}
+
+// ManagementCluster connects to the management cluster of Cluster API
+// tenants: the context named, else the cluster registry's (flag says
+// which flag names it, for the error when there is neither).
+func ManagementCluster(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, kubeContext, flag string) (*cluster.Connection, error) {
+	if kubeContext == "" {
+		where, ok, err := registryPath.ClusterContext()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: name the kubeconfig context of the management cluster that runs CAPA (or keep tenants in a cluster registry there: --registry cluster:CONTEXT)", flag)
+		}
+		kubeContext = where
+	}
+	return cluster.Connect(getter, kubeContext)
 }

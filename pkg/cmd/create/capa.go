@@ -19,6 +19,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
@@ -227,18 +228,7 @@ func (o *Options) adoptCAPA(ctx context.Context, t *tenant.Tenant) error {
 // managementCluster connects to the management cluster: the context
 // --management-context names, else the cluster registry's.
 func (o *Options) managementCluster() (*cluster.Connection, error) {
-	name := o.CAPA.ManagementContext
-	if name == "" {
-		where, ok, err := o.registryPath.ClusterContext()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, errors.New("--management-context: name the kubeconfig context of the management cluster that runs CAPA (or keep tenants in a cluster registry there: --registry cluster:CONTEXT)")
-		}
-		name = where
-	}
-	return cluster.Connect(o.getter, name)
+	return cmdutil.ManagementCluster(o.getter, o.registryPath, o.CAPA.ManagementContext, "--management-context")
 }
 
 // admitCAPA checks, before anything is written, what the management
