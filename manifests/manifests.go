@@ -26,6 +26,14 @@ var EKSNodeTrustPolicy string
 //go:embed iam/tenant-role-permissions.json
 var TenantRolePermissions string
 
+// CAPAControllerPermissions are what CAPA's controller needs in a tenant
+// account to make EKS clusters and their networks: the policies CAPA's
+// clusterawsadm gives its controllers by default (EKS on), taken from
+// CAPA's own template (a test keeps them equal).
+//
+//go:embed iam/capa-controller-permissions.json
+var CAPAControllerPermissions string
+
 // TenantRoleTrust is the template of the tenant role's trust policy: the
 // management principal may assume it, with the external ID when one is
 // set. Its data are TrustedPrincipal and ExternalID.

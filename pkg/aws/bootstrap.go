@@ -22,6 +22,8 @@ type TenantRole struct {
 	Name              string          `json:"roleName"`
 	TrustPolicy       json.RawMessage `json:"trustPolicy"`
 	PermissionsPolicy json.RawMessage `json:"permissionsPolicy"`
+	// Description is the role's, as IAM shows it.
+	Description string `json:"-"`
 }
 
 var trustTemplate = template.Must(template.New("trust").Parse(manifests.TenantRoleTrust))
@@ -36,7 +38,22 @@ func NewTenantRole(name, trustedPrincipal, externalID string) (*TenantRole, erro
 	if !json.Valid(trust.Bytes()) {
 		return nil, fmt.Errorf("the trust policy for %q is not valid JSON", trustedPrincipal)
 	}
-	return &TenantRole{Name: name, TrustPolicy: trust.Bytes(), PermissionsPolicy: json.RawMessage(manifests.TenantRolePermissions)}, nil
+	return &TenantRole{Name: name, TrustPolicy: trust.Bytes(), PermissionsPolicy: json.RawMessage(manifests.TenantRolePermissions),
+		Description: "Lets kubectl-tenant manage this tenant account"}, nil
+}
+
+// NewCAPARole renders the documents of the role a tenant account gives
+// CAPA's controller: trusted as NewTenantRole trusts the management
+// principal (here the controller's), with CAPA's own controller
+// permissions instead of the plugin's.
+func NewCAPARole(name, controllerPrincipal, externalID string) (*TenantRole, error) {
+	r, err := NewTenantRole(name, controllerPrincipal, externalID)
+	if err != nil {
+		return nil, err
+	}
+	r.PermissionsPolicy = json.RawMessage(manifests.CAPAControllerPermissions)
+	r.Description = "Lets Cluster API Provider AWS make EKS clusters in this tenant account"
+	return r, nil
 }
 
 // PermissionsPolicyName names the inline policy on the tenant role.
@@ -100,7 +117,7 @@ func CreateTenantRole(ctx context.Context, cfg awssdk.Config, r *TenantRole, for
 		out, err := client.CreateRole(ctx, &iam.CreateRoleInput{
 			RoleName:                 awssdk.String(r.Name),
 			AssumeRolePolicyDocument: awssdk.String(string(r.TrustPolicy)),
-			Description:              awssdk.String("Lets kubectl-tenant manage this tenant account"),
+			Description:              awssdk.String(r.Description),
 			Tags:                     iamTags(map[string]string{tenant.LabelManagedBy: tenant.ManagedBy}),
 		})
 		if err != nil {

@@ -325,6 +325,25 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 	writeFile(t, credsFile, creds)
 	u.with("AWS_SHARED_CREDENTIALS_FILE="+credsFile).tenant("bootstrap", "iam", "--trusted-principal", hopRole, "--external-id", "team-a-x1", "--create", "--profile", "team-a-admin")
 	u.tenant("access", "team-a", "--verify")
+	// The role a tenant account gives CAPA's controller: CAPA's own
+	// permissions, trusted by the controller with the external ID.
+	capaRole := u.with("AWS_SHARED_CREDENTIALS_FILE="+credsFile).tenant("bootstrap", "iam", "--for", "capa",
+		"--trusted-principal", "arn:aws:iam::111111111111:role/controllers.cluster-api-provider-aws.sigs.k8s.io", "--external-id", "team-a-x1", "--create", "--profile", "team-a-admin")
+	if got := strings.TrimSpace(capaRole.stdout); got != "arn:aws:iam::333333333333:role/kubectl-tenant-capa" {
+		t.Errorf("bootstrap iam --for capa made %q", got)
+	}
+	var role struct {
+		RoleName          string
+		TrustPolicy       json.RawMessage
+		PermissionsPolicy json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(u.tenant("bootstrap", "iam", "--for", "capa", "--trusted-principal", hopRole, "--external-id", "x-1").stdout), &role); err != nil {
+		t.Fatal(err)
+	}
+	if role.RoleName != "kubectl-tenant-capa" || !strings.Contains(string(role.TrustPolicy), `"sts:ExternalId": "x-1"`) ||
+		!strings.Contains(string(role.PermissionsPolicy), `"eks:CreateCluster"`) || strings.Contains(string(role.PermissionsPolicy), `"Action": "*"`) {
+		t.Errorf("bootstrap iam --for capa prints %s %s %.300s", role.RoleName, role.TrustPolicy, role.PermissionsPolicy)
+	}
 	u.kubectl("--context", "mgmt", "patch", "awsclusterroleidentity", "team-a", "--type", "json", "-p", `[{"op":"remove","path":"/spec/externalID"}]`)
 	verifyFails("team-a", "TRUST: AWSClusterRoleIdentity team-a: gives no externalID, and role "+globexRole+"'s trust policy requires one")
 

@@ -25,14 +25,24 @@ var iamLong = templates.LongDesc(`
 	cluster lifecycle and access entries, the cluster roles it creates and
 	passes to EKS only (named kubectl-tenant-*), and reading the default
 	VPC's subnets. Running it again brings an existing role to these
-	documents.`)
+	documents.
+
+	With --for capa it is the role CAPA's controller assumes instead
+	(through the AWSClusterRoleIdentity that create --provider capa makes):
+	trusted the same way, by the controller's principal, and with the
+	permissions CAPA's clusterawsadm gives its controllers (EKS on), named
+	kubectl-tenant-capa unless --role-name says otherwise.`)
 
 var iamExample = templates.Examples(`
 	# Show the documents for the platform team's role
 	kubectl tenant bootstrap iam --trusted-principal arn:aws:iam::111122223333:role/platform --external-id acme-x1
 
 	# Create the role, run with the tenant account's credentials
-	kubectl tenant bootstrap iam --trusted-principal arn:aws:iam::111122223333:role/platform --external-id acme-x1 --create --profile acme-admin`)
+	kubectl tenant bootstrap iam --trusted-principal arn:aws:iam::111122223333:role/platform --external-id acme-x1 --create --profile acme-admin
+
+	# The role for CAPA's controller instead, with CAPA's own controller permissions
+	kubectl tenant bootstrap iam --for capa --trusted-principal arn:aws:iam::111122223333:role/controllers.cluster-api-provider-aws.sigs.k8s.io \
+	  --external-id acme-x1 --create --profile acme-admin`)
 
 var bootstrapLong = templates.LongDesc(`
 	Prepare what a tenant needs outside Kubernetes: for now, the IAM role a
@@ -51,7 +61,9 @@ type IAMOptions struct {
 	TrustedPrincipal string
 	ExternalID       string
 	RoleName         string
-	Create           bool
+	// For is who assumes the role: kubectl-tenant or capa.
+	For    string
+	Create bool
 	// Force takes over a role of that name the plugin did not create.
 	Force          bool
 	Profile        string
@@ -75,7 +87,9 @@ func NewCmdIAM(streams genericiooptions.IOStreams) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&o.TrustedPrincipal, "trusted-principal", "", "The management identity allowed to assume the role (role or user ARN, or account ID)")
 	cmd.Flags().StringVar(&o.ExternalID, "external-id", "", "The external ID the management identity must present")
-	cmd.Flags().StringVar(&o.RoleName, "role-name", "kubectl-tenant", "The role's name")
+	cmd.Flags().StringVar(&o.RoleName, "role-name", "kubectl-tenant", "The role's name (with --for capa, default kubectl-tenant-capa)")
+	cmd.Flags().StringVar(&o.For, "for", "kubectl-tenant", "Who assumes the role: kubectl-tenant, or capa (Cluster API Provider AWS's controller, with CAPA's own controller permissions)")
+	_ = cmd.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"kubectl-tenant", "capa"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringVar(&o.RoleName, "role-arn-name", "kubectl-tenant", "The role's name (same as --role-name)")
 	cmd.Flags().BoolVar(&o.Create, "create", false, "Create the role in the account of the current credentials")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "With --create: take over a role of that name that kubectl-tenant did not create, replacing its trust policy (the old one is printed)")
@@ -88,6 +102,9 @@ func NewCmdIAM(streams genericiooptions.IOStreams) *cobra.Command {
 
 // Complete reads the dry-run strategy.
 func (o *IAMOptions) Complete(cmd *cobra.Command, _ []string) error {
+	if o.For == "capa" && !cmd.Flags().Changed("role-name") && !cmd.Flags().Changed("role-arn-name") {
+		o.RoleName = "kubectl-tenant-capa" // not the plugin's own role, whose permissions differ
+	}
 	var err error
 	o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd)
 	return err
@@ -108,7 +125,14 @@ func (o *IAMOptions) Validate() error {
 		return err
 	}
 	var err error
-	o.role, err = aws.NewTenantRole(o.RoleName, o.TrustedPrincipal, o.ExternalID)
+	switch o.For {
+	case "kubectl-tenant":
+		o.role, err = aws.NewTenantRole(o.RoleName, o.TrustedPrincipal, o.ExternalID)
+	case "capa":
+		o.role, err = aws.NewCAPARole(o.RoleName, o.TrustedPrincipal, o.ExternalID)
+	default:
+		return fmt.Errorf("--for %q: use kubectl-tenant or capa", o.For)
+	}
 	return err
 }
 
