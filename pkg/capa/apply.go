@@ -44,10 +44,14 @@ func Resource(client dynamic.Interface, obj *unstructured.Unstructured) (dynamic
 	return client.Resource(gvr).Namespace(obj.GetNamespace()), nil
 }
 
-// Unstructured is objs as they are written and printed: no empty
-// creationTimestamp and no status, which the API server fills in, and no
-// empty identity selector (CAPA's Go type always has one; left out, the
-// identity says only the list it admits).
+// Unstructured is objs as they are written and printed: only what the
+// plugin means to say, so that server-side apply makes it the owner of
+// nothing else. CAPA's Go types write some structs whether set or not;
+// left out are the empty ones, the zero controlPlaneEndpoint (CAPA fills
+// it in: owning it would make every re-run conflict with CAPA), a
+// bastion that is not enabled, an empty identity selector (the identity
+// then says only the list it admits), and the creationTimestamp and
+// status the API server fills in.
 func Unstructured(objs []runtime.Object) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, obj := range objs {
@@ -57,12 +61,29 @@ func Unstructured(objs []runtime.Object) ([]*unstructured.Unstructured, error) {
 		}
 		delete(u, "status")
 		unstructured.RemoveNestedField(u, "metadata", "creationTimestamp")
-		if sel, ok, _ := unstructured.NestedMap(u, "spec", "allowedNamespaces", "selector"); ok && len(sel) == 0 {
-			unstructured.RemoveNestedField(u, "spec", "allowedNamespaces", "selector")
+		if ep, _, _ := unstructured.NestedMap(u, "spec", "controlPlaneEndpoint"); ep["host"] == "" && (ep["port"] == int64(0) || ep["port"] == nil) {
+			unstructured.RemoveNestedField(u, "spec", "controlPlaneEndpoint")
 		}
+		if b, ok, _ := unstructured.NestedMap(u, "spec", "bastion"); ok && len(b) == 1 && b["enabled"] == false {
+			unstructured.RemoveNestedField(u, "spec", "bastion")
+		}
+		pruneEmpty(u)
 		out = append(out, &unstructured.Unstructured{Object: u})
 	}
 	return out, nil
+}
+
+// pruneEmpty removes, depth first, every field of m whose value is an
+// empty map.
+func pruneEmpty(m map[string]any) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			pruneEmpty(sub)
+			if len(sub) == 0 {
+				delete(m, k)
+			}
+		}
+	}
 }
 
 // Applier writes a tenant's CAPA objects to the management cluster.
@@ -75,11 +96,15 @@ type Applier struct {
 // Apply reads every object first, and refuses, before anything is
 // written, one that exists and is not the tenant's (by the plugin's
 // labels): the plugin never takes over an identity, namespace or cluster
-// it did not make. Then it applies, server-side as kubectl-tenant, each
-// object that differs from what is stored; an object the stored one
-// already covers is unchanged and not written, so a re-run writes
-// nothing. A field another manager (a GitOps tool, a person) owns is a
-// conflict, reported and not taken over.
+// it did not make. It then has the API server check every object with a
+// server-side dry run of its apply (a new namespace is made first, since
+// a dry run cannot put objects in a namespace that does not exist), so
+// that an object the server or an admission webhook refuses stops the
+// run before CAPA sees any of the others; an object whose dry run gives
+// back what is stored is unchanged and not written, so a re-run writes
+// nothing. The rest are applied, server-side as kubectl-tenant. A field
+// another manager (CAPA, a GitOps tool, a person) owns is a conflict,
+// reported and not taken over.
 func (a Applier) Apply(ctx context.Context, tenantName string, objs []*unstructured.Unstructured, results *apply.Results) error {
 	live := make([]*unstructured.Unstructured, len(objs))
 	for i, obj := range objs {
@@ -99,33 +124,84 @@ func (a Applier) Apply(ctx context.Context, tenantName string, objs []*unstructu
 		}
 		live[i] = cur
 	}
+	written := make([]bool, len(objs))
 	for i, obj := range objs {
-		if live[i] != nil && Covers(live[i].Object, obj.Object) {
-			results.Add(obj.GetKind(), obj.GetNamespace(), obj.GetName(), apply.Unchanged)
+		if obj.GetKind() == "Namespace" && live[i] == nil && !a.DryRun {
+			if _, err := a.patch(ctx, obj, false); err != nil {
+				return err
+			}
+			results.Add(obj.GetKind(), "", obj.GetName(), apply.Created)
+			written[i] = true
+		}
+	}
+	changed := make([]bool, len(objs))
+	for i, obj := range objs {
+		if written[i] {
 			continue
 		}
-		res, _ := Resource(a.Client, obj)
-		data, err := json.Marshal(obj.Object)
+		got, err := a.patch(ctx, obj, true)
 		if err != nil {
 			return err
 		}
-		opts := metav1.PatchOptions{FieldManager: tenant.FieldManager}
-		if a.DryRun {
-			opts.DryRun = []string{metav1.DryRunAll}
-		}
-		if _, err := res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts); err != nil {
-			if apierrors.IsConflict(err) {
-				return fmt.Errorf("applying %s: %w (another manager owns these fields; kubectl-tenant does not take them over: change them back, or change the tenant to match)", describe(obj), err)
-			}
-			return fmt.Errorf("applying %s: %w", describe(obj), err)
-		}
-		outcome := apply.Created
-		if live[i] != nil {
+		changed[i] = live[i] == nil || !sameObject(live[i], got)
+	}
+	for i, obj := range objs {
+		outcome := apply.Unchanged
+		switch {
+		case written[i]:
+			continue
+		case changed[i] && live[i] == nil:
+			outcome = apply.Created
+		case changed[i]:
 			outcome = apply.Updated
+		}
+		if changed[i] && !a.DryRun {
+			if _, err := a.patch(ctx, obj, false); err != nil {
+				return err
+			}
 		}
 		results.Add(obj.GetKind(), obj.GetNamespace(), obj.GetName(), outcome)
 	}
 	return nil
+}
+
+// patch applies obj server-side as kubectl-tenant, or only checks it
+// (dryRun), and returns what is, or would be, stored.
+func (a Applier) patch(ctx context.Context, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	res, err := Resource(a.Client, obj)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(obj.Object)
+	if err != nil {
+		return nil, err
+	}
+	opts := metav1.PatchOptions{FieldManager: tenant.FieldManager}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	got, err := res.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts)
+	switch {
+	case apierrors.IsConflict(err):
+		return nil, fmt.Errorf("applying %s: %w (another manager owns these fields; kubectl-tenant does not take them over: change them back, or change the tenant to match)", describe(obj), err)
+	case err != nil:
+		return nil, fmt.Errorf("applying %s: %w", describe(obj), err)
+	}
+	return got, nil
+}
+
+// sameObject reports whether an apply's result stores nothing new:
+// equal but for what every write changes (resourceVersion, generation,
+// managedFields' times).
+func sameObject(live, got *unstructured.Unstructured) bool {
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		c := u.DeepCopy().Object
+		for _, f := range []string{"resourceVersion", "generation", "managedFields"} {
+			unstructured.RemoveNestedField(c, "metadata", f)
+		}
+		return c
+	}
+	return reflect.DeepEqual(strip(live), strip(got))
 }
 
 // notTheTenants is the refusal to write over an object the tenant does
@@ -151,44 +227,4 @@ func describe(obj *unstructured.Unstructured) string {
 		return obj.GetKind() + " " + obj.GetNamespace() + "/" + obj.GetName()
 	}
 	return obj.GetKind() + " " + obj.GetName()
-}
-
-// Covers reports whether live already holds everything want says: each
-// field of want is in live with the same value (maps are compared key
-// by key, so what the API server or CAPA added is ignored; lists element
-// by element, of the same length).
-func Covers(live, want any) bool {
-	switch w := want.(type) {
-	case map[string]any:
-		l, ok := live.(map[string]any)
-		if !ok {
-			return len(w) == 0 && live == nil
-		}
-		for k, v := range w {
-			if !Covers(l[k], v) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		l, ok := live.([]any)
-		if !ok || len(l) != len(w) {
-			return len(w) == 0 && live == nil
-		}
-		for i := range w {
-			if !Covers(l[i], w[i]) {
-				return false
-			}
-		}
-		return true
-	case int64:
-		switch l := live.(type) {
-		case int64:
-			return l == w
-		case float64:
-			return l == float64(w)
-		}
-		return false
-	}
-	return reflect.DeepEqual(live, want)
 }

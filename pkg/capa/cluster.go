@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -22,7 +24,7 @@ import (
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 )
 
-// MissingCRDs names the CRDs of CRDs whose resources the management
+// MissingCRDs names the CRDs (of CRDs) whose resources the management
 // cluster does not serve, asking its discovery (which every
 // authenticated user may read).
 func MissingCRDs(d discovery.DiscoveryInterface) ([]string, error) {
@@ -84,6 +86,12 @@ func ParseRef(s string) (*infrav1.AWSIdentityReference, error) {
 	if !ok || name == "" {
 		return nil, fmt.Errorf("%q: name an identity as KIND/NAME, KIND one of AWSClusterControllerIdentity, AWSClusterRoleIdentity, AWSClusterStaticIdentity", s)
 	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return nil, fmt.Errorf("%q: the name %q is not a Kubernetes object name: %s", s, name, strings.Join(errs, "; "))
+	}
+	if infrav1.AWSIdentityKind(kind) == infrav1.ControllerIdentityKind && name != infrav1.AWSClusterControllerIdentityName {
+		return nil, fmt.Errorf("%q: CAPA's controller identity is always named %s", s, infrav1.AWSClusterControllerIdentityName)
+	}
 	return &infrav1.AWSIdentityReference{Kind: infrav1.AWSIdentityKind(kind), Name: name}, nil
 }
 
@@ -144,14 +152,21 @@ func Chain(ctx context.Context, client dynamic.Interface, ref *infrav1.AWSIdenti
 
 // ControlPlane is what CAPA reports of a tenant's control plane.
 type ControlPlane struct {
-	Ready   bool
-	Failure string
-	// Conditions that are not True, as TYPE (REASON: MESSAGE).
-	Pending []string
-	// EKSClusterName and IdentityRef as the spec says.
+	Name string
+	UID  types.UID
+	// Ready and Failure are CAPA's status; Conditions its conditions as
+	// TYPE=STATUS (REASON: MESSAGE), and Error the message of one CAPA
+	// marks with severity Error (it will not resolve by itself).
+	Ready      bool
+	Failure    string
+	Conditions []string
+	Error      string
+	// EKSClusterName, IdentityRef and Region as the spec says; Endpoint
+	// the API server's host CAPA recorded (empty before).
 	EKSClusterName string
 	IdentityRef    *infrav1.AWSIdentityReference
 	Region         string
+	Endpoint       string
 }
 
 // ReadControlPlane reads an AWSManagedControlPlane.
@@ -160,11 +175,12 @@ func ReadControlPlane(ctx context.Context, client dynamic.Interface, ns, name st
 	if err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{}
+	cp := &ControlPlane{Name: name, UID: u.GetUID()}
 	cp.Ready, _, _ = unstructured.NestedBool(u.Object, "status", "ready")
 	cp.Failure, _, _ = unstructured.NestedString(u.Object, "status", "failureMessage")
 	cp.EKSClusterName, _, _ = unstructured.NestedString(u.Object, "spec", "eksClusterName")
 	cp.Region, _, _ = unstructured.NestedString(u.Object, "spec", "region")
+	cp.Endpoint, _, _ = unstructured.NestedString(u.Object, "spec", "controlPlaneEndpoint", "host")
 	if kind, ok, _ := unstructured.NestedString(u.Object, "spec", "identityRef", "kind"); ok {
 		name, _, _ := unstructured.NestedString(u.Object, "spec", "identityRef", "name")
 		cp.IdentityRef = &infrav1.AWSIdentityReference{Kind: infrav1.AWSIdentityKind(kind), Name: name}
@@ -172,36 +188,42 @@ func ReadControlPlane(ctx context.Context, client dynamic.Interface, ns, name st
 	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conditions {
 		m, _ := c.(map[string]any)
-		if m["status"] == "True" {
-			continue
-		}
-		s := fmt.Sprint(m["type"])
+		s := fmt.Sprintf("%v=%v", m["type"], m["status"])
 		if m["reason"] != nil || m["message"] != nil {
 			s += fmt.Sprintf(" (%v: %v)", m["reason"], m["message"])
 		}
-		cp.Pending = append(cp.Pending, s)
+		cp.Conditions = append(cp.Conditions, s)
+		if m["status"] == "False" && m["severity"] == "Error" && cp.Error == "" {
+			cp.Error = s
+		}
 	}
 	return cp, nil
 }
 
 // WaitReady polls the control plane until CAPA reports it ready and has
-// written the cluster's user kubeconfig, reporting each change of what
-// it waits for; a failure CAPA reports ends the wait at once.
+// written the cluster's user kubeconfig, reporting each change of its
+// conditions. A failure CAPA reports, or a condition it marks as an
+// error, ends the wait at once; a read that fails is tried again until
+// the timeout.
 func WaitReady(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, cluster, controlPlane string, timeout, interval time.Duration, progress func(string)) error {
-	last := ""
+	last, lastErr := "", error(nil)
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
 		cp, err := ReadControlPlane(ctx, client, ns, controlPlane)
 		if err != nil {
-			return false, err
+			lastErr = err
+			return false, nil
 		}
-		if cp.Failure != "" {
+		switch {
+		case cp.Failure != "":
 			return false, fmt.Errorf("CAPA reports control plane %s/%s failed: %s", ns, controlPlane, cp.Failure)
+		case cp.Error != "":
+			return false, fmt.Errorf("CAPA reports an error on control plane %s/%s: %s", ns, controlPlane, cp.Error)
 		}
 		state := "waiting for CAPA's controller to make EKS cluster " + cp.EKSClusterName
-		switch {
-		case len(cp.Pending) > 0:
-			state += ": " + strings.Join(cp.Pending, ", ")
-		case cp.Ready:
+		if len(cp.Conditions) > 0 {
+			state += ": " + strings.Join(cp.Conditions, ", ")
+		}
+		if cp.Ready {
 			state = "control plane " + controlPlane + " is ready; waiting for the user kubeconfig Secret " + UserKubeconfigName(cluster)
 		}
 		if state != last {
@@ -212,12 +234,21 @@ func WaitReady(ctx context.Context, client dynamic.Interface, core kubernetes.In
 			return false, nil
 		}
 		_, err = core.CoreV1().Secrets(ns).Get(ctx, UserKubeconfigName(cluster), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
+		if err != nil {
+			lastErr = err
 			return false, nil
 		}
-		return err == nil, err
+		return true, nil
 	})
-	if wait.Interrupted(err) {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("stopped waiting for control plane %s/%s: %w; the objects are applied: re-run the same command to go on", ns, controlPlane, ctx.Err())
+	case wait.Interrupted(err):
+		if lastErr != nil && !apierrors.IsNotFound(lastErr) {
+			last += "; last error: " + lastErr.Error()
+		}
 		return fmt.Errorf("control plane %s/%s is not ready after %s (%s): re-run the same command to go on waiting", ns, controlPlane, timeout, last)
 	}
 	return err
@@ -237,8 +268,11 @@ type Endpoint struct {
 // UserKubeconfig reads the server and CA from the user kubeconfig Secret
 // CAPA writes for cluster (and never updates). Its user, which runs
 // aws-iam-authenticator with whatever credentials are about, is not
-// used.
-func UserKubeconfig(ctx context.Context, core kubernetes.Interface, ns, cluster string) (*Endpoint, error) {
+// used. The Secret must be CAPA's for this control plane (its controller
+// owner, by UID), and its server the endpoint CAPA recorded, when it
+// has: a Secret anyone else planted there would send the tenant's
+// tokens to a server of theirs.
+func UserKubeconfig(ctx context.Context, core kubernetes.Interface, ns, cluster string, cp *ControlPlane) (*Endpoint, error) {
 	name := UserKubeconfigName(cluster)
 	s, err := core.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -247,10 +281,24 @@ func UserKubeconfig(ctx context.Context, core kubernetes.Interface, ns, cluster 
 	if err != nil {
 		return nil, fmt.Errorf("reading Secret %s/%s: %w", ns, name, err)
 	}
-	if s.Type != clusterv1.ClusterSecretType {
-		return nil, fmt.Errorf("the Secret %s/%s is of type %q, not CAPA's %q: it was not written by CAPA; not reading it", ns, name, s.Type, clusterv1.ClusterSecretType)
+	owner := metav1.GetControllerOf(s)
+	if s.Type != clusterv1.ClusterSecretType || owner == nil || owner.Kind != "AWSManagedControlPlane" || owner.UID != cp.UID {
+		return nil, fmt.Errorf("the Secret %s/%s was not written by CAPA for AWSManagedControlPlane %s/%s (type %q, controller %v): not reading it; delete it, and CAPA writes it again",
+			ns, name, ns, cp.Name, s.Type, owner)
 	}
-	return endpointOf(s, ns, name)
+	ep, err := endpointOf(s, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	// CAPA records EKS's endpoint as it is, https:// and all.
+	address := func(s string) string { return strings.TrimSuffix(strings.TrimPrefix(s, "https://"), "/") }
+	if cp.Endpoint != "" {
+		if address(ep.Server) != address(cp.Endpoint) {
+			return nil, fmt.Errorf("the Secret %s/%s gives server %s, and AWSManagedControlPlane %s/%s records endpoint %s: not adopting a cluster at an address CAPA did not record",
+				ns, name, ep.Server, ns, cp.Name, cp.Endpoint)
+		}
+	}
+	return ep, nil
 }
 
 func endpointOf(s *corev1.Secret, ns, name string) (*Endpoint, error) {
@@ -277,13 +325,15 @@ type Adopted struct {
 	// Hops are the identities, in the order CAPA assumes them.
 	Hops     []Hop
 	Endpoint *Endpoint
+	// Labels are the Cluster's.
+	Labels map[string]string
 }
 
 // Adopt reads Cluster ns/name: its control plane (which must be an
 // AWSManagedControlPlane), the identity chain from its identityRef, and
 // the server and CA of its user kubeconfig Secret.
 func Adopt(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, name string) (*Adopted, error) {
-	cpName, err := controlPlaneOf(ctx, client, ns, name)
+	cpName, labels, err := controlPlaneOf(ctx, client, ns, name)
 	if err != nil {
 		return nil, err
 	}
@@ -298,11 +348,11 @@ func Adopt(ctx context.Context, client dynamic.Interface, core kubernetes.Interf
 	if err != nil {
 		return nil, fmt.Errorf("AWSManagedControlPlane %s/%s: %w", ns, cpName, err)
 	}
-	ep, err := UserKubeconfig(ctx, core, ns, name)
+	ep, err := UserKubeconfig(ctx, core, ns, name, cp)
 	if err != nil {
 		return nil, err
 	}
-	return &Adopted{ControlPlane: cp, Hops: hops, Endpoint: ep}, nil
+	return &Adopted{ControlPlane: cp, Hops: hops, Endpoint: ep, Labels: labels}, nil
 }
 
 // Roles are the role ARNs of the chain, in order, and the external ID of

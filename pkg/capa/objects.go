@@ -99,7 +99,7 @@ func Objects(s Spec) ([]runtime.Object, error) {
 
 	source := s.Source
 	if source == nil {
-		source = &infrav1.AWSIdentityReference{Kind: infrav1.ControllerIdentityKind, Name: infrav1.AWSClusterControllerIdentityName}
+		source = controllerIdentity()
 	}
 	for i, arn := range s.AWS.RoleARNs {
 		id := &infrav1.AWSClusterRoleIdentity{

@@ -49,7 +49,7 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 	ns := c.Namespace
 	out := &Trust{}
 	add := func(object, problem, fix string) { out.Findings = append(out.Findings, Finding{object, problem, fix}) }
-	cpName, err := controlPlaneOf(ctx, client, ns, c.Name)
+	cpName, _, err := controlPlaneOf(ctx, client, ns, c.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 	if ref == nil {
 		add(cpObject, "has no identityRef, so CAPA acts for it with AWSClusterControllerIdentity/default, the controller's own credentials",
 			"set spec.identityRef to the tenant's AWSClusterRoleIdentity")
-		ref = &infrav1.AWSIdentityReference{Kind: infrav1.ControllerIdentityKind, Name: infrav1.AWSClusterControllerIdentityName}
+		ref = controllerIdentity()
 	}
 	hops, err := Chain(ctx, client, ref)
 	if err != nil {
@@ -90,7 +90,7 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 		}
 	}
 
-	for _, h := range hops {
+	for i, h := range hops {
 		object := h.Kind + " " + h.Name
 		if ok, err := Admits(h.Allowed, ns, namespaces[ns]); err != nil || !ok {
 			add(object, fmt.Sprintf("does not admit namespace %s of Cluster %s/%s, and CAPA checks every hop: it will not reconcile the cluster", ns, ns, c.Name),
@@ -103,9 +103,13 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 			}
 			continue
 		}
-		if owner := h.Labels[tenant.LabelTenant]; h.Labels[tenant.LabelManagedBy] == tenant.ManagedBy && owner != "" && owner != t.Name {
+		if owner := ownerOf(h.Labels); owner != "" && owner != t.Name {
 			add(object, fmt.Sprintf("belongs to tenant %q, and acts in its account", owner), "point the control plane at tenant "+t.Name+"'s own identity")
 		}
+		// A hop before the tenant's own (the identityRef's, and any the
+		// plugin made for it) is shared, as the controller's identity is:
+		// it may admit other tenants' namespaces, never every one.
+		own := i == len(hops)-1 || ownerOf(h.Labels) == t.Name
 		var others []string
 		for name, labels := range namespaces {
 			if ok, _ := Admits(h.Allowed, name, labels); ok && name != ns {
@@ -117,7 +121,7 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 		case h.Allowed != nil && cmp.Equal(*h.Allowed, infrav1.AllowedNamespaces{}):
 			add(object, fmt.Sprintf("admits every namespace (allowedNamespaces: {} or {selector: {}}, which CAPA reads as every one): a Cluster anywhere acts as %s", h.RoleARN),
 				fmt.Sprintf("set spec.allowedNamespaces to {list: [%s]}", ns))
-		case len(others) > 0:
+		case len(others) > 0 && own:
 			add(object, fmt.Sprintf("admits namespace(s) %s besides %s: a Cluster there acts as %s", strings.Join(others, ", "), ns, h.RoleARN),
 				fmt.Sprintf("set spec.allowedNamespaces to {list: [%s]} (a selector matches any namespace someone labels)", ns))
 		}
@@ -130,26 +134,29 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 			out.Last = &hops[i]
 		}
 	}
-	if t.Spec.AWS != nil && !slices.Equal(roles, t.Spec.AWS.RoleARNs) {
+	// The tenant's record may start later in the chain than CAPA does
+	// (from a shared --source-identity), but ends with the same roles.
+	if a := t.Spec.AWS; a != nil && (len(a.RoleARNs) > len(roles) || !slices.Equal(roles[len(roles)-len(a.RoleARNs):], a.RoleARNs)) {
 		add(cpObject, fmt.Sprintf("acts through roles [%s], and tenant %q's record through [%s]", strings.Join(roles, " "), t.Name, strings.Join(t.Spec.AWS.RoleARNs, " ")),
 			"point spec.identityRef at the tenant's own identity, or adopt the cluster again (delete the tenant, then create --from-capa)")
 	}
 	return out, nil
 }
 
-// controlPlaneOf is the name of Cluster ns/name's AWSManagedControlPlane.
-func controlPlaneOf(ctx context.Context, client dynamic.Interface, ns, name string) (string, error) {
+// controlPlaneOf is the name of Cluster ns/name's AWSManagedControlPlane,
+// and the Cluster's labels.
+func controlPlaneOf(ctx context.Context, client dynamic.Interface, ns, name string) (string, map[string]string, error) {
 	u, err := client.Resource(resources["Cluster"]).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return "", fmt.Errorf("no Cluster %s/%s in the management cluster: list them with kubectl get clusters -A", ns, name)
+		return "", nil, fmt.Errorf("no Cluster %s/%s in the management cluster: list them with kubectl get clusters -A", ns, name)
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading Cluster %s/%s: %w", ns, name, err)
+		return "", nil, fmt.Errorf("reading Cluster %s/%s: %w", ns, name, err)
 	}
 	kind, _, _ := unstructured.NestedString(u.Object, "spec", "controlPlaneRef", "kind")
 	cp, _, _ := unstructured.NestedString(u.Object, "spec", "controlPlaneRef", "name")
 	if kind != "AWSManagedControlPlane" || cp == "" {
-		return "", fmt.Errorf("the control plane of Cluster %s/%s is %q, not an AWSManagedControlPlane: kubectl-tenant adopts CAPA's EKS clusters; adopt others with --from-context", ns, name, kind+"/"+cp)
+		return "", nil, fmt.Errorf("the control plane of Cluster %s/%s is %q, not an AWSManagedControlPlane: kubectl-tenant adopts CAPA's EKS clusters; adopt others with --from-context", ns, name, kind+"/"+cp)
 	}
-	return cp, nil
+	return cp, u.GetLabels(), nil
 }

@@ -100,8 +100,9 @@ spec: {allowedNamespaces: {}}
 
 	// The server dry run: checked by the management cluster, nothing kept.
 	_, seen = mgmtWrites(t, f, 0)
-	if r := u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium", "--dry-run=server")...); !strings.Contains(r.stderr, "AWSClusterRoleIdentity acme created (server dry run)") {
-		t.Errorf("the server dry run says:\n%s", r.stderr)
+	if r := u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium", "--dry-run=server", "-o", "yaml")...); !strings.Contains(r.stderr, "AWSClusterRoleIdentity acme created (server dry run)") ||
+		!strings.Contains(r.stderr, "namespace acme does not exist yet: the server checks only the cluster-scoped objects") || r.stdout != dry.stdout {
+		t.Errorf("the server dry run says:\n%s\nand prints:\n%s", r.stderr, r.stdout)
 	}
 	if n, _ := mgmtWrites(t, f, seen); n != 0 {
 		t.Errorf("the server dry run wrote %d objects", n)
@@ -121,7 +122,7 @@ spec: {allowedNamespaces: {}}
 		t.Fatalf("the CAPA stand-in: %v", err)
 	}
 	for _, want := range []string{"AWSClusterRoleIdentity acme-hop-1 created", "AWSManagedControlPlane acme/acme-control-plane created",
-		"EKSControlPlaneReady (Creating: EKS is creating the cluster)", `context "acme" added`, "Namespace acme created", `tenant "acme" created: EKS cluster acme`} {
+		"EKSControlPlaneReady=False (Creating: EKS is creating the cluster)", `context "acme" added`, "Namespace acme created", `tenant "acme" created: EKS cluster acme`} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("create does not say %q:\n%s", want, r.stderr)
 		}
@@ -176,7 +177,7 @@ spec: {allowedNamespaces: {}}
 	if records, _ := f.registryWrites(t, seen); len(records) != 0 {
 		t.Errorf("a second create wrote records %v", records)
 	}
-	if out := u.kubectl("--context", "mgmt", "apply", "--server-side", "--field-manager", "kubectl-tenant", "--dry-run=server", "-f", dryFile); strings.Count(out, "serverside-applied") != len(docs) {
+	if out := u.kubectl("--context", "mgmt", "apply", "--server-side", "--field-manager", "gitops", "--dry-run=server", "-f", dryFile); strings.Count(out, "serverside-applied") != len(docs) {
 		t.Errorf("the dry run's output, applied:\n%s", out)
 	}
 
@@ -209,6 +210,9 @@ spec: {roleARN: "arn:aws:iam::333333333333:role/b", allowedNamespaces: {list: [h
 		{capaArgs("globex", "--source-identity", "AWSClusterRoleIdentity/initech"), "identity AWSClusterRoleIdentity/initech does not admit namespace globex"},
 		{capaArgs("globex", "--cluster-role-arn", acmeRole), "--cluster-role-arn is not for --provider capa"},
 		{capaArgs("globex", "--source-identity", "Secret/aws"), `--source-identity "Secret/aws": name an identity as KIND/NAME`},
+		{capaArgs("globex", "--nodegroup", "Ng_1"), `--nodegroup "Ng_1": CAPA's machine pool is named globex-Ng_1, a Kubernetes name`},
+		{capaArgs("globex", "--management-namespace", "Team.A"), `--management-namespace "Team.A"`},
+		{[]string{"create", "mallory", "--from-capa", "acme/acme"}, `the Cluster acme/acme is tenant "acme"'s`},
 		{[]string{"create", "globex", "--region", "us-east-1", "--role-arn", acmeRole, "--management-namespace", "x"}, "--management-namespace: only with --provider capa or --from-capa"},
 	} {
 		if got := u.tenantFails(tc.args...); !strings.Contains(got, tc.want) {
@@ -217,6 +221,10 @@ spec: {roleARN: "arn:aws:iam::333333333333:role/b", allowedNamespaces: {list: [h
 	}
 	if n, _ := mgmtWrites(t, f, seen); n != 0 {
 		t.Errorf("refused creates wrote %d objects in the management cluster", n)
+	}
+	// Without a controller the wait ends at --timeout, and says so.
+	if got := u.tenantFails(capaArgs("umbrella", "--timeout", "3s")...); !strings.Contains(got, "control plane umbrella/umbrella-control-plane is not ready after 3s") {
+		t.Errorf("a create CAPA does not answer: %s", got)
 	}
 
 	// A CAPA cluster someone else declared (GitOps, say): adopted with its
@@ -367,4 +375,8 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 		t.Errorf("delete acme says:\n%s", r.stderr)
 	}
 	u.kubectl("--context", "mgmt", "get", "cluster", "-n", "acme", "acme")
+	if got := u.tenantFails("create", "mallory", "--from-capa", "acme/acme"); !strings.Contains(got, `the Cluster acme/acme was made by kubectl-tenant for tenant "acme"`) {
+		t.Errorf("adopting a deleted tenant's CAPA cluster under another name: %s", got)
+	}
+
 }

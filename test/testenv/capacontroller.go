@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -19,13 +20,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
@@ -97,6 +101,9 @@ func (c *CAPAController) Reconcile(ctx context.Context, ns, name, cluster string
 	if err != nil {
 		return err
 	}
+	if err := c.recordEndpoint(ctx, cp, cluster, awssdk.ToString(made.Endpoint)); err != nil {
+		return err
+	}
 	if err := c.writeUserKubeconfig(ctx, cp, cluster, made); err != nil {
 		return err
 	}
@@ -121,8 +128,7 @@ func (c *CAPAController) assume(ctx context.Context, ns string, spec *capa.Contr
 	}
 	var last iamarn.Principal
 	for _, h := range hops {
-		ok, err := capa.Admits(h.Allowed, ns, namespace.Labels)
-		if err != nil || !ok {
+		if !admits(h.Allowed, ns, namespace.Labels) {
 			return awssdk.Config{}, "", fmt.Errorf("%s is not permitted to use identity %s (allowedNamespaces)", ns, h.Ref())
 		}
 		if h.RoleARN == "" {
@@ -254,4 +260,37 @@ func (c *CAPAController) status(ctx context.Context, cp *unstructured.Unstructur
 		}
 		return err == nil, err
 	})
+}
+
+// admits is CAPA's isClusterPermittedToUsePrincipal, written again here
+// (not the plugin's capa.Admits, which the tests check against it): nil
+// admits none, the zero value every namespace, else the list or a
+// non-empty selector.
+func admits(a *infrav1.AllowedNamespaces, ns string, nsLabels map[string]string) bool {
+	switch {
+	case a == nil:
+		return false
+	case a.NamespaceList == nil && a.Selector.MatchLabels == nil && a.Selector.MatchExpressions == nil:
+		return true
+	case slices.Contains(a.NamespaceList, ns):
+		return true
+	}
+	sel, err := metav1.LabelSelectorAsSelector(&a.Selector)
+	return err == nil && !sel.Empty() && sel.Matches(labels.Set(nsLabels))
+}
+
+// recordEndpoint writes the API server's address into the control plane
+// and the AWSManagedCluster of cluster, as CAPA does once EKS reports it
+// (a merge patch: the field is CAPA's, not the plugin's).
+func (c *CAPAController) recordEndpoint(ctx context.Context, cp *unstructured.Unstructured, cluster, endpoint string) error {
+	patch := []byte(fmt.Sprintf(`{"spec":{"controlPlaneEndpoint":{"host":%q,"port":443}}}`, endpoint)) // EKS's endpoint as it is, as CAPA records it
+	opts := metav1.PatchOptions{FieldManager: "capa-controller-stand-in"}
+	if _, err := c.Client.Resource(controlPlanes).Namespace(cp.GetNamespace()).Patch(ctx, cp.GetName(), types.MergePatchType, patch, opts); err != nil {
+		return fmt.Errorf("recording the endpoint of AWSManagedControlPlane %s: %w", cp.GetName(), err)
+	}
+	managed := schema.GroupVersionResource{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta2", Resource: "awsmanagedclusters"}
+	if _, err := c.Client.Resource(managed).Namespace(cp.GetNamespace()).Patch(ctx, cluster, types.MergePatchType, patch, opts); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("recording the endpoint of AWSManagedCluster %s: %w", cluster, err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,6 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -79,9 +79,25 @@ func (o *Options) validateCAPA() error {
 	if o.CAPA.ManagementNamespace == "" {
 		o.CAPA.ManagementNamespace = o.Name
 	}
+	if x := o.existing; x != nil {
+		if c := x.Spec.Cluster.CAPA; c == nil || c.Namespace != o.CAPA.ManagementNamespace || !c.CreatedByPlugin {
+			return fmt.Errorf("tenant %q exists on %s; it cannot be re-created by CAPA in namespace %s: delete it first or choose another name", o.Name, describeCluster(x), o.CAPA.ManagementNamespace)
+		}
+		if c := x.Spec.Cluster.CAPA; o.CAPA.ManagementContext != "" && c.ManagementContext != o.CAPA.ManagementContext {
+			return fmt.Errorf("--management-context %q: tenant %q's Cluster API objects are in the management cluster of context %q; a tenant does not move between management clusters", o.CAPA.ManagementContext, o.Name, c.ManagementContext)
+		}
+	}
+	if errs := validation.IsDNS1123Label(o.CAPA.ManagementNamespace); len(errs) > 0 {
+		return fmt.Errorf("--management-namespace %q: %s", o.CAPA.ManagementNamespace, strings.Join(errs, "; "))
+	}
 	if o.CAPA.SourceIdentity != "" {
 		if _, err := capa.ParseRef(o.CAPA.SourceIdentity); err != nil {
 			return fmt.Errorf("--source-identity %w", err)
+		}
+	}
+	if ng := o.EKS.Nodegroup; ng != "" {
+		if errs := validation.IsDNS1123Label(o.Name + "-" + ng); len(errs) > 0 {
+			return fmt.Errorf("--nodegroup %q: CAPA's machine pool is named %s-%s, a Kubernetes name: use lower case letters, digits and '-' (%s)", ng, o.Name, ng, strings.Join(errs, "; "))
 		}
 	}
 	if err := o.validateEKS(); err != nil {
@@ -89,11 +105,6 @@ func (o *Options) validateCAPA() error {
 	}
 	if errs := tenant.Validate(o.capaRecord(nil)); len(errs) > 0 {
 		return fmt.Errorf("tenant %q: %w", o.Name, errs.ToAggregate())
-	}
-	if x := o.existing; x != nil {
-		if c := x.Spec.Cluster.CAPA; c == nil || c.Namespace != o.CAPA.ManagementNamespace || !c.CreatedByPlugin {
-			return fmt.Errorf("tenant %q exists on %s; it cannot be re-created by CAPA in namespace %s: delete it first or choose another name", o.Name, describeCluster(x), o.CAPA.ManagementNamespace)
-		}
 	}
 	return nil
 }
@@ -139,11 +150,19 @@ func (o *Options) runCAPA(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.CAPA.ManagementContext = mgmt.Context // recorded as resolved: later commands find it whatever the registry flag says
 	client, err := dynamic.NewForConfig(mgmt.Config)
 	if err != nil {
 		return err
 	}
-	if err := o.admitCAPA(ctx, mgmt, client, want, spec); err != nil {
+	if err := (access.Admission{Registry: o.registry, Warn: o.ErrOut}).Admit(ctx, want, nil); err != nil {
+		return err
+	}
+	m, err := o.management(ctx, mgmt, client)
+	if err != nil {
+		return err
+	}
+	if err := m.AdmitCreate(ctx, spec); err != nil {
 		return err
 	}
 	cfg, err := o.EKS.identity().Config(ctx)
@@ -156,24 +175,25 @@ func (o *Options) runCAPA(ctx context.Context) error {
 	}
 
 	serverDryRun := o.DryRunStrategy == kcmdutil.DryRunServer
+	sent := docs
 	if serverDryRun {
-		docs = o.checkable(ctx, mgmt, docs)
+		sent = o.checkable(ctx, mgmt, docs)
 	}
 	results := &apply.Results{}
 	applier := capa.Applier{Client: client, DryRun: serverDryRun}
-	err = applier.Apply(ctx, o.Name, docs, results)
+	err = applier.Apply(ctx, o.Name, sent, results)
 	results.Print(o.ErrOut, &apply.Applier{DryRun: serverDryRun})
 	if err != nil {
 		return err
-	}
-	if serverDryRun {
-		fmt.Fprintf(o.ErrOut, "would wait for CAPA to make EKS cluster %s, then record tenant %q and add context %q (server dry run: nothing was written)\n", spec.EKS.Name, o.Name, o.Name)
-		return nil
 	}
 	if o.cmd.Flags().Changed("output") {
 		if err := o.printAll(docs); err != nil {
 			return err
 		}
+	}
+	if serverDryRun {
+		fmt.Fprintf(o.ErrOut, "would wait for CAPA to make EKS cluster %s, then record tenant %q and add context %q (server dry run: nothing was written)\n", spec.EKS.Name, o.Name, o.Name)
+		return nil
 	}
 	if !o.EKS.Wait {
 		fmt.Fprintf(o.ErrOut, "CAPA makes EKS cluster %s from Cluster %s/%s; run the same command again to record tenant %q once it is ready\n", spec.EKS.Name, spec.Namespace, o.Name, o.Name)
@@ -182,7 +202,11 @@ func (o *Options) runCAPA(ctx context.Context) error {
 	if err := capa.WaitReady(ctx, client, mgmt.Client, spec.Namespace, o.Name, spec.ControlPlaneName(), o.EKS.Timeout, o.CAPA.Interval, o.progress()); err != nil {
 		return err
 	}
-	ep, err := capa.UserKubeconfig(ctx, mgmt.Client, spec.Namespace, o.Name)
+	cp, err := capa.ReadControlPlane(ctx, client, spec.Namespace, spec.ControlPlaneName())
+	if err != nil {
+		return err
+	}
+	ep, err := capa.UserKubeconfig(ctx, mgmt.Client, spec.Namespace, o.Name, cp)
 	if err != nil {
 		return err
 	}
@@ -231,58 +255,14 @@ func (o *Options) managementCluster() (*cluster.Connection, error) {
 	return cmdutil.ManagementCluster(o.getter, o.registryPath, o.CAPA.ManagementContext, "--management-context")
 }
 
-// admitCAPA checks, before anything is written, what the management
-// cluster must hold and must not: CAPA's CRDs; no other tenant's
-// records on the tenant's namespaces there or in its cluster (the
-// admission every path passes); and a source chain CAPA can assume
-// for the tenant's namespace, each hop admitting it. The plugin's own
-// objects are checked for ownership as they are applied, all before
-// the first write.
-func (o *Options) admitCAPA(ctx context.Context, mgmt *cluster.Connection, client dynamic.Interface, want *tenant.Tenant, spec capa.Spec) error {
-	missing, err := capa.MissingCRDs(mgmt.Client.Discovery())
+// management is the management cluster as the checks before a write
+// read it.
+func (o *Options) management(ctx context.Context, mgmt *cluster.Connection, client dynamic.Interface) (capa.Management, error) {
+	records, err := o.registry.List(ctx)
 	if err != nil {
-		return err
+		return capa.Management{}, err
 	}
-	if len(missing) > 0 {
-		return capa.CRDsError(mgmt.Context, missing)
-	}
-	if err := (access.Admission{Registry: o.registry, Warn: o.ErrOut}).Admit(ctx, want, nil); err != nil {
-		return err
-	}
-	others, err := o.registry.List(ctx)
-	if err != nil {
-		return err
-	}
-	for _, x := range others {
-		if c := x.Spec.Cluster.CAPA; x.Name != o.Name && c != nil && c.Namespace == spec.Namespace {
-			return fmt.Errorf("namespace %s of the management cluster holds tenant %q's Cluster API objects; an identity that admits it would admit %q's clusters too: choose another with --management-namespace", spec.Namespace, x.Name, x.Name)
-		}
-	}
-	source := spec.Source
-	if source == nil {
-		ref, _ := capa.ParseRef("AWSClusterControllerIdentity/default")
-		source = ref
-	}
-	hops, err := capa.Chain(ctx, client, source)
-	if errors.Is(err, capa.ErrIdentityNotFound) && spec.Source == nil {
-		fmt.Fprintf(o.ErrOut, "warning: the management cluster has no AWSClusterControllerIdentity default yet: CAPA's controller makes it when it starts, admitting every namespace (access --verify flags that)\n")
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("--source-identity: %w", err)
-	}
-	labels := rbac.Labels(o.Name)
-	for _, h := range hops {
-		ok, err := capa.Admits(h.Allowed, spec.Namespace, labels)
-		if err != nil {
-			return fmt.Errorf("identity %s: %w", h.Ref(), err)
-		}
-		if !ok {
-			return fmt.Errorf("identity %s does not admit namespace %s, and CAPA checks every hop of a chain against the cluster's namespace: add %s to its spec.allowedNamespaces.list, or start the chain elsewhere with --source-identity",
-				h.Ref(), spec.Namespace, spec.Namespace)
-		}
-	}
-	return nil
+	return capa.Management{Context: mgmt.Context, Client: client, Discovery: mgmt.Client.Discovery(), Records: records, Warn: o.ErrOut}, nil
 }
 
 // checkable is what a server dry run can send: a namespace that does
@@ -340,6 +320,9 @@ func (o *Options) validateFromCAPA() error {
 		if c := x.Spec.Cluster.CAPA; c == nil || c.Namespace != ns || c.Name != name || c.CreatedByPlugin {
 			return fmt.Errorf("tenant %q exists on %s; it cannot adopt Cluster %s: delete it first or choose another name", o.Name, describeCluster(x), o.FromCAPA)
 		}
+		if !slices.Equal(x.Spec.Namespaces, o.Namespaces) {
+			return fmt.Errorf("tenant %q exists with namespaces %v; it cannot be adopted again with %v", o.Name, x.Spec.Namespaces, o.Namespaces)
+		}
 	}
 	return nil
 }
@@ -360,7 +343,11 @@ func (o *Options) runFromCAPA(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	missing, err := capa.MissingCRDs(mgmt.Client.Discovery())
+	m, err := o.management(ctx, mgmt, client)
+	if err != nil {
+		return err
+	}
+	missing, err := capa.MissingCRDs(m.Discovery)
 	if err != nil {
 		return err
 	}
@@ -369,6 +356,9 @@ func (o *Options) runFromCAPA(ctx context.Context) error {
 	}
 	adopted, err := capa.Adopt(ctx, client, mgmt.Client, ns, name)
 	if err != nil {
+		return err
+	}
+	if err := m.AdmitAdoption(o.Name, ns, name, adopted); err != nil {
 		return err
 	}
 	roles, externalID, err := adopted.Roles()
@@ -383,7 +373,7 @@ func (o *Options) runFromCAPA(ctx context.Context) error {
 	t.Spec.Namespaces = o.Namespaces
 	t.Spec.Cluster = tenant.Cluster{Context: o.Name, Server: adopted.Endpoint.Server,
 		EKS:  &tenant.EKSCluster{Name: adopted.ControlPlane.EKSClusterName},
-		CAPA: &tenant.CAPACluster{ManagementContext: o.CAPA.ManagementContext, Namespace: ns, Name: name}}
+		CAPA: &tenant.CAPACluster{ManagementContext: mgmt.Context, Namespace: ns, Name: name}}
 	t.Spec.AWS = &tenant.AWS{Region: adopted.ControlPlane.Region, RoleARNs: roles, ExternalID: externalID, SessionName: e.SessionName,
 		DurationSeconds: int32(e.Duration / time.Second), Profile: e.Profile}
 	t.Status = tenant.Status{Server: adopted.Endpoint.Server, CAData: adopted.Endpoint.CAData}

@@ -341,7 +341,8 @@ func (o *Options) eksRecord(rec *tenant.EKSCluster, c *aws.Cluster) *tenant.Tena
 	t := tenant.New(o.Name)
 	if o.existing != nil {
 		t = o.existing.DeepCopy()
-		x := t.Spec.Cluster.EKS
+	}
+	if x := t.Spec.Cluster.EKS; x != nil { // Validate refuses a re-run on another kind of cluster
 		rec.CreatedByPlugin = rec.CreatedByPlugin || x.CreatedByPlugin
 		rec.ClusterRoleCreated = rec.ClusterRoleCreated || x.ClusterRoleCreated
 		if rec.NodeRoleARN == "" {

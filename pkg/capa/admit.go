@@ -1,0 +1,115 @@
+package capa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// Management is a management cluster, as the checks before a write read
+// it.
+type Management struct {
+	Context   string
+	Client    dynamic.Interface
+	Discovery discovery.DiscoveryInterface
+	// Records are the registry's tenants.
+	Records []tenant.Tenant
+	Warn    io.Writer
+}
+
+// AdmitCreate checks, before anything is written, what the management
+// cluster must hold, and must not, for s's objects: CAPA's CRDs; no
+// other tenant's Cluster API objects in s's namespace (an identity that
+// admits it would admit theirs); and a source chain CAPA can assume for
+// s's namespace: each hop admitting it, none another tenant's, and no
+// role identity admitting every namespace. The plugin's own objects are
+// checked for ownership as they are applied, also before the first
+// write.
+func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
+	missing, err := MissingCRDs(m.Discovery)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return CRDsError(m.Context, missing)
+	}
+	for _, x := range m.Records {
+		if c := x.Spec.Cluster.CAPA; x.Name != s.Tenant && c != nil && c.Namespace == s.namespace() {
+			return fmt.Errorf("namespace %s of the management cluster holds tenant %q's Cluster API objects; an identity that admits it would admit %q's clusters too: choose another with --management-namespace", s.namespace(), x.Name, x.Name)
+		}
+	}
+	source := s.Source
+	if source == nil {
+		source = controllerIdentity()
+	}
+	hops, err := Chain(ctx, m.Client, source)
+	if errors.Is(err, ErrIdentityNotFound) && s.Source == nil {
+		fmt.Fprintf(m.Warn, "warning: the management cluster has no AWSClusterControllerIdentity default yet: CAPA's controller makes it when it starts, admitting every namespace (access --verify flags that)\n")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--source-identity: %w", err)
+	}
+	labels := rbac.Labels(s.Tenant)
+	for _, h := range hops {
+		ok, err := Admits(h.Allowed, s.namespace(), labels)
+		if err != nil {
+			return fmt.Errorf("identity %s: %w", h.Ref(), err)
+		}
+		if !ok {
+			return fmt.Errorf("identity %s does not admit namespace %s, and CAPA checks every hop of a chain against the cluster's namespace: add %s to its spec.allowedNamespaces.list, or start the chain elsewhere with --source-identity",
+				h.Ref(), s.namespace(), s.namespace())
+		}
+		if owner := ownerOf(h.Labels); owner != "" && owner != s.Tenant {
+			return fmt.Errorf("identity %s belongs to tenant %q: a chain through it acts in %q's account; start the chain elsewhere with --source-identity", h.Ref(), owner, owner)
+		}
+		if h.Kind == string(infrav1.ClusterRoleIdentityKind) && h.Allowed != nil && cmp.Equal(*h.Allowed, infrav1.AllowedNamespaces{}) {
+			return fmt.Errorf("identity %s admits every namespace (allowedNamespaces: {}), so a Cluster anywhere acts as %s: give it spec.allowedNamespaces.list of the tenants' namespaces before chaining from it", h.Ref(), h.RoleARN)
+		}
+	}
+	return nil
+}
+
+// AdmitAdoption refuses to adopt Cluster ns/name for tenantName when it
+// is another tenant's: another record adopted or made it, or it or an
+// identity of its chain carries another tenant's label. A second tenant
+// on it would act through the first one's role chain.
+func (m Management) AdmitAdoption(tenantName, ns, name string, a *Adopted) error {
+	for _, x := range m.Records {
+		if c := x.Spec.Cluster.CAPA; x.Name != tenantName && c != nil && c.Namespace == ns && c.Name == name {
+			return fmt.Errorf("the Cluster %s/%s is tenant %q's: a second tenant on it would act as %q's roles; grant what is needed on tenant %q instead", ns, name, x.Name, x.Name, x.Name)
+		}
+	}
+	if owner := ownerOf(a.Labels); owner != "" && owner != tenantName {
+		return fmt.Errorf("the Cluster %s/%s was made by kubectl-tenant for tenant %q: adopt it under that name, or not at all", ns, name, owner)
+	}
+	for _, h := range a.Hops {
+		if owner := ownerOf(h.Labels); owner != "" && owner != tenantName {
+			return fmt.Errorf("the control plane of Cluster %s/%s acts through identity %s, which belongs to tenant %q: adopting it would hand out %q's roles", ns, name, h.Ref(), owner, owner)
+		}
+	}
+	return nil
+}
+
+// ownerOf is the tenant whose objects carry labels, by the plugin's
+// labels ("" for an object the plugin did not make).
+func ownerOf(labels map[string]string) string {
+	if labels[tenant.LabelManagedBy] != tenant.ManagedBy {
+		return ""
+	}
+	return labels[tenant.LabelTenant]
+}
+
+// controllerIdentity is the reference to CAPA's controller identity.
+func controllerIdentity() *infrav1.AWSIdentityReference {
+	return &infrav1.AWSIdentityReference{Kind: infrav1.ControllerIdentityKind, Name: infrav1.AWSClusterControllerIdentityName}
+}
