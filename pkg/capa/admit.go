@@ -89,9 +89,6 @@ func (m Management) AdmitAdoption(tenantName, ns, name string, a *Adopted) error
 			return fmt.Errorf("the Cluster %s/%s is tenant %q's: a second tenant on it would act as %q's roles; grant what is needed on tenant %q instead", ns, name, x.Name, x.Name, x.Name)
 		}
 	}
-	if owner := ownerOf(a.Labels); owner != "" && owner != tenantName {
-		return fmt.Errorf("the Cluster %s/%s was made by kubectl-tenant for tenant %q: adopt it under that name, or not at all", ns, name, owner)
-	}
 	for _, h := range a.Hops {
 		if owner := ownerOf(h.Labels); owner != "" && owner != tenantName {
 			return fmt.Errorf("the control plane of Cluster %s/%s acts through identity %s, which belongs to tenant %q: adopting it would hand out %q's roles", ns, name, h.Ref(), owner, owner)

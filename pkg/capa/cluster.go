@@ -325,17 +325,19 @@ type Adopted struct {
 	// Hops are the identities, in the order CAPA assumes them.
 	Hops     []Hop
 	Endpoint *Endpoint
-	// Labels are the Cluster's.
-	Labels map[string]string
 }
 
-// Adopt reads Cluster ns/name: its control plane (which must be an
+// Adopt reads Cluster ns/name for tenantName (refusing one the plugin
+// made for another tenant): its control plane (which must be an
 // AWSManagedControlPlane), the identity chain from its identityRef, and
 // the server and CA of its user kubeconfig Secret.
-func Adopt(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, name string) (*Adopted, error) {
+func Adopt(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, name, tenantName string) (*Adopted, error) {
 	cpName, labels, err := controlPlaneOf(ctx, client, ns, name)
 	if err != nil {
 		return nil, err
+	}
+	if owner := ownerOf(labels); owner != "" && owner != tenantName {
+		return nil, fmt.Errorf("the Cluster %s/%s was made by kubectl-tenant for tenant %q: adopt it under that name, or not at all", ns, name, owner)
 	}
 	cp, err := ReadControlPlane(ctx, client, ns, cpName)
 	if err != nil {
@@ -352,7 +354,7 @@ func Adopt(ctx context.Context, client dynamic.Interface, core kubernetes.Interf
 	if err != nil {
 		return nil, err
 	}
-	return &Adopted{ControlPlane: cp, Hops: hops, Endpoint: ep, Labels: labels}, nil
+	return &Adopted{ControlPlane: cp, Hops: hops, Endpoint: ep}, nil
 }
 
 // Roles are the role ARNs of the chain, in order, and the external ID of

@@ -212,7 +212,7 @@ spec: {roleARN: "arn:aws:iam::333333333333:role/b", allowedNamespaces: {list: [h
 		{capaArgs("globex", "--source-identity", "Secret/aws"), `--source-identity "Secret/aws": name an identity as KIND/NAME`},
 		{capaArgs("globex", "--nodegroup", "Ng_1"), `--nodegroup "Ng_1": CAPA's machine pool is named globex-Ng_1, a Kubernetes name`},
 		{capaArgs("globex", "--management-namespace", "Team.A"), `--management-namespace "Team.A"`},
-		{[]string{"create", "mallory", "--from-capa", "acme/acme"}, `the Cluster acme/acme is tenant "acme"'s`},
+		{[]string{"create", "mallory", "--from-capa", "acme/acme"}, `the Cluster acme/acme was made by kubectl-tenant for tenant "acme"`},
 		{[]string{"create", "globex", "--region", "us-east-1", "--role-arn", acmeRole, "--management-namespace", "x"}, "--management-namespace: only with --provider capa or --from-capa"},
 	} {
 		if got := u.tenantFails(tc.args...); !strings.Contains(got, tc.want) {
@@ -355,28 +355,63 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 	u.kubectl("--context", "mgmt", "patch", "awsclusterroleidentity", "team-a", "--type", "json", "-p", `[{"op":"remove","path":"/spec/externalID"}]`)
 	verifyFails("team-a", "TRUST: AWSClusterRoleIdentity team-a: gives no externalID, and role "+globexRole+"'s trust policy requires one")
 
-	// What is not built yet says so, and changes nothing: apply of a CAPA
-	// tenant, and delete --delete-cluster of one.
+	// apply of a CAPA tenant is not built yet: it says so and changes
+	// nothing.
 	_, seen = mgmtWrites(t, f, 0)
 	recordFile := filepath.Join(u.home, "acme-record.yaml")
 	writeFile(t, recordFile, u.tenant("get", "acme", "-o", "yaml").stdout)
 	if got := u.tenantFails("apply", "-f", recordFile); !strings.Contains(got, "apply does not reconcile Cluster API tenants yet") {
 		t.Errorf("apply of a CAPA tenant: %s", got)
 	}
-	if got := u.tenantFails("delete", "acme", "--delete-cluster"); !strings.Contains(got, "delete does not remove Cluster API clusters yet") {
-		t.Errorf("delete --delete-cluster of a CAPA tenant: %s", got)
+	// An adopted CAPA cluster is not its adopter's to delete: the tenant's
+	// own objects and record go, the Cluster stays.
+	if r := u.tenant("delete", "team-a", "--delete-cluster"); !strings.Contains(r.stderr, `Cluster team-a/prod was adopted by tenant "team-a", not made for it`) {
+		t.Errorf("delete team-a --delete-cluster says:\n%s", r.stderr)
+	}
+	u.kubectl("--context", "mgmt", "get", "cluster", "-n", "team-a", "prod")
+	// What the plugin made for a tenant is not another name's to adopt.
+	if got := u.tenantFails("create", "mallory", "--from-capa", "umbrella/umbrella"); !strings.Contains(got, `the Cluster umbrella/umbrella was made by kubectl-tenant for tenant "umbrella"`) {
+		t.Errorf("adopting another tenant's CAPA objects: %s", got)
 	}
 	if n, _ := mgmtWrites(t, f, seen); n != 0 {
 		t.Errorf("refused commands wrote %d objects in the management cluster", n)
 	}
-	// delete removes the tenant's own objects in its cluster and its
-	// record; the Cluster API objects, which are the running cluster, stay.
-	if r := u.tenant("delete", "acme"); !strings.Contains(r.stderr, "Cluster acme/acme and its Cluster API objects stay in the management cluster") {
-		t.Errorf("delete acme says:\n%s", r.stderr)
+	// The dry runs of delete --delete-cluster change nothing (the audit
+	// log does not show a deletion's dryRun, which travels in its body:
+	// every object is read back instead).
+	for _, mode := range []string{"--dry-run=client", "--dry-run=server"} {
+		if r := u.tenant("delete", "acme", "--delete-cluster", mode); !strings.Contains(r.stderr, "would be deleted") {
+			t.Errorf("delete acme --delete-cluster %s says:\n%s", mode, r.stderr)
+		}
 	}
-	u.kubectl("--context", "mgmt", "get", "cluster", "-n", "acme", "acme")
-	if got := u.tenantFails("create", "mallory", "--from-capa", "acme/acme"); !strings.Contains(got, `the Cluster acme/acme was made by kubectl-tenant for tenant "acme"`) {
-		t.Errorf("adopting a deleted tenant's CAPA cluster under another name: %s", got)
+	if got := strings.Count(u.kubectl("--context", "mgmt", "get", "-f", dryFile, "-o", "name"), "\n"); got != len(docs) {
+		t.Errorf("after the dry runs of delete, %d of acme's %d objects are left", got, len(docs))
 	}
-
+	tenantRecord(t, u, "acme")
+	// delete --delete-cluster: the Cluster goes, and CAPA deletes the EKS
+	// cluster with it; then the identities and the namespace; the record
+	// and the context last.
+	finalized := make(chan error, 1)
+	fctx, cancelFinalize := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelFinalize()
+	go func() { finalized <- controller.Finalize(fctx, "acme", "acme", "acme-control-plane") }()
+	r = u.tenant("delete", "acme", "--delete-cluster", "--timeout", "2m")
+	if err := <-finalized; err != nil {
+		t.Fatalf("the CAPA stand-in: %v", err)
+	}
+	for _, want := range []string{"waiting for Cluster API and CAPA to delete the EKS cluster and let Cluster acme/acme go", "Cluster acme/acme deleted",
+		"AWSClusterRoleIdentity acme deleted", "AWSClusterRoleIdentity acme-hop-1 deleted", "Namespace acme deleted", `context "acme" removed`, `tenant "acme" deleted`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("delete acme --delete-cluster does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if got := u.kubectl("--context", "mgmt", "get", "awsclusterroleidentities", "-o", "name"); strings.Contains(got, "/acme") {
+		t.Errorf("acme's identities are left: %s", got)
+	}
+	if r := u.run("kubectl", "--context", "mgmt", "get", "namespace", "acme"); r.err == nil {
+		t.Errorf("namespace acme is left in the management cluster")
+	}
+	if got := u.kubectl("--context", "mgmt", "get", "awsclusterroleidentities", "-o", "name"); !strings.Contains(got, "awsclusterroleidentity.infrastructure.cluster.x-k8s.io/team-a") {
+		t.Errorf("another tenant's identity went: %s", got)
+	}
 }

@@ -35,7 +35,14 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 )
 
-var controlPlanes = schema.GroupVersionResource{Group: "controlplane.cluster.x-k8s.io", Version: "v1beta2", Resource: "awsmanagedcontrolplanes"}
+var (
+	controlPlanes    = schema.GroupVersionResource{Group: "controlplane.cluster.x-k8s.io", Version: "v1beta2", Resource: "awsmanagedcontrolplanes"}
+	clusters         = schema.GroupVersionResource{Group: "cluster.x-k8s.io", Version: "v1beta2", Resource: "clusters"}
+	managedClusters  = schema.GroupVersionResource{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta2", Resource: "awsmanagedclusters"}
+	machinePools     = schema.GroupVersionResource{Group: "cluster.x-k8s.io", Version: "v1beta2", Resource: "machinepools"}
+	managedPools     = schema.GroupVersionResource{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta2", Resource: "awsmanagedmachinepools"}
+	clusterFinalizer = "cluster.cluster.x-k8s.io"
+)
 
 // CAPAController stands in for CAPA's EKS control plane controller,
 // which does not run here: for one AWSManagedControlPlane it does what
@@ -88,6 +95,12 @@ func (c *CAPAController) Reconcile(ctx context.Context, ns, name, cluster string
 	spec, err := capa.ReadControlPlane(ctx, c.Client, ns, name)
 	if err != nil {
 		return err
+	}
+	// Cluster API's finalizer: the Cluster goes only once its control
+	// plane and EKS cluster have (Finalize).
+	finalizer := []byte(`{"metadata":{"finalizers":["` + clusterFinalizer + `"]}}`)
+	if _, err := c.Client.Resource(clusters).Namespace(ns).Patch(ctx, cluster, types.MergePatchType, finalizer, metav1.PatchOptions{FieldManager: "capa-controller-stand-in"}); err != nil {
+		return fmt.Errorf("putting Cluster API's finalizer on Cluster %s/%s: %w", ns, cluster, err)
 	}
 	if err := c.status(ctx, cp, false, "", condition("EKSControlPlaneCreating", "True", "", ""), condition("EKSControlPlaneReady", "False", "Creating", "EKS is creating the cluster")); err != nil {
 		return err
@@ -288,9 +301,67 @@ func (c *CAPAController) recordEndpoint(ctx context.Context, cp *unstructured.Un
 	if _, err := c.Client.Resource(controlPlanes).Namespace(cp.GetNamespace()).Patch(ctx, cp.GetName(), types.MergePatchType, patch, opts); err != nil {
 		return fmt.Errorf("recording the endpoint of AWSManagedControlPlane %s: %w", cp.GetName(), err)
 	}
-	managed := schema.GroupVersionResource{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta2", Resource: "awsmanagedclusters"}
-	if _, err := c.Client.Resource(managed).Namespace(cp.GetNamespace()).Patch(ctx, cluster, types.MergePatchType, patch, opts); err != nil && !apierrors.IsNotFound(err) {
+	if _, err := c.Client.Resource(managedClusters).Namespace(cp.GetNamespace()).Patch(ctx, cluster, types.MergePatchType, patch, opts); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("recording the endpoint of AWSManagedCluster %s: %w", cluster, err)
 	}
 	return nil
+}
+
+// Finalize waits (until ctx ends) for Cluster ns/name to be deleted, then
+// does what Cluster API and CAPA do: CAPA deletes the EKS cluster through
+// the control plane's identity chain and waits until it is gone, Cluster
+// API deletes the control plane, the AWSManagedCluster and the machine
+// pools, and lets the Cluster go.
+func (c *CAPAController) Finalize(ctx context.Context, ns, name, controlPlane string) error {
+	res := c.Client.Resource(clusters).Namespace(ns)
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		u, err := res.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return u.GetDeletionTimestamp() != nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for Cluster %s/%s to be deleted: %w", ns, name, err)
+	}
+	spec, err := capa.ReadControlPlane(ctx, c.Client, ns, controlPlane)
+	if err != nil {
+		return err
+	}
+	cfg, _, err := c.assume(ctx, ns, spec)
+	if err != nil {
+		return err
+	}
+	client := eks.NewFromConfig(cfg)
+	if _, err := client.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String(spec.EKSClusterName)}); err != nil {
+		return fmt.Errorf("deleting EKS cluster %s: %w", spec.EKSClusterName, err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := client.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: awssdk.String(spec.EKSClusterName)})
+		var notFound *ekstypes.ResourceNotFoundException
+		return errors.As(err, &notFound), nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for EKS cluster %s to go: %w", spec.EKSClusterName, err)
+	}
+	for _, gone := range []struct {
+		gvr  schema.GroupVersionResource
+		name string
+	}{{controlPlanes, controlPlane}, {managedClusters, name}} {
+		if err := c.Client.Resource(gone.gvr).Namespace(ns).Delete(ctx, gone.name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	for _, gvr := range []schema.GroupVersionResource{machinePools, managedPools} {
+		if err := c.Client.Resource(gvr).Namespace(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+			return err
+		}
+	}
+	u, err := res.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	u.SetFinalizers(slices.DeleteFunc(u.GetFinalizers(), func(f string) bool { return f == clusterFinalizer }))
+	_, err = res.Update(ctx, u, metav1.UpdateOptions{FieldManager: "capa-controller-stand-in"})
+	return err
 }

@@ -354,7 +354,7 @@ func (o *Options) runFromCAPA(ctx context.Context) error {
 	if len(missing) > 0 {
 		return capa.CRDsError(mgmt.Context, missing)
 	}
-	adopted, err := capa.Adopt(ctx, client, mgmt.Client, ns, name)
+	adopted, err := capa.Adopt(ctx, client, mgmt.Client, ns, name, o.Name)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,14 @@ var deleteLong = templates.LongDesc(`
 	record. Its IAM principals are taken out of aws-auth and their access
 	entries deleted first. Its namespaces, and everything in them, are deleted only with
 	--delete-namespaces; they are named before they go. Nothing the plugin
-	did not make is deleted.`)
+	did not make is deleted.
+
+	--delete-cluster deletes the cluster the plugin created for the tenant
+	(and no other): on EKS, its node groups, the cluster and the IAM roles
+	made for them; for a cluster Cluster API makes (create --provider
+	capa), its Cluster in the management cluster, waiting while Cluster API
+	and CAPA delete the EKS cluster, then the tenant's identities that no
+	other control plane uses, and its namespace there.`)
 
 var deleteExample = templates.Examples(`
 	# Remove acme's access objects and record, keep its namespaces
@@ -102,10 +109,6 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks that what is asked can be done to this tenant.
 func (o *Options) Validate() error {
-	if c := o.tenant.Spec.Cluster.CAPA; o.DeleteCluster && c != nil {
-		return fmt.Errorf("--delete-cluster: tenant %q's EKS cluster is made by Cluster API from Cluster %s/%s in the management cluster, and delete does not remove Cluster API clusters yet: "+
-			"delete that Cluster there (kubectl delete cluster -n %s %s), wait until it is gone, then delete the tenant without --delete-cluster", o.Tenant, c.Namespace, c.Name, c.Namespace, c.Name)
-	}
 	if o.DeleteCluster && o.tenant.Spec.Cluster.EKS == nil {
 		return fmt.Errorf("--delete-cluster: tenant %q adopted its cluster through a kubeconfig context; kubectl-tenant deletes only EKS clusters it created", o.Tenant)
 	}
@@ -124,6 +127,9 @@ func (o *Options) Validate() error {
 // checks each deletion. The record goes last, once everything it
 // describes is gone, so that a failure leaves what a re-run needs.
 func (o *Options) Run(ctx context.Context) error {
+	if o.DeleteCluster && o.tenant.Spec.Cluster.CAPA != nil {
+		return o.deleteCAPA(ctx)
+	}
 	if o.DeleteCluster {
 		return o.deleteEKS(ctx)
 	}
@@ -144,7 +150,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "tenant %q deleted%s\n", t.Name, kept)
 	if c := t.Spec.Cluster.CAPA; c != nil {
-		fmt.Fprintf(o.ErrOut, "Cluster %s/%s and its Cluster API objects stay in the management cluster, and so does the EKS cluster CAPA made from them\n", c.Namespace, c.Name)
+		fmt.Fprintf(o.ErrOut, "Cluster %s/%s and its Cluster API objects stay in the management cluster, and so does the EKS cluster CAPA made from them (--delete-cluster deletes them)\n", c.Namespace, c.Name)
 	}
 	return nil
 }

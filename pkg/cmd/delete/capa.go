@@ -1,0 +1,111 @@
+package delete
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+)
+
+// capaInterval is how often delete reads an object it waits for.
+var capaInterval = 2 * time.Second
+
+// deleteCAPA deletes a CAPA tenant's cluster the Cluster API way: the
+// Cluster the plugin made for it goes, and Cluster API and CAPA delete
+// the control plane, the node groups and the EKS cluster with it; then
+// the identities no one else uses, and the namespace. Each object is
+// checked at the point of deletion (the plugin's and this tenant's
+// labels, and the record says the plugin made them). A cluster the
+// tenant adopted (--from-capa) stays, and only the tenant's own objects
+// in it go; so does one other tenants reach, unless --force. The record
+// and the context go last; on any failure both stay, so that a re-run
+// continues.
+func (o *Options) deleteCAPA(ctx context.Context) error {
+	t, c := o.tenant, o.tenant.Spec.Cluster.CAPA
+	if !c.CreatedByPlugin {
+		fmt.Fprintf(o.ErrOut, "Cluster %s/%s was adopted by tenant %q, not made for it (its record says so); it stays, and only tenant %q's own objects in it are removed\n", c.Namespace, c.Name, t.Name, t.Name)
+		conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+		if err != nil {
+			return fmt.Errorf("tenant %q is kept: its objects in its cluster are removed through context %q, which does not work: %w", t.Name, t.Spec.Cluster.Context, err)
+		}
+		o.conn = conn
+		if err := o.deleteObjects(ctx, false); err != nil {
+			return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
+		}
+		return o.forget(ctx)
+	}
+	if err := o.refuseSharedCAPA(ctx); err != nil {
+		return err
+	}
+	spec, err := capa.SpecOf(t)
+	if err != nil {
+		return err
+	}
+	objs, err := capa.Objects(spec)
+	if err != nil {
+		return err
+	}
+	docs, err := capa.Unstructured(objs)
+	if err != nil {
+		return err
+	}
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		var names []string
+		for _, d := range docs {
+			names = append(names, d.GetKind()+" "+d.GetName())
+		}
+		fmt.Fprintf(o.ErrOut, "Cluster %s/%s would be deleted, and with it EKS cluster %s, then %s, each if it is kubectl-tenant's for tenant %q (dry run; --dry-run=server asks the management cluster)\n",
+			c.Namespace, c.Name, t.Spec.Cluster.EKS.Name, strings.Join(names[1:], ", "), t.Name)
+		return o.forget(ctx)
+	}
+	mgmt, err := cmdutil.ManagementCluster(o.getter, o.registryPath, c.ManagementContext, "spec.cluster.capa.managementContext")
+	if err != nil {
+		return o.kept(err, "Cluster "+c.Namespace+"/"+c.Name)
+	}
+	client, err := dynamic.NewForConfig(mgmt.Config)
+	if err != nil {
+		return err
+	}
+	d := capa.Deleter{Client: client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, Timeout: o.Timeout, Interval: capaInterval,
+		Progress: func(s string) { fmt.Fprintln(o.ErrOut, s) }}
+	kept, err := d.Delete(ctx, t.Name, docs)
+	for _, k := range kept {
+		fmt.Fprintf(o.ErrOut, "%s stays\n", k)
+	}
+	if err != nil {
+		return o.kept(err, "Cluster "+c.Namespace+"/"+c.Name)
+	}
+	return o.forget(ctx)
+}
+
+// refuseSharedCAPA refuses to delete a cluster other tenants adopted or
+// reach, unless --force.
+func (o *Options) refuseSharedCAPA(ctx context.Context) error {
+	all, err := o.registry.List(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the tenants, to see who else is on the cluster: %w", err)
+	}
+	t, c := o.tenant, o.tenant.Spec.Cluster.CAPA
+	same := func(a, b string) bool { return a != "" && strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/") }
+	var others []string
+	for _, x := range all {
+		if x.Name == t.Name {
+			continue
+		}
+		xc := x.Spec.Cluster.CAPA
+		if xc != nil && xc.Namespace == c.Namespace && xc.Name == c.Name || same(x.Spec.Cluster.Server, t.Spec.Cluster.Server) || x.Spec.Cluster.Context == t.Spec.Cluster.Context {
+			others = append(others, x.Name)
+		}
+	}
+	if len(others) > 0 && !o.Force {
+		return fmt.Errorf("the Cluster %s/%s is also the cluster of tenant(s) %s, which adopted it or reach it: delete them first, or pass --force to delete it under them", c.Namespace, c.Name, strings.Join(others, ", "))
+	}
+	return nil
+}
