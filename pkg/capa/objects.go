@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
@@ -51,6 +52,21 @@ func SpecOf(t *tenant.Tenant) (Spec, error) {
 		s.Source = ref
 	}
 	return s, nil
+}
+
+// Documents are the objects CAPA tenant t's record declares, as they are
+// written and printed (Unstructured), with the spec they come from.
+func Documents(t *tenant.Tenant) (Spec, []*unstructured.Unstructured, error) {
+	s, err := SpecOf(t)
+	if err != nil {
+		return Spec{}, nil, err
+	}
+	objs, err := Objects(s)
+	if err != nil {
+		return Spec{}, nil, err
+	}
+	docs, err := Unstructured(objs)
+	return s, docs, err
 }
 
 // The names of a tenant's objects: the Cluster and AWSManagedCluster are

@@ -21,7 +21,6 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
-	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -130,15 +129,7 @@ func (o *Options) capaRecord(ep *capa.Endpoint) *tenant.Tenant {
 // run has the management cluster check them and writes nothing.
 func (o *Options) runCAPA(ctx context.Context) error {
 	want := o.capaRecord(nil)
-	spec, err := capa.SpecOf(want)
-	if err != nil {
-		return err
-	}
-	objs, err := capa.Objects(spec)
-	if err != nil {
-		return err
-	}
-	docs, err := capa.Unstructured(objs)
+	spec, docs, err := capa.Documents(want)
 	if err != nil {
 		return err
 	}
@@ -217,15 +208,9 @@ func (o *Options) runCAPA(ctx context.Context) error {
 // chain), bootstraps the tenant in its cluster through it, and records
 // the tenant.
 func (o *Options) adoptCAPA(ctx context.Context, t *tenant.Tenant) error {
-	kc, err := kcfg.EKSContext(t)
-	if err != nil {
+	if err := o.addContext(ctx, t); err != nil {
 		return err
 	}
-	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, false)
-	if err != nil {
-		return fmt.Errorf("adding the kubeconfig context: %w (the cluster exists; re-run to finish)", err)
-	}
-	fmt.Fprintf(o.ErrOut, "context %q added to %s\n", t.Name, path)
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err == nil {
 		err = o.bootstrap(ctx, t, conn, false)

@@ -239,15 +239,9 @@ func (o *Options) runEKS(ctx context.Context) error {
 		return err
 	}
 	t := o.eksRecord(rec, c)
-	kc, err := kcfg.EKSContext(t)
-	if err != nil {
+	if err := o.addContext(ctx, t); err != nil {
 		return err
 	}
-	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, false)
-	if err != nil {
-		return fmt.Errorf("adding the kubeconfig context: %w (the cluster exists; re-run to finish)", err)
-	}
-	fmt.Fprintf(o.ErrOut, "context %q added to %s\n", t.Spec.Cluster.Context, path)
 	if c.EndpointAccess == "private" {
 		fmt.Fprintf(o.ErrOut, "warning: EKS cluster %s's endpoint is private: context %q works only from inside its VPC\n", c.Name, t.Spec.Cluster.Context)
 	}
@@ -271,6 +265,21 @@ func (o *Options) runEKS(ctx context.Context) error {
 	}
 	fmt.Fprintf(o.ErrOut, "tenant %q %sd: EKS cluster %s (%s, Kubernetes %s, authentication %s, endpoint %s)\n",
 		o.Name, o.eksVerb(), c.Name, c.ARN, c.Version, c.AuthMode, c.EndpointAccess)
+	return nil
+}
+
+// addContext adds the EKS tenant's own context: its token through its
+// role chain.
+func (o *Options) addContext(ctx context.Context, t *tenant.Tenant) error {
+	kc, err := kcfg.EKSContext(t)
+	if err != nil {
+		return err
+	}
+	path, err := kcfg.AddOwnedContexts(ctx, cluster.KubeconfigPaths(o.getter), kc, false)
+	if err != nil {
+		return fmt.Errorf("adding the kubeconfig context: %w (the cluster exists; re-run to finish)", err)
+	}
+	fmt.Fprintf(o.ErrOut, "context %q added to %s\n", t.Spec.Cluster.Context, path)
 	return nil
 }
 

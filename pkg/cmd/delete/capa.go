@@ -44,15 +44,7 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 	if err := o.refuseSharedCAPA(ctx); err != nil {
 		return err
 	}
-	spec, err := capa.SpecOf(t)
-	if err != nil {
-		return err
-	}
-	objs, err := capa.Objects(spec)
-	if err != nil {
-		return err
-	}
-	docs, err := capa.Unstructured(objs)
+	_, docs, err := capa.Documents(t)
 	if err != nil {
 		return err
 	}
