@@ -56,8 +56,11 @@ func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
 		fmt.Fprintf(m.Warn, "warning: the management cluster has no AWSClusterControllerIdentity default yet: CAPA's controller makes it when it starts, admitting every namespace (access --verify flags that)\n")
 		return nil
 	}
-	if err != nil {
+	if err != nil && s.Source != nil {
 		return fmt.Errorf("--source-identity: %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("reading CAPA's controller identity: %w", err)
 	}
 	labels := rbac.Labels(s.Tenant)
 	for _, h := range hops {

@@ -192,13 +192,15 @@ func (a Applier) patch(ctx context.Context, obj *unstructured.Unstructured, dryR
 
 // sameObject reports whether an apply's result stores nothing new:
 // equal but for what every write changes (resourceVersion, generation,
-// managedFields' times).
+// managedFields' times) and the status, which only CAPA writes and which
+// may move between the read and the dry run.
 func sameObject(live, got *unstructured.Unstructured) bool {
 	strip := func(u *unstructured.Unstructured) map[string]any {
 		c := u.DeepCopy().Object
 		for _, f := range []string{"resourceVersion", "generation", "managedFields"} {
 			unstructured.RemoveNestedField(c, "metadata", f)
 		}
+		delete(c, "status") // CAPA's, and no apply of the plugin's changes it
 		return c
 	}
 	return reflect.DeepEqual(strip(live), strip(got))

@@ -155,12 +155,11 @@ type ControlPlane struct {
 	Name string
 	UID  types.UID
 	// Ready and Failure are CAPA's status; Conditions its conditions as
-	// TYPE=STATUS (REASON: MESSAGE), and Error the message of one CAPA
-	// marks with severity Error (it will not resolve by itself).
+	// TYPE=STATUS (REASON: MESSAGE). A condition of severity Error is
+	// shown, not fatal: CAPA marks every failed attempt so, and retries.
 	Ready      bool
 	Failure    string
 	Conditions []string
-	Error      string
 	// EKSClusterName, IdentityRef and Region as the spec says; Endpoint
 	// the API server's host CAPA recorded (empty before).
 	EKSClusterName string
@@ -193,18 +192,14 @@ func ReadControlPlane(ctx context.Context, client dynamic.Interface, ns, name st
 			s += fmt.Sprintf(" (%v: %v)", m["reason"], m["message"])
 		}
 		cp.Conditions = append(cp.Conditions, s)
-		if m["status"] == "False" && m["severity"] == "Error" && cp.Error == "" {
-			cp.Error = s
-		}
 	}
 	return cp, nil
 }
 
-// WaitReady polls the control plane until CAPA reports it ready and has
-// written the cluster's user kubeconfig, reporting each change of its
-// conditions. A failure CAPA reports, or a condition it marks as an
-// error, ends the wait at once; a read that fails is tried again until
-// the timeout.
+// WaitReady polls the control plane until CAPA reports it ready, has
+// recorded its endpoint and has written the cluster's user kubeconfig,
+// reporting each change of its conditions. A failure CAPA reports ends
+// the wait at once; a read that fails is tried again until the timeout.
 func WaitReady(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, cluster, controlPlane string, timeout, interval time.Duration, progress func(string)) error {
 	last, lastErr := "", error(nil)
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
@@ -213,24 +208,21 @@ func WaitReady(ctx context.Context, client dynamic.Interface, core kubernetes.In
 			lastErr = err
 			return false, nil
 		}
-		switch {
-		case cp.Failure != "":
+		if cp.Failure != "" {
 			return false, fmt.Errorf("CAPA reports control plane %s/%s failed: %s", ns, controlPlane, cp.Failure)
-		case cp.Error != "":
-			return false, fmt.Errorf("CAPA reports an error on control plane %s/%s: %s", ns, controlPlane, cp.Error)
 		}
 		state := "waiting for CAPA's controller to make EKS cluster " + cp.EKSClusterName
 		if len(cp.Conditions) > 0 {
 			state += ": " + strings.Join(cp.Conditions, ", ")
 		}
 		if cp.Ready {
-			state = "control plane " + controlPlane + " is ready; waiting for the user kubeconfig Secret " + UserKubeconfigName(cluster)
+			state = "control plane " + controlPlane + " is ready; waiting for its endpoint and the user kubeconfig Secret " + UserKubeconfigName(cluster)
 		}
 		if state != last {
 			progress(state)
 			last = state
 		}
-		if !cp.Ready {
+		if !cp.Ready || cp.Endpoint == "" {
 			return false, nil
 		}
 		_, err = core.CoreV1().Secrets(ns).Get(ctx, UserKubeconfigName(cluster), metav1.GetOptions{})
@@ -269,9 +261,9 @@ type Endpoint struct {
 // CAPA writes for cluster (and never updates). Its user, which runs
 // aws-iam-authenticator with whatever credentials are about, is not
 // used. The Secret must be CAPA's for this control plane (its controller
-// owner, by UID), and its server the endpoint CAPA recorded, when it
-// has: a Secret anyone else planted there would send the tenant's
-// tokens to a server of theirs.
+// owner, by UID), and its server the endpoint CAPA recorded in the
+// control plane: a Secret anyone else planted there would send the
+// tenant's tokens to a server of theirs.
 func UserKubeconfig(ctx context.Context, core kubernetes.Interface, ns, cluster string, cp *ControlPlane) (*Endpoint, error) {
 	name := UserKubeconfigName(cluster)
 	s, err := core.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
@@ -292,11 +284,12 @@ func UserKubeconfig(ctx context.Context, core kubernetes.Interface, ns, cluster 
 	}
 	// CAPA records EKS's endpoint as it is, https:// and all.
 	address := func(s string) string { return strings.TrimSuffix(strings.TrimPrefix(s, "https://"), "/") }
-	if cp.Endpoint != "" {
-		if address(ep.Server) != address(cp.Endpoint) {
-			return nil, fmt.Errorf("the Secret %s/%s gives server %s, and AWSManagedControlPlane %s/%s records endpoint %s: not adopting a cluster at an address CAPA did not record",
-				ns, name, ep.Server, ns, cp.Name, cp.Endpoint)
-		}
+	if cp.Endpoint == "" {
+		return nil, fmt.Errorf("AWSManagedControlPlane %s/%s has no spec.controlPlaneEndpoint yet: CAPA records it once the cluster is ready; re-run then", ns, cp.Name)
+	}
+	if address(ep.Server) != address(cp.Endpoint) {
+		return nil, fmt.Errorf("the Secret %s/%s gives server %s, and AWSManagedControlPlane %s/%s records endpoint %s: not adopting a cluster at an address CAPA did not record",
+			ns, name, ep.Server, ns, cp.Name, cp.Endpoint)
 	}
 	return ep, nil
 }

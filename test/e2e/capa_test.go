@@ -379,9 +379,16 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 	// The dry runs of delete --delete-cluster change nothing (the audit
 	// log does not show a deletion's dryRun, which travels in its body:
 	// every object is read back instead).
-	for _, mode := range []string{"--dry-run=client", "--dry-run=server"} {
-		if r := u.tenant("delete", "acme", "--delete-cluster", mode); !strings.Contains(r.stderr, "would be deleted") {
-			t.Errorf("delete acme --delete-cluster %s says:\n%s", mode, r.stderr)
+	for mode, wants := range map[string][]string{
+		"--dry-run=client": {"Cluster acme/acme would be deleted, and with it EKS cluster acme, then Namespace acme, AWSClusterRoleIdentity acme-hop-1, AWSClusterRoleIdentity acme,"},
+		"--dry-run=server": {"Cluster acme/acme would be deleted", "AWSManagedControlPlane acme/acme-control-plane would be deleted", "AWSClusterRoleIdentity acme would be deleted",
+			"AWSClusterRoleIdentity acme-hop-1 would be deleted", "Namespace acme would be deleted"},
+	} {
+		r := u.tenant("delete", "acme", "--delete-cluster", mode)
+		for _, want := range wants {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("delete acme --delete-cluster %s does not say %q:\n%s", mode, want, r.stderr)
+			}
 		}
 	}
 	if got := strings.Count(u.kubectl("--context", "mgmt", "get", "-f", dryFile, "-o", "name"), "\n"); got != len(docs) {
@@ -391,6 +398,7 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 	// delete --delete-cluster: the Cluster goes, and CAPA deletes the EKS
 	// cluster with it; then the identities and the namespace; the record
 	// and the context last.
+	u.kubectl("--context", "mgmt", "create", "secret", "generic", "notes", "-n", "acme", "--from-literal=owner=someone-else")
 	finalized := make(chan error, 1)
 	fctx, cancelFinalize := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancelFinalize()
@@ -400,7 +408,7 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 		t.Fatalf("the CAPA stand-in: %v", err)
 	}
 	for _, want := range []string{"waiting for Cluster API and CAPA to delete the EKS cluster and let Cluster acme/acme go", "Cluster acme/acme deleted",
-		"AWSClusterRoleIdentity acme deleted", "AWSClusterRoleIdentity acme-hop-1 deleted", "Namespace acme deleted", `context "acme" removed`, `tenant "acme" deleted`} {
+		"AWSClusterRoleIdentity acme deleted", "AWSClusterRoleIdentity acme-hop-1 deleted", `context "acme" removed`, `tenant "acme" deleted`} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("delete acme --delete-cluster does not say %q:\n%s", want, r.stderr)
 		}
@@ -408,10 +416,11 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 	if got := u.kubectl("--context", "mgmt", "get", "awsclusterroleidentities", "-o", "name"); strings.Contains(got, "/acme") {
 		t.Errorf("acme's identities are left: %s", got)
 	}
-	if r := u.run("kubectl", "--context", "mgmt", "get", "namespace", "acme"); r.err == nil {
-		t.Errorf("namespace acme is left in the management cluster")
+	// The namespace holds someone's Secret, so it stays, and says why.
+	if !strings.Contains(r.stderr, "Namespace acme (used by Secret acme/notes) stays") {
+		t.Errorf("delete acme --delete-cluster does not keep namespace acme for the Secret in it:\n%s", r.stderr)
 	}
-	if got := u.kubectl("--context", "mgmt", "get", "awsclusterroleidentities", "-o", "name"); !strings.Contains(got, "awsclusterroleidentity.infrastructure.cluster.x-k8s.io/team-a") {
-		t.Errorf("another tenant's identity went: %s", got)
+	if got := u.kubectl("--context", "mgmt", "get", "secret", "notes", "-n", "acme", "-o", "name"); got != "secret/notes\n" {
+		t.Errorf("someone's Secret in acme's namespace: %q", got)
 	}
 }

@@ -51,10 +51,12 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		var names []string
 		for _, d := range docs {
-			names = append(names, d.GetKind()+" "+d.GetName())
+			if d.GetKind() != "Cluster" {
+				names = append(names, d.GetKind()+" "+d.GetName())
+			}
 		}
-		fmt.Fprintf(o.ErrOut, "Cluster %s/%s would be deleted, and with it EKS cluster %s, then %s, each if it is kubectl-tenant's for tenant %q (dry run; --dry-run=server asks the management cluster)\n",
-			c.Namespace, c.Name, t.Spec.Cluster.EKS.Name, strings.Join(names[1:], ", "), t.Name)
+		fmt.Fprintf(o.ErrOut, "Cluster %s/%s would be deleted, and with it EKS cluster %s, then %s, each if it is kubectl-tenant's for tenant %q and, for an identity or the namespace, nothing else uses it (dry run; --dry-run=server asks the management cluster)\n",
+			c.Namespace, c.Name, t.Spec.Cluster.EKS.Name, strings.Join(names, ", "), t.Name)
 		return o.forget(ctx)
 	}
 	mgmt, err := cmdutil.ManagementCluster(o.getter, o.registryPath, c.ManagementContext, "spec.cluster.capa.managementContext")

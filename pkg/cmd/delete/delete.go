@@ -85,9 +85,9 @@ func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *regis
 		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.DeleteNamespaces, "delete-namespaces", false, "Also delete the tenant's namespaces and everything in them")
-	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "EKS: also delete the cluster, if kubectl-tenant created it: its node groups first, then the cluster, then the IAM roles it created for them")
+	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "Also delete the cluster, if kubectl-tenant created it: on EKS its node groups first, then the cluster, then the IAM roles it created for them; for CAPA the Cluster (CAPA deletes the EKS cluster), then the identities and namespace nothing else uses")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Remove the tenant's aws-auth mappings even when one maps nodes, is the last system:masters mapping or gives you your own access; with --delete-cluster, delete the cluster even when other tenants adopted it")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", 25*time.Minute, "With --delete-cluster: how long to wait for each node group, then the cluster, to be gone")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 25*time.Minute, "With --delete-cluster: how long to wait for each node group, the cluster (or each Cluster API object), to be gone")
 	kcmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
