@@ -35,12 +35,8 @@ type Management struct {
 // checked for ownership as they are applied, also before the first
 // write.
 func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
-	missing, err := MissingCRDs(m.Discovery)
-	if err != nil {
+	if err := m.CheckCRDs(); err != nil {
 		return err
-	}
-	if len(missing) > 0 {
-		return CRDsError(m.Context, missing)
 	}
 	for _, x := range m.Records {
 		if c := x.Spec.Cluster.CAPA; x.Name != s.Tenant && c != nil && c.Namespace == s.namespace() {
@@ -78,6 +74,19 @@ func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
 		if h.Kind == string(infrav1.ClusterRoleIdentityKind) && h.Allowed != nil && cmp.Equal(*h.Allowed, infrav1.AllowedNamespaces{}) {
 			return fmt.Errorf("identity %s admits every namespace (allowedNamespaces: {}), so a Cluster anywhere acts as %s: give it spec.allowedNamespaces.list of the tenants' namespaces before chaining from it", h.Ref(), h.RoleARN)
 		}
+	}
+	return nil
+}
+
+// CheckCRDs refuses a management cluster that does not serve every CRD
+// of CRDs, naming those it lacks and how to install them.
+func (m Management) CheckCRDs() error {
+	missing, err := MissingCRDs(m.Discovery)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return CRDsError(m.Context, missing)
 	}
 	return nil
 }

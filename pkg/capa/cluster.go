@@ -198,12 +198,15 @@ func ReadControlPlane(ctx context.Context, client dynamic.Interface, ns, name st
 
 // WaitReady polls the control plane until CAPA reports it ready, has
 // recorded its endpoint and has written the cluster's user kubeconfig,
-// reporting each change of its conditions. A failure CAPA reports ends
-// the wait at once; a read that fails is tried again until the timeout.
-func WaitReady(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, cluster, controlPlane string, timeout, interval time.Duration, progress func(string)) error {
+// reporting each change of its conditions, and returns the control plane
+// as it then is. A failure CAPA reports ends the wait at once; a read
+// that fails is tried again until the timeout.
+func WaitReady(ctx context.Context, client dynamic.Interface, core kubernetes.Interface, ns, cluster, controlPlane string, timeout, interval time.Duration, progress func(string)) (*ControlPlane, error) {
 	last, lastErr := "", error(nil)
+	var cp *ControlPlane
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
-		cp, err := ReadControlPlane(ctx, client, ns, controlPlane)
+		var err error
+		cp, err = ReadControlPlane(ctx, client, ns, controlPlane)
 		if err != nil {
 			lastErr = err
 			return false, nil
@@ -234,16 +237,16 @@ func WaitReady(ctx context.Context, client dynamic.Interface, core kubernetes.In
 	})
 	switch {
 	case err == nil:
-		return nil
+		return cp, nil
 	case ctx.Err() != nil:
-		return fmt.Errorf("stopped waiting for control plane %s/%s: %w; the objects are applied: re-run the same command to go on", ns, controlPlane, ctx.Err())
+		return nil, fmt.Errorf("stopped waiting for control plane %s/%s: %w; the objects are applied: re-run the same command to go on", ns, controlPlane, ctx.Err())
 	case wait.Interrupted(err):
 		if lastErr != nil && !apierrors.IsNotFound(lastErr) {
 			last += "; last error: " + lastErr.Error()
 		}
-		return fmt.Errorf("control plane %s/%s is not ready after %s (%s): re-run the same command to go on waiting", ns, controlPlane, timeout, last)
+		return nil, fmt.Errorf("control plane %s/%s is not ready after %s (%s): re-run the same command to go on waiting", ns, controlPlane, timeout, last)
 	}
-	return err
+	return nil, err
 }
 
 // UserKubeconfigName is the Secret in which CAPA gives users a cluster's

@@ -156,9 +156,10 @@ func (d Deleter) namespaceUser(ctx context.Context, ns, cluster string, own map[
 		}
 		for _, item := range list.Items {
 			item.SetKind(kind)
-			if !own[describe(&item)] || !d.DryRun {
-				return describe(&item), nil
+			if d.DryRun && own[describe(&item)] {
+				continue // still there only because nothing was deleted
 			}
+			return describe(&item), nil
 		}
 	}
 	secrets, err := d.Client.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}).Namespace(ns).List(ctx, metav1.ListOptions{})

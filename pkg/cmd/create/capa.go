@@ -190,10 +190,7 @@ func (o *Options) runCAPA(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "CAPA makes EKS cluster %s from Cluster %s/%s; run the same command again to record tenant %q once it is ready\n", spec.EKS.Name, spec.Namespace, o.Name, o.Name)
 		return nil
 	}
-	if err := capa.WaitReady(ctx, client, mgmt.Client, spec.Namespace, o.Name, spec.ControlPlaneName(), o.EKS.Timeout, o.CAPA.Interval, o.progress()); err != nil {
-		return err
-	}
-	cp, err := capa.ReadControlPlane(ctx, client, spec.Namespace, spec.ControlPlaneName())
+	cp, err := capa.WaitReady(ctx, client, mgmt.Client, spec.Namespace, o.Name, spec.ControlPlaneName(), o.EKS.Timeout, o.CAPA.Interval, o.progress())
 	if err != nil {
 		return err
 	}
@@ -332,12 +329,8 @@ func (o *Options) runFromCAPA(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	missing, err := capa.MissingCRDs(m.Discovery)
-	if err != nil {
+	if err := m.CheckCRDs(); err != nil {
 		return err
-	}
-	if len(missing) > 0 {
-		return capa.CRDsError(mgmt.Context, missing)
 	}
 	adopted, err := capa.Adopt(ctx, client, mgmt.Client, ns, name, o.Name)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // capaInterval is how often delete reads an object it waits for.
@@ -41,7 +42,11 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 		}
 		return o.forget(ctx)
 	}
-	if err := o.refuseSharedCAPA(ctx); err != nil {
+	adopted := func(x *tenant.Tenant) bool {
+		xc := x.Spec.Cluster.CAPA
+		return xc != nil && xc.Namespace == c.Namespace && xc.Name == c.Name
+	}
+	if err := o.refuseShared(ctx, "the Cluster "+c.Namespace+"/"+c.Name, t.Spec.Cluster.Server, adopted); err != nil {
 		return err
 	}
 	_, docs, err := capa.Documents(t)
@@ -77,29 +82,4 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 		return o.kept(err, "Cluster "+c.Namespace+"/"+c.Name)
 	}
 	return o.forget(ctx)
-}
-
-// refuseSharedCAPA refuses to delete a cluster other tenants adopted or
-// reach, unless --force.
-func (o *Options) refuseSharedCAPA(ctx context.Context) error {
-	all, err := o.registry.List(ctx)
-	if err != nil {
-		return fmt.Errorf("listing the tenants, to see who else is on the cluster: %w", err)
-	}
-	t, c := o.tenant, o.tenant.Spec.Cluster.CAPA
-	same := func(a, b string) bool { return a != "" && strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/") }
-	var others []string
-	for _, x := range all {
-		if x.Name == t.Name {
-			continue
-		}
-		xc := x.Spec.Cluster.CAPA
-		if xc != nil && xc.Namespace == c.Namespace && xc.Name == c.Name || same(x.Spec.Cluster.Server, t.Spec.Cluster.Server) || x.Spec.Cluster.Context == t.Spec.Cluster.Context {
-			others = append(others, x.Name)
-		}
-	}
-	if len(others) > 0 && !o.Force {
-		return fmt.Errorf("the Cluster %s/%s is also the cluster of tenant(s) %s, which adopted it or reach it: delete them first, or pass --force to delete it under them", c.Namespace, c.Name, strings.Join(others, ", "))
-	}
-	return nil
 }

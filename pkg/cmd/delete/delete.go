@@ -248,7 +248,11 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 		if notOurs := aws.Owned("EKS cluster "+eks.Name, c.Tags, claim); notOurs != nil {
 			return o.leaveCluster(ctx, cfg, notOurs)
 		}
-		if err := o.refuseShared(ctx, c); err != nil {
+		adopted := func(x *tenant.Tenant) bool {
+			e := x.Spec.Cluster.EKS
+			return e != nil && (e.ARN == c.ARN || e.ARN == "" && e.Name == c.Name && x.Spec.AWS != nil && t.Spec.AWS != nil && x.Spec.AWS.Region == t.Spec.AWS.Region)
+		}
+		if err := o.refuseShared(ctx, "EKS cluster "+eks.Name, c.Endpoint, adopted); err != nil {
 			return err
 		}
 		if err := o.deleteCluster(ctx, cfg, claim); err != nil {
@@ -291,29 +295,29 @@ func (o *Options) deleteOwnedRoles(ctx context.Context, cfg aws.Config, roles []
 	return nil
 }
 
-// refuseShared refuses to delete a cluster another tenant's record is on
-// (it adopted it as an EKS cluster, or reaches it through a context),
-// unless --force: that tenant would be left describing nothing.
-func (o *Options) refuseShared(ctx context.Context, c *aws.Cluster) error {
+// refuseShared refuses to delete cluster (named so for the error)
+// another tenant's record is on, unless --force: one that adopted it
+// (adopted says which), or reaches it through the same context or at
+// its endpoint. That tenant would be left describing nothing.
+func (o *Options) refuseShared(ctx context.Context, cluster, endpoint string, adopted func(x *tenant.Tenant) bool) error {
 	all, err := o.registry.List(ctx)
 	if err != nil {
-		return fmt.Errorf("listing the tenants, to see who else is on EKS cluster %s: %w", o.tenant.Spec.Cluster.EKS.Name, err)
+		return fmt.Errorf("listing the tenants, to see who else is on %s: %w", cluster, err)
 	}
 	same := func(a, b string) bool { return a != "" && strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/") }
 	var others []string
-	for _, x := range all {
+	for i := range all {
+		x := &all[i]
 		if x.Name == o.tenant.Name {
 			continue
 		}
-		e := x.Spec.Cluster.EKS
-		adopted := e != nil && (e.ARN == c.ARN || e.ARN == "" && e.Name == c.Name && x.Spec.AWS != nil && o.tenant.Spec.AWS != nil && x.Spec.AWS.Region == o.tenant.Spec.AWS.Region)
-		reached := same(x.Spec.Cluster.Server, c.Endpoint) || same(x.Status.Server, c.Endpoint) || x.Spec.Cluster.Context == o.tenant.Spec.Cluster.Context
-		if adopted || reached {
+		reached := same(x.Spec.Cluster.Server, endpoint) || same(x.Status.Server, endpoint) || x.Spec.Cluster.Context == o.tenant.Spec.Cluster.Context
+		if adopted(x) || reached {
 			others = append(others, x.Name)
 		}
 	}
 	if len(others) > 0 && !o.Force {
-		return fmt.Errorf("EKS cluster %s is also the cluster of tenant(s) %s, which adopted it or reach it: delete them first, or pass --force to delete it under them", o.tenant.Spec.Cluster.EKS.Name, strings.Join(others, ", "))
+		return fmt.Errorf("%s is also the cluster of tenant(s) %s, which adopted it or reach it: delete them first, or pass --force to delete it under them", cluster, strings.Join(others, ", "))
 	}
 	return nil
 }
