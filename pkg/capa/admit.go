@@ -5,12 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"k8s.io/client-go/discovery"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
@@ -18,12 +25,23 @@ import (
 // Management is a management cluster, as the checks before a write read
 // it.
 type Management struct {
-	Context   string
-	Client    dynamic.Interface
-	Discovery discovery.DiscoveryInterface
+	Context string
+	Client  dynamic.Interface
+	// Core is the typed client of the same cluster (discovery, Secrets).
+	Core kubernetes.Interface
 	// Records are the registry's tenants.
 	Records []tenant.Tenant
 	Warn    io.Writer
+}
+
+// NewManagement is the management cluster conn reaches, with the
+// registry's records.
+func NewManagement(conn *cluster.Connection, records []tenant.Tenant, warn io.Writer) (Management, error) {
+	client, err := dynamic.NewForConfig(conn.Config)
+	if err != nil {
+		return Management{}, err
+	}
+	return Management{Context: conn.Context, Client: client, Core: conn.Client, Records: records, Warn: warn}, nil
 }
 
 // AdmitCreate checks, before anything is written, what the management
@@ -81,7 +99,7 @@ func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
 // CheckCRDs refuses a management cluster that does not serve every CRD
 // of CRDs, naming those it lacks and how to install them.
 func (m Management) CheckCRDs() error {
-	missing, err := MissingCRDs(m.Discovery)
+	missing, err := MissingCRDs(m.Core.Discovery())
 	if err != nil {
 		return err
 	}
@@ -121,4 +139,32 @@ func ownerOf(labels map[string]string) string {
 // controllerIdentity is the reference to CAPA's controller identity.
 func controllerIdentity() *infrav1.AWSIdentityReference {
 	return &infrav1.AWSIdentityReference{Kind: infrav1.ControllerIdentityKind, Name: infrav1.AWSClusterControllerIdentityName}
+}
+
+// Apply applies s's documents (Documents) for its tenant with the
+// Applier and returns each object's outcome. A dry run has the
+// server check what it can: objects in a namespace that does not exist
+// yet cannot be (a dry run does not make the namespace), so only the
+// cluster-scoped ones are sent, and w hears so.
+func (m Management) Apply(ctx context.Context, s Spec, docs []*unstructured.Unstructured, dryRun bool, w io.Writer) (*apply.Results, error) {
+	results, sent := &apply.Results{}, docs
+	if dryRun {
+		if _, err := m.Core.CoreV1().Namespaces().Get(ctx, s.namespace(), metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			sent = slices.DeleteFunc(slices.Clone(docs), func(d *unstructured.Unstructured) bool { return d.GetNamespace() != "" })
+			fmt.Fprintf(w, "namespace %s does not exist yet: the server checks only the cluster-scoped objects (--dry-run=client prints them all)\n", s.namespace())
+		} else if err != nil {
+			return results, fmt.Errorf("reading namespace %s: %w", s.namespace(), err)
+		}
+	}
+	return results, Applier{Client: m.Client, DryRun: dryRun}.Apply(ctx, s.Tenant, sent, results)
+}
+
+// Ready waits, within timeout, until CAPA reports s's control plane
+// ready (WaitReady), and reads the endpoint its user kubeconfig gives.
+func (m Management) Ready(ctx context.Context, s Spec, timeout, interval time.Duration, progress func(string)) (*Endpoint, error) {
+	cp, err := WaitReady(ctx, m.Client, m.Core, s.namespace(), s.Tenant, s.ControlPlaneName(), timeout, interval, progress)
+	if err != nil {
+		return nil, err
+	}
+	return UserKubeconfig(ctx, m.Core, s.namespace(), s.Tenant, cp)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"reflect"
 	"slices"
@@ -82,7 +83,8 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	if err != nil {
 		return out, err
 	}
-	if newEKSCluster(current, next) {
+	capaWrites := 0 // of the Cluster API objects a recorded CAPA tenant's document declares
+	if current == nil && next.Spec.Cluster.EKS != nil {
 		// Before the cluster is made, by the registry alone; once it is
 		// reached, again with what it says.
 		quiet := access.Admission{Registry: reg, Batch: o.Batch, AllowCrossTenant: o.AllowCrossTenant}
@@ -99,6 +101,24 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		return out, previewEKS(ctx, reg, next, o, &out.Diff)
 	case newEKSCluster(current, next):
 		if err := provisionEKS(ctx, reg, next, o, &out.Log); err != nil {
+			return out, err
+		}
+	case newCAPACluster(current, next) && o.Mode != Change:
+		if err := writeRecordDiff(&out.Diff, current, next); err != nil {
+			return out, err
+		}
+		out.Verdict = Created
+		return out, previewCAPA(ctx, reg, next, o, &out.Diff)
+	case newCAPACluster(current, next):
+		if err := provisionCAPA(ctx, reg, next, o, &out.Log); err != nil {
+			return out, err
+		}
+	case declaredCAPA(current, next):
+		w := &out.Log
+		if o.Mode != Change {
+			w = &out.Diff
+		}
+		if capaWrites, err = reapplyCAPA(ctx, reg, next, o, w); err != nil {
 			return out, err
 		}
 	case newNodegroup(current, next) && o.Mode != Change:
@@ -137,7 +157,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 				return out, err
 			}
 		}
-		out.Verdict = verdict(current == nil, recordChanged || out.Report.Results.Writes() > 0)
+		out.Verdict = verdict(current == nil, recordChanged || capaWrites+out.Report.Results.Writes() > 0)
 		return out, out.Report.Err()
 	}
 
@@ -166,7 +186,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		}
 	}
 
-	writes := 0
+	writes := capaWrites
 	o.Out = &out.Log
 	before := current
 	for range 3 {
@@ -176,11 +196,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		}
 		out.Report = bounded(ctx, conn, before, t, o)
 		writes += out.Report.Results.Writes()
-		for _, r := range sorted(out.Report.Results.List()) {
-			if r.Outcome != apply.Unchanged {
-				fmt.Fprintf(&out.Log, "%s %s %s\n", r.Kind, objectName(r), r.Outcome)
-			}
-		}
+		logChanged(&out.Log, sorted(out.Report.Results.List()), "")
 		moved := false
 		err = reg.Edit(ctx, doc.Name, func(cur *tenant.Tenant) (bool, error) {
 			moved = cur.Generation != t.Generation
@@ -218,8 +234,8 @@ func bounded(ctx context.Context, conn *cluster.Connection, before, t *tenant.Te
 
 // merged is the record an apply of doc makes of current (nil: none).
 func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error) {
-	if doc.Spec.Cluster.CAPA != nil || current != nil && current.Spec.Cluster.CAPA != nil {
-		return nil, fmt.Errorf("spec.cluster.capa: apply does not reconcile Cluster API tenants yet: make one with `kubectl tenant create %s --provider capa`, and change its grants with grant and revoke", doc.Name)
+	if err := sameCAPACluster(current, doc); err != nil {
+		return nil, err
 	}
 	next := tenant.New(doc.Name)
 	var last *tenant.Spec
@@ -249,6 +265,11 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 	if next.Spec.Cluster.EKS != nil && next.Spec.Cluster.Context == "" {
 		next.Spec.Cluster.Context = doc.Name // as create names an EKS tenant's context
 	}
+	if c := next.Spec.Cluster.CAPA; c != nil && current == nil {
+		made := *c                  // the document's own stays as it was given
+		made.CreatedByPlugin = true // apply makes the objects a new tenant's document declares
+		next.Spec.Cluster.CAPA = &made
+	}
 	next.Labels = mergeStrings(next.Labels, doc.Labels)
 	next.Annotations = mergeStrings(next.Annotations, doc.Annotations)
 	if err := tenant.SetLastApplied(next, manager, doc.Spec); err != nil {
@@ -258,6 +279,34 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 		return nil, errs.ToAggregate()
 	}
 	return next, nil
+}
+
+// sameCAPACluster refuses a document that would move a tenant onto,
+// off or between Cluster API clusters, and a new tenant's document
+// whose Cluster apply would not make (apply makes one named after the
+// tenant; one someone else declared is adopted with create --from-capa).
+func sameCAPACluster(current, doc *tenant.Tenant) error {
+	d := doc.Spec.Cluster.CAPA
+	if current == nil {
+		if d != nil && d.Name != doc.Name {
+			return fmt.Errorf("spec.cluster.capa.name: apply makes tenant %q's Cluster, named %q: name it so, or adopt Cluster %s/%s with `kubectl tenant create %s --from-capa %s/%s`", doc.Name, doc.Name, d.Namespace, d.Name, doc.Name, d.Namespace, d.Name)
+		}
+		return nil
+	}
+	c := current.Spec.Cluster.CAPA
+	switch {
+	case c == nil && d != nil:
+		return fmt.Errorf("spec.cluster.capa: tenant %q is on %s, not on a Cluster API cluster; %w", doc.Name, current.Spec.Cluster.Context, errNoMove)
+	case c != nil && d == nil:
+		return fmt.Errorf("spec.cluster.capa: tenant %q's cluster is Cluster %s/%s of a management cluster: keep spec.cluster.capa in its document (`kubectl tenant get %s -o yaml` prints it)", doc.Name, c.Namespace, c.Name, doc.Name)
+	case c == nil:
+		return nil
+	case c.Namespace != d.Namespace || c.Name != d.Name:
+		return fmt.Errorf("spec.cluster.capa: tenant %q's cluster is Cluster %s/%s, not %s/%s; %w", doc.Name, c.Namespace, c.Name, d.Namespace, d.Name, errNoMove)
+	case d.ManagementContext != "" && d.ManagementContext != c.ManagementContext:
+		return fmt.Errorf("spec.cluster.capa.managementContext: tenant %q's Cluster API objects are in the management cluster of context %q, not %q; %w", doc.Name, c.ManagementContext, d.ManagementContext, errNoMove)
+	}
+	return nil
 }
 
 // samePlace refuses a record that would put a recorded EKS tenant's
@@ -401,6 +450,16 @@ func sorted(rs []apply.Result) []apply.Result {
 		return cmp.Compare(a.Name, b.Name)
 	})
 	return rs
+}
+
+// logChanged writes a line per result that changed something, with
+// suffix (what kind of dry run).
+func logChanged(w io.Writer, rs []apply.Result, suffix string) {
+	for _, r := range rs {
+		if r.Outcome != apply.Unchanged {
+			fmt.Fprintf(w, "%s %s %s%s\n", r.Kind, objectName(r), r.Outcome, suffix)
+		}
+	}
 }
 
 func objectName(r apply.Result) string {

@@ -17,14 +17,14 @@ import (
 // cluster: a tenant applied for the first time with spec.cluster.eks.
 // A recorded tenant's cluster is the one it has.
 func newEKSCluster(current, next *tenant.Tenant) bool {
-	return current == nil && next.Spec.Cluster.EKS != nil
+	return current == nil && next.Spec.Cluster.EKS != nil && next.Spec.Cluster.CAPA == nil
 }
 
 // newNodegroup reports whether next names a node group current's record
 // does not have (the cluster exists; the node group may not).
 func newNodegroup(current, next *tenant.Tenant) bool {
 	n := next.Spec.Cluster.EKS
-	if current == nil || n == nil || n.Nodegroup == nil {
+	if current == nil || n == nil || n.Nodegroup == nil || next.Spec.Cluster.CAPA != nil { // CAPA's machine pool is an object of the tenant's
 		return false
 	}
 	c := current.Spec.Cluster.EKS
@@ -127,6 +127,13 @@ func previewEKS(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o Op
 			fmt.Fprintf(w, "would create node group %s unless it exists\n", n.Name)
 		}
 	}
+	return previewInCluster(t, w)
+}
+
+// previewInCluster is what a new cluster gets for tenant t once it is
+// made: its context, every object the tenant gets in it, as new, and
+// its IAM mappings.
+func previewInCluster(t *tenant.Tenant, w io.Writer) error {
 	fmt.Fprintf(w, "would add kubeconfig context %q for it\n", t.Spec.Cluster.Context)
 	var results []apply.Result
 	for _, obj := range rbac.ForTenant(t).List() {

@@ -81,6 +81,12 @@ type Options struct {
 	// Kubeconfig is the KUBECONFIG list a new EKS tenant's context goes
 	// to: its name must be free there before the cluster is made.
 	Kubeconfig []string
+	// Management reaches the management cluster of a CAPA tenant
+	// (spec.cluster.capa.managementContext, else the cluster registry's).
+	Management func(*tenant.Tenant) (*cluster.Connection, error)
+	// CAPAInterval is how often a CAPA control plane is read while
+	// waiting for it (default 2s).
+	CAPAInterval time.Duration
 	// Progress hears the steps of making an EKS cluster as they happen.
 	Progress func(string)
 	// AWSOptions load the AWS configuration of access entries and EKS.

@@ -61,15 +61,28 @@ func LastApplied(t *Tenant, manager string) (*Spec, []Spec, error) {
 
 // SetLastApplied records s as the spec manager last applied to t,
 // without what only the plugin records (the server a context reached,
-// the EKS cluster's ARN and what the plugin created): a document that
-// carries them, as the output of get does, applies the same as one that
-// does not.
+// the EKS cluster's ARN and what the plugin created) and what the
+// plugin resolves the same when a document leaves it out (an EKS
+// tenant's context named after it, the management cluster t's Cluster
+// API objects are in): a document that carries them, as the output of
+// get does, applies the same as one that does not.
 func SetLastApplied(t *Tenant, manager string, s Spec) error {
 	s.Cluster.Server = ""
 	if s.Cluster.EKS != nil {
 		e := *s.Cluster.EKS
 		e.ARN, e.CreatedByPlugin, e.ClusterRoleCreated, e.NodeRoleCreated = "", false, false, false
 		s.Cluster.EKS = &e
+		if s.Cluster.Context == t.Name {
+			s.Cluster.Context = ""
+		}
+	}
+	if c := s.Cluster.CAPA; c != nil {
+		a := *c
+		a.CreatedByPlugin = false
+		if r := t.Spec.Cluster.CAPA; r != nil && r.ManagementContext == a.ManagementContext {
+			a.ManagementContext = ""
+		}
+		s.Cluster.CAPA = &a
 	}
 	data, err := json.Marshal(s)
 	if err != nil {
@@ -173,6 +186,14 @@ func mergeCluster(applied, current Cluster) Cluster {
 	}
 	if out.Server == "" {
 		out.Server = current.Server
+	}
+	if a, c := out.CAPA, current.CAPA; a != nil && c != nil {
+		capa := *a // who made the objects, and where they are, are the record's
+		capa.CreatedByPlugin = c.CreatedByPlugin
+		if capa.ManagementContext == "" {
+			capa.ManagementContext = c.ManagementContext
+		}
+		out.CAPA = &capa
 	}
 	if out.EKS == nil {
 		return out

@@ -355,14 +355,7 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 	u.kubectl("--context", "mgmt", "patch", "awsclusterroleidentity", "team-a", "--type", "json", "-p", `[{"op":"remove","path":"/spec/externalID"}]`)
 	verifyFails("team-a", "TRUST: AWSClusterRoleIdentity team-a: gives no externalID, and role "+globexRole+"'s trust policy requires one")
 
-	// apply of a CAPA tenant is not built yet: it says so and changes
-	// nothing.
 	_, seen = mgmtWrites(t, f, 0)
-	recordFile := filepath.Join(u.home, "acme-record.yaml")
-	writeFile(t, recordFile, u.tenant("get", "acme", "-o", "yaml").stdout)
-	if got := u.tenantFails("apply", "-f", recordFile); !strings.Contains(got, "apply does not reconcile Cluster API tenants yet") {
-		t.Errorf("apply of a CAPA tenant: %s", got)
-	}
 	// An adopted CAPA cluster is not its adopter's to delete: the tenant's
 	// own objects and record go, the Cluster stays.
 	if r := u.tenant("delete", "team-a", "--delete-cluster"); !strings.Contains(r.stderr, `Cluster team-a/prod was adopted by tenant "team-a", not made for it`) {

@@ -36,7 +36,11 @@ var applyLong = templates.LongDesc(`
 	spec.cluster.eks gets its EKS cluster made in its account (through
 	spec.aws, as create --region does, waiting until it is ACTIVE) and a
 	context named after it; a cluster that exists and was not made for it
-	is adopted only with --adopt-clusters.
+	is adopted only with --adopt-clusters. A new tenant with
+	spec.cluster.capa gets its Cluster API objects applied to the
+	management cluster (as create --provider capa does, waiting for CAPA
+	to make the cluster); a recorded one's are kept what its document
+	declares.
 
 	Like kubectl apply, it merges: what a document no longer lists, and this
 	field manager's last apply did, is removed from the record; what others
@@ -249,6 +253,9 @@ func (o *Options) Run(ctx context.Context) error {
 		AdoptClusters: o.AdoptClusters, CreateTimeout: o.CreateTimeout,
 		AllowCrossTenant: o.AllowCrossTenant, Force: o.Force,
 		Kubeconfig: cluster.KubeconfigPaths(o.getter), Batch: o.docs,
+		Management: func(t *tenant.Tenant) (*cluster.Connection, error) {
+			return cmdutil.ManagementCluster(o.getter, o.registryPath, t.Spec.Cluster.CAPA.ManagementContext, "spec.cluster.capa.managementContext")
+		},
 	}
 	var progressMu sync.Mutex // tenants making clusters report as they go, a line at a time
 	suffix := ""

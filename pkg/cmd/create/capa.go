@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/dynamic"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
@@ -137,20 +135,12 @@ func (o *Options) runCAPA(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "would apply %d objects to the management cluster, wait for CAPA to make EKS cluster %s, and record tenant %q (dry run)\n", len(docs), want.Spec.Cluster.EKS.Name, o.Name)
 		return o.printAll(docs)
 	}
-	mgmt, err := o.managementCluster()
+	m, err := o.management(ctx)
 	if err != nil {
 		return err
 	}
-	o.CAPA.ManagementContext = mgmt.Context // recorded as resolved: later commands find it whatever the registry flag says
-	client, err := dynamic.NewForConfig(mgmt.Config)
-	if err != nil {
-		return err
-	}
+	o.CAPA.ManagementContext = m.Context // recorded as resolved: later commands find it whatever the registry flag says
 	if err := (access.Admission{Registry: o.registry, Warn: o.ErrOut}).Admit(ctx, want, nil); err != nil {
-		return err
-	}
-	m, err := o.management(ctx, mgmt, client)
-	if err != nil {
 		return err
 	}
 	if err := m.AdmitCreate(ctx, spec); err != nil {
@@ -166,13 +156,7 @@ func (o *Options) runCAPA(ctx context.Context) error {
 	}
 
 	serverDryRun := o.DryRunStrategy == kcmdutil.DryRunServer
-	sent := docs
-	if serverDryRun {
-		sent = o.checkable(ctx, mgmt, docs)
-	}
-	results := &apply.Results{}
-	applier := capa.Applier{Client: client, DryRun: serverDryRun}
-	err = applier.Apply(ctx, o.Name, sent, results)
+	results, err := m.Apply(ctx, spec, docs, serverDryRun, o.ErrOut)
 	results.Print(o.ErrOut, &apply.Applier{DryRun: serverDryRun})
 	if err != nil {
 		return err
@@ -190,11 +174,7 @@ func (o *Options) runCAPA(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "CAPA makes EKS cluster %s from Cluster %s/%s; run the same command again to record tenant %q once it is ready\n", spec.EKS.Name, spec.Namespace, o.Name, o.Name)
 		return nil
 	}
-	cp, err := capa.WaitReady(ctx, client, mgmt.Client, spec.Namespace, o.Name, spec.ControlPlaneName(), o.EKS.Timeout, o.CAPA.Interval, o.progress())
-	if err != nil {
-		return err
-	}
-	ep, err := capa.UserKubeconfig(ctx, mgmt.Client, spec.Namespace, o.Name, cp)
+	ep, err := m.Ready(ctx, spec, o.EKS.Timeout, o.CAPA.Interval, o.progress())
 	if err != nil {
 		return err
 	}
@@ -231,38 +211,19 @@ func (o *Options) adoptCAPA(ctx context.Context, t *tenant.Tenant) error {
 	return nil
 }
 
-// managementCluster connects to the management cluster: the context
-// --management-context names, else the cluster registry's.
-func (o *Options) managementCluster() (*cluster.Connection, error) {
-	return cmdutil.ManagementCluster(o.getter, o.registryPath, o.CAPA.ManagementContext, "--management-context")
-}
-
-// management is the management cluster as the checks before a write
-// read it.
-func (o *Options) management(ctx context.Context, mgmt *cluster.Connection, client dynamic.Interface) (capa.Management, error) {
+// management connects to the management cluster (the context
+// --management-context names, else the cluster registry's), as the
+// checks before a write read it.
+func (o *Options) management(ctx context.Context) (capa.Management, error) {
+	conn, err := cmdutil.ManagementCluster(o.getter, o.registryPath, o.CAPA.ManagementContext, "--management-context")
+	if err != nil {
+		return capa.Management{}, err
+	}
 	records, err := o.registry.List(ctx)
 	if err != nil {
 		return capa.Management{}, err
 	}
-	return capa.Management{Context: mgmt.Context, Client: client, Discovery: mgmt.Client.Discovery(), Records: records, Warn: o.ErrOut}, nil
-}
-
-// checkable is what a server dry run can send: a namespace that does
-// not exist yet is not made by a dry run, so the objects in it cannot
-// be checked by the server; they are left out, and it says so.
-func (o *Options) checkable(ctx context.Context, mgmt *cluster.Connection, docs []*unstructured.Unstructured) []*unstructured.Unstructured {
-	ns := docs[0].GetName()
-	if _, err := mgmt.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil {
-		return docs
-	}
-	var out []*unstructured.Unstructured
-	for _, d := range docs {
-		if d.GetNamespace() == "" {
-			out = append(out, d)
-		}
-	}
-	fmt.Fprintf(o.ErrOut, "namespace %s does not exist yet: the server checks only the cluster-scoped objects (--dry-run=client prints them all)\n", ns)
-	return out
+	return capa.NewManagement(conn, records, o.ErrOut)
 }
 
 // printAll prints objects with the output flags, in order.
@@ -317,22 +278,14 @@ func (o *Options) validateFromCAPA() error {
 // prints the record it would keep.
 func (o *Options) runFromCAPA(ctx context.Context) error {
 	ns, name, _ := strings.Cut(o.FromCAPA, "/")
-	mgmt, err := o.managementCluster()
-	if err != nil {
-		return err
-	}
-	client, err := dynamic.NewForConfig(mgmt.Config)
-	if err != nil {
-		return err
-	}
-	m, err := o.management(ctx, mgmt, client)
+	m, err := o.management(ctx)
 	if err != nil {
 		return err
 	}
 	if err := m.CheckCRDs(); err != nil {
 		return err
 	}
-	adopted, err := capa.Adopt(ctx, client, mgmt.Client, ns, name, o.Name)
+	adopted, err := capa.Adopt(ctx, m.Client, m.Core, ns, name, o.Name)
 	if err != nil {
 		return err
 	}
@@ -351,7 +304,7 @@ func (o *Options) runFromCAPA(ctx context.Context) error {
 	t.Spec.Namespaces = o.Namespaces
 	t.Spec.Cluster = tenant.Cluster{Context: o.Name, Server: adopted.Endpoint.Server,
 		EKS:  &tenant.EKSCluster{Name: adopted.ControlPlane.EKSClusterName},
-		CAPA: &tenant.CAPACluster{ManagementContext: mgmt.Context, Namespace: ns, Name: name}}
+		CAPA: &tenant.CAPACluster{ManagementContext: m.Context, Namespace: ns, Name: name}}
 	t.Spec.AWS = &tenant.AWS{Region: adopted.ControlPlane.Region, RoleARNs: roles, ExternalID: externalID, SessionName: e.SessionName,
 		DurationSeconds: int32(e.Duration / time.Second), Profile: e.Profile}
 	t.Status = tenant.Status{Server: adopted.Endpoint.Server, CAData: adopted.Endpoint.CAData}
