@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"golang.org/x/term"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
@@ -119,7 +120,7 @@ func (d *demo) run(ctx context.Context, bin string) (err error) {
 	)
 	d.say(fmt.Sprintf("Ready in %s.", time.Since(d.start).Round(100*time.Millisecond)))
 
-	if err := d.story(ctx); err != nil {
+	if err := d.story(ctx, local); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "\nThe story ran in %s.\n", time.Since(d.start).Round(time.Second))
@@ -129,7 +130,7 @@ func (d *demo) run(ctx context.Context, bin string) (err error) {
 	return nil
 }
 
-func (d *demo) story(ctx context.Context) error {
+func (d *demo) story(ctx context.Context, local *testenv.LocalEKS) error {
 	dev := filepath.Join(d.home, "acme-dev.kubeconfig")
 	steps := []struct {
 		title, why string
@@ -196,8 +197,94 @@ func (d *demo) story(ctx context.Context) error {
 			}
 		}
 	}
+	return d.capa(ctx, local)
+}
+
+// capa is the Cluster API step: a management cluster (a real
+// kube-apiserver with Cluster API's and CAPA's own CRDs) where the
+// tenant's cluster is declared, and CAPA's controller, which does not
+// run here, played by testenv.CAPAController: it follows the identities'
+// role chain, makes the EKS cluster on the local EKS and writes the user
+// kubeconfig Secret as CAPA does. The demo says so.
+func (d *demo) capa(ctx context.Context, local *testenv.LocalEKS) error {
+	const title = "Cluster API (CAPA)"
+	if err := d.title(title, "Teams that run Cluster API keep tenant clusters as objects in a management cluster.\n"+
+		"create --provider capa declares them there: the tenant's namespace, an AWSClusterRoleIdentity\n"+
+		"per role of its chain, each admitting that namespace alone, and the Cluster with its EKS\n"+
+		"control plane. No CAPA controller runs in this demo: the demo itself plays it, making the\n"+
+		"EKS cluster through the identities' roles and writing the user kubeconfig Secret as CAPA does."); err != nil {
+		return err
+	}
+	mgmt, err := testenv.StartControlPlane(ctx, filepath.Join(d.dir, "mgmt"), testenv.Options{})
+	if err != nil {
+		return fmt.Errorf("starting the management cluster: %w", err)
+	}
+	defer mgmt.Stop()
+	if err := mgmt.InstallCAPI(ctx); err != nil {
+		return err
+	}
+	cert, key, err := mgmt.IssueUser("admin", "system:masters")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(d.home, ".kube", "mgmt")
+	if err := clientcmd.WriteToFile(*mgmt.Kubeconfig("mgmt", cert, key), path); err != nil {
+		return err
+	}
+	for i, e := range d.env {
+		if strings.HasPrefix(e, "KUBECONFIG=") {
+			d.env[i] = e + string(os.PathListSeparator) + path
+		}
+	}
+	identity := filepath.Join(d.home, "controller-identity.yaml")
+	if err := os.WriteFile(identity, []byte(controllerIdentity), 0o600); err != nil {
+		return err
+	}
+	// The stand-in acts as CAPA's controller does, with the credentials
+	// of its own environment: here the local EKS's.
+	for _, kv := range local.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	controller, err := testenv.NewCAPAController(mgmt.AdminConfig())
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	reconciled := make(chan error, 1)
+	go func() { reconciled <- controller.Reconcile(cctx, "wonka", "wonka-control-plane", "wonka") }()
+
+	capaArgs := []string{"kubectl", "tenant", "create", "wonka", "--provider", "capa", "--management-context", "mgmt", "--region", "us-east-1",
+		"--role-arn", platformRole, "--role-arn", acmeRole, "--external-id", "acme-x1"}
+	for _, c := range []check{
+		ok("awsclustercontrolleridentity", "kubectl", "--context", "mgmt", "apply", "-f", identity),
+		ok("kind: AWSManagedControlPlane", append(capaArgs, "--dry-run=client", "-o", "yaml")...),
+		ok(`tenant "wonka" created`, append(capaArgs, "--timeout", "3m")...),
+		ok(`{"list":["wonka"]}`, "kubectl", "--context", "mgmt", "get", "awsclusterroleidentity", "wonka", "-o", "jsonpath={.spec.allowedNamespaces}"),
+		ok("assumed-role/kubectl-tenant/", "kubectl", "--context", "wonka", "auth", "whoami"),
+		ok("", "kubectl", "tenant", "access", "wonka", "--verify"),
+	} {
+		if err := d.check(ctx, c); err != nil {
+			return fmt.Errorf("step %q: %w", title, err)
+		}
+	}
+	if err := <-reconciled; err != nil {
+		return fmt.Errorf("step %q: the demo's stand-in for CAPA's controller: %w", title, err)
+	}
 	return nil
 }
+
+// controllerIdentity is CAPA's controller identity, admitting only the
+// tenant's namespace (CAPA would make it admitting every namespace,
+// which access --verify flags).
+const controllerIdentity = `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterControllerIdentity
+metadata: {name: default}
+spec: {allowedNamespaces: {list: [wonka]}}
+`
 
 // writeAdminProfiles writes the credentials of each tenant account's
 // admin as profiles.

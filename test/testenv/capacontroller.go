@@ -64,6 +64,8 @@ type CAPAController struct {
 
 // NewCAPAController plays CAPA in the management cluster of cfg.
 func NewCAPAController(cfg *rest.Config) (*CAPAController, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = rest.NoWarnings{} // CAPA's own finalizer name draws one on every patch
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
