@@ -128,13 +128,8 @@ func benchCAPA(r *report, bin, dir string) error {
 		return err
 	}
 	r.exact("capa: objects per create --provider capa (2 hops, node group)", objects, 8)
-	// CAPA's controller, played here, acts with its own environment's
-	// credentials: the local EKS's.
-	for _, kv := range local.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		if err := os.Setenv(k, v); err != nil {
-			return err
-		}
+	if err := local.SetProcessEnv(); err != nil { // the stand-in acts with its environment's credentials, as CAPA does
+		return err
 	}
 	controller, err := testenv.NewCAPAController(mgmt.AdminConfig())
 	if err != nil {

@@ -240,13 +240,8 @@ func (d *demo) capa(ctx context.Context, local *testenv.LocalEKS) error {
 	if err := os.WriteFile(identity, []byte(controllerIdentity), 0o600); err != nil {
 		return err
 	}
-	// The stand-in acts as CAPA's controller does, with the credentials
-	// of its own environment: here the local EKS's.
-	for _, kv := range local.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		if err := os.Setenv(k, v); err != nil {
-			return err
-		}
+	if err := local.SetProcessEnv(); err != nil { // the stand-in acts with its environment's credentials, as CAPA does
+		return err
 	}
 	controller, err := testenv.NewCAPAController(mgmt.AdminConfig())
 	if err != nil {

@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
 // capaDoc is tenant acme declared for Cluster API, as a GitOps
@@ -85,14 +82,7 @@ spec: {allowedNamespaces: {list: [acme]}}
 	}
 
 	// apply, with the controller at work.
-	controller, err := testenv.NewCAPAController(f.mgmt.AdminConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reconciled := make(chan error, 1)
-	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	go func() { reconciled <- controller.Reconcile(cctx, "acme", "acme-control-plane", "acme") }()
+	_, reconciled := playCAPA(t, f, "acme")
 	r := u.tenant("apply", "-f", doc, "--create-timeout", "2m")
 	if err := <-reconciled; err != nil {
 		t.Fatalf("the CAPA stand-in: %v", err)

@@ -43,6 +43,22 @@ func mgmtWrites(t *testing.T, f *fleet, seen int) (int, int) {
 	return n, len(events)
 }
 
+// playCAPA starts testenv.CAPAController on f's management cluster,
+// making tenant name's cluster ready once its objects are declared
+// (within 3 minutes); the channel gets the outcome.
+func playCAPA(t *testing.T, f *fleet, name string) (*testenv.CAPAController, <-chan error) {
+	t.Helper()
+	controller, err := testenv.NewCAPAController(f.mgmt.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	reconciled := make(chan error, 1)
+	go func() { reconciled <- controller.Reconcile(ctx, name, name+"-control-plane", name) }()
+	return controller, reconciled
+}
+
 // Cluster API mode, as a platform engineer runs it against a management
 // cluster with Cluster API's and CAPA's own CRDs. No CAPA controller
 // runs here: testenv.CAPAController plays it, on the wire as CAPA does
@@ -109,14 +125,7 @@ spec: {allowedNamespaces: {}}
 	}
 
 	// create, with the controller at work.
-	controller, err := testenv.NewCAPAController(f.mgmt.AdminConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reconciled := make(chan error, 1)
-	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	go func() { reconciled <- controller.Reconcile(cctx, "acme", "acme-control-plane", "acme") }()
+	controller, reconciled := playCAPA(t, f, "acme")
 	r := u.tenant(capaArgs("acme", "--nodegroup", "ng", "--nodes", "2", "--instance-types", "t3.medium", "--timeout", "2m")...)
 	if err := <-reconciled; err != nil {
 		t.Fatalf("the CAPA stand-in: %v", err)

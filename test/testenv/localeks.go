@@ -53,6 +53,19 @@ func StartLocalEKS(ctx context.Context, dir string) (_ *LocalEKS, err error) {
 // credentials, and every AWS service through the front.
 func (l *LocalEKS) Env() []string { return append(l.Moto.Env(), l.Front.Env()...) }
 
+// SetProcessEnv puts Env into this process's environment, for what runs
+// in it as a user of the local EKS would (the CAPA controller's
+// stand-in, which acts with its environment's credentials as CAPA does).
+func (l *LocalEKS) SetProcessEnv() error {
+	for _, kv := range l.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Stop ends every cluster, the front and moto.
 func (l *LocalEKS) Stop() {
 	if l.saved != nil {
