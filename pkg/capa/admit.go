@@ -57,8 +57,15 @@ func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
 		return err
 	}
 	for _, x := range m.Records {
-		if c := x.Spec.Cluster.CAPA; x.Name != s.Tenant && c != nil && c.Namespace == s.namespace() {
-			return fmt.Errorf("namespace %s of the management cluster holds tenant %q's Cluster API objects; an identity that admits it would admit %q's clusters too: choose another with --management-namespace", s.namespace(), x.Name, x.Name)
+		c := x.Spec.Cluster.CAPA
+		if x.Name == s.Tenant || c == nil {
+			continue
+		}
+		if c.Namespace == s.namespace() {
+			return fmt.Errorf("namespace %s of the management cluster holds tenant %q's Cluster API objects; an identity that admits it would admit %q's clusters too: choose another (--management-namespace, or spec.cluster.capa.namespace)", s.namespace(), x.Name, x.Name)
+		}
+		if err := sameIdentityNames(s, &x); err != nil {
+			return err
 		}
 	}
 	source := s.Source
@@ -71,7 +78,7 @@ func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
 		return nil
 	}
 	if err != nil && s.Source != nil {
-		return fmt.Errorf("--source-identity: %w", err)
+		return fmt.Errorf("source identity (--source-identity, or spec.cluster.capa.sourceIdentity): %w", err)
 	}
 	if err != nil {
 		return fmt.Errorf("reading CAPA's controller identity: %w", err)
@@ -83,14 +90,36 @@ func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
 			return fmt.Errorf("identity %s: %w", h.Ref(), err)
 		}
 		if !ok {
-			return fmt.Errorf("identity %s does not admit namespace %s, and CAPA checks every hop of a chain against the cluster's namespace: add %s to its spec.allowedNamespaces.list, or start the chain elsewhere with --source-identity",
+			return fmt.Errorf("identity %s does not admit namespace %s, and CAPA checks every hop of a chain against the cluster's namespace: add %s to its spec.allowedNamespaces.list, or start the chain elsewhere (--source-identity, or spec.cluster.capa.sourceIdentity)",
 				h.Ref(), s.namespace(), s.namespace())
 		}
 		if owner := ownerOf(h.Labels); owner != "" && owner != s.Tenant {
-			return fmt.Errorf("identity %s belongs to tenant %q: a chain through it acts in %q's account; start the chain elsewhere with --source-identity", h.Ref(), owner, owner)
+			return fmt.Errorf("identity %s belongs to tenant %q: a chain through it acts in %q's account; start the chain elsewhere (--source-identity, or spec.cluster.capa.sourceIdentity)", h.Ref(), owner, owner)
 		}
 		if h.Kind == string(infrav1.ClusterRoleIdentityKind) && h.Allowed != nil && cmp.Equal(*h.Allowed, infrav1.AllowedNamespaces{}) {
 			return fmt.Errorf("identity %s admits every namespace (allowedNamespaces: {}), so a Cluster anywhere acts as %s: give it spec.allowedNamespaces.list of the tenants' namespaces before chaining from it", h.Ref(), h.RoleARN)
+		}
+	}
+	return nil
+}
+
+// sameIdentityNames refuses s when one of its identities would have the
+// name of one another tenant's record declares (tenant acme's second
+// hop and a tenant named acme-hop-1, say): both would write the same
+// object, and the second would rewire the first one's chain.
+func sameIdentityNames(s Spec, other *tenant.Tenant) error {
+	if !other.Spec.Cluster.CAPA.CreatedByPlugin {
+		return nil
+	}
+	o, err := SpecOf(other)
+	if err != nil {
+		return nil // a record that declares no chain names no identity
+	}
+	for i := range s.AWS.RoleARNs {
+		for j := range o.AWS.RoleARNs {
+			if name := s.IdentityName(i); name == o.IdentityName(j) {
+				return fmt.Errorf("AWSClusterRoleIdentity %s is a hop of tenant %q's chain; tenant %q's would have the same name: choose another tenant name", name, other.Name, s.Tenant)
+			}
 		}
 	}
 	return nil
@@ -157,6 +186,24 @@ func (m Management) Apply(ctx context.Context, s Spec, docs []*unstructured.Unst
 		}
 	}
 	return results, Applier{Client: m.Client, DryRun: dryRun}.Apply(ctx, s.Tenant, sent, results)
+}
+
+// OwnCluster refuses a recorded tenant's objects when their Cluster is
+// not in this management cluster as the tenant's: the context the record
+// names may now reach another cluster, where an apply would make a
+// second set of objects for the same EKS cluster.
+func (m Management) OwnCluster(ctx context.Context, s Spec, name string) error {
+	cluster, err := m.Client.Resource(resources["Cluster"]).Namespace(s.namespace()).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("spec.cluster.capa: tenant %q's Cluster %s/%s is not in the management cluster of context %q: point the context back at the cluster it was made in, or delete the tenant", s.Tenant, s.namespace(), name, m.Context)
+	}
+	if err != nil {
+		return fmt.Errorf("reading Cluster %s/%s: %w", s.namespace(), name, err)
+	}
+	if owner := ownerOf(cluster.GetLabels()); owner != s.Tenant {
+		return notTheTenants(cluster, s.Tenant, owner)
+	}
+	return nil
 }
 
 // Ready waits, within timeout, until CAPA reports s's control plane

@@ -216,7 +216,7 @@ func notTheTenants(cur *unstructured.Unstructured, tenantName, owner string) err
 	fix := "choose another tenant name"
 	switch cur.GetKind() {
 	case "Namespace":
-		fix = "choose another namespace with --management-namespace"
+		fix = "choose another namespace (--management-namespace, or spec.cluster.capa.namespace)"
 	case "AWSClusterRoleIdentity":
 		fix = "the plugin names a tenant's identities TENANT and TENANT-hop-N: choose another tenant name, or remove or rename that identity"
 	}

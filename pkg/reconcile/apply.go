@@ -113,14 +113,6 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		if err := provisionCAPA(ctx, reg, next, o, &out.Log); err != nil {
 			return out, err
 		}
-	case declaredCAPA(current, next):
-		w := &out.Log
-		if o.Mode != Change {
-			w = &out.Diff
-		}
-		if capaWrites, err = reapplyCAPA(ctx, reg, next, o, w); err != nil {
-			return out, err
-		}
 	case newNodegroup(current, next) && o.Mode != Change:
 		fmt.Fprintf(&out.Diff, "would create node group %s in EKS cluster %s unless it exists\n", next.Spec.Cluster.EKS.Nodegroup.Name, next.Spec.Cluster.EKS.Name)
 	case newNodegroup(current, next):
@@ -141,6 +133,17 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	// cluster's part is bounded as a reconcile is.
 	if err := admitBounded(ctx, admission, next, doc.Spec.Grants, o.ClusterTimeout); err != nil {
 		return out, err
+	}
+	if declaredCAPA(current, next) {
+		// Once every check of the document has passed, as the record is
+		// written next.
+		w := &out.Log
+		if o.Mode != Change {
+			w = &out.Diff
+		}
+		if capaWrites, err = reapplyCAPA(ctx, reg, current, next, o, w); err != nil {
+			return out, err
+		}
 	}
 	recordChanged := current == nil || !sameRecord(current, next)
 
@@ -261,6 +264,9 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 		if err := samePlace(current, next); err != nil {
 			return nil, err
 		}
+		if err := sameCAPAObjects(current, next); err != nil {
+			return nil, err
+		}
 	}
 	if next.Spec.Cluster.EKS != nil && next.Spec.Cluster.Context == "" {
 		next.Spec.Cluster.Context = doc.Name // as create names an EKS tenant's context
@@ -305,6 +311,36 @@ func sameCAPACluster(current, doc *tenant.Tenant) error {
 		return fmt.Errorf("spec.cluster.capa: tenant %q's cluster is Cluster %s/%s, not %s/%s; %w", doc.Name, c.Namespace, c.Name, d.Namespace, d.Name, errNoMove)
 	case d.ManagementContext != "" && d.ManagementContext != c.ManagementContext:
 		return fmt.Errorf("spec.cluster.capa.managementContext: tenant %q's Cluster API objects are in the management cluster of context %q, not %q; %w", doc.Name, c.ManagementContext, d.ManagementContext, errNoMove)
+	}
+	return nil
+}
+
+// sameCAPAObjects refuses a merged record that would change what a CAPA
+// tenant's Cluster API objects are without apply being able to make it
+// so: for a Cluster someone else declared (adopted), any change of the
+// cluster or the role chain, which are read from their objects (adopt it
+// again with create --from-capa); for one the plugin made, a chain of
+// another length or a node group renamed or dropped, which would leave
+// an identity or a machine pool behind that no record names.
+func sameCAPAObjects(current, next *tenant.Tenant) error {
+	c := current.Spec.Cluster.CAPA
+	if c == nil {
+		return nil
+	}
+	was, is := current.Spec, next.Spec
+	if !c.CreatedByPlugin {
+		if !reflect.DeepEqual(was.Cluster.EKS, is.Cluster.EKS) || !reflect.DeepEqual(was.AWS.RoleARNs, is.AWS.RoleARNs) || was.AWS.ExternalID != is.AWS.ExternalID {
+			return fmt.Errorf("spec.cluster.eks, spec.aws: tenant %q's Cluster %s/%s was declared by someone else and adopted: its cluster and role chain are read from its objects, not set by a document; change them there, then adopt it again with `kubectl tenant create %s --from-capa %s/%s`",
+				current.Name, c.Namespace, c.Name, current.Name, c.Namespace, c.Name)
+		}
+		return nil
+	}
+	if len(was.AWS.RoleARNs) != len(is.AWS.RoleARNs) {
+		return fmt.Errorf("spec.aws.roleARNs: tenant %q's chain has %d roles, each an AWSClusterRoleIdentity in the management cluster; a document may change the roles but not how many (apply would leave an identity admitting the namespace behind): delete the tenant and apply again",
+			current.Name, len(was.AWS.RoleARNs))
+	}
+	if n := was.Cluster.EKS.Nodegroup; n != nil && (is.Cluster.EKS.Nodegroup == nil || is.Cluster.EKS.Nodegroup.Name != n.Name) {
+		return fmt.Errorf("spec.cluster.eks.nodegroup: tenant %q's node group %s is a MachinePool in the management cluster; a document may resize it but not rename or drop it (apply would leave its machines running)", current.Name, n.Name)
 	}
 	return nil
 }

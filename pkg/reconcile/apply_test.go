@@ -148,3 +148,98 @@ func TestSortedResults(t *testing.T) {
 		t.Errorf("order (-want +got):\n%s", d)
 	}
 }
+
+// capaRecord is CAPA tenant acme as apply records it: made by the
+// plugin (created) or adopted, in the management cluster of context
+// mgmt, through two roles, with a node group.
+func capaRecord(created bool) *tenant.Tenant {
+	t := record("acme", "acme", "acme")
+	t.Spec.Cluster.EKS = &tenant.EKSCluster{Name: "acme", Nodegroup: &tenant.Nodegroup{Name: "ng", Nodes: 2}}
+	t.Spec.Cluster.CAPA = &tenant.CAPACluster{ManagementContext: "mgmt", Namespace: "acme", Name: "acme", CreatedByPlugin: created}
+	t.Spec.AWS = &tenant.AWS{Region: "us-east-1", RoleARNs: []string{"arn:aws:iam::111111111111:role/platform", "arn:aws:iam::222222222222:role/tenant"}}
+	return t
+}
+
+// The rules an apply of a CAPA tenant's document keeps: what apply
+// cannot make so, or would leave objects behind for, is refused before
+// anything is written; what the plugin records is the record's.
+func TestMergedCAPA(t *testing.T) {
+	doc := func(edit func(*tenant.Tenant)) *tenant.Tenant {
+		d := capaRecord(false)
+		d.Spec.Cluster.Context = ""
+		d.Spec.Cluster.CAPA.ManagementContext = ""
+		edit(d)
+		return d
+	}
+	same := func(*tenant.Tenant) {}
+	for _, tc := range []struct {
+		name    string
+		current *tenant.Tenant
+		doc     *tenant.Tenant
+		refused string // in the error; "" for none
+	}{
+		{"a new tenant", nil, doc(same), ""},
+		{"a new tenant's Cluster of another name", nil, doc(func(d *tenant.Tenant) { d.Spec.Cluster.CAPA.Name = "prod" }), "spec.cluster.capa.name: apply makes tenant \"acme\"'s Cluster"},
+		{"the same document again", capaRecord(true), doc(same), ""},
+		{"a resized node group", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup.Nodes = 3 }), ""},
+		{"other roles, as many", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.AWS.RoleARNs[1] = "arn:aws:iam::222222222222:role/tenant-v2" }), ""},
+		{"a shorter chain", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.AWS.RoleARNs = d.Spec.AWS.RoleARNs[1:] }), "spec.aws.roleARNs: tenant \"acme\"'s chain has 2 roles"},
+		{"a renamed node group", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup.Name = "ng2" }), "spec.cluster.eks.nodegroup: tenant \"acme\"'s node group ng"},
+		{"a document silent on the node group", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup = nil }), ""},
+		{"a dropped node group", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup, d.Spec.Cluster.EKS.KubernetesVersion = nil, "1.33" }), "not rename or drop it"},
+		{"another namespace", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.CAPA.Namespace = "team-b" }), "not team-b/acme; a tenant does not move"},
+		{"another management cluster", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.CAPA.ManagementContext = "other" }), "spec.cluster.capa.managementContext"},
+		{"no spec.cluster.capa", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.CAPA = nil }), "keep spec.cluster.capa in its document"},
+		{"onto CAPA from a context", record("acme", "dev", "acme"), doc(same), "not on a Cluster API cluster"},
+		{"an adopted tenant's record", capaRecord(false), doc(same), ""},
+		{"an adopted tenant's node count", capaRecord(false), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup.Nodes = 3 }), "was declared by someone else and adopted"},
+		{"an adopted tenant's roles", capaRecord(false), doc(func(d *tenant.Tenant) { d.Spec.AWS.ExternalID = "x" }), "create acme --from-capa acme/acme"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := merged(tc.current, tc.doc, "m")
+			switch {
+			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+				t.Fatalf("got %v, want a refusal saying %q", err, tc.refused)
+			case tc.refused != "":
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			c := got.Spec.Cluster.CAPA
+			if want := tc.current == nil || tc.current.Spec.Cluster.CAPA.CreatedByPlugin; c.CreatedByPlugin != want {
+				t.Errorf("createdByPlugin %v, want %v: who made the objects is the record's", c.CreatedByPlugin, want)
+			}
+			if tc.current != nil && c.ManagementContext != "mgmt" {
+				t.Errorf("managementContext %q: a document without one keeps the record's", c.ManagementContext)
+			}
+			if tc.doc.Spec.Cluster.CAPA.CreatedByPlugin || tc.doc.Spec.Cluster.CAPA.ManagementContext != "" {
+				t.Errorf("the document was changed: %+v", tc.doc.Spec.Cluster.CAPA)
+			}
+		})
+	}
+
+	// A document without a source identity keeps the recorded one.
+	current := capaRecord(true)
+	current.Spec.Cluster.CAPA.SourceIdentity = "AWSClusterRoleIdentity/platform"
+	got, err := merged(current, doc(same), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Spec.Cluster.CAPA.SourceIdentity; s != "AWSClusterRoleIdentity/platform" {
+		t.Errorf("sourceIdentity %q: a document without one keeps the record's", s)
+	}
+	// The last-applied spec leaves out what the plugin resolves, so that
+	// the record applied back is the document applied again.
+	first, err := merged(nil, doc(same), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Spec.Cluster.CAPA.ManagementContext = "mgmt" // as apply resolves it
+	again, err := merged(first, first, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := first.Annotations[tenant.LastAppliedKey("m")], again.Annotations[tenant.LastAppliedKey("m")]; a != b {
+		t.Errorf("the record applied back changes the last-applied spec:\n%s\n%s", a, b)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,7 +37,7 @@ func (o Options) management(ctx context.Context, reg tenant.Registry, t *tenant.
 	}
 	conn, err := o.Management(t)
 	if err != nil {
-		return capa.Management{}, fmt.Errorf("spec.cluster.capa.managementContext: %w", err)
+		return capa.Management{}, err
 	}
 	records, err := reg.List(ctx)
 	if err != nil {
@@ -89,9 +90,14 @@ func provisionCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o
 	if err != nil {
 		return err
 	}
-	ep, err := m.Ready(ctx, spec, o.CreateTimeout, o.capaInterval(), o.Progress)
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	ep, err := m.Ready(ctx, spec, o.CreateTimeout, o.capaInterval(), progress)
 	if err != nil {
-		return fmt.Errorf("%w (the Cluster API objects are in place: apply again to wait for them and record tenant %q)", err, t.Name)
+		return fmt.Errorf("%w; tenant %q is not recorded: once CAPA makes the cluster, apply again to record it, or remove its objects with `kubectl --context %s delete cluster -n %s %s` and then its identities (label %s=%s)",
+			err, t.Name, m.Context, spec.Namespace, t.Name, tenant.LabelTenant, t.Name)
 	}
 	c := t.Spec.Cluster.CAPA
 	fmt.Fprintf(log, "EKS cluster %s made by CAPA from Cluster %s/%s (%s)\n", spec.EKS.Name, c.Namespace, c.Name, ep.Server)
@@ -111,8 +117,8 @@ func previewCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o O
 		return err
 	}
 	if o.Mode == ServerDryRun {
-		m, _, _, err := o.capaPlan(ctx, reg, t)
-		if err != nil {
+		var m capa.Management
+		if m, spec, docs, err = o.capaPlan(ctx, reg, t); err != nil {
 			return err
 		}
 		cfg, err := o.awsConfig(ctx, t)
@@ -143,19 +149,36 @@ func previewCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o O
 	return previewInCluster(t, w)
 }
 
-// reapplyCAPA keeps a recorded tenant's Cluster API objects what its
-// record declares (a changed node group, version or chain), writing
-// only what differs, and returns how many it changed (a server dry run:
-// would change). A client dry run reads no management cluster and says
-// so. It does not wait: CAPA acts on the change as it does on any.
-func reapplyCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o Options, w io.Writer) (int, error) {
+// reapplyCAPA writes what differs between the Cluster API objects
+// recorded tenant next's record declares and those in its management
+// cluster (a resized node group, a new Kubernetes version, other roles
+// in a chain of the same length), and returns how many it changed (a
+// server dry run: would change). The Cluster must be there and be the
+// tenant's: a management context that now reaches another cluster gets
+// no second set of objects. A changed chain must first be one the
+// caller can assume. A client dry run reads no management cluster and
+// says so. It does not wait: CAPA acts on the change as on any.
+func reapplyCAPA(ctx context.Context, reg tenant.Registry, current, next *tenant.Tenant, o Options, w io.Writer) (int, error) {
 	if o.Mode == ClientDryRun {
-		fmt.Fprintf(w, "would apply tenant %q's Cluster API objects again; --dry-run=server shows which would change\n", t.Name)
+		fmt.Fprintf(w, "would apply tenant %q's Cluster API objects again; --dry-run=server shows which would change\n", next.Name)
 		return 0, nil
 	}
-	m, spec, docs, err := o.capaPlan(ctx, reg, t)
+	m, spec, docs, err := o.capaPlan(ctx, reg, next)
 	if err != nil {
 		return 0, err
+	}
+	c := next.Spec.Cluster.CAPA
+	if err := m.OwnCluster(ctx, spec, c.Name); err != nil {
+		return 0, err
+	}
+	if !reflect.DeepEqual(current.Spec.AWS, next.Spec.AWS) || current.Spec.Cluster.CAPA.SourceIdentity != c.SourceIdentity {
+		cfg, err := o.awsConfig(ctx, next)
+		if err != nil {
+			return 0, err
+		}
+		if err := o.preflight(reg).Check(ctx, cfg, next, w); err != nil {
+			return 0, err
+		}
 	}
 	results, err := m.Apply(ctx, spec, docs, o.Mode == ServerDryRun, w)
 	suffix := ""

@@ -78,10 +78,7 @@ func SetLastApplied(t *Tenant, manager string, s Spec) error {
 	}
 	if c := s.Cluster.CAPA; c != nil {
 		a := *c
-		a.CreatedByPlugin = false
-		if r := t.Spec.Cluster.CAPA; r != nil && r.ManagementContext == a.ManagementContext {
-			a.ManagementContext = ""
-		}
+		a.CreatedByPlugin, a.ManagementContext = false, "" // a tenant's management cluster never changes (and is recorded as resolved)
 		s.Cluster.CAPA = &a
 	}
 	data, err := json.Marshal(s)
@@ -188,10 +185,13 @@ func mergeCluster(applied, current Cluster) Cluster {
 		out.Server = current.Server
 	}
 	if a, c := out.CAPA, current.CAPA; a != nil && c != nil {
-		capa := *a // who made the objects, and where they are, are the record's
+		capa := *a // who made the objects is the record's; what the document leaves empty keeps the record's
 		capa.CreatedByPlugin = c.CreatedByPlugin
 		if capa.ManagementContext == "" {
 			capa.ManagementContext = c.ManagementContext
+		}
+		if capa.SourceIdentity == "" {
+			capa.SourceIdentity = c.SourceIdentity
 		}
 		out.CAPA = &capa
 	}

@@ -151,18 +151,24 @@ spec: {allowedNamespaces: {list: [acme]}}
 	}
 
 	// Refused before anything is written.
-	globex := strings.NewReplacer("name: acme}\nspec", "name: globex}\nspec", "[acme]", "[globex]",
+	globex := strings.NewReplacer("name: acme}\nspec", "name: globex}\nspec", "[acme]", "[globex]", "eks: {name: acme,", "eks: {name: globex,",
 		"  grants:\n  - subject: {kind: IAMRole, name: \""+devRole+"\"}\n    role: edit\n    via: access-entry\n", "").Replace(capaDoc("3"))
 	_, seen = mgmtWrites(t, f, 0)
 	for _, tc := range []struct{ doc, want string }{
 		{strings.Replace(capaDoc("3"), "capa: {namespace: acme, name: acme}", "capa: {namespace: team-b, name: acme}", 1),
 			"spec.cluster.capa: tenant \"acme\"'s cluster is Cluster acme/acme, not team-b/acme; a tenant does not move between clusters"},
+		{strings.Replace(capaDoc("3"), "capa: {namespace: acme, name: acme}", "capa: {namespace: acme, name: acme, managementContext: workload}", 1),
+			"spec.cluster.capa.managementContext: tenant \"acme\"'s Cluster API objects are in the management cluster of context \"mgmt\", not \"workload\""},
+		{strings.Replace(capaDoc("3"), `roleARNs: ["`+hopRole+`", `, `roleARNs: [`, 1),
+			"spec.aws.roleARNs: tenant \"acme\"'s chain has 2 roles, each an AWSClusterRoleIdentity"},
 		{strings.Replace(capaDoc("3"), "capa: {namespace: acme, name: acme}", "context: elsewhere", 1),
 			"spec.cluster.capa: tenant \"acme\"'s cluster is Cluster acme/acme of a management cluster: keep spec.cluster.capa in its document"},
 		{strings.Replace(globex, "capa: {namespace: acme, name: acme}", "capa: {namespace: globex, name: prod}", 1),
 			"spec.cluster.capa.name: apply makes tenant \"globex\"'s Cluster, named \"globex\": name it so, or adopt Cluster globex/prod with `kubectl tenant create globex --from-capa globex/prod`"},
 		{strings.Replace(globex, "capa: {namespace: acme, name: acme}", "capa: {namespace: acme, name: globex}", 1),
 			`namespace acme of the management cluster holds tenant "acme"'s Cluster API objects`},
+		{strings.NewReplacer("globex", "acme-hop-1", "capa: {namespace: acme, name: acme}", "capa: {namespace: acme-hop-1, name: acme-hop-1}").Replace(globex),
+			`AWSClusterRoleIdentity acme-hop-1 is a hop of tenant "acme"'s chain; tenant "acme-hop-1"'s would have the same name`},
 	} {
 		writeFile(t, filepath.Join(u.home, "bad.yaml"), tc.doc)
 		if got := u.tenantFails("apply", "-f", filepath.Join(u.home, "bad.yaml")); !strings.Contains(got, tc.want) {

@@ -364,7 +364,20 @@ spec: {allowedNamespaces: {list: [acme, team-a]}}
 	u.kubectl("--context", "mgmt", "patch", "awsclusterroleidentity", "team-a", "--type", "json", "-p", `[{"op":"remove","path":"/spec/externalID"}]`)
 	verifyFails("team-a", "TRUST: AWSClusterRoleIdentity team-a: gives no externalID, and role "+globexRole+"'s trust policy requires one")
 
+	// Each record, applied back, writes nothing: the objects create made
+	// are what the record declares, and an adopted Cluster's objects are
+	// not apply's to write.
 	_, seen = mgmtWrites(t, f, 0)
+	for _, name := range []string{"acme", "team-a"} {
+		recordFile := filepath.Join(u.home, name+"-record.yaml")
+		writeFile(t, recordFile, u.tenant("get", name, "-o", "yaml").stdout)
+		if r := u.tenant("apply", "-f", recordFile); !strings.Contains(r.stdout, "tenant.tenancy.kubectl-tenant.io/"+name+" ") || strings.Contains(r.stderr, " configured") {
+			t.Errorf("applying %s's record says:\n%s%s", name, r.stdout, r.stderr)
+		}
+	}
+	if n, _ := mgmtWrites(t, f, seen); n != 0 {
+		t.Errorf("applying the records back wrote %d objects in the management cluster", n)
+	}
 	// An adopted CAPA cluster is not its adopter's to delete: the tenant's
 	// own objects and record go, the Cluster stays.
 	if r := u.tenant("delete", "team-a", "--delete-cluster"); !strings.Contains(r.stderr, `Cluster team-a/prod was adopted by tenant "team-a", not made for it`) {

@@ -39,8 +39,8 @@ var applyLong = templates.LongDesc(`
 	is adopted only with --adopt-clusters. A new tenant with
 	spec.cluster.capa gets its Cluster API objects applied to the
 	management cluster (as create --provider capa does, waiting for CAPA
-	to make the cluster); a recorded one's are kept what its document
-	declares.
+	to make the cluster); for a recorded one, apply writes the objects
+	that differ from what its document declares.
 
 	Like kubectl apply, it merges: what a document no longer lists, and this
 	field manager's last apply did, is removed from the record; what others
