@@ -186,7 +186,9 @@ func TestMergedCAPA(t *testing.T) {
 		{"a shorter chain", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.AWS.RoleARNs = d.Spec.AWS.RoleARNs[1:] }), "spec.aws.roleARNs: tenant \"acme\"'s chain has 2 roles"},
 		{"a renamed node group", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup.Name = "ng2" }), "spec.cluster.eks.nodegroup: tenant \"acme\"'s node group ng"},
 		{"a document silent on the node group", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup = nil }), ""},
-		{"a dropped node group", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.EKS.Nodegroup, d.Spec.Cluster.EKS.KubernetesVersion = nil, "1.33" }), "not rename or drop it"},
+		{"a dropped node group", capaRecord(true), doc(func(d *tenant.Tenant) {
+			d.Spec.Cluster.EKS.Nodegroup, d.Spec.Cluster.EKS.KubernetesVersion = nil, "1.33"
+		}), "not rename or drop it"},
 		{"another namespace", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.CAPA.Namespace = "team-b" }), "not team-b/acme; a tenant does not move"},
 		{"another management cluster", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.CAPA.ManagementContext = "other" }), "spec.cluster.capa.managementContext"},
 		{"no spec.cluster.capa", capaRecord(true), doc(func(d *tenant.Tenant) { d.Spec.Cluster.CAPA = nil }), "keep spec.cluster.capa in its document"},

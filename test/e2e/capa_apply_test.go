@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,19 +36,7 @@ spec:
 // move the tenant or take a Cluster it does not make is refused before
 // anything is written.
 func TestCAPAApply(t *testing.T) {
-	ctx := context.Background()
-	f := startFleet(t)
-	local, _ := startLocalEKS(t)
-	u := f.u.with(local.Env()...)
-	if err := f.mgmt.InstallCAPI(ctx); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(u.home, "default-identity.yaml"), `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
-kind: AWSClusterControllerIdentity
-metadata: {name: default}
-spec: {allowedNamespaces: {list: [acme]}}
-`)
-	u.kubectl("--context", "mgmt", "apply", "-f", filepath.Join(u.home, "default-identity.yaml"))
+	f, u, local := startCAPA(t, "{list: [acme]}")
 	doc := filepath.Join(u.home, "acme.yaml")
 	writeFile(t, doc, capaDoc("2"))
 

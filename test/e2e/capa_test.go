@@ -43,6 +43,27 @@ func mgmtWrites(t *testing.T, f *fleet, seen int) (int, int) {
 	return n, len(events)
 }
 
+// startCAPA starts a fleet whose management cluster has Cluster API's
+// and CAPA's CRDs and CAPA's controller identity admitting allowed
+// (allowedNamespaces, as YAML), and a local EKS; the fleet's user works
+// with both.
+func startCAPA(t *testing.T, allowed string) (*fleet, *user, *testenv.LocalEKS) {
+	t.Helper()
+	f := startFleet(t)
+	local, _ := startLocalEKS(t)
+	u := f.u.with(local.Env()...)
+	if err := f.mgmt.InstallCAPI(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(u.home, "default-identity.yaml"), `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: AWSClusterControllerIdentity
+metadata: {name: default}
+spec: {allowedNamespaces: `+allowed+`}
+`)
+	u.kubectl("--context", "mgmt", "apply", "-f", filepath.Join(u.home, "default-identity.yaml"))
+	return f, u, local
+}
+
 // playCAPA starts testenv.CAPAController on f's management cluster,
 // making tenant name's cluster ready once its objects are declared
 // (within 3 minutes); the channel gets the outcome.
@@ -71,20 +92,9 @@ func playCAPA(t *testing.T, f *fleet, name string) (*testenv.CAPAController, <-c
 // is applied, a re-run writes nothing, and bad input applies nothing.
 func TestCAPACreate(t *testing.T) {
 	ctx := context.Background()
-	f := startFleet(t)
-	local, _ := startLocalEKS(t)
-	u := f.u.with(local.Env()...)
-	if err := f.mgmt.InstallCAPI(ctx); err != nil {
-		t.Fatal(err)
-	}
 	// CAPA's controller makes its own identity at start, admitting every
 	// namespace (AutoControllerIdentityCreator).
-	writeFile(t, filepath.Join(u.home, "default-identity.yaml"), `apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
-kind: AWSClusterControllerIdentity
-metadata: {name: default}
-spec: {allowedNamespaces: {}}
-`)
-	u.kubectl("--context", "mgmt", "apply", "-f", filepath.Join(u.home, "default-identity.yaml"))
+	f, u, local := startCAPA(t, "{}")
 
 	// The client dry run: the objects, in apply order, each namespaced one
 	// naming its namespace; nothing is written.
