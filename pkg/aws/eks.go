@@ -44,6 +44,9 @@ type Cluster struct {
 	EndpointAccess    string
 	PublicAccessCIDRs []string
 	SubnetIDs         []string
+	// Issuer is the cluster's OIDC issuer, which signs its
+	// ServiceAccount tokens (IRSA's web identities).
+	Issuer string
 }
 
 // CreatedByPlugin reports whether the plugin created the cluster.
@@ -189,6 +192,9 @@ func clusterOf(c *ekstypes.Cluster) *Cluster {
 	}
 	if c.CertificateAuthority != nil {
 		cl.CAData = decodeCA(awssdk.ToString(c.CertificateAuthority.Data))
+	}
+	if c.Identity != nil && c.Identity.Oidc != nil {
+		cl.Issuer = awssdk.ToString(c.Identity.Oidc.Issuer)
 	}
 	if c.AccessConfig != nil {
 		cl.AuthMode = string(c.AccessConfig.AuthenticationMode)

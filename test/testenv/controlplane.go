@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -56,6 +57,9 @@ type Options struct {
 	APIServerArgs []string
 	// Audit makes the apiserver log who made each request (AuditEvents).
 	Audit bool
+	// ServiceAccountIssuer is the issuer of its ServiceAccount tokens
+	// (default https://kubernetes.default.svc.cluster.local).
+	ServiceAccountIssuer string
 }
 
 // auditPolicy logs every request at the Metadata level (who, what,
@@ -91,7 +95,7 @@ func StartControlPlane(ctx context.Context, dir string, opts Options) (_ *Contro
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{Dir: dir, ServiceAccountIssuer: "https://kubernetes.default.svc.cluster.local"}
+	cp := &ControlPlane{Dir: dir, ServiceAccountIssuer: cmp.Or(opts.ServiceAccountIssuer, "https://kubernetes.default.svc.cluster.local")}
 	defer func() {
 		if err != nil {
 			cp.Stop()

@@ -38,6 +38,7 @@ import (
 type dataPlane struct {
 	dir, cluster, region string
 	authMode, creator    string
+	issuer               string // of its ServiceAccount tokens
 	logPath              string
 
 	ready chan struct{} // closed when started or failed
@@ -52,7 +53,7 @@ type dataPlane struct {
 }
 
 func newDataPlane(dir string, c *frontCluster, logPath string) *dataPlane {
-	return &dataPlane{dir: dir, cluster: c.Name, region: c.Region, authMode: c.AuthMode, creator: c.Creator, logPath: logPath, ready: make(chan struct{})}
+	return &dataPlane{dir: dir, cluster: c.Name, region: c.Region, authMode: c.AuthMode, creator: c.Creator, issuer: c.Issuer, logPath: logPath, ready: make(chan struct{})}
 }
 
 // accessEntriesFile is where the front exports access entries for the
@@ -93,7 +94,7 @@ func (p *dataPlane) startErr() error {
 		return err
 	}
 	p.authn = authn
-	cp, err := StartControlPlane(context.Background(), filepath.Join(p.dir, "control-plane"), Options{APIServerArgs: authn.APIServerArgs, Audit: true})
+	cp, err := StartControlPlane(context.Background(), filepath.Join(p.dir, "control-plane"), Options{APIServerArgs: authn.APIServerArgs, Audit: true, ServiceAccountIssuer: p.issuer})
 	if err != nil {
 		return err
 	}

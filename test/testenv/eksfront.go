@@ -3,6 +3,8 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -35,6 +37,9 @@ import (
 //     as the cluster's endpoint and certificateAuthority.
 //   - the cluster's accessConfig.authenticationMode, which moto drops:
 //     kept from CreateCluster and reported back.
+//   - a cluster's own OIDC issuer (identity.oidc.issuer), where moto
+//     gives every cluster the same: the data plane's apiserver signs
+//     ServiceAccount tokens as that issuer.
 //   - EKS access entries (Create/Describe/List/Update/DeleteAccessEntry,
 //     Associate/DisassociateAccessPolicy, ListAssociatedAccessPolicies),
 //     which moto answers 404: served from memory in EKS's REST-JSON wire
@@ -42,6 +47,10 @@ import (
 //     entry's username and groups really authenticate. EKS authorizes
 //     access policies itself; the front stands in for that with RBAC
 //     bindings (see dataPlane.bindPolicies).
+//   - EKS Pod Identity associations and add-ons (aws-ebs-csi-driver,
+//     eks-pod-identity-agent), which moto answers 404: served from memory
+//     in EKS's wire format (see serveWorkload). The add-ons' software is
+//     not installed in the data plane.
 //   - a managed node group's effects inside its cluster: Node objects,
 //     and the node role mapped (in aws-auth for CONFIG_MAP clusters, by
 //     an EC2_LINUX access entry otherwise), as EKS does.
@@ -74,9 +83,16 @@ type frontCluster struct {
 	Name, Account, Region string
 	AuthMode              string
 	Creator               string // the ARN that created it, as STS named it
-	entries               map[string]*frontEntry
-	nodegroups            map[string]frontNodegroup
-	plane                 *dataPlane // nil for a cluster the front did not see created
+	// Issuer is the cluster's own OIDC issuer (moto gives every cluster
+	// of a process the same one): its data plane signs ServiceAccount
+	// tokens as it, so that IRSA's trust can be checked against real
+	// tokens.
+	Issuer       string
+	entries      map[string]*frontEntry
+	nodegroups   map[string]frontNodegroup
+	associations map[string]*frontAssociation // Pod Identity, by ID
+	addons       map[string]*frontAddon       // by name
+	plane        *dataPlane                   // nil for a cluster the front did not see created
 }
 
 type frontNodegroup struct {
@@ -198,6 +214,14 @@ func (f *EKSFront) record(call string) {
 	f.calls = append(f.calls, call)
 }
 
+// issuerOf is the OIDC issuer of the cluster of key (ACCOUNT/REGION/NAME),
+// in EKS's form: one per cluster, the same on every run.
+func issuerOf(key string) string {
+	region := strings.Split(key, "/")[1]
+	sum := sha256.Sum256([]byte(key))
+	return "https://oidc.eks." + region + ".amazonaws.com/id/" + strings.ToUpper(hex.EncodeToString(sum[:16]))
+}
+
 // caller is who signed a request, from its SigV4 credential scope.
 type caller struct {
 	AccessKey, Region, Service string
@@ -245,6 +269,9 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(parts) >= 3 && parts[0] == "clusters" && parts[2] == "access-entries":
 		f.serveAccessEntries(w, r, who, parts, body)
+		return
+	case len(parts) >= 3 && parts[0] == "clusters" && (parts[2] == "pod-identity-associations" || parts[2] == "addons"):
+		f.serveWorkload(w, r, who, parts, body)
 		return
 	case len(parts) == 1 && parts[0] == "clusters" && r.Method == http.MethodPost:
 		f.createCluster(w, r, who, body)
@@ -429,7 +456,7 @@ func (f *EKSFront) cluster(who caller, name string) *frontCluster {
 	key := account + "/" + who.Region + "/" + name
 	c := f.clusters[key]
 	if c == nil {
-		c = &frontCluster{Name: name, Account: account, Region: who.Region, AuthMode: "API_AND_CONFIG_MAP",
+		c = &frontCluster{Name: name, Account: account, Region: who.Region, AuthMode: "API_AND_CONFIG_MAP", Issuer: issuerOf(key),
 			entries: map[string]*frontEntry{}, nodegroups: map[string]frontNodegroup{}}
 		f.clusters[key] = c
 	}
@@ -529,6 +556,7 @@ func (f *EKSFront) rewrite(w http.ResponseWriter, resp *http.Response, data []by
 		return
 	}
 	cl["accessConfig"] = map[string]any{"authenticationMode": c.AuthMode, "bootstrapClusterCreatorAdminPermissions": true}
+	cl["identity"] = map[string]any{"oidc": map[string]any{"issuer": c.Issuer}}
 	if p := c.plane; p != nil && cl["status"] == "ACTIVE" {
 		select {
 		case <-p.ready:
