@@ -27,6 +27,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/role"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/token"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/version"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/workloadrole"
 	reg "github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 )
 
@@ -73,6 +74,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		delete.NewCmdDelete(flags, registry, streams),
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
+		workloadrole.NewCmd(flags, registry, streams),
 		role.NewCmdRole(flags, registry, streams),
 		awsauth.NewCmdAWSAuth(flags, registry, streams),
 		access.NewCmdAccess(flags, registry, streams),

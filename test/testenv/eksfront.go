@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -163,8 +164,9 @@ func (f *EKSFront) Close() {
 	f.log.Close()
 }
 
-// Calls returns the EKS calls seen so far: an access-entry operation by
-// name with its principal, any other as METHOD PATH.
+// Calls returns the EKS calls seen so far (an access-entry, Pod Identity
+// or add-on operation by name, any other as METHOD PATH), and the IAM
+// writes as "iam ACTION".
 func (f *EKSFront) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -214,6 +216,10 @@ func (f *EKSFront) record(call string) {
 	f.calls = append(f.calls, call)
 }
 
+// iamWrite matches the IAM actions that change something, which the
+// front records (Calls) so that a test can count a command's writes.
+var iamWrite = regexp.MustCompile(`^(Create|Update|Put|Attach|Detach|Delete|Tag|Untag|Add|Remove)`)
+
 // issuerOf is the OIDC issuer of the cluster of key (ACCOUNT/REGION/NAME),
 // in EKS's form: one per cluster, the same on every run.
 func issuerOf(key string) string {
@@ -259,6 +265,11 @@ func (f *EKSFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if who.Service == "sts" {
 		f.serveSTS(w, r, body)
 		return
+	}
+	if who.Service == "iam" {
+		if form, err := url.ParseQuery(string(body)); err == nil && iamWrite.MatchString(form.Get("Action")) {
+			f.record("iam " + form.Get("Action"))
+		}
 	}
 	parts := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
 	for i := range parts {

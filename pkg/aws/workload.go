@@ -1,0 +1,161 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
+)
+
+// WorkloadRole is an IAM role a tenant's ServiceAccount assumes, as the
+// plugin makes it: tagged for the tenant, trusting what Trust says, with
+// the managed policies PolicyARNs attached.
+type WorkloadRole struct {
+	Name, Tenant string
+	Trust        workload.Policy
+	PolicyARNs   []string
+}
+
+// WorkloadRolePlan is what making a workload role takes: its ARN, whether
+// the plugin creates it now, and the IAM calls (none when it is as wanted).
+type WorkloadRolePlan struct {
+	ARN     string
+	Creates bool
+	Steps   []Step
+}
+
+// PlanWorkloadRole reads the role and returns the calls that make it what
+// r says: create it, put its trust policy back, attach each policy it
+// lacks. A role of that name the plugin did not make for this tenant is
+// refused, never changed. Policies attached beyond r's are left (another
+// grant may have put them there); the plan says nothing of them.
+func PlanWorkloadRole(ctx context.Context, cfg awssdk.Config, account string, r WorkloadRole) (*WorkloadRolePlan, error) {
+	client := iam.NewFromConfig(cfg)
+	name, trust := awssdk.String(r.Name), awssdk.String(r.Trust.String())
+	plan := &WorkloadRolePlan{ARN: fmt.Sprintf("arn:aws:iam::%s:role/%s", account, r.Name)}
+	role, err := getRole(ctx, client, r.Name)
+	if err != nil {
+		return nil, err
+	}
+	var attached []string
+	if role == nil {
+		plan.Creates = true
+		plan.Steps = append(plan.Steps, Step{Call: "CreateRole " + r.Name, do: func(ctx context.Context) error {
+			_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trust, Tags: iamTags(ownTags(r.Tenant)),
+				Description: awssdk.String("kubectl-tenant: a workload role of tenant " + r.Tenant)})
+			return err
+		}})
+	} else {
+		if err := Owned("IAM role "+r.Name, tagMap(role.Tags), Claim{Tenant: r.Tenant, Made: true}); err != nil {
+			return nil, fmt.Errorf("%w; it is left alone: choose another --role-name", err)
+		}
+		plan.ARN = awssdk.ToString(role.Arn)
+		if !sameTrust(awssdk.ToString(role.AssumeRolePolicyDocument), r.Trust) {
+			plan.Steps = append(plan.Steps, Step{Call: "UpdateAssumeRolePolicy " + r.Name, do: func(ctx context.Context) error {
+				_, err := client.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: name, PolicyDocument: trust})
+				return err
+			}})
+		}
+		out, err := client.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: name})
+		if err != nil {
+			return nil, fmt.Errorf("reading the policies of IAM role %s: %w", r.Name, err)
+		}
+		for _, p := range out.AttachedPolicies {
+			attached = append(attached, awssdk.ToString(p.PolicyArn))
+		}
+	}
+	for _, p := range r.PolicyARNs {
+		if slices.Contains(attached, p) {
+			continue
+		}
+		plan.Steps = append(plan.Steps, Step{Call: "AttachRolePolicy " + r.Name + " " + p, do: func(ctx context.Context) error {
+			_, err := client.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: name, PolicyArn: awssdk.String(p)})
+			return err
+		}})
+	}
+	return plan, nil
+}
+
+// sameTrust reports whether a trust policy document IAM gives back (URL
+// encoded) says what want says.
+func sameTrust(document string, want workload.Policy) bool {
+	if decoded, err := url.QueryUnescape(document); err == nil {
+		document = decoded
+	}
+	got, err := workload.ParsePolicy(document)
+	return err == nil && reflect.DeepEqual(got, want)
+}
+
+// PlanOIDCProvider returns the calls that give cfg's account an IAM OIDC
+// provider for issuer, with STS's audience (none when it has one), and
+// its ARN.
+func PlanOIDCProvider(ctx context.Context, cfg awssdk.Config, account, issuer, tenantName string) (string, []Step, error) {
+	client := iam.NewFromConfig(cfg)
+	b := workload.Binding{Account: account, Issuer: issuer}
+	arn := b.ProviderARN()
+	_, err := client.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(arn)})
+	switch {
+	case err == nil:
+		return arn, nil, nil
+	case !isErrorCode(err, "NoSuchEntity"):
+		return "", nil, fmt.Errorf("reading the OIDC provider of %s: %w", issuer, err)
+	}
+	return arn, []Step{{Call: "CreateOpenIDConnectProvider " + issuer, do: func(ctx context.Context) error {
+		_, err := client.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: awssdk.String(issuer),
+			ClientIDList: []string{workload.Audience}, Tags: iamTags(ownTags(tenantName))})
+		return err
+	}}}, nil
+}
+
+// PlanPodIdentity returns the calls that associate ServiceAccount ns/sa
+// of cluster with role (none when it is): EKS has one association per
+// ServiceAccount, so one with another role is refused, naming it.
+func PlanPodIdentity(ctx context.Context, cfg awssdk.Config, cluster, ns, sa, role, tenantName string) ([]Step, error) {
+	client := eks.NewFromConfig(cfg)
+	out, err := client.ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String(cluster),
+		Namespace: awssdk.String(ns), ServiceAccount: awssdk.String(sa)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the Pod Identity associations of %s/%s in EKS cluster %s: %w", ns, sa, cluster, err)
+	}
+	if len(out.Associations) > 0 { // EKS keeps at most one per ServiceAccount
+		id := out.Associations[0].AssociationId
+		got, err := client.DescribePodIdentityAssociation(ctx, &eks.DescribePodIdentityAssociationInput{ClusterName: awssdk.String(cluster), AssociationId: id})
+		if err != nil {
+			return nil, fmt.Errorf("reading Pod Identity association %s: %w", awssdk.ToString(id), err)
+		}
+		if r := awssdk.ToString(got.Association.RoleArn); r != role {
+			return nil, fmt.Errorf("ServiceAccount %s/%s of EKS cluster %s is associated with role %s (association %s), and EKS allows one: delete that association first, or give this ServiceAccount another name",
+				ns, sa, cluster, r, awssdk.ToString(id))
+		}
+		return nil, nil
+	}
+	return []Step{{Call: fmt.Sprintf("CreatePodIdentityAssociation %s/%s %s", ns, sa, role), do: func(ctx context.Context) error {
+		_, err := client.CreatePodIdentityAssociation(ctx, &eks.CreatePodIdentityAssociationInput{ClusterName: awssdk.String(cluster),
+			Namespace: awssdk.String(ns), ServiceAccount: awssdk.String(sa), RoleArn: awssdk.String(role), Tags: ownTags(tenantName)})
+		return err
+	}}}, nil
+}
+
+// PlanAddon returns the call that installs add-on name in cluster (none
+// when it is there).
+func PlanAddon(ctx context.Context, cfg awssdk.Config, cluster, name, tenantName string) ([]Step, error) {
+	client := eks.NewFromConfig(cfg)
+	_, err := client.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: awssdk.String(cluster), AddonName: awssdk.String(name)})
+	switch {
+	case err == nil:
+		return nil, nil
+	case !isErrorCode(err, "ResourceNotFoundException"):
+		return nil, fmt.Errorf("reading add-on %s of EKS cluster %s: %w", name, cluster, err)
+	}
+	return []Step{{Call: "CreateAddon " + name, do: func(ctx context.Context) error {
+		_, err := client.CreateAddon(ctx, &eks.CreateAddonInput{ClusterName: awssdk.String(cluster), AddonName: awssdk.String(name), Tags: ownTags(tenantName)})
+		return err
+	}}}, nil
+}

@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
+)
+
+// awsWrites are the EKS and IAM calls among calls that change something.
+func awsWrites(calls []string) []string {
+	return append(eksWrites(calls), slices.DeleteFunc(slices.Clone(calls), func(c string) bool { return !strings.HasPrefix(c, "iam ") })...)
+}
+
+// A workload role for one of the tenant's ServiceAccounts, through Pod
+// Identity and through IRSA, on the local EKS (which stands in for Pod
+// Identity, add-ons and per-cluster issuers, as its doc comment says).
+// The trust each role gets is read back from IAM and checked: it admits
+// the ServiceAccount's call and no other (the test evaluates it, as
+// moto's STS does not); for IRSA against a real token from the cluster.
+// A ServiceAccount outside the tenant's namespaces is refused before any
+// AWS call, a server dry run writes nothing, and a re-run writes nothing.
+func TestWorkloadRole(t *testing.T) {
+	ctx := context.Background()
+	local, admin := startLocalEKS(t)
+	admin.tenant("create", "acme", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", "acme-x1")
+	cfg, err := aws.NewIdentity("", "us-east-1", "check", 0, []string{hopRole, acmeRole}, "acme-x1").Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const s3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+	roleArgs := func(sa string, more ...string) []string {
+		return append([]string{"workload-role", "acme", "--serviceaccount", sa, "--policy-arn", s3}, more...)
+	}
+	trustOf := func(name string) workload.Policy {
+		t.Helper()
+		r, err := aws.ReadRole(ctx, cfg, name)
+		if err != nil || r == nil {
+			t.Fatalf("role %s: %v", name, err)
+		}
+		p, err := workload.ParsePolicy(r.TrustPolicy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	// Refused before any AWS call.
+	before := local.Front.Counts()
+	for args, want := range map[string]string{
+		"globex:app": `--serviceaccount globex:app: namespace globex is not tenant "acme"'s (its namespaces: acme)`,
+		"app":        `--serviceaccount "app": name the ServiceAccount as NAMESPACE:NAME`,
+	} {
+		if got := admin.tenantFails(roleArgs(args)...); !strings.Contains(got, want) {
+			t.Errorf("workload-role --serviceaccount %s: %s\nwant %q", args, got, want)
+		}
+	}
+	if !maps.Equal(before, local.Front.Counts()) {
+		t.Errorf("refused commands called AWS: %v, then %v", before, local.Front.Counts())
+	}
+
+	// Pod Identity: the server dry run says what it would do and writes
+	// nothing; then the role, the agent add-on and the association.
+	calls := len(local.Front.Calls())
+	dry := admin.tenant(roleArgs("acme:app", "--dry-run=server")...)
+	for _, want := range []string{"would call CreateRole kubectl-tenant-acme-acme-app", "would call CreateAddon eks-pod-identity-agent", "would call CreatePodIdentityAssociation acme/app"} {
+		if !strings.Contains(dry.stderr, want) {
+			t.Errorf("the server dry run does not say %q:\n%s", want, dry.stderr)
+		}
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("the server dry run wrote %v", w)
+	}
+	r := admin.tenant(roleArgs("acme:app")...)
+	roleARN := strings.TrimSpace(r.stdout)
+	if roleARN != "arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-app" || !strings.Contains(r.stderr, "eks-pod-identity-agent add-on, which EKS cluster acme lacks: it is installed") {
+		t.Errorf("workload-role acme:app printed %q\n%s", r.stdout, r.stderr)
+	}
+	app := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "app"}
+	trust := trustOf("kubectl-tenant-acme-acme-app")
+	if f := app.Check(trust); len(f) > 0 || !trust.Allows(app.Request()) {
+		t.Errorf("the Pod Identity role's trust: findings %v, admits its ServiceAccount: %v\n%s", f, trust.Allows(app.Request()), trust)
+	}
+	for _, other := range []workload.Binding{{Namespace: "acme", ServiceAccount: "other"}, {Namespace: "globex", ServiceAccount: "app"}} {
+		o := app
+		o.Namespace, o.ServiceAccount = other.Namespace, other.ServiceAccount
+		if trust.Allows(o.Request()) {
+			t.Errorf("the Pod Identity role admits %s:%s", o.Namespace, o.ServiceAccount)
+		}
+	}
+	list, err := eks.NewFromConfig(cfg).ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String("acme"), Namespace: awssdk.String("acme")})
+	if err != nil || len(list.Associations) != 1 || awssdk.ToString(list.Associations[0].ServiceAccount) != "app" {
+		t.Fatalf("acme's associations: %+v, %v", list, err)
+	}
+
+	// IRSA: the cluster's OIDC provider, the role, the annotation; a real
+	// token of the ServiceAccount satisfies the trust, another's does not.
+	r = admin.tenant(roleArgs("acme:ci", "--via", "irsa")...)
+	for _, want := range []string{"CreateOpenIDConnectProvider https://oidc.eks.us-east-1.amazonaws.com/id/", "CreateRole kubectl-tenant-acme-acme-ci",
+		"ServiceAccount acme/ci annotated eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-ci"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("workload-role --via irsa does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	c, err := aws.DescribeCluster(ctx, cfg, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := workload.Binding{Via: workload.IRSA, Account: "222222222222", Issuer: c.Issuer, Namespace: "acme", ServiceAccount: "ci"}
+	trust = trustOf("kubectl-tenant-acme-acme-ci")
+	if f := ci.Check(trust); len(f) > 0 {
+		t.Errorf("the IRSA role's trust: %v\n%s", f, trust)
+	}
+	admin.kubectl("--context", "acme", "create", "serviceaccount", "app", "-n", "acme")
+	for sa, want := range map[string]bool{"ci": true, "app": false} {
+		token := strings.TrimSpace(admin.kubectl("--context", "acme", "create", "token", sa, "-n", "acme", "--audience", workload.Audience))
+		if got := trust.Allows(webIdentityCall(t, token)); got != want {
+			t.Errorf("a token of ServiceAccount %s admitted: %v, want %v", sa, got, want)
+		}
+	}
+
+	// Running each again writes nothing.
+	calls = len(local.Front.Calls())
+	for _, args := range [][]string{roleArgs("acme:app"), roleArgs("acme:ci", "--via", "irsa")} {
+		if r := admin.tenant(args...); !strings.Contains(r.stderr, "nothing to change") {
+			t.Errorf("%s again says:\n%s", strings.Join(args, " "), r.stderr)
+		}
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("re-runs wrote %v", w)
+	}
+}
+
+// webIdentityCall is the call STS would evaluate for a ServiceAccount
+// token: its issuer's OIDC provider in account 222222222222, and its sub
+// and aud (the signature is the apiserver's; moto's STS reads none of it).
+func webIdentityCall(t *testing.T, token string) workload.Request {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", token)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		Iss string   `json:"iss"`
+		Sub string   `json:"sub"`
+		Aud []string `json:"aud"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(claims.Iss, "https://")
+	return workload.Request{Action: "sts:AssumeRoleWithWebIdentity", Federated: "arn:aws:iam::222222222222:oidc-provider/" + host,
+		Keys: map[string]string{host + ":sub": claims.Sub, host + ":aud": strings.Join(claims.Aud, ",")}}
+}
