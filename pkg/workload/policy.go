@@ -1,7 +1,9 @@
 package workload
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -174,4 +176,31 @@ func like(pattern, s string) bool {
 	escaped := strings.NewReplacer(`\`, `\\`, `[`, `\[`, `/`, "\x00").Replace(pattern)
 	ok, err := path.Match(escaped, strings.ReplaceAll(s, "/", "\x00"))
 	return err == nil && ok
+}
+
+// WebIdentityRequest is the call STS evaluates for a ServiceAccount
+// token presented to AssumeRoleWithWebIdentity in account: from the
+// token's issuer (its OIDC provider there), sub and aud. The token's
+// signature is not checked here; STS checks it with the provider's keys.
+func WebIdentityRequest(account, token string) (Request, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return Request{}, errors.New("not a JWT: want three dot-separated parts")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return Request{}, fmt.Errorf("the token's payload: %w", err)
+	}
+	var claims struct {
+		Issuer   string  `json:"iss"`
+		Subject  string  `json:"sub"`
+		Audience Strings `json:"aud"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return Request{}, fmt.Errorf("the token's claims: %w", err)
+	}
+	b := Binding{Account: account, Issuer: claims.Issuer}
+	host := b.IssuerHost()
+	return Request{Action: actionWebIdentity, Federated: b.ProviderARN(),
+		Keys: map[string]string{host + ":sub": claims.Subject, host + ":aud": strings.Join(claims.Audience, ",")}}, nil
 }

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -123,7 +121,11 @@ func TestWorkloadRole(t *testing.T) {
 	admin.kubectl("--context", "acme", "create", "serviceaccount", "app", "-n", "acme")
 	for sa, want := range map[string]bool{"ci": true, "app": false} {
 		token := strings.TrimSpace(admin.kubectl("--context", "acme", "create", "token", sa, "-n", "acme", "--audience", workload.Audience))
-		if got := trust.Allows(webIdentityCall(t, token)); got != want {
+		call, err := workload.WebIdentityRequest("222222222222", token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := trust.Allows(call); got != want {
 			t.Errorf("a token of ServiceAccount %s admitted: %v, want %v", sa, got, want)
 		}
 	}
@@ -138,30 +140,4 @@ func TestWorkloadRole(t *testing.T) {
 	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
 		t.Errorf("re-runs wrote %v", w)
 	}
-}
-
-// webIdentityCall is the call STS would evaluate for a ServiceAccount
-// token: its issuer's OIDC provider in account 222222222222, and its sub
-// and aud (the signature is the apiserver's; moto's STS reads none of it).
-func webIdentityCall(t *testing.T, token string) workload.Request {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", token)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims struct {
-		Iss string   `json:"iss"`
-		Sub string   `json:"sub"`
-		Aud []string `json:"aud"`
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatal(err)
-	}
-	host := strings.TrimPrefix(claims.Iss, "https://")
-	return workload.Request{Action: "sts:AssumeRoleWithWebIdentity", Federated: "arn:aws:iam::222222222222:oidc-provider/" + host,
-		Keys: map[string]string{host + ":sub": claims.Sub, host + ":aud": strings.Join(claims.Aud, ",")}}
 }

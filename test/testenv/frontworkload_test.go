@@ -2,8 +2,6 @@ package testenv
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -28,15 +26,7 @@ import (
 // then ACTIVE, whose Pod Identity associations go with them.
 func TestLocalEKSWorkloadIdentity(t *testing.T) {
 	ctx := context.Background()
-	l, err := StartLocalEKS(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Stop()
-	for _, kv := range l.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	l := startLocalEKS(t)
 	admin, err := aws.Identity{Region: "us-east-1", Roles: []aws.Hop{{RoleARN: "arn:aws:iam::222222222222:role/tenant-acme"}}}.Config(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -87,12 +77,12 @@ func TestLocalEKSWorkloadIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		claims := tokenClaims(t, tr.Status.Token)
-		host := strings.TrimPrefix(claims.Issuer, "https://")
-		call := workload.Request{Action: "sts:AssumeRoleWithWebIdentity", Federated: "arn:aws:iam::222222222222:oidc-provider/" + host,
-			Keys: map[string]string{host + ":sub": claims.Subject, host + ":aud": strings.Join(claims.Audience, ",")}}
-		if got := binding.Trust().Allows(call); got != want || claims.Issuer != issuer {
-			t.Errorf("ServiceAccount %s's token (%+v) admitted: %v, want %v", sa, claims, got, want)
+		call, err := workload.WebIdentityRequest("222222222222", tr.Status.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := binding.Trust().Allows(call); got != want || call.Federated != binding.ProviderARN() {
+			t.Errorf("ServiceAccount %s's token (%+v) admitted: %v, want %v", sa, call, got, want)
 		}
 	}
 
@@ -153,30 +143,4 @@ func TestLocalEKSWorkloadIdentity(t *testing.T) {
 	if list, err := client.ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String("acme")}); err != nil || len(list.Associations) != 0 {
 		t.Errorf("after the add-on, associations %+v, %v", list, err)
 	}
-}
-
-// claims are what STS reads of a web identity token.
-type claims struct {
-	Issuer   string   `json:"iss"`
-	Subject  string   `json:"sub"`
-	Audience []string `json:"aud"`
-}
-
-// tokenClaims decodes a JWT's payload (its signature is the apiserver's;
-// STS would check it against the OIDC provider's keys).
-func tokenClaims(t *testing.T, token string) claims {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", token)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c claims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

@@ -18,6 +18,22 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 )
 
+// startLocalEKS starts a local EKS for the test, with its environment
+// the test's own.
+func startLocalEKS(t *testing.T) *LocalEKS {
+	t.Helper()
+	l, err := StartLocalEKS(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Stop)
+	for _, kv := range l.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return l
+}
+
 // The local EKS behaves as EKS does where the plugin depends on it: a
 // created cluster is CREATING, then ACTIVE with a reachable endpoint whose
 // apiserver authenticates IAM tokens; its creator is system:masters; an
@@ -26,15 +42,7 @@ import (
 // policy says; a managed node group registers its nodes and its role.
 func TestLocalEKS(t *testing.T) {
 	ctx := context.Background()
-	l, err := StartLocalEKS(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Stop()
-	for _, kv := range l.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	l := startLocalEKS(t)
 	const tenantRole, devRole, nodeRole = "arn:aws:iam::222222222222:role/tenant-acme", "arn:aws:iam::222222222222:role/dev", "arn:aws:iam::222222222222:role/nodes"
 	admin, err := aws.Identity{Region: "us-east-1", Roles: []aws.Hop{{RoleARN: tenantRole}}, SessionName: "creator"}.Config(ctx)
 	if err != nil {
