@@ -15,13 +15,20 @@ import (
 )
 
 // WorkloadRole is an IAM role a tenant's ServiceAccount assumes, as the
-// plugin makes it: tagged for the tenant, trusting what Trust says, with
-// the managed policies PolicyARNs attached.
+// plugin makes it: tagged for the tenant and with its binding (ID),
+// trusting what Trust says, with the managed policies PolicyARNs
+// attached.
 type WorkloadRole struct {
 	Name, Tenant string
-	Trust        workload.Policy
-	PolicyARNs   []string
+	// Binding names the one ServiceAccount the role is for
+	// (workload.Binding.ID): a role of another binding is never changed.
+	Binding    string
+	Trust      workload.Policy
+	PolicyARNs []string
 }
+
+// WorkloadTag is the tag naming the binding of a workload role.
+const WorkloadTag = "tenancy.kubectl-tenant.io/workload"
 
 // WorkloadRolePlan is what making a workload role takes: its ARN, whether
 // the plugin creates it now, and the IAM calls (none when it is as wanted).
@@ -33,7 +40,9 @@ type WorkloadRolePlan struct {
 
 // PlanWorkloadRole reads the role and returns the calls that make it what
 // r says: create it, put its trust policy back, attach each policy it
-// lacks. A role of that name the plugin did not make for this tenant is
+// lacks. A role of that name the plugin did not make for this tenant,
+// or made for another binding (another ServiceAccount, mechanism or
+// cluster, or not a workload role: the cluster's or nodes' role), is
 // refused, never changed. Policies attached beyond r's are left (another
 // grant may have put them there); the plan says nothing of them.
 func PlanWorkloadRole(ctx context.Context, cfg awssdk.Config, account string, r WorkloadRole) (*WorkloadRolePlan, error) {
@@ -48,13 +57,23 @@ func PlanWorkloadRole(ctx context.Context, cfg awssdk.Config, account string, r 
 	if role == nil {
 		plan.Creates = true
 		plan.Steps = append(plan.Steps, Step{Call: "CreateRole " + r.Name, do: func(ctx context.Context) error {
-			_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trust, Tags: iamTags(ownTags(r.Tenant)),
+			tags := ownTags(r.Tenant)
+			tags[WorkloadTag] = r.Binding
+			_, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trust, Tags: iamTags(tags),
 				Description: awssdk.String("kubectl-tenant: a workload role of tenant " + r.Tenant)})
 			return err
 		}})
 	} else {
-		if err := Owned("IAM role "+r.Name, tagMap(role.Tags), Claim{Tenant: r.Tenant, Made: true}); err != nil {
+		tags := tagMap(role.Tags)
+		if err := Owned("IAM role "+r.Name, tags, Claim{Tenant: r.Tenant, Made: true}); err != nil {
 			return nil, fmt.Errorf("%w; it is left alone: choose another --role-name", err)
+		}
+		if got := tags[WorkloadTag]; got != r.Binding {
+			what := "is not a workload role (no " + WorkloadTag + " tag)"
+			if got != "" {
+				what = "is the workload role of " + got
+			}
+			return nil, fmt.Errorf("IAM role %s %s, not of %s: it is left alone; choose another --role-name", r.Name, what, r.Binding)
 		}
 		plan.ARN = awssdk.ToString(role.Arn)
 		if !sameTrust(awssdk.ToString(role.AssumeRolePolicyDocument), r.Trust) {
@@ -100,10 +119,16 @@ func PlanOIDCProvider(ctx context.Context, cfg awssdk.Config, account, issuer, t
 	client := iam.NewFromConfig(cfg)
 	b := workload.Binding{Account: account, Issuer: issuer}
 	arn := b.ProviderARN()
-	_, err := client.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(arn)})
+	got, err := client.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(arn)})
 	switch {
-	case err == nil:
+	case err == nil && slices.Contains(got.ClientIDList, workload.Audience):
 		return arn, nil, nil
+	case err == nil:
+		return arn, []Step{{Call: "AddClientIDToOpenIDConnectProvider " + issuer + " " + workload.Audience, do: func(ctx context.Context) error {
+			_, err := client.AddClientIDToOpenIDConnectProvider(ctx, &iam.AddClientIDToOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(arn),
+				ClientID: awssdk.String(workload.Audience)})
+			return err
+		}}}, nil
 	case !isErrorCode(err, "NoSuchEntity"):
 		return "", nil, fmt.Errorf("reading the OIDC provider of %s: %w", issuer, err)
 	}
@@ -130,9 +155,14 @@ func PlanPodIdentity(ctx context.Context, cfg awssdk.Config, cluster, ns, sa, ro
 		if err != nil {
 			return nil, fmt.Errorf("reading Pod Identity association %s: %w", awssdk.ToString(id), err)
 		}
-		if r := awssdk.ToString(got.Association.RoleArn); r != role {
+		a := got.Association
+		if r := awssdk.ToString(a.RoleArn); r != role {
 			return nil, fmt.Errorf("ServiceAccount %s/%s of EKS cluster %s is associated with role %s (association %s), and EKS allows one: delete that association first, or give this ServiceAccount another name",
 				ns, sa, cluster, r, awssdk.ToString(id))
+		}
+		if t := awssdk.ToString(a.TargetRoleArn); t != "" || awssdk.ToBool(a.DisableSessionTags) {
+			return nil, fmt.Errorf("the Pod Identity association %s of %s/%s has targetRoleArn %q or session tags disabled: its pods would not act as role %s under its trust; delete that association first",
+				awssdk.ToString(id), ns, sa, t, role)
 		}
 		return nil, nil
 	}

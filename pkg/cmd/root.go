@@ -74,7 +74,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		delete.NewCmdDelete(flags, registry, streams),
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
-		workloadrole.NewCmd(flags, registry, streams),
+		workloadrole.NewCmdWorkloadRole(flags, registry, streams),
 		role.NewCmdRole(flags, registry, streams),
 		awsauth.NewCmdAWSAuth(flags, registry, streams),
 		access.NewCmdAccess(flags, registry, streams),

@@ -43,8 +43,12 @@ func (b Binding) Check(p Policy) []Finding {
 		own++
 		for _, key := range slices.Sorted(maps.Keys(b.required())) {
 			want := b.required()[key][0]
-			if problem := pinned(s.Condition, key, want); problem != "" {
+			switch problem, widens := pinned(s.Condition, key, want); {
+			case problem == "":
+			case widens:
 				out = append(out, Finding{name, problem + ": admits " + b.scope(key), fix})
+			default:
+				out = append(out, Finding{name, problem + ": does not admit " + b.Subject() + "'s pods as it should", fix})
 			}
 		}
 	}
@@ -93,24 +97,32 @@ func (b Binding) foreign(p Principal) []string {
 	return out
 }
 
-// pinned says what is wrong with how conditions hold key to want ("" when
-// a StringEquals, or ArnEquals, gives exactly want).
-func pinned(conditions map[string]map[string]Strings, key, want string) string {
+// pinned says what is wrong with how conditions hold key to want (""
+// when a StringEquals, or ArnEquals, gives exactly want), and whether
+// it admits more than want (no condition on the key, a pattern operator,
+// several values) or only other values (an exact operator with another
+// value, which IAM matches literally, wildcards included).
+func pinned(conditions map[string]map[string]Strings, key, want string) (string, bool) {
 	var seen []string
+	widens := true
 	for _, op := range slices.Sorted(maps.Keys(conditions)) {
 		values, ok := conditions[op][key]
 		if !ok {
 			continue
 		}
-		if (op == "StringEquals" || op == "ArnEquals") && len(values) == 1 && values[0] == want {
-			return ""
+		exact := op == "StringEquals" || op == "ArnEquals"
+		if exact && len(values) == 1 && values[0] == want {
+			return "", false
+		}
+		if exact && len(values) == 1 {
+			widens = false
 		}
 		seen = append(seen, fmt.Sprintf("%s %q", op, []string(values)))
 	}
 	if len(seen) == 0 {
-		return "no condition on " + key
+		return "no condition on " + key, true
 	}
-	return key + " is held by " + strings.Join(seen, " and ") + ", not StringEquals " + want
+	return key + " is held by " + strings.Join(seen, " and ") + ", not StringEquals " + want, widens
 }
 
 // scope is what a policy without a pin on key admits.

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -37,16 +38,16 @@ type Principal struct {
 // UnmarshalJSON reads a principal object, or "*" (anyone), which IAM
 // reads as {"AWS": "*"}.
 func (p *Principal) UnmarshalJSON(data []byte) error {
-	var any string
-	if json.Unmarshal(data, &any) == nil {
-		if any != "*" {
-			return fmt.Errorf("principal %q: give \"*\" or an object", any)
+	var anyone string
+	if json.Unmarshal(data, &anyone) == nil {
+		if anyone != "*" {
+			return fmt.Errorf("principal %q: give \"*\" or an object", anyone)
 		}
 		*p = Principal{AWS: Strings{"*"}}
 		return nil
 	}
 	type plain Principal
-	return json.Unmarshal(data, (*plain)(p))
+	return strict(data, (*plain)(p))
 }
 
 // Strings is a string or a list of strings: IAM writes either.
@@ -75,21 +76,27 @@ func (s *Strings) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ParsePolicy reads a policy document.
+// ParsePolicy reads a policy document. A field it does not know
+// (NotPrincipal, NotAction, a Principal of another kind) is an error:
+// what it cannot read, it cannot vouch for.
 func ParsePolicy(document string) (Policy, error) {
 	var p Policy
-	if err := json.Unmarshal([]byte(document), &p); err != nil {
+	if err := strict([]byte(document), &p); err != nil {
 		return Policy{}, fmt.Errorf("reading the trust policy: %w", err)
 	}
 	return p, nil
 }
 
+// strict decodes data into v, refusing fields v does not have.
+func strict(data []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
+}
+
 // String is the policy as IAM takes it.
 func (p Policy) String() string {
-	data, err := json.Marshal(p)
-	if err != nil {
-		panic(err) // only strings and maps of them
-	}
+	data, _ := json.Marshal(p) // strings, lists and maps of them: it cannot fail
 	return string(data)
 }
 
@@ -105,12 +112,14 @@ type Request struct {
 	Keys      map[string]string
 }
 
-// Allows evaluates p for r as IAM does for the operators workload roles
-// use (StringEquals, StringLike, ArnEquals, ArnLike and their Not forms,
-// each key's values ORed, keys and operators ANDed, a missing key
-// failing a positive operator): an Allow statement must match and no
-// Deny statement may. An operator it does not know fails its statement,
-// so that what it cannot read never counts as admitted.
+// Allows evaluates p for r as IAM does for the operators the plugin's
+// trust policies use (StringEquals, StringLike, ArnLike and their Not
+// and IfExists forms; ArnEquals as exact; each key's values ORed, keys
+// and operators ANDed, a missing key failing a positive operator): an
+// Allow statement must match and no Deny statement may. An operator it
+// does not know fails its statement, Allow or Deny: it is for checking
+// the plugin's own policies, not for proving another policy refuses
+// (Check reads those).
 func (p Policy) Allows(r Request) bool {
 	allowed := false
 	for _, s := range p.Statement {

@@ -39,6 +39,7 @@ const (
 	keySourceArn          = "aws:SourceArn"
 	keyNamespaceTag       = "aws:RequestTag/kubernetes-namespace"
 	keyServiceAccountTag  = "aws:RequestTag/kubernetes-service-account"
+	keyClusterTag         = "aws:RequestTag/eks-cluster-arn"
 	policyVersion         = "2012-10-17"
 	serviceAccountSubject = "system:serviceaccount:"
 )
@@ -95,19 +96,41 @@ func (b Binding) required() map[string]Strings {
 	if b.Via == IRSA {
 		return map[string]Strings{b.IssuerHost() + ":sub": {b.Subject()}, b.IssuerHost() + ":aud": {Audience}}
 	}
-	return map[string]Strings{keySourceAccount: {b.Account}, keySourceArn: {b.ClusterARN},
+	return map[string]Strings{keySourceAccount: {b.Account}, keySourceArn: {b.ClusterARN}, keyClusterTag: {b.ClusterARN},
 		keyNamespaceTag: {b.Namespace}, keyServiceAccountTag: {b.ServiceAccount}}
 }
 
-// Request is the STS call the binding's pods make, as IAM evaluates it;
-// for Pod Identity with the session tags EKS sets.
-func (b Binding) Request() Request {
+// Requests are the STS calls the binding's pods need admitted, as IAM
+// evaluates them: for IRSA the web identity call; for Pod Identity both
+// calls EKS Auth makes (AssumeRole and TagSession), with the session
+// tags EKS sets.
+func (b Binding) Requests() []Request {
 	if b.Via == IRSA {
-		return Request{Action: actionWebIdentity, Federated: b.ProviderARN(),
-			Keys: map[string]string{b.IssuerHost() + ":sub": b.Subject(), b.IssuerHost() + ":aud": Audience}}
+		return []Request{{Action: actionWebIdentity, Federated: b.ProviderARN(),
+			Keys: map[string]string{b.IssuerHost() + ":sub": b.Subject(), b.IssuerHost() + ":aud": Audience}}}
 	}
-	return Request{Action: actionAssumeRole, Service: PodsService, Keys: map[string]string{
-		keySourceAccount: b.Account, keySourceArn: b.ClusterARN, keyNamespaceTag: b.Namespace, keyServiceAccountTag: b.ServiceAccount,
-		"aws:RequestTag/eks-cluster-arn": b.ClusterARN,
-	}}
+	keys := map[string]string{keySourceAccount: b.Account, keySourceArn: b.ClusterARN, keyClusterTag: b.ClusterARN,
+		"aws:RequestTag/eks-cluster-name": b.ClusterARN[strings.LastIndex(b.ClusterARN, "/")+1:],
+		keyNamespaceTag:                   b.Namespace, keyServiceAccountTag: b.ServiceAccount}
+	return []Request{{Action: actionAssumeRole, Service: PodsService, Keys: keys}, {Action: actionTagSession, Service: PodsService, Keys: keys}}
+}
+
+// AllowedBy reports whether p admits every call of Requests.
+func (b Binding) AllowedBy(p Policy) bool {
+	for _, r := range b.Requests() {
+		if !p.Allows(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// ID names the binding in a tag of its role: the mechanism, the cluster
+// (its ARN, or for IRSA its issuer), the namespace and ServiceAccount.
+func (b Binding) ID() string {
+	where := b.ClusterARN
+	if b.Via == IRSA {
+		where = b.IssuerHost()
+	}
+	return string(b.Via) + " " + where + " " + b.Namespace + ":" + b.ServiceAccount
 }

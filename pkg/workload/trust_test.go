@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ func TestTrustAdmitsExactlyTheServiceAccount(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !trust.Allows(b.Request()) {
+			if !b.AllowedBy(trust) {
 				t.Fatalf("the trust policy does not admit its own ServiceAccount:\n%s", trust)
 			}
 			if f := b.Check(trust); len(f) != 0 {
@@ -55,15 +56,24 @@ func TestTrustAdmitsExactlyTheServiceAccount(t *testing.T) {
 				others["another account"] = o
 			}
 			for name, other := range others {
-				if trust.Allows(other.Request()) {
-					t.Errorf("%s is admitted", name)
+				for _, r := range other.Requests() {
+					if trust.Allows(r) {
+						t.Errorf("%s is admitted to %s", name, r.Action)
+					}
 				}
 			}
 			if b.Via == IRSA {
-				r := b.Request()
+				r := b.Requests()[0]
 				r.Keys[b.IssuerHost()+":aud"] = "vault"
 				if trust.Allows(r) {
 					t.Error("a token of another audience is admitted")
+				}
+			} else {
+				tagless := trust
+				tagless.Statement = slices.Clone(trust.Statement)
+				tagless.Statement[0].Action = Strings{actionAssumeRole}
+				if b.AllowedBy(tagless) {
+					t.Error("a trust without sts:TagSession admits Pod Identity, which tags every session")
 				}
 			}
 		})
@@ -83,7 +93,7 @@ func TestCheckFindsWidenedTrust(t *testing.T) {
 	}{
 		{"sub matched with a wildcard in StringEquals", irsa(), func(p *Policy) {
 			p.Statement[0].Condition["StringEquals"][host+":sub"] = Strings{"system:serviceaccount:*"}
-		}, `is held by StringEquals ["system:serviceaccount:*"], not StringEquals system:serviceaccount:acme:app: admits other ServiceAccounts`, nil},
+		}, `is held by StringEquals ["system:serviceaccount:*"], not StringEquals system:serviceaccount:acme:app: does not admit system:serviceaccount:acme:app's pods`, nil},
 		{"sub under StringLike", irsa(), func(p *Policy) {
 			delete(p.Statement[0].Condition["StringEquals"], host+":sub")
 			p.Statement[0].Condition["StringLike"] = map[string]Strings{host + ":sub": {"system:serviceaccount:acme-*:*"}}
@@ -161,7 +171,10 @@ func TestAllows(t *testing.T) {
 			t.Errorf("Allows(%+v) = %v, want %v", tc.r, got, tc.want)
 		}
 	}
-	if _, err := ParsePolicy(`{"Statement":[{"Effect":"Allow","Principal":"someone","Action":"x"}]}`); err == nil {
-		t.Error("a principal string other than * was read")
+	for _, doc := range []string{`{"Statement":[{"Effect":"Allow","Principal":"someone","Action":"x"}]}`,
+		`{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"x"},"Action":"x"}]}`, `{"Statement":[{"Effect":"Allow","Principal":{"CanonicalUser":"x"},"Action":"x"}]}`} {
+		if _, err := ParsePolicy(doc); err == nil {
+			t.Errorf("read %s, which it cannot vouch for", doc)
+		}
 	}
 }

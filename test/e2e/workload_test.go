@@ -85,19 +85,24 @@ func TestWorkloadRole(t *testing.T) {
 	}
 	app := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "app"}
 	trust := trustOf("kubectl-tenant-acme-acme-app")
-	if f := app.Check(trust); len(f) > 0 || !trust.Allows(app.Request()) {
-		t.Errorf("the Pod Identity role's trust: findings %v, admits its ServiceAccount: %v\n%s", f, trust.Allows(app.Request()), trust)
+	if f := app.Check(trust); len(f) > 0 || !app.AllowedBy(trust) {
+		t.Errorf("the Pod Identity role's trust: findings %v, admits its ServiceAccount: %v\n%s", f, app.AllowedBy(trust), trust)
 	}
 	for _, other := range []workload.Binding{{Namespace: "acme", ServiceAccount: "other"}, {Namespace: "globex", ServiceAccount: "app"}} {
 		o := app
 		o.Namespace, o.ServiceAccount = other.Namespace, other.ServiceAccount
-		if trust.Allows(o.Request()) {
+		if trust.Allows(o.Requests()[0]) {
 			t.Errorf("the Pod Identity role admits %s:%s", o.Namespace, o.ServiceAccount)
 		}
 	}
-	list, err := eks.NewFromConfig(cfg).ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String("acme"), Namespace: awssdk.String("acme")})
+	client := eks.NewFromConfig(cfg)
+	list, err := client.ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String("acme"), Namespace: awssdk.String("acme")})
 	if err != nil || len(list.Associations) != 1 || awssdk.ToString(list.Associations[0].ServiceAccount) != "app" {
 		t.Fatalf("acme's associations: %+v, %v", list, err)
+	}
+	if a, err := client.DescribePodIdentityAssociation(ctx, &eks.DescribePodIdentityAssociationInput{ClusterName: awssdk.String("acme"),
+		AssociationId: list.Associations[0].AssociationId}); err != nil || awssdk.ToString(a.Association.RoleArn) != roleARN {
+		t.Errorf("acme:app's association: %+v, %v; want role %s", a, err, roleARN)
 	}
 
 	// IRSA: the cluster's OIDC provider, the role, the annotation; a real
@@ -128,6 +133,28 @@ func TestWorkloadRole(t *testing.T) {
 		if got := trust.Allows(call); got != want {
 			t.Errorf("a token of ServiceAccount %s admitted: %v, want %v", sa, got, want)
 		}
+	}
+
+	// What is not this binding's is never changed: the cluster's role,
+	// another ServiceAccount's workload role, a ServiceAccount annotated
+	// with another role.
+	admin.kubectl("--context", "acme", "annotate", "serviceaccount", "app", "-n", "acme", "eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/theirs")
+	calls = len(local.Front.Calls())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{roleArgs("acme:x", "--role-name", "kubectl-tenant-acme-cluster"), "IAM role kubectl-tenant-acme-cluster is not a workload role"},
+		{roleArgs("acme:x", "--role-name", "kubectl-tenant-acme-acme-app"), "IAM role kubectl-tenant-acme-acme-app is the workload role of pod-identity arn:aws:eks:us-east-1:222222222222:cluster/acme acme:app, not of pod-identity arn:aws:eks:us-east-1:222222222222:cluster/acme acme:x"},
+		{roleArgs("acme:app", "--via", "irsa", "--role-name", "acme-app-irsa"), "ServiceAccount acme/app: it is annotated eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/theirs, another role"},
+		{roleArgs("acme:app", "--role-name", "not/a/name"), `--role-name "not/a/name": an IAM role name has 1 to 64 letters`},
+	} {
+		if got := admin.tenantFails(tc.args...); !strings.Contains(got, tc.want) {
+			t.Errorf("workload-role %s: %s\nwant %q", strings.Join(tc.args[1:], " "), got, tc.want)
+		}
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("refused commands wrote %v", w)
 	}
 
 	// Running each again writes nothing.

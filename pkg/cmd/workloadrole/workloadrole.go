@@ -5,12 +5,16 @@ package workloadrole
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -20,11 +24,10 @@ import (
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
@@ -41,7 +44,8 @@ var long = templates.LongDesc(`
 	add-on is installed when missing). With --via irsa the role trusts the
 	cluster's OIDC provider (made when missing) for the ServiceAccount's
 	token and STS's audience only, and the ServiceAccount is annotated
-	with the role. The namespace must be the tenant's. Running it again
+	with the role (only the annotation: the ServiceAccount is not labelled
+	as the plugin's). The namespace must be the tenant's. Running it again
 	changes nothing; --dry-run=server reads AWS and says what it would do.`)
 
 var example = templates.Examples(`
@@ -70,13 +74,14 @@ type Options struct {
 	RoleName       string
 	DryRunStrategy kcmdutil.DryRunStrategy
 
+	registry  tenant.Registry
 	tenant    *tenant.Tenant
 	namespace string
 	name      string
 }
 
-// NewCmd makes `kubectl tenant workload-role`.
-func NewCmd(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
+// NewCmdWorkloadRole makes `kubectl tenant workload-role`.
+func NewCmdWorkloadRole(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
 		Use:               "workload-role TENANT --serviceaccount NS:NAME --policy-arn ARN... [--via pod-identity|irsa] [--role-name NAME]",
@@ -103,7 +108,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	o.tenant, o.DryRunStrategy = target.Tenant, target.DryRun
+	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
 	return nil
 }
 
@@ -143,8 +148,8 @@ func (o *Options) Validate() error {
 	if o.RoleName == "" {
 		o.RoleName = defaultRoleName(t.Name, ns, name)
 	}
-	if len(o.RoleName) > 64 {
-		return fmt.Errorf("--role-name %q: IAM role names have at most 64 characters", o.RoleName)
+	if !roleNameRE.MatchString(o.RoleName) {
+		return fmt.Errorf("--role-name %q: an IAM role name has 1 to 64 letters, digits and +=,.@_-", o.RoleName)
 	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		return errors.New("--dry-run=client: the role's trust names the cluster's ARN and OIDC issuer, which only AWS knows: use --dry-run=server, which reads and writes nothing")
@@ -152,32 +157,47 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// defaultRoleName is kubectl-tenant-TENANT-NS-NAME, cut to IAM's limit.
+// roleNameRE is what IAM takes as a role name.
+var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+
+// defaultRoleName is kubectl-tenant-TENANT-NS-NAME; one too long for IAM
+// is cut, with a hash of the whole so that two cut names do not meet.
 func defaultRoleName(tenantName, ns, name string) string {
 	n := "kubectl-tenant-" + tenantName + "-" + ns + "-" + name
-	if len(n) > 64 {
-		n = n[:64]
+	if len(n) <= 64 {
+		return n
 	}
-	return strings.TrimRight(n, "-.")
+	sum := sha256.Sum256([]byte(n))
+	return strings.TrimRight(n[:55], "-.") + "-" + hex.EncodeToString(sum[:4])
 }
 
 // Run reads the cluster and the role, plans the calls, and makes them
 // (a server dry run prints them).
 func (o *Options) Run(ctx context.Context) error {
 	t := o.tenant
-	cfg, err := aws.TenantConfig(ctx, t)
+	// The ServiceAccount must be the tenant's, by the registry and the
+	// cluster's namespace labels, before any AWS call.
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
 		return err
 	}
-	last, err := iamarn.ParseRole(t.Spec.AWS.RoleARNs[len(t.Spec.AWS.RoleARNs)-1])
+	sa := tenant.Grant{Subject: tenant.Subject{Kind: "ServiceAccount", Namespace: o.namespace, Name: o.name}, Role: "view", Namespaces: []string{o.namespace}}
+	if err := (access.Admission{Client: conn.Client, Registry: o.registry, OwnNamespaces: true, Warn: o.ErrOut}).Admit(ctx, t, []tenant.Grant{sa}); err != nil {
+		return fmt.Errorf("--serviceaccount %s: %w", o.ServiceAccount, err)
+	}
+	cfg, err := aws.TenantConfig(ctx, t)
 	if err != nil {
-		return fmt.Errorf("spec.aws.roleARNs: %w", err)
+		return err
 	}
 	c, err := aws.DescribeCluster(ctx, cfg, t.Spec.Cluster.EKS.Name)
 	if err != nil {
 		return err
 	}
-	b := workload.Binding{Via: workload.Mechanism(o.Via), Account: last.Account, ClusterARN: c.ARN, Issuer: c.Issuer, Namespace: o.namespace, ServiceAccount: o.name}
+	arn := strings.SplitN(c.ARN, ":", 6)
+	if len(arn) < 6 {
+		return fmt.Errorf("EKS cluster %s has ARN %q, which names no account", c.Name, c.ARN)
+	}
+	b := workload.Binding{Via: workload.Mechanism(o.Via), Account: arn[4], ClusterARN: c.ARN, Issuer: c.Issuer, Namespace: o.namespace, ServiceAccount: o.name}
 	if b.Via == workload.IRSA && c.Issuer == "" {
 		return fmt.Errorf("EKS cluster %s reports no OIDC issuer: IRSA needs one; use --via pod-identity", c.Name)
 	}
@@ -189,7 +209,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		steps = append(steps, s...)
 	}
-	role, err := aws.PlanWorkloadRole(ctx, cfg, b.Account, aws.WorkloadRole{Name: o.RoleName, Tenant: t.Name, Trust: b.Trust(), PolicyARNs: o.PolicyARNs})
+	role, err := aws.PlanWorkloadRole(ctx, cfg, b.Account, aws.WorkloadRole{Name: o.RoleName, Tenant: t.Name, Binding: b.ID(), Trust: b.Trust(), PolicyARNs: o.PolicyARNs})
 	if err != nil {
 		return err
 	}
@@ -200,7 +220,11 @@ func (o *Options) Run(ctx context.Context) error {
 			return err
 		}
 		if len(s) > 0 {
-			fmt.Fprintf(o.ErrOut, "Pod Identity needs the %s add-on, which EKS cluster %s lacks: it is installed\n", podIdentityAgent, c.Name)
+			verb := "it is installed"
+			if o.DryRunStrategy != kcmdutil.DryRunNone {
+				verb = "it would be installed"
+			}
+			fmt.Fprintf(o.ErrOut, "Pod Identity needs the %s add-on, which EKS cluster %s lacks: %s\n", podIdentityAgent, c.Name, verb)
 		}
 		steps = append(steps, s...)
 		s, err = aws.PlanPodIdentity(ctx, cfg, c.Name, o.namespace, o.name, role.ARN, t.Name)
@@ -209,10 +233,11 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		steps = append(steps, s...)
 	}
-	var conn *cluster.Connection
 	if b.Via == workload.IRSA {
-		if conn, err = cluster.Connect(o.getter, t.Spec.Cluster.Context); err != nil {
-			return err
+		// The annotation is checked by the server first, so that a
+		// conflict stops the command before AWS is written.
+		if _, err := o.annotate(ctx, conn, role.ARN, true); err != nil {
+			return fmt.Errorf("ServiceAccount %s/%s: %w", o.namespace, o.name, err)
 		}
 	}
 	if o.DryRunStrategy == kcmdutil.DryRunServer {
@@ -220,10 +245,6 @@ func (o *Options) Run(ctx context.Context) error {
 			fmt.Fprintf(o.ErrOut, "would call %s\n", s.Call)
 		}
 		fmt.Fprintf(o.ErrOut, "trust policy of %s:\n%s\n", o.RoleName, b.Trust())
-		if conn != nil {
-			_, err := o.annotate(ctx, conn, role.ARN, true)
-			return err
-		}
 		return nil
 	}
 	for _, s := range steps {
@@ -232,7 +253,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err := aws.Run(ctx, steps); err != nil {
 		return err
 	}
-	if conn != nil {
+	if b.Via == workload.IRSA {
 		changed, err := o.annotate(ctx, conn, role.ARN, false)
 		if err != nil {
 			return fmt.Errorf("annotating ServiceAccount %s/%s with the role (the role exists; re-run to finish): %w", o.namespace, o.name, err)
@@ -248,9 +269,11 @@ func (o *Options) Run(ctx context.Context) error {
 	return nil
 }
 
-// annotate applies the ServiceAccount with IRSA's annotation and the
-// tenant's labels, server-side as kubectl-tenant, and reports whether it
-// changed. A ServiceAccount someone else made keeps its labels.
+// annotate applies the ServiceAccount with IRSA's annotation,
+// server-side as kubectl-tenant (only the annotation: a ServiceAccount
+// someone else made stays theirs, and one made here carries no label
+// that would let revoke delete it), and reports whether it changed. A
+// ServiceAccount already annotated with another role is refused.
 func (o *Options) annotate(ctx context.Context, conn *cluster.Connection, roleARN string, dryRun bool) (bool, error) {
 	sas := conn.Client.CoreV1().ServiceAccounts(o.namespace)
 	before, err := sas.Get(ctx, o.name, metav1.GetOptions{})
@@ -260,12 +283,10 @@ func (o *Options) annotate(ctx context.Context, conn *cluster.Connection, roleAR
 	case err != nil:
 		return false, err
 	}
-	ac := corev1ac.ServiceAccount(o.name, o.namespace).WithAnnotations(map[string]string{roleAnnotation: roleARN})
-	if before == nil || before.Labels[tenant.LabelManagedBy] == tenant.ManagedBy {
-		// Only a ServiceAccount the plugin makes is labelled as the
-		// tenant's: revoke deletes those once no grant names them.
-		ac.WithLabels(rbac.Labels(o.tenant.Name))
+	if got := annotation(before); got != "" && got != roleARN {
+		return false, fmt.Errorf("it is annotated %s=%s, another role: a ServiceAccount assumes one; remove that annotation first, or give this one another name", roleAnnotation, got)
 	}
+	ac := corev1ac.ServiceAccount(o.name, o.namespace).WithAnnotations(map[string]string{roleAnnotation: roleARN})
 	opts := metav1.ApplyOptions{FieldManager: tenant.FieldManager}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
@@ -275,4 +296,12 @@ func (o *Options) annotate(ctx context.Context, conn *cluster.Connection, roleAR
 		return false, err
 	}
 	return before == nil || before.ResourceVersion != after.ResourceVersion, nil
+}
+
+// annotation is sa's IRSA role, "" for none (or no ServiceAccount).
+func annotation(sa *corev1.ServiceAccount) string {
+	if sa == nil {
+		return ""
+	}
+	return sa.Annotations[roleAnnotation]
 }
