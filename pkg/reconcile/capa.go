@@ -66,6 +66,31 @@ func (o Options) capaPlan(ctx context.Context, reg tenant.Registry, t *tenant.Te
 	return m, spec, docs, m.AdmitCreate(ctx, spec)
 }
 
+// applyNewCAPA checks what create checks before its first write (the
+// management cluster, then the kubeconfig, the registry and the tenant's
+// role chain) and applies a new tenant's Cluster API objects (dryRun:
+// the server checks them and keeps nothing), logging each written to w.
+func (o Options) applyNewCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, dryRun bool, w io.Writer) (capa.Management, capa.Spec, error) {
+	m, spec, docs, err := o.capaPlan(ctx, reg, t)
+	if err != nil {
+		return m, spec, err
+	}
+	cfg, err := o.awsConfig(ctx, t)
+	if err != nil {
+		return m, spec, err
+	}
+	if err := o.preflight(reg).Check(ctx, cfg, t, w); err != nil {
+		return m, spec, err
+	}
+	suffix := ""
+	if dryRun {
+		suffix = " (server dry run)"
+	}
+	results, err := m.Apply(ctx, spec, docs, dryRun, w)
+	logChanged(w, results.List(), suffix)
+	return m, spec, err
+}
+
 // provisionCAPA has CAPA make t's cluster, as create --provider capa
 // does: it checks what create checks (the management cluster, then the
 // kubeconfig, the registry and the tenant's role chain), applies the
@@ -74,19 +99,7 @@ func (o Options) capaPlan(ctx context.Context, reg tenant.Registry, t *tenant.Te
 // CAPA's user kubeconfig gives; t's context is then made from it as an
 // EKS tenant's is. It logs each object it wrote to log.
 func provisionCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o Options, log io.Writer) error {
-	m, spec, docs, err := o.capaPlan(ctx, reg, t)
-	if err != nil {
-		return err
-	}
-	cfg, err := o.awsConfig(ctx, t)
-	if err != nil {
-		return err
-	}
-	if err := o.preflight(reg).Check(ctx, cfg, t, log); err != nil {
-		return err
-	}
-	results, err := m.Apply(ctx, spec, docs, false, log)
-	logChanged(log, results.List(), "")
+	m, spec, err := o.applyNewCAPA(ctx, reg, t, false, log)
 	if err != nil {
 		return err
 	}
@@ -112,28 +125,15 @@ func provisionCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o
 // the objects as new. Then, as for any new EKS tenant, the context and
 // the objects the tenant would get in its cluster.
 func previewCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o Options, w io.Writer) error {
-	spec, docs, err := capa.Documents(t)
-	if err != nil {
-		return err
-	}
 	if o.Mode == ServerDryRun {
-		var m capa.Management
-		if m, spec, docs, err = o.capaPlan(ctx, reg, t); err != nil {
-			return err
-		}
-		cfg, err := o.awsConfig(ctx, t)
-		if err != nil {
-			return err
-		}
-		if err := o.preflight(reg).Check(ctx, cfg, t, w); err != nil {
-			return err
-		}
-		results, err := m.Apply(ctx, spec, docs, true, w)
-		logChanged(w, results.List(), " (server dry run)")
-		if err != nil {
+		if _, _, err := o.applyNewCAPA(ctx, reg, t, true, w); err != nil {
 			return err
 		}
 	} else {
+		_, docs, err := capa.Documents(t)
+		if err != nil {
+			return err
+		}
 		if err := o.preflight(reg).Context(ctx, t); err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func previewCAPA(ctx context.Context, reg tenant.Registry, t *tenant.Tenant, o O
 			}
 		}
 	}
-	fmt.Fprintf(w, "would wait for CAPA to make EKS cluster %s in %s\n", spec.EKS.Name, spec.AWS.Region)
+	fmt.Fprintf(w, "would wait for CAPA to make EKS cluster %s in %s\n", t.Spec.Cluster.EKS.Name, t.Spec.AWS.Region)
 	return previewInCluster(t, w)
 }
 
