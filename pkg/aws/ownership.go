@@ -21,6 +21,9 @@ var ErrNotOwned = errors.New("not kubectl-tenant's to delete for this tenant")
 type Claim struct {
 	Tenant string
 	Made   bool
+	// Binding, for a workload role, is the one ServiceAccount binding
+	// (workload.Binding.ID) the role must be tagged for.
+	Binding string
 }
 
 // Owned decides whether the plugin may delete a resource for a tenant.
@@ -37,6 +40,8 @@ func Owned(what string, tags map[string]string, c Claim) error {
 		return fmt.Errorf("%s was created by kubectl-tenant for tenant %q, not %q: %w", what, owner, c.Tenant, ErrNotOwned)
 	case !c.Made:
 		return fmt.Errorf("%s is tagged for tenant %q, but the tenant's record says it adopted it rather than made it: %w", what, c.Tenant, ErrNotOwned)
+	case c.Binding != "" && tags[WorkloadTag] != c.Binding:
+		return fmt.Errorf("%s is not the workload role of %s (its %s tag: %q): %w", what, c.Binding, WorkloadTag, tags[WorkloadTag], ErrNotOwned)
 	}
 	return nil
 }

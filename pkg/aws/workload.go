@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
@@ -64,16 +66,8 @@ func PlanWorkloadRole(ctx context.Context, cfg awssdk.Config, account string, r 
 			return err
 		}})
 	} else {
-		tags := tagMap(role.Tags)
-		if err := Owned("IAM role "+r.Name, tags, Claim{Tenant: r.Tenant, Made: true}); err != nil {
-			return nil, fmt.Errorf("%w; it is left alone: choose another --role-name", err)
-		}
-		if got := tags[WorkloadTag]; got != r.Binding {
-			what := "is not a workload role (no " + WorkloadTag + " tag)"
-			if got != "" {
-				what = "is the workload role of " + got
-			}
-			return nil, fmt.Errorf("IAM role %s %s, not of %s: it is left alone; choose another --role-name", r.Name, what, r.Binding)
+		if err := Owned("IAM role "+r.Name, tagMap(role.Tags), Claim{Tenant: r.Tenant, Made: true, Binding: r.Binding}); err != nil {
+			return nil, fmt.Errorf("%w; it is left alone: choose another role name", err)
 		}
 		plan.ARN = awssdk.ToString(role.Arn)
 		if !sameTrust(awssdk.ToString(role.AssumeRolePolicyDocument), r.Trust) {
@@ -186,6 +180,155 @@ func PlanAddon(ctx context.Context, cfg awssdk.Config, cluster, name, tenantName
 	}
 	return []Step{{Call: "CreateAddon " + name, do: func(ctx context.Context) error {
 		_, err := client.CreateAddon(ctx, &eks.CreateAddonInput{ClusterName: awssdk.String(cluster), AddonName: awssdk.String(name), Tags: ownTags(tenantName)})
+		return err
+	}}}, nil
+}
+
+// ReadWorkloadRole reads an existing role a ServiceAccount is to use as
+// it is: its ARN, its trust policy parsed, and its managed policies. nil
+// when there is no such role.
+func ReadWorkloadRole(ctx context.Context, cfg awssdk.Config, name string) (*ExistingWorkloadRole, error) {
+	client := iam.NewFromConfig(cfg)
+	role, err := getRole(ctx, client, name)
+	if role == nil || err != nil {
+		return nil, err
+	}
+	document, err := url.QueryUnescape(awssdk.ToString(role.AssumeRolePolicyDocument))
+	if err != nil {
+		return nil, fmt.Errorf("IAM role %s: its trust policy does not decode: %w", name, err)
+	}
+	trust, err := workload.ParsePolicy(document)
+	if err != nil {
+		return nil, fmt.Errorf("IAM role %s: %w", name, err)
+	}
+	out, err := client.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: awssdk.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the policies of IAM role %s: %w", name, err)
+	}
+	r := &ExistingWorkloadRole{ARN: awssdk.ToString(role.Arn), Trust: trust, Tags: tagMap(role.Tags)}
+	for _, p := range out.AttachedPolicies {
+		r.PolicyARNs = append(r.PolicyARNs, awssdk.ToString(p.PolicyArn))
+	}
+	return r, nil
+}
+
+// ExistingWorkloadRole is a role as IAM has it.
+type ExistingWorkloadRole struct {
+	ARN        string
+	Trust      workload.Policy
+	PolicyARNs []string
+	Tags       map[string]string
+}
+
+// PlanDeleteWorkloadRole returns the call that deletes the workload role
+// name, which c must own (checked now and again at the point of
+// deletion), or none when it is gone.
+func PlanDeleteWorkloadRole(ctx context.Context, cfg awssdk.Config, name string, c Claim) ([]Step, error) {
+	role, err := getRole(ctx, iam.NewFromConfig(cfg), name)
+	if role == nil || err != nil {
+		return nil, err
+	}
+	if err := Owned("IAM role "+name, tagMap(role.Tags), c); err != nil {
+		return nil, err
+	}
+	arn := awssdk.ToString(role.Arn)
+	return []Step{{Call: "DeleteRole " + name, do: func(ctx context.Context) error { return DeleteOwnedRole(ctx, cfg, arn, c) }}}, nil
+}
+
+// PlanDeletePodIdentity returns the call that deletes the Pod Identity
+// association of ServiceAccount ns/sa with role, when the plugin made it
+// for tenantName (checked now and again at the point of deletion). An
+// association with another role, or not the plugin's, is left: kept
+// says why.
+func PlanDeletePodIdentity(ctx context.Context, cfg awssdk.Config, cluster, ns, sa, role, tenantName string) (steps []Step, kept string, _ error) {
+	client := eks.NewFromConfig(cfg)
+	read := func(ctx context.Context) (*ekstypes.PodIdentityAssociation, error) {
+		out, err := client.ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String(cluster),
+			Namespace: awssdk.String(ns), ServiceAccount: awssdk.String(sa)})
+		if err != nil || len(out.Associations) == 0 {
+			return nil, err
+		}
+		got, err := client.DescribePodIdentityAssociation(ctx, &eks.DescribePodIdentityAssociationInput{ClusterName: awssdk.String(cluster), AssociationId: out.Associations[0].AssociationId})
+		if err != nil {
+			return nil, err
+		}
+		return got.Association, nil
+	}
+	owned := func(a *ekstypes.PodIdentityAssociation) error {
+		what := "the Pod Identity association " + awssdk.ToString(a.AssociationId) + " of " + ns + "/" + sa
+		if r := awssdk.ToString(a.RoleArn); r != role {
+			return fmt.Errorf("%s is with role %s, not %s: %w", what, r, role, ErrNotOwned)
+		}
+		return Owned(what, a.Tags, Claim{Tenant: tenantName, Made: true})
+	}
+	a, err := read(ctx)
+	if a == nil || err != nil {
+		if err != nil {
+			err = fmt.Errorf("reading the Pod Identity association of %s/%s in EKS cluster %s: %w", ns, sa, cluster, err)
+		}
+		return nil, "", err
+	}
+	if err := owned(a); err != nil {
+		return nil, err.Error(), nil
+	}
+	return []Step{{Call: fmt.Sprintf("DeletePodIdentityAssociation %s/%s %s", ns, sa, awssdk.ToString(a.AssociationId)), do: func(ctx context.Context) error {
+		a, err := read(ctx)
+		if a == nil || err != nil {
+			return err
+		}
+		if err := owned(a); err != nil {
+			return err
+		}
+		_, err = client.DeletePodIdentityAssociation(ctx, &eks.DeletePodIdentityAssociationInput{ClusterName: awssdk.String(cluster), AssociationId: a.AssociationId})
+		return err
+	}}}, "", nil
+}
+
+// PlanDeleteOIDCProvider returns the call that deletes the IAM OIDC
+// provider of issuer, when c owns it (its tags and the record) and no
+// role but those of except trusts it; otherwise it refuses, naming the
+// roles that still do. Both are checked again at the point of deletion.
+func PlanDeleteOIDCProvider(ctx context.Context, cfg awssdk.Config, account, issuer string, c Claim, except ...string) ([]Step, error) {
+	client := iam.NewFromConfig(cfg)
+	arn := workload.Binding{Account: account, Issuer: issuer}.ProviderARN()
+	check := func(ctx context.Context) (bool, error) {
+		tags, err := client.ListOpenIDConnectProviderTags(ctx, &iam.ListOpenIDConnectProviderTagsInput{OpenIDConnectProviderArn: awssdk.String(arn)})
+		switch {
+		case isErrorCode(err, "NoSuchEntity"):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("reading the OIDC provider of %s: %w", issuer, err)
+		}
+		if err := Owned("the IAM OIDC provider of "+issuer, tagMap(tags.Tags), c); err != nil {
+			return false, err
+		}
+		var users []string
+		pages := iam.NewListRolesPaginator(client, &iam.ListRolesInput{})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return false, fmt.Errorf("reading which roles trust the OIDC provider of %s: %w", issuer, err)
+			}
+			for _, r := range page.Roles {
+				doc, _ := url.QueryUnescape(awssdk.ToString(r.AssumeRolePolicyDocument))
+				if name := awssdk.ToString(r.RoleName); strings.Contains(doc, arn) && !slices.Contains(except, name) {
+					users = append(users, name)
+				}
+			}
+		}
+		if len(users) > 0 {
+			return false, fmt.Errorf("the IAM OIDC provider of %s is still trusted by role(s) %s: it is kept while any role uses it", issuer, strings.Join(users, ", "))
+		}
+		return true, nil
+	}
+	if ok, err := check(ctx); !ok || err != nil {
+		return nil, err
+	}
+	return []Step{{Call: "DeleteOpenIDConnectProvider " + issuer, do: func(ctx context.Context) error {
+		if ok, err := check(ctx); !ok || err != nil {
+			return err
+		}
+		_, err := client.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(arn)})
 		return err
 	}}}, nil
 }

@@ -70,11 +70,15 @@ func SetLastApplied(t *Tenant, manager string, s Spec) error {
 	s.Cluster.Server = ""
 	if s.Cluster.EKS != nil {
 		e := *s.Cluster.EKS
-		e.ARN, e.CreatedByPlugin, e.ClusterRoleCreated, e.NodeRoleCreated = "", false, false, false
+		e.ARN, e.CreatedByPlugin, e.ClusterRoleCreated, e.NodeRoleCreated, e.OIDCProviderCreated = "", false, false, false, false
 		s.Cluster.EKS = &e
 		if s.Cluster.Context == t.Name {
 			s.Cluster.Context = ""
 		}
+	}
+	s.WorkloadRoles = slices.Clone(s.WorkloadRoles)
+	for i := range s.WorkloadRoles {
+		s.WorkloadRoles[i].RoleCreated = false
 	}
 	if c := s.Cluster.CAPA; c != nil {
 		a := *c
@@ -142,7 +146,33 @@ func MergeSpec(last *Spec, others []Spec, applied, current Spec) Spec {
 			out.Roles = append(out.Roles, r)
 		}
 	}
+
+	// Workload roles by ServiceAccount, as roles by name. Whether the
+	// plugin made a role is the record's, for the same role only.
+	out.WorkloadRoles = nil
+	for _, w := range applied.WorkloadRoles {
+		w.PolicyARNs, w.RoleCreated = slices.Clone(w.PolicyARNs), false
+		if c := workloadRole(current.WorkloadRoles, w.Key()); c != nil && c.RoleName == w.RoleName && c.RoleARN == w.RoleARN {
+			w.RoleCreated = c.RoleCreated
+		}
+		out.WorkloadRoles = append(out.WorkloadRoles, w)
+	}
+	for _, w := range current.WorkloadRoles {
+		if workloadRole(out.WorkloadRoles, w.Key()) == nil && !dropped(func(s Spec) bool { return workloadRole(s.WorkloadRoles, w.Key()) != nil }) {
+			out.WorkloadRoles = append(out.WorkloadRoles, w)
+		}
+	}
 	return out
+}
+
+// workloadRole is the workload role of ServiceAccount key in roles, or nil.
+func workloadRole(roles []WorkloadRole, key string) *WorkloadRole {
+	for i := range roles {
+		if roles[i].Key() == key {
+			return &roles[i]
+		}
+	}
+	return nil
 }
 
 // creation is what an EKS cluster is made with, nothing else.
@@ -199,7 +229,7 @@ func mergeCluster(applied, current Cluster) Cluster {
 		return out
 	}
 	e := *out.EKS
-	e.CreatedByPlugin, e.ClusterRoleCreated, e.NodeRoleCreated = false, false, false
+	e.CreatedByPlugin, e.ClusterRoleCreated, e.NodeRoleCreated, e.OIDCProviderCreated = false, false, false, false
 	if c := current.EKS; c != nil && c.Name == e.Name {
 		if e.ARN == "" {
 			e.ARN = c.ARN
@@ -210,7 +240,7 @@ func mergeCluster(applied, current Cluster) Cluster {
 		if e.NodeRoleARN == "" || e.NodeRoleARN == c.NodeRoleARN {
 			e.NodeRoleARN, e.NodeRoleCreated = c.NodeRoleARN, c.NodeRoleCreated
 		}
-		e.CreatedByPlugin = c.CreatedByPlugin
+		e.CreatedByPlugin, e.OIDCProviderCreated = c.CreatedByPlugin, c.OIDCProviderCreated
 	}
 	out.EKS = &e
 	return out

@@ -101,6 +101,22 @@ func TestMergeSpec(t *testing.T) {
 		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme"}}, Namespaces: []string{"a"}},
 		current: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", Nodegroup: &Nodegroup{Name: "ng"}}}, Namespaces: []string{"a"}},
 		want:    Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme"}}, Namespaces: []string{"a"}},
+	}, {
+		name:    "a workload role the command made stays, with what the plugin recorded of it",
+		applied: Spec{Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("web", "r-web", false)}},
+		current: Spec{Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("app", "r-app", true)}},
+		want:    Spec{Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("web", "r-web", false), wr("app", "r-app", true)}},
+	}, {
+		name:    "a document never says the plugin made a role: the record does, for the same role",
+		applied: Spec{Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("app", "r-app", true), wr("web", "r-other", true)}},
+		current: Spec{Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("app", "r-app", true), wr("web", "r-web", true)}},
+		want:    Spec{Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("app", "r-app", true), wr("web", "r-other", false)}},
+	}, {
+		name:    "a workload role the document dropped goes; the OIDC provider's maker is the record's",
+		last:    &Spec{Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("app", "r-app", false)}},
+		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme"}}, Namespaces: []string{"a"}},
+		current: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", OIDCProviderCreated: true}}, Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("app", "r-app", true)}},
+		want:    Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", OIDCProviderCreated: true}}, Namespaces: []string{"a"}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,4 +196,8 @@ func TestFileRegistryGenerations(t *testing.T) {
 			t.Errorf("after changing %s: generation %d, want %d", s.name, g, s.want)
 		}
 	}
+}
+
+func wr(sa, role string, created bool) WorkloadRole {
+	return WorkloadRole{Namespace: "a", ServiceAccount: sa, Via: ViaPodIdentity, RoleName: role, PolicyARNs: []string{"arn:aws:iam::aws:policy/P"}, RoleCreated: created}
 }

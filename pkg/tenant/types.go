@@ -64,6 +64,9 @@ type Spec struct {
 	// same name); each is a ClusterRole kubectl-tenant:TENANT:NAME, bound
 	// only in the tenant's namespaces.
 	Roles []Role `json:"roles,omitempty"`
+	// WorkloadRoles are the IAM roles the tenant's ServiceAccounts
+	// assume, one each.
+	WorkloadRoles []WorkloadRole `json:"workloadRoles,omitempty"`
 }
 
 // Role is a tenant's own role: what it allows, in kubectl create
@@ -134,6 +137,10 @@ type EKSCluster struct {
 	// NodeRoleCreated whether the plugin created the role.
 	NodeRoleARN     string `json:"nodeRoleARN,omitempty"`
 	NodeRoleCreated bool   `json:"nodeRoleCreated,omitempty"`
+	// OIDCProviderCreated is true when the plugin made the IAM OIDC
+	// provider of the cluster's issuer for the tenant's IRSA roles; only
+	// then may workload-role --delete-oidc-provider remove it.
+	OIDCProviderCreated bool `json:"oidcProviderCreated,omitempty"`
 
 	// What the cluster is made with when the plugin creates it (create's
 	// flags, or an applied document); empty means EKS's default, or for
@@ -334,6 +341,11 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 			c.Rules = append(c.Rules, *r.Rules[i].DeepCopy())
 		}
 		out.Spec.Roles = append(out.Spec.Roles, c)
+	}
+	out.Spec.WorkloadRoles = nil
+	for _, w := range t.Spec.WorkloadRoles {
+		w.PolicyARNs = slices.Clone(w.PolicyARNs)
+		out.Spec.WorkloadRoles = append(out.Spec.WorkloadRoles, w)
 	}
 	if t.Spec.AWS != nil {
 		a := *t.Spec.AWS

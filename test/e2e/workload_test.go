@@ -9,9 +9,11 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
+	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
 // awsWrites are the EKS and IAM calls among calls that change something.
@@ -137,17 +139,22 @@ func TestWorkloadRole(t *testing.T) {
 
 	// What is not this binding's is never changed: the cluster's role,
 	// another ServiceAccount's workload role, a ServiceAccount annotated
-	// with another role.
-	admin.kubectl("--context", "acme", "annotate", "serviceaccount", "app", "-n", "acme", "eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/theirs")
+	// with another role, a recorded ServiceAccount's role or mechanism.
+	admin.kubectl("--context", "acme", "create", "serviceaccount", "web", "-n", "acme")
+	admin.kubectl("--context", "acme", "annotate", "serviceaccount", "web", "-n", "acme", "eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/theirs")
 	calls = len(local.Front.Calls())
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{roleArgs("acme:x", "--role-name", "kubectl-tenant-acme-cluster"), "IAM role kubectl-tenant-acme-cluster is not a workload role"},
-		{roleArgs("acme:x", "--role-name", "kubectl-tenant-acme-acme-app"), "IAM role kubectl-tenant-acme-acme-app is the workload role of pod-identity arn:aws:eks:us-east-1:222222222222:cluster/acme acme:app, not of pod-identity arn:aws:eks:us-east-1:222222222222:cluster/acme acme:x"},
-		{roleArgs("acme:app", "--via", "irsa", "--role-name", "acme-app-irsa"), "ServiceAccount acme/app: it is annotated eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/theirs, another role"},
-		{roleArgs("acme:app", "--role-name", "not/a/name"), `--role-name "not/a/name": an IAM role name has 1 to 64 letters`},
+		{roleArgs("acme:x", "--role-name", "kubectl-tenant-acme-cluster"), "IAM role kubectl-tenant-acme-cluster is not the workload role of pod-identity arn:aws:eks:us-east-1:222222222222:cluster/acme acme:x"},
+		{roleArgs("acme:x", "--role-name", "kubectl-tenant-acme-acme-app"), `IAM role kubectl-tenant-acme-acme-app is not the workload role of pod-identity arn:aws:eks:us-east-1:222222222222:cluster/acme acme:x (its tenancy.kubectl-tenant.io/workload tag: "pod-identity arn:aws:eks:us-east-1:222222222222:cluster/acme acme:app")`},
+		{roleArgs("acme:web", "--via", "irsa"), "ServiceAccount acme/web: it is annotated eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/theirs, another role"},
+		{roleArgs("acme:app", "--role-name", "not/a/name"), `--role-name: Invalid value: "not/a/name": an IAM role name has 1 to 64 letters`},
+		{roleArgs("acme:app", "--via", "irsa"), "--serviceaccount acme:app: its workload role is acme:app (role kubectl-tenant-acme-acme-app, pod-identity): a ServiceAccount has one; remove it first (--delete)"},
+		{roleArgs("acme:app", "--role-arn", roleARN), "--role-arn: an existing role is used as it is"},
+		{[]string{"workload-role", "acme", "--serviceaccount", "acme:nobody", "--delete"}, `--serviceaccount acme:nobody: tenant "acme" records no workload role for it (it has: acme:app, acme:ci)`},
+		{[]string{"workload-role", "acme", "--serviceaccount", "acme:app", "--delete", "--delete-oidc-provider"}, "--delete-oidc-provider: acme:app reaches its role through pod-identity, which uses no OIDC provider"},
 	} {
 		if got := admin.tenantFails(tc.args...); !strings.Contains(got, tc.want) {
 			t.Errorf("workload-role %s: %s\nwant %q", strings.Join(tc.args[1:], " "), got, tc.want)
@@ -155,6 +162,13 @@ func TestWorkloadRole(t *testing.T) {
 	}
 	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
 		t.Errorf("refused commands wrote %v", w)
+	}
+
+	// The record says what was made, for the plugin's delete.
+	rec := tenantRecord(t, admin, "acme")
+	if got := rec.Spec.WorkloadRoles; len(got) != 2 || got[0].Key() != "acme:app" || got[0].Via != "pod-identity" || !got[0].RoleCreated ||
+		got[1].Key() != "acme:ci" || got[1].Via != "irsa" || got[1].RoleName != "kubectl-tenant-acme-acme-ci" || !got[1].RoleCreated || !rec.Spec.Cluster.EKS.OIDCProviderCreated {
+		t.Errorf("acme's recorded workload roles: %+v, OIDC provider made: %v", got, rec.Spec.Cluster.EKS.OIDCProviderCreated)
 	}
 
 	// Running each again writes nothing.
@@ -166,5 +180,114 @@ func TestWorkloadRole(t *testing.T) {
 	}
 	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
 		t.Errorf("re-runs wrote %v", w)
+	}
+
+	testExistingAndDeletedWorkloadRoles(t, local, admin, cfg, roleARN)
+}
+
+// An existing role is used only when its trust admits the ServiceAccount
+// alone, and never changed; --delete removes what the plugin made and
+// keeps what it did not (the existing role, an OIDC provider another
+// role trusts); its server dry run writes nothing.
+func testExistingAndDeletedWorkloadRoles(t *testing.T, local *testenv.LocalEKS, admin *user, cfg awssdk.Config, appRole string) {
+	ctx := context.Background()
+	client := iam.NewFromConfig(cfg)
+	batch := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "batch"}
+	wide := batch.Trust()
+	wide.Statement[0].Condition = map[string]map[string]workload.Strings{"StringLike": {"aws:RequestTag/kubernetes-namespace": {"acme-*"}}}
+	for name, trust := range map[string]workload.Policy{"platform-batch": batch.Trust(), "platform-wide": wide} {
+		if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: awssdk.String(name), AssumeRolePolicyDocument: awssdk.String(trust.String())}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	existing := "arn:aws:iam::222222222222:role/platform-batch"
+	calls := len(local.Front.Calls())
+	got := admin.tenantFails("workload-role", "acme", "--serviceaccount", "acme:batch", "--role-arn", "arn:aws:iam::222222222222:role/platform-wide")
+	for _, want := range []string{"role arn:aws:iam::222222222222:role/platform-wide's trust policy does not admit exactly system:serviceaccount:acme:batch's pods",
+		`aws:RequestTag/kubernetes-namespace is held by StringLike ["acme-*"]`, "no condition on aws:SourceArn"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("a widened existing role: %s\nwant %q", got, want)
+		}
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("the refused existing role wrote %v", w)
+	}
+	r := admin.tenant("workload-role", "acme", "--serviceaccount", "acme:batch", "--role-arn", existing)
+	if strings.TrimSpace(r.stdout) != existing || !strings.Contains(r.stderr, "CreatePodIdentityAssociation acme/batch "+existing) {
+		t.Errorf("workload-role --role-arn printed %q\n%s", r.stdout, r.stderr)
+	}
+	if w := tenantRecord(t, admin, "acme").WorkloadRole("acme", "batch"); w == nil || w.RoleARN != existing || w.RoleCreated {
+		t.Errorf("acme:batch's record: %+v", w)
+	}
+
+	// A server dry run of a delete says what it would remove and writes
+	// nothing: no AWS call, no record.
+	registryBefore := admin.tenant("get", "acme", "-o", "yaml").stdout
+	calls = len(local.Front.Calls())
+	dry := admin.tenant("workload-role", "acme", "--serviceaccount", "acme:app", "--delete", "--dry-run=server")
+	for _, want := range []string{"would call DeletePodIdentityAssociation acme/app", "would call DeleteRole kubectl-tenant-acme-acme-app"} {
+		if !strings.Contains(dry.stderr, want) {
+			t.Errorf("the delete's server dry run does not say %q:\n%s", want, dry.stderr)
+		}
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 || admin.tenant("get", "acme", "-o", "yaml").stdout != registryBefore {
+		t.Errorf("the delete's server dry run wrote %v, or the record", w)
+	}
+
+	// Pod Identity: the association and the role the plugin made go.
+	admin.tenant("workload-role", "acme", "--serviceaccount", "acme:app", "--delete")
+	if r, err := aws.ReadRole(ctx, cfg, "kubectl-tenant-acme-acme-app"); err != nil || r != nil {
+		t.Errorf("the deleted role %s: %+v, %v", appRole, r, err)
+	}
+	// The existing role stays; only its association goes.
+	r = admin.tenant("workload-role", "acme", "--serviceaccount", "acme:batch", "--delete")
+	if !strings.Contains(r.stderr, "kept: role "+existing+": the plugin did not make it") {
+		t.Errorf("deleting acme:batch says:\n%s", r.stderr)
+	}
+	if r, err := aws.ReadRole(ctx, cfg, "platform-batch"); err != nil || r == nil {
+		t.Errorf("the existing role platform-batch after the delete: %+v, %v", r, err)
+	}
+	list, err := eks.NewFromConfig(cfg).ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String("acme")})
+	if err != nil || len(list.Associations) != 0 {
+		t.Errorf("associations left: %+v, %v", list, err)
+	}
+
+	// IRSA: the OIDC provider is kept while another role trusts it, and
+	// the refusal writes nothing; then the annotation, the role and the
+	// provider go.
+	c, err := aws.DescribeCluster(ctx, cfg, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := workload.Binding{Via: workload.IRSA, Account: "222222222222", Issuer: c.Issuer, Namespace: "acme", ServiceAccount: "other"}
+	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: awssdk.String("platform-irsa"), AssumeRolePolicyDocument: awssdk.String(other.Trust().String())}); err != nil {
+		t.Fatal(err)
+	}
+	calls = len(local.Front.Calls())
+	deleteCI := []string{"workload-role", "acme", "--serviceaccount", "acme:ci", "--delete", "--delete-oidc-provider"}
+	if got := admin.tenantFails(deleteCI...); !strings.Contains(got, "is still trusted by role(s) platform-irsa: it is kept while any role uses it") {
+		t.Errorf("deleting the OIDC provider another role trusts: %s", got)
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("the refused delete wrote %v", w)
+	}
+	if _, err := client.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: awssdk.String("platform-irsa")}); err != nil {
+		t.Fatal(err)
+	}
+	admin.tenant(deleteCI...)
+	if got := admin.kubectl("--context", "acme", "get", "serviceaccount", "ci", "-n", "acme", "-o", "jsonpath={.metadata.annotations}"); strings.Contains(got, "role-arn") {
+		t.Errorf("acme/ci keeps its annotation: %s", got)
+	}
+	if _, err := client.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(other.ProviderARN())}); err == nil {
+		t.Errorf("the OIDC provider %s is left", other.ProviderARN())
+	}
+	rec := tenantRecord(t, admin, "acme")
+	if len(rec.Spec.WorkloadRoles) != 0 || rec.Spec.Cluster.EKS.OIDCProviderCreated {
+		t.Errorf("acme's record after the deletes: %+v, OIDC provider made: %v", rec.Spec.WorkloadRoles, rec.Spec.Cluster.EKS.OIDCProviderCreated)
+	}
+	// The annotation another set, on a ServiceAccount the plugin never
+	// touched, is there still.
+	if got := admin.kubectl("--context", "acme", "get", "serviceaccount", "web", "-n", "acme", "-o", "jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}"); got != "arn:aws:iam::222222222222:role/theirs" {
+		t.Errorf("acme/web's annotation: %q", got)
 	}
 }

@@ -5,62 +5,64 @@ package workloadrole
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
 )
 
 var long = templates.LongDesc(`
 	Make an IAM role in the tenant's account, through its role chain, that
 	exactly one ServiceAccount of the tenant's EKS cluster may assume, and
-	attach the given managed policies to it.
+	attach the given managed policies to it; or use an existing role
+	(--role-arn) whose trust admits that ServiceAccount alone, which is
+	checked and never changed. The role is recorded in the tenant's
+	spec.workloadRoles.
 
 	With --via pod-identity (the default) the role trusts EKS Pod Identity
 	for this cluster, account, namespace and ServiceAccount only, and an
 	association binds the ServiceAccount to it (the eks-pod-identity-agent
-	add-on is installed when missing). With --via irsa the role trusts the
-	cluster's OIDC provider (made when missing) for the ServiceAccount's
-	token and STS's audience only, and the ServiceAccount is annotated
-	with the role (only the annotation: the ServiceAccount is not labelled
-	as the plugin's). The namespace must be the tenant's. Running it again
-	changes nothing; --dry-run=server reads AWS and says what it would do.`)
+	add-on is installed when missing). With --via irsa (the default for a
+	Cluster API tenant) the role trusts the cluster's OIDC provider (made
+	when missing) for the ServiceAccount's token and STS's audience only,
+	and the ServiceAccount is annotated with the role (only the
+	annotation: the ServiceAccount is not labelled as the plugin's). The
+	namespace must be the tenant's. Running it again changes nothing;
+	--dry-run=server reads AWS and says what it would do.
+
+	--delete removes what was made for the ServiceAccount: the association
+	or the annotation, and the role when the plugin made it for this
+	tenant; with --delete-oidc-provider also the cluster's OIDC provider,
+	when the plugin made it and no other role trusts it.`)
 
 var example = templates.Examples(`
 	# Let acme's ServiceAccount app read S3, through EKS Pod Identity
 	kubectl tenant workload-role acme --serviceaccount acme:app --policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
 
 	# The same through IRSA, seeing the calls first
-	kubectl tenant workload-role acme --serviceaccount acme:app --policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --via irsa --dry-run=server`)
+	kubectl tenant workload-role acme --serviceaccount acme:app --policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --via irsa --dry-run=server
 
-// podIdentityAgent is the add-on Pod Identity needs on the nodes.
-const podIdentityAgent = "eks-pod-identity-agent"
+	# Use a role the platform team made, whose trust admits acme:app alone
+	kubectl tenant workload-role acme --serviceaccount acme:app --role-arn arn:aws:iam::222222222222:role/acme-app
 
-// roleAnnotation is the annotation IRSA's webhook reads a
-// ServiceAccount's role from.
-const roleAnnotation = "eks.amazonaws.com/role-arn"
+	# Remove it again
+	kubectl tenant workload-role acme --serviceaccount acme:app --delete`)
 
 // Options are the options of `workload-role`.
 type Options struct {
@@ -68,23 +70,25 @@ type Options struct {
 	getter       genericclioptions.RESTClientGetter
 	registryPath *registry.Flag
 
-	ServiceAccount string
-	PolicyARNs     []string
-	Via            string
-	RoleName       string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	ServiceAccount     string
+	PolicyARNs         []string
+	RoleARN            string
+	Via                string
+	RoleName           string
+	Delete             bool
+	DeleteOIDCProvider bool
+	DryRunStrategy     kcmdutil.DryRunStrategy
 
-	registry  tenant.Registry
-	tenant    *tenant.Tenant
-	namespace string
-	name      string
+	registry tenant.Registry
+	tenant   *tenant.Tenant
+	wanted   tenant.WorkloadRole
 }
 
 // NewCmdWorkloadRole makes `kubectl tenant workload-role`.
 func NewCmdWorkloadRole(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
 	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
 	cmd := &cobra.Command{
-		Use:               "workload-role TENANT --serviceaccount NS:NAME --policy-arn ARN... [--via pod-identity|irsa] [--role-name NAME]",
+		Use:               "workload-role TENANT --serviceaccount NS:NAME (--policy-arn ARN... [--role-name NAME] | --role-arn ARN | --delete) [--via pod-identity|irsa]",
 		Short:             "Make an IAM role that one ServiceAccount of a tenant's EKS cluster may assume",
 		Long:              long,
 		Example:           example,
@@ -94,12 +98,38 @@ func NewCmdWorkloadRole(getter genericclioptions.RESTClientGetter, registryPath 
 		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.ServiceAccount, "serviceaccount", "", "The ServiceAccount, NAMESPACE:NAME, in one of the tenant's namespaces")
-	cmd.Flags().StringArrayVar(&o.PolicyARNs, "policy-arn", nil, "A managed policy to attach to the role (repeatable)")
+	cmd.Flags().StringArrayVar(&o.PolicyARNs, "policy-arn", nil, "A managed policy to attach to the role the plugin makes (repeatable)")
+	cmd.Flags().StringVar(&o.RoleARN, "role-arn", "", "An existing role to use as it is: its trust must admit this ServiceAccount alone")
 	cmd.Flags().StringVar(&o.Via, "via", "", "How the pods reach the role: pod-identity (default on EKS) or irsa (default on a Cluster API tenant)")
 	cmd.Flags().StringVar(&o.RoleName, "role-name", "", "The role's name (default: kubectl-tenant-TENANT-NAMESPACE-NAME, cut to IAM's 64 characters)")
+	cmd.Flags().BoolVar(&o.Delete, "delete", false, "Remove the ServiceAccount's workload role: the association or annotation, and the role when the plugin made it")
+	cmd.Flags().BoolVar(&o.DeleteOIDCProvider, "delete-oidc-provider", false, "With --delete of an IRSA role: also the cluster's OIDC provider, when the plugin made it and no other role trusts it")
 	kcmdutil.AddDryRunFlag(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{string(workload.PodIdentity), string(workload.IRSA)}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{tenant.ViaPodIdentity, tenant.ViaIRSA}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("serviceaccount", completeServiceAccounts(registryPath))
 	return cmd
+}
+
+// completeServiceAccounts completes NAMESPACE:NAME from the tenant's
+// recorded workload roles, and NAMESPACE: from its namespaces.
+func completeServiceAccounts(registryPath *registry.Flag) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		_, t, err := registryPath.OpenTenant(cmd.Context(), args[0])
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, w := range t.Spec.WorkloadRoles {
+			out = append(out, w.Key())
+		}
+		for _, ns := range t.Spec.Namespaces {
+			out = append(out, ns+":")
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
 }
 
 // Complete reads the tenant.
@@ -112,7 +142,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// Validate checks every flag against the tenant's record before any call.
+// Validate checks every flag against the tenant's record, as the record
+// itself is validated, before any call.
 func (o *Options) Validate() error {
 	t := o.tenant
 	if t.Spec.Cluster.EKS == nil || t.Spec.AWS == nil {
@@ -126,182 +157,171 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--serviceaccount %s: namespace %s is not tenant %q's (its namespaces: %s); a workload role is for the tenant's own ServiceAccounts",
 			o.ServiceAccount, ns, t.Name, strings.Join(t.Spec.Namespaces, ", "))
 	}
-	o.namespace, o.name = ns, name
-	if len(o.PolicyARNs) == 0 {
-		return errors.New("--policy-arn: give the managed policies the role gets (at least one)")
-	}
-	for _, p := range o.PolicyARNs {
-		if !strings.HasPrefix(p, "arn:aws:iam::") || !strings.Contains(p, ":policy/") {
-			return fmt.Errorf("--policy-arn %q: give an IAM policy ARN, arn:aws:iam::ACCOUNT:policy/NAME (or aws for AWS managed policies)", p)
-		}
-	}
-	switch workload.Mechanism(o.Via) {
-	case "":
-		o.Via = string(workload.PodIdentity)
-		if t.Spec.Cluster.CAPA != nil {
-			o.Via = string(workload.IRSA) // CAPA installs no Pod Identity agent
-		}
-	case workload.PodIdentity, workload.IRSA:
-	default:
-		return fmt.Errorf("--via %q: give pod-identity or irsa", o.Via)
-	}
-	if o.RoleName == "" {
-		o.RoleName = defaultRoleName(t.Name, ns, name)
-	}
-	if !roleNameRE.MatchString(o.RoleName) {
-		return fmt.Errorf("--role-name %q: an IAM role name has 1 to 64 letters, digits and +=,.@_-", o.RoleName)
-	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		return errors.New("--dry-run=client: the role's trust names the cluster's ARN and OIDC issuer, which only AWS knows: use --dry-run=server, which reads and writes nothing")
 	}
+	if o.Delete {
+		return o.validateDelete(ns, name)
+	}
+	if o.DeleteOIDCProvider {
+		return errors.New("--delete-oidc-provider: goes with --delete")
+	}
+	switch {
+	case o.RoleARN != "" && (len(o.PolicyARNs) > 0 || o.RoleName != ""):
+		return errors.New("--role-arn: an existing role is used as it is: give --role-arn alone, or --policy-arn (and --role-name) for a role the plugin makes")
+	case o.RoleARN == "" && len(o.PolicyARNs) == 0:
+		return errors.New("--policy-arn: give the managed policies the role gets (at least one), or --role-arn for an existing role")
+	}
+	w := tenant.WorkloadRole{Namespace: ns, ServiceAccount: name, Via: o.Via, RoleName: o.RoleName, PolicyARNs: o.PolicyARNs, RoleARN: o.RoleARN}.Resolved(t)
+	next := t.DeepCopy()
+	setWorkloadRole(next, w)
+	if errs := tenant.Validate(next); len(errs) > 0 {
+		return fmt.Errorf("%s", flagNames(errs.ToAggregate().Error()))
+	}
+	if cur := t.WorkloadRole(ns, name); cur != nil && (cur.Via != w.Via || cur.RoleName != w.RoleName || cur.RoleARN != w.RoleARN) {
+		return fmt.Errorf("--serviceaccount %s: its workload role is %s: a ServiceAccount has one; remove it first (--delete), or keep its role and mechanism", o.ServiceAccount, cur)
+	}
+	o.wanted = w
 	return nil
 }
 
-// roleNameRE is what IAM takes as a role name.
-var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-
-// defaultRoleName is kubectl-tenant-TENANT-NS-NAME; one too long for IAM
-// is cut, with a hash of the whole so that two cut names do not meet.
-func defaultRoleName(tenantName, ns, name string) string {
-	n := "kubectl-tenant-" + tenantName + "-" + ns + "-" + name
-	if len(n) <= 64 {
-		return n
+// validateDelete checks --delete: the ServiceAccount's role is recorded,
+// and nothing that would make one is given.
+func (o *Options) validateDelete(ns, name string) error {
+	for flag, given := range map[string]bool{"--policy-arn": len(o.PolicyARNs) > 0, "--role-arn": o.RoleARN != "", "--role-name": o.RoleName != "", "--via": o.Via != ""} {
+		if given {
+			return fmt.Errorf("%s: --delete removes the recorded workload role of %s; give only --serviceaccount", flag, o.ServiceAccount)
+		}
 	}
-	sum := sha256.Sum256([]byte(n))
-	return strings.TrimRight(n[:55], "-.") + "-" + hex.EncodeToString(sum[:4])
+	w := o.tenant.WorkloadRole(ns, name)
+	if w == nil {
+		var have []string
+		for _, r := range o.tenant.Spec.WorkloadRoles {
+			have = append(have, r.Key())
+		}
+		return fmt.Errorf("--serviceaccount %s: tenant %q records no workload role for it (it has: %s)", o.ServiceAccount, o.tenant.Name, orNone(have))
+	}
+	if o.DeleteOIDCProvider && w.Via != tenant.ViaIRSA {
+		return fmt.Errorf("--delete-oidc-provider: %s reaches its role through %s, which uses no OIDC provider", o.ServiceAccount, w.Via)
+	}
+	o.wanted = *w
+	return nil
 }
 
-// Run reads the cluster and the role, plans the calls, and makes them
-// (a server dry run prints them).
+// flagNames names the command's flags in the record's validation
+// errors.
+func flagNames(msg string) string {
+	return recordField.ReplaceAllStringFunc(msg, func(f string) string {
+		return map[string]string{"roleName": "--role-name", "policyARNs": "--policy-arn", "roleARN": "--role-arn", "via": "--via"}[recordField.FindStringSubmatch(f)[1]]
+	})
+}
+
+// recordField is a field of a workload role in the record's errors.
+var recordField = regexp.MustCompile(`spec\.workloadRoles\[\d+\]\.(roleName|policyARNs|roleARN|via)(\[\d+\])?`)
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// setWorkloadRole puts w in t's record, in place of the ServiceAccount's
+// role if it has one.
+func setWorkloadRole(t *tenant.Tenant, w tenant.WorkloadRole) {
+	if cur := t.WorkloadRole(w.Namespace, w.ServiceAccount); cur != nil {
+		*cur = w
+		return
+	}
+	t.Spec.WorkloadRoles = append(t.Spec.WorkloadRoles, w)
+}
+
+// Run checks that the ServiceAccount is the tenant's, then makes (or
+// deletes) its role and records it, on the tenant's current record.
 func (o *Options) Run(ctx context.Context) error {
 	t := o.tenant
-	// The ServiceAccount must be the tenant's, by the registry and the
-	// cluster's namespace labels, before any AWS call.
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
 		return err
 	}
-	sa := tenant.Grant{Subject: tenant.Subject{Kind: "ServiceAccount", Namespace: o.namespace, Name: o.name}, Role: "view", Namespaces: []string{o.namespace}}
-	if err := (access.Admission{Client: conn.Client, Registry: o.registry, OwnNamespaces: true, Warn: o.ErrOut}).Admit(ctx, t, []tenant.Grant{sa}); err != nil {
-		return fmt.Errorf("--serviceaccount %s: %w", o.ServiceAccount, err)
+	if !o.Delete {
+		// The ServiceAccount must be the tenant's, by the registry and the
+		// cluster's namespace labels, before any AWS call.
+		sa := tenant.Grant{Subject: tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: o.wanted.Namespace, Name: o.wanted.ServiceAccount}, Role: "view", Namespaces: []string{o.wanted.Namespace}}
+		if err := (access.Admission{Client: conn.Client, Registry: o.registry, OwnNamespaces: true, Warn: o.ErrOut}).Admit(ctx, t, []tenant.Grant{sa}); err != nil {
+			return fmt.Errorf("--serviceaccount %s: %w", o.ServiceAccount, err)
+		}
 	}
-	cfg, err := aws.TenantConfig(ctx, t)
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	s, err := workloadrole.NewSyncer(ctx, t, conn, dryRun, o.ErrOut)
 	if err != nil {
 		return err
 	}
-	c, err := aws.DescribeCluster(ctx, cfg, t.Spec.Cluster.EKS.Name)
-	if err != nil {
-		return err
-	}
-	arn := strings.SplitN(c.ARN, ":", 6)
-	if len(arn) < 6 {
-		return fmt.Errorf("EKS cluster %s has ARN %q, which names no account", c.Name, c.ARN)
-	}
-	b := workload.Binding{Via: workload.Mechanism(o.Via), Account: arn[4], ClusterARN: c.ARN, Issuer: c.Issuer, Namespace: o.namespace, ServiceAccount: o.name}
-	if b.Via == workload.IRSA && c.Issuer == "" {
-		return fmt.Errorf("EKS cluster %s reports no OIDC issuer: IRSA needs one; use --via pod-identity", c.Name)
-	}
-	var steps []aws.Step
-	if b.Via == workload.IRSA {
-		_, s, err := aws.PlanOIDCProvider(ctx, cfg, b.Account, b.Issuer, t.Name)
-		if err != nil {
-			return err
+	return tenant.EditOrPreview(ctx, o.registry, t, dryRun, func(rec *tenant.Tenant) (bool, error) {
+		s.Tenant = rec
+		if o.Delete {
+			return o.delete(ctx, s, rec)
 		}
-		steps = append(steps, s...)
-	}
-	role, err := aws.PlanWorkloadRole(ctx, cfg, b.Account, aws.WorkloadRole{Name: o.RoleName, Tenant: t.Name, Binding: b.ID(), Trust: b.Trust(), PolicyARNs: o.PolicyARNs})
-	if err != nil {
-		return err
-	}
-	steps = append(steps, role.Steps...)
-	if b.Via == workload.PodIdentity {
-		s, err := aws.PlanAddon(ctx, cfg, c.Name, podIdentityAgent, t.Name)
-		if err != nil {
-			return err
-		}
-		if len(s) > 0 {
-			verb := "it is installed"
-			if o.DryRunStrategy != kcmdutil.DryRunNone {
-				verb = "it would be installed"
-			}
-			fmt.Fprintf(o.ErrOut, "Pod Identity needs the %s add-on, which EKS cluster %s lacks: %s\n", podIdentityAgent, c.Name, verb)
-		}
-		steps = append(steps, s...)
-		s, err = aws.PlanPodIdentity(ctx, cfg, c.Name, o.namespace, o.name, role.ARN, t.Name)
-		if err != nil {
-			return err
-		}
-		steps = append(steps, s...)
-	}
-	if b.Via == workload.IRSA {
-		// The annotation is checked by the server first, so that a
-		// conflict stops the command before AWS is written.
-		if _, err := o.annotate(ctx, conn, role.ARN, true); err != nil {
-			return fmt.Errorf("ServiceAccount %s/%s: %w", o.namespace, o.name, err)
-		}
-	}
-	if o.DryRunStrategy == kcmdutil.DryRunServer {
-		for _, s := range steps {
-			fmt.Fprintf(o.ErrOut, "would call %s\n", s.Call)
-		}
-		fmt.Fprintf(o.ErrOut, "trust policy of %s:\n%s\n", o.RoleName, b.Trust())
-		return nil
-	}
-	for _, s := range steps {
-		fmt.Fprintf(o.ErrOut, "%s\n", s.Call)
-	}
-	if err := aws.Run(ctx, steps); err != nil {
-		return err
-	}
-	if b.Via == workload.IRSA {
-		changed, err := o.annotate(ctx, conn, role.ARN, false)
-		if err != nil {
-			return fmt.Errorf("annotating ServiceAccount %s/%s with the role (the role exists; re-run to finish): %w", o.namespace, o.name, err)
-		}
-		if changed {
-			fmt.Fprintf(o.ErrOut, "ServiceAccount %s/%s annotated %s=%s\n", o.namespace, o.name, roleAnnotation, role.ARN)
-		}
-	}
-	if len(steps) == 0 {
-		fmt.Fprintf(o.ErrOut, "workload role %s of %s/%s is in place: nothing to change\n", o.RoleName, o.namespace, o.name)
-	}
-	fmt.Fprintln(o.Out, role.ARN)
-	return nil
+		return o.make(ctx, s, rec)
+	})
 }
 
-// annotate applies the ServiceAccount with IRSA's annotation,
-// server-side as kubectl-tenant (only the annotation: a ServiceAccount
-// someone else made stays theirs, and one made here carries no label
-// that would let revoke delete it), and reports whether it changed. A
-// ServiceAccount already annotated with another role is refused.
-func (o *Options) annotate(ctx context.Context, conn *cluster.Connection, roleARN string, dryRun bool) (bool, error) {
-	sas := conn.Client.CoreV1().ServiceAccounts(o.namespace)
-	before, err := sas.Get(ctx, o.name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		before = nil
-	case err != nil:
+// make makes the wanted role and records it in rec; a failure half-way
+// records what was made.
+func (o *Options) make(ctx context.Context, s *workloadrole.Syncer, rec *tenant.Tenant) (bool, error) {
+	before := rec.DeepCopy()
+	made, err := s.Make(ctx, o.wanted)
+	if made == nil {
 		return false, err
 	}
-	if got := annotation(before); got != "" && got != roleARN {
-		return false, fmt.Errorf("it is annotated %s=%s, another role: a ServiceAccount assumes one; remove that annotation first, or give this one another name", roleAnnotation, got)
+	w := o.wanted
+	w.RoleCreated = made.RoleCreated
+	setWorkloadRole(rec, w)
+	if made.ProviderCreated {
+		rec.Spec.Cluster.EKS.OIDCProviderCreated = true
 	}
-	ac := corev1ac.ServiceAccount(o.name, o.namespace).WithAnnotations(map[string]string{roleAnnotation: roleARN})
-	opts := metav1.ApplyOptions{FieldManager: tenant.FieldManager}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
+	if err != nil {
+		return !reflect.DeepEqual(before.Spec, rec.Spec), err
 	}
-	after, err := sas.Apply(ctx, ac, opts)
+	if len(made.Calls) == 0 && !made.Annotated {
+		fmt.Fprintf(o.ErrOut, "workload role %s of %s is in place: nothing to change\n", roleOf(w, made.RoleARN), w.Key())
+	}
+	fmt.Fprintln(o.Out, made.RoleARN)
+	return !reflect.DeepEqual(before.Spec, rec.Spec), nil
+}
+
+// delete removes the ServiceAccount's role, and then its record.
+func (o *Options) delete(ctx context.Context, s *workloadrole.Syncer, rec *tenant.Tenant) (bool, error) {
+	w := rec.WorkloadRole(o.wanted.Namespace, o.wanted.ServiceAccount)
+	if w == nil {
+		return false, fmt.Errorf("--serviceaccount %s: tenant %q records no workload role for it (removed meanwhile)", o.ServiceAccount, rec.Name)
+	}
+	d, err := s.Delete(ctx, *w, o.DeleteOIDCProvider)
+	if d != nil {
+		for _, k := range d.Kept {
+			fmt.Fprintf(o.ErrOut, "kept: %s\n", k)
+		}
+	}
 	if err != nil {
 		return false, err
 	}
-	return before == nil || before.ResourceVersion != after.ResourceVersion, nil
+	done := *w
+	rec.Spec.WorkloadRoles = slices.DeleteFunc(rec.Spec.WorkloadRoles, func(r tenant.WorkloadRole) bool { return r.Key() == done.Key() })
+	if d.ProviderDeleted {
+		rec.Spec.Cluster.EKS.OIDCProviderCreated = false
+	}
+	suffix := ""
+	if s.DryRun {
+		suffix = " (server dry run)"
+	}
+	fmt.Fprintf(o.Out, "workload role of %s deleted%s\n", done.Key(), suffix)
+	return true, nil
 }
 
-// annotation is sa's IRSA role, "" for none (or no ServiceAccount).
-func annotation(sa *corev1.ServiceAccount) string {
-	if sa == nil {
-		return ""
+// roleOf names w's role for messages.
+func roleOf(w tenant.WorkloadRole, arn string) string {
+	if w.RoleName != "" {
+		return w.RoleName
 	}
-	return sa.Annotations[roleAnnotation]
+	return arn
 }
