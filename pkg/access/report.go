@@ -19,12 +19,13 @@ type Report struct {
 	metav1.TypeMeta `json:",inline"`
 	Matrix          *Matrix        `json:"matrix"`
 	IAM             []IAMPrincipal `json:"iam,omitempty"`
+	WorkloadRoles   []WorkloadRole `json:"workloadRoles,omitempty"`
 	Verify          *Verification  `json:"verify,omitempty"`
 }
 
 // NewReport makes a report of its parts.
-func NewReport(m *Matrix, iam []IAMPrincipal, v *Verification) *Report {
-	return &Report{TypeMeta: metav1.TypeMeta{APIVersion: tenant.APIVersion, Kind: ReportKind}, Matrix: m, IAM: iam, Verify: v}
+func NewReport(m *Matrix, iam []IAMPrincipal, wl []WorkloadRole, v *Verification) *Report {
+	return &Report{TypeMeta: metav1.TypeMeta{APIVersion: tenant.APIVersion, Kind: ReportKind}, Matrix: m, IAM: iam, WorkloadRoles: wl, Verify: v}
 }
 
 // DeepCopyObject implements runtime.Object, so that kubectl's printers
@@ -61,8 +62,9 @@ type TenantReport struct {
 	Tenant string         `json:"tenant"`
 	Error  string         `json:"error,omitempty"`
 	Matrix *Matrix        `json:"matrix,omitempty"`
-	IAM    []IAMPrincipal `json:"iam,omitempty"`
-	Verify *Verification  `json:"verify,omitempty"`
+	IAM           []IAMPrincipal `json:"iam,omitempty"`
+	WorkloadRoles []WorkloadRole `json:"workloadRoles,omitempty"`
+	Verify        *Verification  `json:"verify,omitempty"`
 }
 
 // NewReportList makes an empty list.

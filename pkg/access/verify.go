@@ -67,11 +67,14 @@ type Verification struct {
 	// Trust is a CAPA tenant's trust chain, as the management cluster
 	// has it.
 	Trust *capa.Trust `json:"trust,omitempty"`
+	// Workload are the findings of the tenant's workload roles' trust
+	// policies.
+	Workload []WorkloadFinding `json:"workload,omitempty"`
 }
 
 // Failures counts the findings of both kinds.
 func (v *Verification) Failures() int {
-	n := len(v.Findings)
+	n := len(v.Findings) + len(v.Workload)
 	if v.Trust != nil {
 		n += len(v.Trust.Findings)
 	}

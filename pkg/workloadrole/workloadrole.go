@@ -353,3 +353,28 @@ func annotatedByPlugin(sa *corev1.ServiceAccount) bool {
 	}
 	return false
 }
+
+// Inspect reads w's role from IAM and finds what its trust admits beyond
+// w's ServiceAccount, or lacks (a role that is gone is a finding too).
+func (s *Syncer) Inspect(ctx context.Context, w tenant.WorkloadRole) (*aws.ExistingWorkloadRole, []workload.Finding, error) {
+	b, err := s.Binding(w)
+	if err != nil {
+		return nil, nil, err
+	}
+	arn := RoleARN(b, w)
+	role, err := aws.ReadWorkloadRole(ctx, s.Config, iamarn.NameOf(arn))
+	if err != nil {
+		return nil, nil, err
+	}
+	if role == nil {
+		return &aws.ExistingWorkloadRole{ARN: arn}, []workload.Finding{{Statement: "role", Problem: "IAM role " + arn + " does not exist: " + b.Subject() + "'s pods assume nothing",
+			Fix: "run `kubectl tenant workload-role` again"}}, nil
+	}
+	findings := b.Check(role.Trust)
+	if w.RoleARN != "" {
+		for i := range findings {
+			findings[i].Fix = "the plugin does not change a role it did not make: narrow its trust policy by hand to the one `kubectl tenant workload-role` names, or let the plugin make a role"
+		}
+	}
+	return role, findings, nil
+}

@@ -182,7 +182,79 @@ func TestWorkloadRole(t *testing.T) {
 		t.Errorf("re-runs wrote %v", w)
 	}
 
+	testVerifyWorkloadRoles(t, admin, cfg, ci)
 	testExistingAndDeletedWorkloadRoles(t, local, admin, cfg, roleARN)
+}
+
+// access lists the workload roles as IAM has them, and --verify flags
+// each hand-widened trust policy, naming the statement and the fix, and
+// exits non-zero; workload-role puts the trust back.
+func testVerifyWorkloadRoles(t *testing.T, admin *user, cfg awssdk.Config, ci workload.Binding) {
+	ctx := context.Background()
+	client := iam.NewFromConfig(cfg)
+	table := admin.tenant("access", "acme").stdout
+	for _, want := range []string{"SERVICEACCOUNT   VIA            WORKLOAD ROLE", "acme:app         pod-identity   arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-app   arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess   yes",
+		"acme:ci          irsa           arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-ci"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("access acme does not list %q:\n%s", want, table)
+		}
+	}
+	if r := admin.tenant("access", "acme", "--verify"); !strings.Contains(r.stderr, "verified: the trust of all 2 workload roles admits its ServiceAccount alone") {
+		t.Errorf("access --verify of the plugin's roles:\n%s", r.stderr)
+	}
+	app := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "app"}
+	conditions := func(b workload.Binding) map[string]workload.Strings { return b.Trust().Statement[0].Condition["StringEquals"] }
+	sub, aud := ci.IssuerHost()+":sub", ci.IssuerHost()+":aud"
+	for _, tc := range []struct {
+		name, role string
+		widen      func(c map[string]map[string]workload.Strings)
+		want       string
+	}{
+		{"any ServiceAccount", "kubectl-tenant-acme-acme-ci", func(c map[string]map[string]workload.Strings) {
+			delete(c["StringEquals"], sub)
+			c["StringLike"] = map[string]workload.Strings{sub: {"system:serviceaccount:*"}}
+		}, sub + ` is held by StringLike ["system:serviceaccount:*"], not StringEquals system:serviceaccount:acme:ci: admits other ServiceAccounts than acme:ci`},
+		{"any acme-* namespace", "kubectl-tenant-acme-acme-app", func(c map[string]map[string]workload.Strings) {
+			delete(c["StringEquals"], "aws:RequestTag/kubernetes-namespace")
+			c["StringLike"] = map[string]workload.Strings{"aws:RequestTag/kubernetes-namespace": {"acme-*"}}
+		}, `aws:RequestTag/kubernetes-namespace is held by StringLike ["acme-*"], not StringEquals acme: admits other namespaces than acme`},
+		{"no aud", "kubectl-tenant-acme-acme-ci", func(c map[string]map[string]workload.Strings) { delete(c["StringEquals"], aud) },
+			"no condition on " + aud + ": admits tokens of other audiences than sts.amazonaws.com"},
+		{"no SourceArn", "kubectl-tenant-acme-acme-app", func(c map[string]map[string]workload.Strings) { delete(c["StringEquals"], "aws:SourceArn") },
+			"no condition on aws:SourceArn: admits other clusters' pods than arn:aws:eks:us-east-1:222222222222:cluster/acme's"},
+	} {
+		b := app
+		if tc.role == "kubectl-tenant-acme-acme-ci" {
+			b = ci
+		}
+		trust := b.Trust()
+		trust.Statement[0].Condition = map[string]map[string]workload.Strings{"StringEquals": maps.Clone(conditions(b))}
+		tc.widen(trust.Statement[0].Condition)
+		if _, err := client.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: awssdk.String(tc.role), PolicyDocument: awssdk.String(trust.String())}); err != nil {
+			t.Fatal(err)
+		}
+		r := admin.run("kubectl", "tenant", "access", "acme", "--verify")
+		got := r.stdout + r.stderr
+		if r.err == nil {
+			t.Errorf("access --verify of a trust widened to %s succeeded", tc.name)
+		}
+		for _, want := range []string{"TRUST: workload role arn:aws:iam::222222222222:role/" + tc.role, "ServiceAccount: " + tc.want, "run `kubectl tenant workload-role` again",
+			`tenant "acme"'s workload roles admit more than their ServiceAccounts, or do not work: 1 finding(s)`} {
+			if !strings.Contains(got, want) {
+				t.Errorf("access --verify of a trust widened to %s: %s\nwant %q", tc.name, got, want)
+			}
+		}
+		sa := strings.TrimPrefix(tc.role, "kubectl-tenant-acme-")
+		sa = strings.Replace(sa, "-", ":", 1)
+		args := []string{"workload-role", "acme", "--serviceaccount", sa, "--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
+		if b.Via == workload.IRSA {
+			args = append(args, "--via", "irsa")
+		}
+		if r := admin.tenant(args...); !strings.Contains(r.stderr, "UpdateAssumeRolePolicy "+tc.role) {
+			t.Errorf("workload-role does not put %s's trust back:\n%s", tc.role, r.stderr)
+		}
+	}
+	admin.tenant("access", "acme", "--verify")
 }
 
 // An existing role is used only when its trust admits the ServiceAccount

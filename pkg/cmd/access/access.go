@@ -2,6 +2,7 @@
 package access
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -28,6 +29,8 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/rbac"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
 )
 
 var accessLong = templates.LongDesc(`
@@ -51,6 +54,14 @@ var accessLong = templates.LongDesc(`
 	IAM principals are listed with their channel (aws-auth or access entry),
 	the username and groups their mapping gives, the roles those groups hold
 	by namespace, and whether the live mapping says the same.
+
+	Workload roles (the IAM roles the tenant's ServiceAccounts assume) are
+	read from IAM through the tenant's role chain and listed with their
+	ServiceAccount, mechanism and policies. --verify checks each one's
+	trust policy: one that admits another namespace, ServiceAccount,
+	cluster, account or audience (a wildcard, StringLike, a missing sub,
+	aud, SourceArn or session-tag condition, another OIDC provider or
+	principal) is reported with the statement and the fix.
 
 	--all does this for every tenant in the registry, reading clusters
 	concurrently, each within --cluster-timeout; a tenant whose cluster does
@@ -158,28 +169,17 @@ func (o *Options) Run(ctx context.Context) error {
 		return o.runAll(ctx)
 	}
 	t := o.tenant
-	m, iam, ignored, v, err := o.read(ctx, t, o.conn)
+	r, err := o.read(ctx, t, o.conn)
 	if err != nil {
 		return err
 	}
+	m, ignored, v := r.Matrix, r.ignored, r.Verify
 	if o.printer != nil {
-		if err := o.printer.PrintObj(access.NewReport(m, iam, v), o.Out); err != nil {
+		if err := o.printer.PrintObj(access.NewReport(m, r.IAM, r.WorkloadRoles, v), o.Out); err != nil {
 			return err
 		}
-	} else {
-		marks, err := o.belongings(ctx, m)
-		if err != nil {
-			return err
-		}
-		if err := o.printTable(m, marks); err != nil {
-			return err
-		}
-		if err := o.printIAM(iam); err != nil {
-			return err
-		}
-		if v != nil {
-			printFindings(o.Out, v)
-		}
+	} else if err := o.print(ctx, r); err != nil {
+		return err
 	}
 	if v != nil {
 		if v.Trust != nil {
@@ -193,34 +193,87 @@ func (o *Options) Run(ctx context.Context) error {
 		if len(v.Findings) > 0 {
 			return fmt.Errorf("%d of %d access checks differ from tenant %q's grants", len(v.Findings), v.Checks, t.Name)
 		}
+		if len(v.Workload) > 0 {
+			return fmt.Errorf("tenant %q's workload roles admit more than their ServiceAccounts, or do not work: %d finding(s)", t.Name, len(v.Workload))
+		}
 		if n := v.Failures(); n > 0 {
 			return fmt.Errorf("tenant %q's Cluster API trust chain admits more than the tenant, or does not work: %d finding(s)", t.Name, n)
 		}
 		fmt.Fprintf(o.ErrOut, "verified: all %d access checks match tenant %q's grants\n", v.Checks, t.Name)
+		if n := len(r.WorkloadRoles); n > 0 {
+			fmt.Fprintf(o.ErrOut, "verified: the trust of all %d workload roles admits its ServiceAccount alone\n", n)
+		}
 	}
 	return nil
 }
 
-// read reads tenant t's access from its cluster, and verifies it when
-// asked.
-func (o *Options) read(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) (m *access.Matrix, iam []access.IAMPrincipal, ignored []string, v *access.Verification, err error) {
-	if m, err = access.Read(ctx, conn.Client, t); err != nil {
-		return nil, nil, nil, nil, cluster.Unreachable(t, err)
+// tenantAccess is what access reads of one tenant.
+type tenantAccess struct {
+	Matrix        *access.Matrix
+	IAM           []access.IAMPrincipal
+	WorkloadRoles []access.WorkloadRole
+	Verify        *access.Verification
+	// ignored are the aws-auth keys aws-iam-authenticator ignores.
+	ignored []string
+}
+
+// read reads tenant t's access from its cluster (and its workload roles
+// from IAM), and verifies it when asked.
+func (o *Options) read(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) (*tenantAccess, error) {
+	r := &tenantAccess{}
+	var err error
+	if r.Matrix, err = access.Read(ctx, conn.Client, t); err != nil {
+		return nil, cluster.Unreachable(t, err)
 	}
-	if iam, ignored, err = o.iamPrincipals(ctx, t, conn); err != nil {
-		return nil, nil, nil, nil, err
+	if r.IAM, r.ignored, err = o.iamPrincipals(ctx, t, conn); err != nil {
+		return nil, err
 	}
+	var findings []access.WorkloadFinding
+	r.WorkloadRoles, findings = o.workloadRoles(ctx, t, conn)
 	if o.Verify {
-		if v, err = access.Verify(ctx, conn.Client, t, m); err != nil {
-			return nil, nil, nil, nil, err
+		if r.Verify, err = access.Verify(ctx, conn.Client, t, r.Matrix); err != nil {
+			return nil, err
 		}
+		r.Verify.Workload = findings
 		if t.Spec.Cluster.CAPA != nil {
-			if v.Trust, err = o.verifyTrust(ctx, t); err != nil {
-				return nil, nil, nil, nil, err
+			if r.Verify.Trust, err = o.verifyTrust(ctx, t); err != nil {
+				return nil, err
 			}
 		}
 	}
-	return m, iam, ignored, v, nil
+	return r, nil
+}
+
+// workloadRoles reads the tenant's recorded workload roles from IAM,
+// through its chain, and what each one's trust admits beyond its
+// ServiceAccount. A role that could not be read is listed with the
+// error, and is a finding.
+func (o *Options) workloadRoles(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) ([]access.WorkloadRole, []access.WorkloadFinding) {
+	if len(t.Spec.WorkloadRoles) == 0 {
+		return nil, nil
+	}
+	var out []access.WorkloadRole
+	var findings []access.WorkloadFinding
+	s, syncErr := workloadrole.NewSyncer(ctx, t, conn, true, io.Discard, o.AWSOptions...)
+	for _, w := range t.Spec.WorkloadRoles {
+		w = w.Resolved(t)
+		item := access.WorkloadRole{ServiceAccount: w.Key(), Via: w.Via, Role: cmp.Or(w.RoleARN, w.RoleName), MadeByPlugin: w.RoleCreated}
+		role, found, err := (*aws.ExistingWorkloadRole)(nil), []workload.Finding(nil), syncErr
+		if err == nil {
+			role, found, err = s.Inspect(ctx, w)
+		}
+		if err != nil {
+			item.Error = err.Error()
+			found = []workload.Finding{{Statement: "role", Problem: "not read: " + err.Error(), Fix: "let the tenant's role chain read its IAM roles (iam:GetRole, iam:ListAttachedRolePolicies) and its EKS cluster"}}
+		} else {
+			item.Role, item.Policies = role.ARN, role.PolicyARNs
+		}
+		for _, f := range found {
+			findings = append(findings, access.WorkloadFinding{ServiceAccount: w.Key(), Role: item.Role, Finding: f})
+		}
+		out = append(out, item)
+	}
+	return out, findings
 }
 
 // verifyTrust checks a CAPA tenant's trust chain in the management
@@ -286,7 +339,10 @@ func (o *Options) runAll(ctx context.Context) error {
 			conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 			if err == nil {
 				conns[i] = conn
-				item.Matrix, item.IAM, _, item.Verify, err = o.read(ctx, t, conn)
+				var r *tenantAccess
+				if r, err = o.read(ctx, t, conn); err == nil {
+					item.Matrix, item.IAM, item.WorkloadRoles, item.Verify = r.Matrix, r.IAM, r.WorkloadRoles, r.Verify
+				}
 			}
 			if err != nil {
 				item.Error = err.Error()
@@ -316,24 +372,60 @@ func (o *Options) runAll(ctx context.Context) error {
 		}
 		one := *o
 		one.tenant, one.conn = &tenants[i], conns[i]
-		marks, err := one.belongings(ctx, item.Matrix)
-		if err != nil {
+		if err := one.print(ctx, &tenantAccess{Matrix: item.Matrix, IAM: item.IAM, WorkloadRoles: item.WorkloadRoles, Verify: item.Verify}); err != nil {
 			return err
-		}
-		if err := one.printTable(item.Matrix, marks); err != nil {
-			return err
-		}
-		if err := one.printIAM(item.IAM); err != nil {
-			return err
-		}
-		if item.Verify != nil {
-			printFindings(o.Out, item.Verify)
 		}
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d tenants could not be read or differ from their grants: %s", len(failed), len(tenants), strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// print prints one tenant's tables: its matrix, its IAM principals, its
+// workload roles, and what verifying found.
+func (o *Options) print(ctx context.Context, r *tenantAccess) error {
+	marks, err := o.belongings(ctx, r.Matrix)
+	if err != nil {
+		return err
+	}
+	if err := o.printTable(r.Matrix, marks); err != nil {
+		return err
+	}
+	if err := o.printIAM(r.IAM); err != nil {
+		return err
+	}
+	if err := o.printWorkloadRoles(r.WorkloadRoles); err != nil {
+		return err
+	}
+	if r.Verify != nil {
+		printFindings(o.Out, r.Verify)
+	}
+	return nil
+}
+
+// printWorkloadRoles writes the table of the tenant's workload roles.
+func (o *Options) printWorkloadRoles(roles []access.WorkloadRole) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	fmt.Fprintln(o.Out)
+	w := printers.GetNewTabWriter(o.Out)
+	if !o.NoHeaders {
+		fmt.Fprintln(w, "SERVICEACCOUNT\tVIA\tWORKLOAD ROLE\tPOLICIES\tMADE BY PLUGIN")
+	}
+	for _, r := range roles {
+		policies := orDash(strings.Join(r.Policies, ","))
+		if r.Error != "" {
+			policies = "error: " + r.Error
+		}
+		made := "no"
+		if r.MadeByPlugin {
+			made = "yes"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.ServiceAccount, r.Via, r.Role, policies, made)
+	}
+	return w.Flush()
 }
 
 // belongings marks the subjects of the matrix that belong to another
@@ -479,5 +571,8 @@ func printFindings(w io.Writer, v *access.Verification) {
 		for _, f := range v.Trust.Findings {
 			fmt.Fprintln(w, "TRUST: "+f.String())
 		}
+	}
+	for _, f := range v.Workload {
+		fmt.Fprintln(w, "TRUST: "+f.String())
 	}
 }
