@@ -59,9 +59,9 @@ type ReportList struct {
 // TenantReport is one tenant's part of a ReportList: its report, or the
 // error that kept it from being read.
 type TenantReport struct {
-	Tenant string         `json:"tenant"`
-	Error  string         `json:"error,omitempty"`
-	Matrix *Matrix        `json:"matrix,omitempty"`
+	Tenant        string         `json:"tenant"`
+	Error         string         `json:"error,omitempty"`
+	Matrix        *Matrix        `json:"matrix,omitempty"`
 	IAM           []IAMPrincipal `json:"iam,omitempty"`
 	WorkloadRoles []WorkloadRole `json:"workloadRoles,omitempty"`
 	Verify        *Verification  `json:"verify,omitempty"`

@@ -203,7 +203,9 @@ func testVerifyWorkloadRoles(t *testing.T, admin *user, cfg awssdk.Config, ci wo
 		t.Errorf("access --verify of the plugin's roles:\n%s", r.stderr)
 	}
 	app := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "app"}
-	conditions := func(b workload.Binding) map[string]workload.Strings { return b.Trust().Statement[0].Condition["StringEquals"] }
+	conditions := func(b workload.Binding) map[string]workload.Strings {
+		return b.Trust().Statement[0].Condition["StringEquals"]
+	}
 	sub, aud := ci.IssuerHost()+":sub", ci.IssuerHost()+":aud"
 	for _, tc := range []struct {
 		name, role string
