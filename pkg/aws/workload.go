@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -284,6 +285,9 @@ func PlanDeletePodIdentity(ctx context.Context, cfg awssdk.Config, cluster, ns, 
 	}}}, "", nil
 }
 
+// ErrInUse is wrapped by the refusal to delete what something still uses.
+var ErrInUse = errors.New("it is kept while any role uses it")
+
 // PlanDeleteOIDCProvider returns the call that deletes the IAM OIDC
 // provider of issuer, when c owns it (its tags and the record) and no
 // role but those of except trusts it; otherwise it refuses, naming the
@@ -317,7 +321,7 @@ func PlanDeleteOIDCProvider(ctx context.Context, cfg awssdk.Config, account, iss
 			}
 		}
 		if len(users) > 0 {
-			return false, fmt.Errorf("the IAM OIDC provider of %s is still trusted by role(s) %s: it is kept while any role uses it", issuer, strings.Join(users, ", "))
+			return false, fmt.Errorf("the IAM OIDC provider of %s is still trusted by role(s) %s: %w", issuer, strings.Join(users, ", "), ErrInUse)
 		}
 		return true, nil
 	}

@@ -7,6 +7,7 @@ package workloadrole
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -33,7 +34,9 @@ const RoleAnnotation = "eks.amazonaws.com/role-arn"
 
 // Syncer acts on one tenant's workload roles.
 type Syncer struct {
-	Tenant  *tenant.Tenant
+	Tenant *tenant.Tenant
+	// Conn is the tenant's cluster, for IRSA's annotations; nil when the
+	// cluster is about to be deleted (Delete then leaves them).
 	Conn    *cluster.Connection
 	Config  awssdk.Config
 	Cluster *aws.Cluster
@@ -229,7 +232,7 @@ func (s *Syncer) Delete(ctx context.Context, w tenant.WorkloadRole, deleteProvid
 		}
 		steps = append(steps, st...)
 	}
-	if w.RoleCreated && w.RoleARN == "" {
+	if len(deleted(w)) > 0 {
 		st, err := aws.PlanDeleteWorkloadRole(ctx, s.Config, w.RoleName, aws.Claim{Tenant: t.Name, Made: true, Binding: b.ID()})
 		if err != nil {
 			return nil, fmt.Errorf("%w; it is kept (delete it by hand if it is no one's)", err)
@@ -243,14 +246,15 @@ func (s *Syncer) Delete(ctx context.Context, w tenant.WorkloadRole, deleteProvid
 		if !eks.OIDCProviderCreated {
 			return nil, fmt.Errorf("--delete-oidc-provider: tenant %q's record does not say the plugin made the OIDC provider of %s: it is kept", t.Name, b.Issuer)
 		}
-		st, err := aws.PlanDeleteOIDCProvider(ctx, s.Config, b.Account, b.Issuer, aws.Claim{Tenant: t.Name, Made: true}, w.RoleName)
+		st, err := aws.PlanDeleteOIDCProvider(ctx, s.Config, b.Account, b.Issuer, aws.Claim{Tenant: t.Name, Made: true}, deleted(w)...)
 		if err != nil {
 			return nil, fmt.Errorf("--delete-oidc-provider: %w", err)
 		}
 		steps = append(steps, st...)
 		out.ProviderDeleted = len(st) > 0 // or already gone
 	}
-	if b.Via == workload.IRSA {
+	annotated := b.Via == workload.IRSA && s.Conn != nil
+	if annotated {
 		removes, err := s.unannotate(ctx, w, roleARN, true)
 		if err != nil {
 			return nil, fmt.Errorf("ServiceAccount %s/%s: %w", w.Namespace, w.ServiceAccount, err)
@@ -269,7 +273,7 @@ func (s *Syncer) Delete(ctx context.Context, w tenant.WorkloadRole, deleteProvid
 		return out, nil
 	}
 	// The annotation and the association go first: they name the role.
-	if b.Via == workload.IRSA {
+	if annotated {
 		if _, err := s.unannotate(ctx, w, roleARN, false); err != nil {
 			return out, fmt.Errorf("ServiceAccount %s/%s: %w", w.Namespace, w.ServiceAccount, err)
 		}
@@ -377,4 +381,55 @@ func (s *Syncer) Inspect(ctx context.Context, w tenant.WorkloadRole) (*aws.Exist
 		}
 	}
 	return role, findings, nil
+}
+
+// DeleteAll removes what the plugin made for every workload role of the
+// tenant, as Delete does, and the cluster's OIDC provider when the
+// record says the plugin made it and no role but the tenant's trusts it
+// (kept, and said so, when one does). A failure stops it; a re-run
+// continues, as nothing already gone is looked for again.
+func (s *Syncer) DeleteAll(ctx context.Context) (kept []string, _ error) {
+	t := s.Tenant
+	var names []string
+	for _, w := range t.Spec.WorkloadRoles {
+		w = w.Resolved(t)
+		d, err := s.Delete(ctx, w, false)
+		if d != nil {
+			kept = append(kept, d.Kept...)
+		}
+		if err != nil {
+			return kept, fmt.Errorf("workload role of %s: %w", w.Key(), err)
+		}
+		names = append(names, deleted(w)...)
+	}
+	if !t.Spec.Cluster.EKS.OIDCProviderCreated || s.Cluster.Issuer == "" {
+		return kept, nil
+	}
+	b, err := s.Binding(tenant.WorkloadRole{Via: tenant.ViaIRSA})
+	if err != nil {
+		return kept, err
+	}
+	steps, err := aws.PlanDeleteOIDCProvider(ctx, s.Config, b.Account, b.Issuer, aws.Claim{Tenant: t.Name, Made: true}, names...)
+	if errors.Is(err, aws.ErrInUse) {
+		return append(kept, err.Error()), nil
+	}
+	if err != nil {
+		return kept, err
+	}
+	for _, st := range steps {
+		fmt.Fprintln(s.Log, s.would("", "would call ")+st.Call)
+	}
+	if s.DryRun {
+		return kept, nil
+	}
+	return kept, aws.Run(ctx, steps)
+}
+
+// deleted names the role Delete removes for w: none when the plugin did
+// not make it.
+func deleted(w tenant.WorkloadRole) []string {
+	if w.RoleCreated && w.RoleARN == "" {
+		return []string{w.RoleName}
+	}
+	return nil
 }

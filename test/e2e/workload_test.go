@@ -359,8 +359,41 @@ func testExistingAndDeletedWorkloadRoles(t *testing.T, local *testenv.LocalEKS, 
 	if len(rec.Spec.WorkloadRoles) != 0 || rec.Spec.Cluster.EKS.OIDCProviderCreated {
 		t.Errorf("acme's record after the deletes: %+v, OIDC provider made: %v", rec.Spec.WorkloadRoles, rec.Spec.Cluster.EKS.OIDCProviderCreated)
 	}
-	// The annotation another set, on a ServiceAccount the plugin never
-	// touched, is there still.
+	checkAnnotationKept(t, admin)
+
+	// Deleting the tenant with its cluster removes its workload roles and
+	// the OIDC provider the plugin made, after a server dry run that
+	// writes nothing; the role the plugin did not make survives.
+	const s3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+	admin.tenant("workload-role", "acme", "--serviceaccount", "acme:app", "--policy-arn", s3)
+	admin.tenant("workload-role", "acme", "--serviceaccount", "acme:ci", "--policy-arn", s3, "--via", "irsa")
+	admin.tenant("workload-role", "acme", "--serviceaccount", "acme:batch", "--role-arn", existing)
+	calls = len(local.Front.Calls())
+	dry = admin.tenant("delete", "acme", "--delete-cluster", "--dry-run=server")
+	for _, want := range []string{"would call DeletePodIdentityAssociation acme/app", "would call DeleteRole kubectl-tenant-acme-acme-app", "would call DeleteRole kubectl-tenant-acme-acme-ci",
+		"would call DeleteOpenIDConnectProvider " + c.Issuer, "kept: role " + existing + ": the plugin did not make it"} {
+		if !strings.Contains(dry.stderr, want) {
+			t.Errorf("delete acme --delete-cluster --dry-run=server does not say %q:\n%s", want, dry.stderr)
+		}
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("the tenant delete's server dry run wrote %v", w)
+	}
+	admin.tenant("delete", "acme", "--delete-cluster")
+	for name, want := range map[string]bool{"kubectl-tenant-acme-acme-app": false, "kubectl-tenant-acme-acme-ci": false, "platform-batch": true} {
+		if r, err := aws.ReadRole(ctx, cfg, name); err != nil || (r != nil) != want {
+			t.Errorf("after the tenant's delete, role %s: %+v, %v; want it there: %v", name, r, err, want)
+		}
+	}
+	if _, err := client.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(other.ProviderARN())}); err == nil {
+		t.Errorf("the OIDC provider %s is left after the tenant's delete", other.ProviderARN())
+	}
+}
+
+// checkAnnotationKept fails unless the annotation another set, on a
+// ServiceAccount the plugin never touched, is there still.
+func checkAnnotationKept(t *testing.T, admin *user) {
+	t.Helper()
 	if got := admin.kubectl("--context", "acme", "get", "serviceaccount", "web", "-n", "acme", "-o", "jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}"); got != "arn:aws:iam::222222222222:role/theirs" {
 		t.Errorf("acme/web's annotation: %q", got)
 	}

@@ -2,6 +2,7 @@
 package delete
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
 )
 
 var deleteLong = templates.LongDesc(`
@@ -161,6 +163,9 @@ func (o *Options) Run(ctx context.Context) error {
 func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
 	t := o.tenant
 	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, ReportOnly: o.DryRunStrategy == kcmdutil.DryRunClient}
+	if err := o.deleteWorkloadRoles(ctx, o.conn); err != nil {
+		return err
+	}
 	if err := o.unmapIAM(ctx, t, o.DryRunStrategy != kcmdutil.DryRunNone); err != nil {
 		return err
 	}
@@ -177,6 +182,36 @@ func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
 		}
 	}
 	results.Print(o.ErrOut, a)
+	return nil
+}
+
+// deleteWorkloadRoles removes what the plugin made for the tenant's
+// workload roles (associations, annotations through conn when it is not
+// nil, roles, the cluster's OIDC provider), each checked at the point of
+// deletion, before the record that names them goes. A client dry run
+// makes no AWS call; a server dry run reads and says what would go.
+func (o *Options) deleteWorkloadRoles(ctx context.Context, conn *cluster.Connection) error {
+	t := o.tenant
+	if eks := t.Spec.Cluster.EKS; len(t.Spec.WorkloadRoles) == 0 && (eks == nil || !eks.OIDCProviderCreated) {
+		return nil
+	}
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		for _, w := range t.Spec.WorkloadRoles {
+			fmt.Fprintf(o.ErrOut, "workload role of %s would be removed, and its role %s deleted if kubectl-tenant made it (dry run; --dry-run=server asks AWS)\n", w.Key(), cmp.Or(w.RoleARN, w.RoleName))
+		}
+		return nil
+	}
+	s, err := workloadrole.NewSyncer(ctx, t, conn, o.DryRunStrategy == kcmdutil.DryRunServer, o.ErrOut)
+	if err != nil {
+		return fmt.Errorf("tenant %q is kept: its workload roles are removed through its AWS account, which does not answer: %w", t.Name, err)
+	}
+	kept, err := s.DeleteAll(ctx)
+	for _, k := range kept {
+		fmt.Fprintf(o.ErrOut, "kept: %s\n", k)
+	}
+	if err != nil {
+		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
+	}
 	return nil
 }
 
@@ -225,6 +260,9 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 			fmt.Fprintf(o.ErrOut, ", with IAM roles %s", strings.Join(roles, ", "))
 		}
 		fmt.Fprintf(o.ErrOut, " (dry run; --dry-run=server asks EKS)\n")
+		if err := o.deleteWorkloadRoles(ctx, nil); err != nil {
+			return err
+		}
 		return o.forget(ctx)
 	}
 	if t.Spec.AWS == nil {
@@ -242,6 +280,11 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 	switch {
 	case errors.Is(err, aws.ErrNoCluster):
 		fmt.Fprintf(o.ErrOut, "EKS cluster %s is gone already\n", eks.Name)
+		for _, w := range t.Spec.WorkloadRoles {
+			if w.RoleCreated {
+				fmt.Fprintf(o.ErrOut, "kept: IAM role %s, the workload role of %s: with its cluster gone, which ServiceAccount it admits cannot be checked; delete it by hand if it is no one's\n", w.RoleName, w.Key())
+			}
+		}
 	case err != nil:
 		return o.kept(err, "EKS cluster "+eks.Name)
 	default:
@@ -253,6 +296,9 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 			return e != nil && (e.ARN == c.ARN || e.ARN == "" && e.Name == c.Name && x.Spec.AWS != nil && t.Spec.AWS != nil && x.Spec.AWS.Region == t.Spec.AWS.Region)
 		}
 		if err := o.refuseShared(ctx, "EKS cluster "+eks.Name, c.Endpoint, adopted); err != nil {
+			return err
+		}
+		if err := o.deleteWorkloadRoles(ctx, nil); err != nil { // the cluster takes their associations and annotations with it
 			return err
 		}
 		if err := o.deleteCluster(ctx, cfg, claim); err != nil {
