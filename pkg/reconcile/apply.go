@@ -83,6 +83,9 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 	if err != nil {
 		return out, err
 	}
+	if err := checkWorkloadRoles(current, next, o.Prune); err != nil {
+		return out, err
+	}
 	capaWrites := 0 // of the Cluster API objects a recorded CAPA tenant's document declares
 	if current == nil && next.Spec.Cluster.EKS != nil {
 		// Before the cluster is made, by the registry alone; once it is
@@ -145,6 +148,20 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 			return out, err
 		}
 	}
+	// Workload roles, once every check has passed and before the
+	// record, which then says what the plugin made; one that fails is
+	// reported, and the rest of the tenant is applied.
+	workload := &apply.Results{}
+	wlog := &out.Log
+	if o.Mode != Change {
+		wlog = &out.Diff
+	}
+	o.workload, err = syncWorkloadRoles(ctx, conn, current, next, o, workload, wlog)
+	if err != nil && (o.workload == nil || o.workload.Reason == "PruneFailed") {
+		return out, err // nothing removed is forgotten: the record stays as it was
+	}
+	workloadWrites := workload.Writes()
+	logChanged(wlog, workload.List(), "")
 	recordChanged := current == nil || !sameRecord(current, next)
 
 	if o.Mode != Change {
@@ -160,7 +177,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 				return out, err
 			}
 		}
-		out.Verdict = verdict(current == nil, recordChanged || capaWrites+out.Report.Results.Writes() > 0)
+		out.Verdict = verdict(current == nil, recordChanged || capaWrites+workloadWrites+out.Report.Results.Writes() > 0)
 		return out, out.Report.Err()
 	}
 
@@ -180,6 +197,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 			if e, p := n.Spec.Cluster.EKS, next.Spec.Cluster.EKS; e != nil && p != nil && e.NodeRoleARN == "" {
 				e.NodeRoleARN, e.NodeRoleCreated = p.NodeRoleARN, p.NodeRoleCreated // the node group just made
 			}
+			keepMade(n, next)
 			changed := !sameRecord(cur, n)
 			*cur = *n
 			return changed, nil
@@ -189,7 +207,7 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		}
 	}
 
-	writes := capaWrites
+	writes := capaWrites + workloadWrites
 	o.Out = &out.Log
 	before := current
 	for range 3 {
@@ -259,7 +277,13 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 	if doc.Spec.Cluster.EKS != nil && current != nil && current.Spec.Cluster.EKS == nil {
 		return nil, fmt.Errorf("spec.cluster.eks: tenant %q is on context %q, not on an EKS cluster; %w", doc.Name, current.Spec.Cluster.Context, errNoMove)
 	}
-	next.Spec = tenant.MergeSpec(last, others, doc.Spec, next.Spec)
+	applied := doc.Spec
+	applied.WorkloadRoles = nil // resolved as the record keeps them, the document left as it is
+	for _, w := range doc.Spec.WorkloadRoles {
+		w.PolicyARNs = slices.Clone(w.PolicyARNs)
+		applied.WorkloadRoles = append(applied.WorkloadRoles, w.Resolved(doc))
+	}
+	next.Spec = tenant.MergeSpec(last, others, applied, next.Spec)
 	if current != nil {
 		if err := samePlace(current, next); err != nil {
 			return nil, err
@@ -278,7 +302,7 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 	}
 	next.Labels = mergeStrings(next.Labels, doc.Labels)
 	next.Annotations = mergeStrings(next.Annotations, doc.Annotations)
-	if err := tenant.SetLastApplied(next, manager, doc.Spec); err != nil {
+	if err := tenant.SetLastApplied(next, manager, applied); err != nil {
 		return nil, err
 	}
 	if errs := tenant.Validate(next); len(errs) > 0 {

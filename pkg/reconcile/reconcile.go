@@ -96,6 +96,10 @@ type Options struct {
 	Out io.Writer
 	// Warn hears what is worth knowing and changes nothing.
 	Warn io.Writer
+
+	// workload is the condition of the tenant's workload roles, which
+	// an apply makes before it writes the record (nil: it has none).
+	workload *metav1.Condition
 }
 
 // Report is what a reconcile did and found.
@@ -128,6 +132,9 @@ func (r *Report) Err() error {
 func Tenant(ctx context.Context, conn *cluster.Connection, before, t *tenant.Tenant, o Options) *Report {
 	r := &Report{}
 	defer r.setReady()
+	if c := o.workload; c != nil {
+		meta.SetStatusCondition(&r.Conditions, *c)
+	}
 	v, err := serverVersion(ctx, conn)
 	if err != nil {
 		msg := fmt.Sprintf("context %q (%s) did not answer: %v; check it with 'kubectl --context %s get ns'", conn.Context, conn.Server, err, conn.Context)

@@ -297,6 +297,9 @@ const (
 	ConditionClusterReady    = "ClusterReady"
 	ConditionNamespacesReady = "NamespacesReady"
 	ConditionAccessReady     = "AccessReady"
+	// ConditionWorkloadRolesReady is set for a tenant with workload
+	// roles: each is in AWS as its record says.
+	ConditionWorkloadRolesReady = "WorkloadRolesReady"
 	ConditionReady           = "Ready"
 )
 
