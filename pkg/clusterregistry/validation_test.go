@@ -129,6 +129,16 @@ func TestCRDAndGoValidationAgree(t *testing.T) {
 		{"an existing workload role with policies", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme, acme-ci], workloadRoles: [{namespace: acme, serviceAccount: app, roleARN: "arn:aws:iam::111122223333:role/x", policyARNs: ["arn:aws:iam::aws:policy/A"]}]}}`, false},
 		{"an existing workload role said made", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme, acme-ci], workloadRoles: [{namespace: acme, serviceAccount: app, roleARN: "arn:aws:iam::111122223333:role/x", roleCreated: true}]}}`, false},
 		{"a workload role ARN that is a user", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme, acme-ci], workloadRoles: [{namespace: acme, serviceAccount: app, roleARN: "arn:aws:iam::111122223333:user/x"}]}}`, false},
+		{"add-ons", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: aws-ebs-csi-driver, version: v1.44.0-eksbuild.1, via: irsa, roleName: acme-ebs, created: true, roleCreated: true}, {name: eks-pod-identity-agent}, {name: amazon-cloudwatch-observability, version: v4.1.0-eksbuild.1}]}}`, true},
+		{"two add-ons of one name", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: aws-ebs-csi-driver}, {name: aws-ebs-csi-driver, version: v1.44.0-eksbuild.1}]}}`, false},
+		{"an add-on name with upper case", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: AWS-EBS}]}}`, false},
+		{"an add-on name ending in -", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: ebs-}]}}`, false},
+		{"an add-on version without v", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: aws-ebs-csi-driver, version: 1.44.0}]}}`, false},
+		{"an add-on version with a space", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: aws-ebs-csi-driver, version: "v1 2"}]}}`, false},
+		{"an unknown add-on mechanism", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: aws-ebs-csi-driver, via: kiam}]}}`, false},
+		{"an add-on role name with /", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [{name: aws-ebs-csi-driver, roleName: "a/b"}]}}`, false},
+		{"33 add-ons", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [` + addons(33) + `]}}`, false},
+		{"32 add-ons", `{metadata: {name: acme}, spec: {cluster: {}, namespaces: [acme], addons: [` + addons(32) + `]}}`, true},
 		{"the largest record", largest(0), true},
 		{"a role too many", largest(4), false},
 		{"a namespace too many", largest(1), false},
@@ -262,4 +272,13 @@ func apiVerdict(t *testing.T, client dynamic.Interface, doc string) error {
 	}
 	_, err := client.Resource(clusterregistry.TenantResource).Create(context.Background(), obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	return err
+}
+
+// addons are n add-ons, as a YAML list's items.
+func addons(n int) string {
+	items := make([]string, n)
+	for i := range items {
+		items[i] = fmt.Sprintf("{name: addon-%d}", i)
+	}
+	return strings.Join(items, ", ")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/access"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/addon"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/applycmd"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/awsauth"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/bootstrap"
@@ -75,6 +76,7 @@ func NewCmdTenant(streams genericiooptions.IOStreams) *cobra.Command {
 		grant.NewCmdGrant(flags, registry, streams),
 		revoke.NewCmdRevoke(flags, registry, streams),
 		workloadrole.NewCmdWorkloadRole(flags, registry, streams),
+		addon.NewCmdAddon(flags, registry, streams),
 		role.NewCmdRole(flags, registry, streams),
 		awsauth.NewCmdAWSAuth(flags, registry, streams),
 		access.NewCmdAccess(flags, registry, streams),

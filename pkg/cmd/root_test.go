@@ -15,7 +15,7 @@ import (
 func TestCommandsAreBuiltOneWay(t *testing.T) {
 	changing := map[string]bool{
 		"create": true, "delete": true, "grant": true, "revoke": true, "kubeconfig": true,
-		"aws-auth restore": true, "aws-auth migrate": true, "contexts merge": true, "contexts remove": true, "bootstrap iam": true, "init": true, "registry migrate": true, "apply": true, "role create": true, "role delete": true, "workload-role": true,
+		"aws-auth restore": true, "aws-auth migrate": true, "contexts merge": true, "contexts remove": true, "bootstrap iam": true, "init": true, "registry migrate": true, "apply": true, "role create": true, "role delete": true, "workload-role": true, "addon": true,
 	}
 	printing := map[string]bool{
 		"create": true, "grant": true, "get": true, "list": true, "access": true, "kubeconfig": true,

@@ -20,6 +20,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
 )
 
 // Verdict is what applying one document did to its tenant, in kubectl
@@ -282,6 +283,10 @@ func merged(current, doc *tenant.Tenant, manager string) (*tenant.Tenant, error)
 	for _, w := range doc.Spec.WorkloadRoles {
 		w.PolicyARNs = slices.Clone(w.PolicyARNs)
 		applied.WorkloadRoles = append(applied.WorkloadRoles, w.Resolved(doc))
+	}
+	applied.Addons = nil
+	for _, a := range doc.Spec.Addons {
+		applied.Addons = append(applied.Addons, workloadrole.ResolveAddon(doc, a))
 	}
 	next.Spec = tenant.MergeSpec(last, others, applied, next.Spec)
 	if current != nil {

@@ -14,8 +14,12 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
 )
 
-// workloadKind names a workload role among an apply's results.
-const workloadKind = "WorkloadRole"
+// workloadKind and addonKind name a workload role and an add-on among
+// an apply's results.
+const (
+	workloadKind = "WorkloadRole"
+	addonKind    = "Addon"
+)
 
 // checkWorkloadRoles refuses workload roles of a tenant not on EKS, and
 // a document that drops a workload role the record holds, unless
@@ -26,6 +30,9 @@ func checkWorkloadRoles(current, next *tenant.Tenant, prune bool) error {
 	if len(next.Spec.WorkloadRoles) > 0 && (next.Spec.Cluster.EKS == nil || next.Spec.AWS == nil) {
 		return fmt.Errorf("spec.workloadRoles: tenant %q is not on EKS: a workload role is assumed through EKS Pod Identity or the EKS cluster's OIDC issuer", next.Name)
 	}
+	if len(next.Spec.Addons) > 0 && (next.Spec.Cluster.EKS == nil || next.Spec.AWS == nil) {
+		return fmt.Errorf("spec.addons: tenant %q is not on EKS: add-ons are EKS's", next.Name)
+	}
 	if prune {
 		return nil
 	}
@@ -33,7 +40,31 @@ func checkWorkloadRoles(current, next *tenant.Tenant, prune bool) error {
 		return fmt.Errorf("spec.workloadRoles: the document drops the workload role of %s (%s), which tenant %q has in AWS: apply with --prune to remove it (and the role, when the plugin made it), or keep it in the document",
 			w.Key(), roleOf(w), next.Name)
 	}
+	for _, a := range droppedAddons(current, next) {
+		return fmt.Errorf("spec.addons: the document drops add-on %s, which tenant %q has in EKS: apply with --prune to remove it (and its role, when the plugin made them), or keep it in the document", a.Name, next.Name)
+	}
 	return nil
+}
+
+// droppedAddons are current's add-ons that next no longer has, or has
+// with another mechanism or role (which replaces it).
+func droppedAddons(current, next *tenant.Tenant) []tenant.Addon {
+	if current == nil {
+		return nil
+	}
+	var out []tenant.Addon
+	for _, a := range current.Spec.Addons {
+		a = workloadrole.ResolveAddon(current, a)
+		n := next.Addon(a.Name)
+		if n == nil {
+			out = append(out, a)
+			continue
+		}
+		if r := workloadrole.ResolveAddon(next, *n); r.Via != a.Via || r.RoleName != a.RoleName {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // roleOf names w's role.
@@ -75,8 +106,8 @@ func droppedWorkloadRoles(current, next *tenant.Tenant) []tenant.WorkloadRole {
 // without asking AWS. It returns the condition the tenant reports (nil
 // when it has no workload roles) and what failed.
 func syncWorkloadRoles(ctx context.Context, conn *cluster.Connection, current, next *tenant.Tenant, o Options, results *apply.Results, w io.Writer) (*metav1.Condition, error) {
-	dropped := droppedWorkloadRoles(current, next)
-	if len(next.Spec.WorkloadRoles) == 0 && len(dropped) == 0 {
+	dropped, droppedA := droppedWorkloadRoles(current, next), droppedAddons(current, next)
+	if len(next.Spec.WorkloadRoles)+len(next.Spec.Addons)+len(dropped)+len(droppedA) == 0 {
 		return nil, nil
 	}
 	cond := func(ok bool, reason, msg string) *metav1.Condition {
@@ -87,6 +118,12 @@ func syncWorkloadRoles(ctx context.Context, conn *cluster.Connection, current, n
 		return &metav1.Condition{Type: tenant.ConditionWorkloadRolesReady, Status: status, Reason: reason, Message: msg}
 	}
 	if o.Mode == ClientDryRun {
+		for _, a := range droppedA {
+			fmt.Fprintf(w, "would remove add-on %s (--dry-run=server asks AWS)\n", a.Name)
+		}
+		for _, a := range next.Spec.Addons {
+			fmt.Fprintf(w, "would make add-on %s unless it is in place (--dry-run=server asks AWS)\n", a.Name)
+		}
 		for _, d := range dropped {
 			fmt.Fprintf(w, "would remove the workload role of %s (%s) (--dry-run=server asks AWS)\n", d.Key(), roleOf(d))
 		}
@@ -105,8 +142,21 @@ func syncWorkloadRoles(ctx context.Context, conn *cluster.Connection, current, n
 	if err != nil {
 		return cond(false, "AWSUnreachable", err.Error()), err
 	}
-	if len(dropped) > 0 {
+	progress := func(name string) func(string) {
+		return func(status string) { fmt.Fprintf(w, "add-on %s is %s\n", name, status) }
+	}
+	if len(dropped)+len(droppedA) > 0 {
 		s.Tenant = current // what it made is in current's record
+		for _, a := range droppedA {
+			del, err := s.DeleteAddon(ctx, a, o.CreateTimeout, progress(a.Name))
+			if err != nil {
+				return cond(false, "PruneFailed", err.Error()), fmt.Errorf("spec.addons: removing add-on %s: %w", a.Name, err)
+			}
+			for _, k := range del.Kept {
+				fmt.Fprintf(w, "kept: %s\n", k)
+			}
+			results.Add(addonKind, "", a.Name, apply.Deleted)
+		}
 		for _, d := range dropped {
 			del, err := s.Delete(ctx, d, false)
 			if err != nil {
@@ -136,11 +186,29 @@ func syncWorkloadRoles(ctx context.Context, conn *cluster.Connection, current, n
 			problems = append(problems, x.Key()+": "+err.Error())
 		}
 	}
+	for i := range next.Spec.Addons {
+		a := &next.Spec.Addons[i]
+		r := workloadrole.ResolveAddon(next, *a)
+		made, err := s.MakeAddon(ctx, r, o.CreateTimeout, progress(a.Name))
+		if made != nil && o.Mode == Change {
+			a.Created = a.Created || made.AddonCreated
+			a.RoleCreated = made.RoleCreated
+			if made.ProviderCreated {
+				next.Spec.Cluster.EKS.OIDCProviderCreated = true
+			}
+		}
+		if made != nil {
+			results.Add(addonKind, "", a.Name, outcome(&made.Made))
+		}
+		if err != nil {
+			problems = append(problems, "add-on "+a.Name+": "+err.Error())
+		}
+	}
 	if len(problems) > 0 {
 		msg := strings.Join(problems, "; ")
-		return cond(false, "WorkloadRoleFailed", msg), fmt.Errorf("spec.workloadRoles: %s", msg)
+		return cond(false, "WorkloadRoleFailed", msg), fmt.Errorf("spec.workloadRoles, spec.addons: %s", msg)
 	}
-	return cond(true, "InPlace", fmt.Sprintf("%d workload roles in place", len(next.Spec.WorkloadRoles))), nil
+	return cond(true, "InPlace", fmt.Sprintf("%d workload role(s) and %d add-on(s) in place", len(next.Spec.WorkloadRoles), len(next.Spec.Addons))), nil
 }
 
 // outcome is what Make did to a workload role, as an apply reports it.
@@ -163,6 +231,13 @@ func keepMade(n, made *tenant.Tenant) {
 		x := &n.Spec.WorkloadRoles[i]
 		if m := made.WorkloadRole(x.Namespace, x.ServiceAccount); m != nil && m.RoleName == x.RoleName && m.RoleARN == x.RoleARN && m.RoleCreated {
 			x.RoleCreated = true
+		}
+	}
+	for i := range n.Spec.Addons {
+		x := &n.Spec.Addons[i]
+		if m := made.Addon(x.Name); m != nil {
+			x.Created = x.Created || m.Created
+			x.RoleCreated = x.RoleCreated || m.RoleCreated && m.RoleName == x.RoleName
 		}
 	}
 	if e, m := n.Spec.Cluster.EKS, made.Spec.Cluster.EKS; e != nil && m != nil && m.OIDCProviderCreated {

@@ -80,6 +80,10 @@ func SetLastApplied(t *Tenant, manager string, s Spec) error {
 	for i := range s.WorkloadRoles {
 		s.WorkloadRoles[i].RoleCreated = false
 	}
+	s.Addons = slices.Clone(s.Addons)
+	for i := range s.Addons {
+		s.Addons[i].Created, s.Addons[i].RoleCreated = false, false
+	}
 	if c := s.Cluster.CAPA; c != nil {
 		a := *c
 		a.CreatedByPlugin, a.ManagementContext = false, "" // a tenant's management cluster never changes (and is recorded as resolved)
@@ -160,6 +164,26 @@ func MergeSpec(last *Spec, others []Spec, applied, current Spec) Spec {
 	for _, w := range current.WorkloadRoles {
 		if workloadRole(out.WorkloadRoles, w.Key()) == nil && !dropped(func(s Spec) bool { return workloadRole(s.WorkloadRoles, w.Key()) != nil }) {
 			out.WorkloadRoles = append(out.WorkloadRoles, w)
+		}
+	}
+
+	// Add-ons by name, as roles; whether the plugin made one (and its
+	// role) is the record's.
+	out.Addons = nil
+	for _, a := range applied.Addons {
+		a.Created, a.RoleCreated = false, false
+		for _, c := range current.Addons {
+			if c.Name == a.Name {
+				a.Created = c.Created
+				a.RoleCreated = c.RoleCreated && c.RoleName == a.RoleName
+			}
+		}
+		out.Addons = append(out.Addons, a)
+	}
+	for _, c := range current.Addons {
+		named := func(a Addon) bool { return a.Name == c.Name }
+		if !slices.ContainsFunc(out.Addons, named) && !dropped(func(s Spec) bool { return slices.ContainsFunc(s.Addons, named) }) {
+			out.Addons = append(out.Addons, c)
 		}
 	}
 	return out

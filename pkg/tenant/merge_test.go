@@ -117,6 +117,11 @@ func TestMergeSpec(t *testing.T) {
 		applied: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme"}}, Namespaces: []string{"a"}},
 		current: Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", OIDCProviderCreated: true}}, Namespaces: []string{"a"}, WorkloadRoles: []WorkloadRole{wr("app", "r-app", true)}},
 		want:    Spec{Cluster: Cluster{EKS: &EKSCluster{Name: "acme", OIDCProviderCreated: true}}, Namespaces: []string{"a"}},
+	}, {
+		name:    "add-ons by name: the document's, with whether the plugin made them from the record; one the command added stays",
+		applied: Spec{Namespaces: []string{"a"}, Addons: []Addon{{Name: "ebs", RoleName: "r", Created: true, RoleCreated: true}, {Name: "efs", RoleName: "other"}}},
+		current: Spec{Namespaces: []string{"a"}, Addons: []Addon{{Name: "ebs", RoleName: "r", Created: true, RoleCreated: true}, {Name: "efs", RoleName: "r-efs", Created: true, RoleCreated: true}, {Name: "agent", Created: true}}},
+		want:    Spec{Namespaces: []string{"a"}, Addons: []Addon{{Name: "ebs", RoleName: "r", Created: true, RoleCreated: true}, {Name: "efs", RoleName: "other", Created: true}, {Name: "agent", Created: true}}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

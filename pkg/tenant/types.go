@@ -67,6 +67,9 @@ type Spec struct {
 	// WorkloadRoles are the IAM roles the tenant's ServiceAccounts
 	// assume, one each.
 	WorkloadRoles []WorkloadRole `json:"workloadRoles,omitempty"`
+	// Addons are the EKS add-ons of the tenant's cluster the plugin
+	// makes, with their workload roles.
+	Addons []Addon `json:"addons,omitempty"`
 }
 
 // Role is a tenant's own role: what it allows, in kubectl create
@@ -300,7 +303,7 @@ const (
 	// ConditionWorkloadRolesReady is set for a tenant with workload
 	// roles: each is in AWS as its record says.
 	ConditionWorkloadRolesReady = "WorkloadRolesReady"
-	ConditionReady           = "Ready"
+	ConditionReady              = "Ready"
 )
 
 // List is a list of tenants, the registry file's format.
@@ -345,6 +348,7 @@ func (t *Tenant) DeepCopyInto(out *Tenant) {
 		}
 		out.Spec.Roles = append(out.Spec.Roles, c)
 	}
+	out.Spec.Addons = slices.Clone(t.Spec.Addons)
 	out.Spec.WorkloadRoles = nil
 	for _, w := range t.Spec.WorkloadRoles {
 		w.PolicyARNs = slices.Clone(w.PolicyARNs)

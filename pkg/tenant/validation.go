@@ -77,6 +77,7 @@ func Validate(t *Tenant) field.ErrorList {
 	}
 	errs = append(errs, validateRoles(spec.Child("roles"), t.Spec.Roles)...)
 	errs = append(errs, validateWorkloadRoles(spec.Child("workloadRoles"), t.Spec.WorkloadRoles, owned)...)
+	errs = append(errs, validateAddons(spec.Child("addons"), t.Spec.Addons)...)
 	return errs
 }
 

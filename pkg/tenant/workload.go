@@ -152,3 +152,77 @@ func (w WorkloadRole) String() string {
 	}
 	return fmt.Sprintf("%s (role %s, %s)", w.Key(), role, w.Via)
 }
+
+// Addon is an EKS add-on of the tenant's cluster, with the workload role
+// its controller assumes when it needs one (the EBS CSI driver's, for
+// one): the role trusts the add-on's ServiceAccount alone, as any
+// workload role does.
+type Addon struct {
+	Name string `json:"name"`
+	// Version is the add-on's version; empty is EKS's default.
+	Version string `json:"version,omitempty"`
+	// Via is how its controller reaches its role: pod-identity (the
+	// add-on's Pod Identity association) or irsa (its
+	// serviceAccountRoleArn); empty is the cluster's default.
+	Via string `json:"via,omitempty"`
+	// RoleName is the role the plugin makes for it (default
+	// kubectl-tenant-TENANT-NAMESPACE-SERVICEACCOUNT).
+	RoleName string `json:"roleName,omitempty"`
+	// Created and RoleCreated say the plugin made the add-on, and its
+	// role, for this tenant; only then does a delete remove them. Only
+	// the plugin records them.
+	Created     bool `json:"created,omitempty"`
+	RoleCreated bool `json:"roleCreated,omitempty"`
+}
+
+// MaxAddons bounds spec.addons.
+const MaxAddons = 32
+
+// Addon returns the tenant's add-on of that name, or nil.
+func (t *Tenant) Addon(name string) *Addon {
+	for i := range t.Spec.Addons {
+		if t.Spec.Addons[i].Name == name {
+			return &t.Spec.Addons[i]
+		}
+	}
+	return nil
+}
+
+var (
+	// addonNameRE is an EKS add-on name.
+	addonNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,98}[a-z0-9])?$`)
+	// addonVersionRE is an EKS add-on version, v1.44.0-eksbuild.1.
+	addonVersionRE = regexp.MustCompile(`^v[0-9][0-9A-Za-z.+_-]{0,99}$`)
+)
+
+// validateAddons checks spec.addons: each named once, with a version
+// and a role name IAM and EKS take.
+func validateAddons(p *field.Path, addons []Addon) field.ErrorList {
+	var errs field.ErrorList
+	if len(addons) > MaxAddons {
+		errs = append(errs, field.TooMany(p, len(addons), MaxAddons))
+	}
+	seen := map[string]bool{}
+	for i, a := range addons {
+		ip := p.Index(i)
+		if !addonNameRE.MatchString(a.Name) {
+			errs = append(errs, field.Invalid(ip.Child("name"), a.Name, "an EKS add-on name: lower case letters, digits, '-' and '.', such as aws-ebs-csi-driver"))
+		}
+		if seen[a.Name] {
+			errs = append(errs, field.Duplicate(ip.Child("name"), a.Name))
+		}
+		seen[a.Name] = true
+		if a.Version != "" && !addonVersionRE.MatchString(a.Version) {
+			errs = append(errs, field.Invalid(ip.Child("version"), a.Version, "an EKS add-on version, such as v1.44.0-eksbuild.1"))
+		}
+		switch a.Via {
+		case "", ViaPodIdentity, ViaIRSA:
+		default:
+			errs = append(errs, field.NotSupported(ip.Child("via"), a.Via, []string{ViaPodIdentity, ViaIRSA}))
+		}
+		if a.RoleName != "" && !iamRoleNameRE.MatchString(a.RoleName) {
+			errs = append(errs, field.Invalid(ip.Child("roleName"), a.RoleName, "an IAM role name has 1 to 64 letters, digits and +=,.@_-"))
+		}
+	}
+	return errs
+}

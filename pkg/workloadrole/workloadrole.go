@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	corev1 "k8s.io/api/core/v1"
@@ -111,35 +112,14 @@ func (s *Syncer) Make(ctx context.Context, w tenant.WorkloadRole) (*Made, error)
 	if err != nil {
 		return nil, err
 	}
-	made := &Made{RoleARN: RoleARN(b, w)}
-	var steps []aws.Step
-	if b.Via == workload.IRSA {
-		_, st, err := aws.PlanOIDCProvider(ctx, s.Config, b.Account, b.Issuer, t.Name)
-		if err != nil {
-			return nil, err
-		}
-		made.ProviderCreated = len(st) > 0 && strings.HasPrefix(st[0].Call, "CreateOpenIDConnectProvider")
-		steps = append(steps, st...)
-	}
-	if w.RoleARN != "" {
-		if err := s.checkExisting(ctx, b, w.RoleARN); err != nil {
-			return nil, err
-		}
-	} else {
-		role, err := aws.PlanWorkloadRole(ctx, s.Config, b.Account, aws.WorkloadRole{Name: w.RoleName, Tenant: t.Name, Binding: b.ID(), Trust: b.Trust(), PolicyARNs: w.PolicyARNs})
-		if err != nil {
-			return nil, err
-		}
-		made.RoleARN, made.RoleCreated = role.ARN, true // there now, tagged as this binding's: the plugin's
-		steps = append(steps, role.Steps...)
+	made, steps, err := s.planRole(ctx, b, w)
+	if err != nil {
+		return nil, err
 	}
 	if b.Via == workload.PodIdentity {
-		st, err := aws.PlanAddon(ctx, s.Config, s.Cluster.Name, PodIdentityAgent, t.Name)
+		st, err := s.planAgent(ctx)
 		if err != nil {
 			return nil, err
-		}
-		if len(st) > 0 {
-			fmt.Fprintf(s.Log, "Pod Identity needs the %s add-on, which EKS cluster %s lacks: %s\n", PodIdentityAgent, s.Cluster.Name, s.would("it is installed", "it would be installed"))
 		}
 		steps = append(steps, st...)
 		if st, err = aws.PlanPodIdentity(ctx, s.Config, s.Cluster.Name, w.Namespace, w.ServiceAccount, made.RoleARN, t.Name); err != nil {
@@ -171,6 +151,45 @@ func (s *Syncer) Make(ctx context.Context, w tenant.WorkloadRole) (*Made, error)
 		}
 	}
 	return made, nil
+}
+
+// planRole plans w's role, which admits b: the cluster's OIDC provider
+// (IRSA) and the role the plugin makes, or the check of an existing
+// role.
+func (s *Syncer) planRole(ctx context.Context, b workload.Binding, w tenant.WorkloadRole) (*Made, []aws.Step, error) {
+	t := s.Tenant
+	made := &Made{RoleARN: RoleARN(b, w)}
+	var steps []aws.Step
+	if b.Via == workload.IRSA {
+		_, st, err := aws.PlanOIDCProvider(ctx, s.Config, b.Account, b.Issuer, t.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		made.ProviderCreated = len(st) > 0 && strings.HasPrefix(st[0].Call, "CreateOpenIDConnectProvider")
+		steps = append(steps, st...)
+	}
+	if w.RoleARN != "" {
+		return made, steps, s.checkExisting(ctx, b, w.RoleARN)
+	}
+	role, err := aws.PlanWorkloadRole(ctx, s.Config, b.Account, aws.WorkloadRole{Name: w.RoleName, Tenant: t.Name, Binding: b.ID(), Trust: b.Trust(), PolicyARNs: w.PolicyARNs})
+	if err != nil {
+		return nil, nil, err
+	}
+	made.RoleARN, made.RoleCreated = role.ARN, true // there now, tagged as this binding's: the plugin's
+	return made, append(steps, role.Steps...), nil
+}
+
+// planAgent plans the Pod Identity agent add-on, when the cluster lacks
+// it, and says so.
+func (s *Syncer) planAgent(ctx context.Context) ([]aws.Step, error) {
+	st, err := aws.PlanAddon(ctx, s.Config, s.Cluster.Name, PodIdentityAgent, s.Tenant.Name)
+	if err != nil {
+		return nil, err
+	}
+	if len(st) > 0 {
+		fmt.Fprintf(s.Log, "Pod Identity needs the %s add-on, which EKS cluster %s lacks: %s\n", PodIdentityAgent, s.Cluster.Name, s.would("it is installed", "it would be installed"))
+	}
+	return st, nil
 }
 
 // checkExisting refuses an existing role that is not in the cluster's
@@ -383,14 +402,28 @@ func (s *Syncer) Inspect(ctx context.Context, w tenant.WorkloadRole) (*aws.Exist
 	return role, findings, nil
 }
 
-// DeleteAll removes what the plugin made for every workload role of the
-// tenant, as Delete does, and the cluster's OIDC provider when the
+// DeleteAll removes what the plugin made for every add-on and workload
+// role of the tenant, as DeleteAddon and Delete do (add-ons first: their
+// associations name roles), and the cluster's OIDC provider when the
 // record says the plugin made it and no role but the tenant's trusts it
 // (kept, and said so, when one does). A failure stops it; a re-run
 // continues, as nothing already gone is looked for again.
-func (s *Syncer) DeleteAll(ctx context.Context) (kept []string, _ error) {
+func (s *Syncer) DeleteAll(ctx context.Context, timeout time.Duration) (kept []string, _ error) {
 	t := s.Tenant
 	var names []string
+	for _, a := range t.Spec.Addons {
+		a = ResolveAddon(t, a)
+		d, err := s.DeleteAddon(ctx, a, timeout, func(status string) { fmt.Fprintf(s.Log, "add-on %s is %s\n", a.Name, status) })
+		if d != nil {
+			kept = append(kept, d.Kept...)
+		}
+		if err != nil {
+			return kept, fmt.Errorf("add-on %s: %w", a.Name, err)
+		}
+		if w := addonWorkloadRole(a); w != nil {
+			names = append(names, deleted(*w)...)
+		}
+	}
 	for _, w := range t.Spec.WorkloadRoles {
 		w = w.Resolved(t)
 		d, err := s.Delete(ctx, w, false)

@@ -43,6 +43,7 @@ func TestWorkloadRoleApply(t *testing.T) {
 		{Namespace: "acme", ServiceAccount: "app", PolicyARNs: []string{s3}},
 		{Namespace: "acme", ServiceAccount: "ci", Via: "irsa", PolicyARNs: []string{s3}},
 	}
+	doc.Spec.Addons = []tenant.Addon{{Name: "aws-ebs-csi-driver"}}
 	file := filepath.Join(t.TempDir(), "acme.yaml")
 	write := func(d *tenant.Tenant) {
 		t.Helper()
@@ -61,7 +62,8 @@ func TestWorkloadRoleApply(t *testing.T) {
 	server := admin.tenant("apply", "-f", file, "--dry-run=server").stdout
 	for out, wants := range map[string][]string{
 		client: {"would make the workload role of acme:app (role kubectl-tenant-acme-acme-app, pod-identity) unless it is in place (--dry-run=server asks AWS)"},
-		server: {"would call CreateRole kubectl-tenant-acme-acme-app", "would call CreatePodIdentityAssociation acme/app", "would call CreateOpenIDConnectProvider " + c.Issuer, "would call CreateRole kubectl-tenant-acme-acme-ci"},
+		server: {"would call CreateRole kubectl-tenant-acme-acme-app", "would call CreatePodIdentityAssociation acme/app", "would call CreateOpenIDConnectProvider " + c.Issuer, "would call CreateRole kubectl-tenant-acme-acme-ci",
+			"would call CreateAddon aws-ebs-csi-driver"},
 	} {
 		for _, want := range wants {
 			if !strings.Contains(out, want) {
@@ -75,7 +77,7 @@ func TestWorkloadRoleApply(t *testing.T) {
 
 	// The apply makes both, as workload-role does.
 	out := admin.tenant("apply", "-f", file)
-	for _, want := range []string{"tenant.tenancy.kubectl-tenant.io/acme configured", "WorkloadRole acme/app created", "WorkloadRole acme/ci created"} {
+	for _, want := range []string{"tenant.tenancy.kubectl-tenant.io/acme configured", "WorkloadRole acme/app created", "WorkloadRole acme/ci created", "add-on aws-ebs-csi-driver is ACTIVE", "Addon aws-ebs-csi-driver created"} {
 		if !strings.Contains(out.stdout+out.stderr, want) {
 			t.Errorf("apply does not say %q:\n%s%s", want, out.stdout, out.stderr)
 		}
@@ -90,7 +92,7 @@ func TestWorkloadRoleApply(t *testing.T) {
 			t.Errorf("role %s made by apply: %+v, %v; want the trust %s and policy %s", name, r, err, b.Trust(), s3)
 		}
 	}
-	list, err := eks.NewFromConfig(cfg).ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String("acme")})
+	list, err := eks.NewFromConfig(cfg).ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String("acme"), Namespace: awssdk.String("acme")})
 	if err != nil || len(list.Associations) != 1 || awssdk.ToString(list.Associations[0].ServiceAccount) != "app" {
 		t.Errorf("associations after apply: %+v, %v", list, err)
 	}
@@ -101,7 +103,14 @@ func TestWorkloadRoleApply(t *testing.T) {
 	if w := rec.Spec.WorkloadRoles; len(w) != 2 || !w[0].RoleCreated || !w[1].RoleCreated || w[0].Via != "pod-identity" || !rec.Spec.Cluster.EKS.OIDCProviderCreated {
 		t.Errorf("the record after apply: %+v, OIDC provider made: %v", w, rec.Spec.Cluster.EKS.OIDCProviderCreated)
 	}
-	if cond := meta.FindStatusCondition(rec.Status.Conditions, tenant.ConditionWorkloadRolesReady); cond == nil || cond.Status != "True" || cond.Message != "2 workload roles in place" {
+	if a := rec.Spec.Addons; len(a) != 1 || !a[0].Created || !a[0].RoleCreated || a[0].RoleName != "kubectl-tenant-acme-kube-system-ebs-csi-controller-sa" {
+		t.Errorf("the record's add-ons after apply: %+v", a)
+	}
+	if a, err := aws.ReadAddon(ctx, cfg, "acme", "aws-ebs-csi-driver"); err != nil || a == nil || a.Status != "ACTIVE" ||
+		len(a.PodIdentityRoleARNs) != 1 || a.PodIdentityRoleARNs[0] != "arn:aws:iam::222222222222:role/kubectl-tenant-acme-kube-system-ebs-csi-controller-sa" {
+		t.Errorf("the add-on made by apply: %+v, %v", a, err)
+	}
+	if cond := meta.FindStatusCondition(rec.Status.Conditions, tenant.ConditionWorkloadRolesReady); cond == nil || cond.Status != "True" || cond.Message != "2 workload role(s) and 1 add-on(s) in place" {
 		t.Errorf("the WorkloadRolesReady condition: %+v", cond)
 	}
 
@@ -120,9 +129,10 @@ func TestWorkloadRoleApply(t *testing.T) {
 		t.Errorf("re-applies wrote %v", w)
 	}
 
-	// Dropping a role is refused without --prune, changing nothing, and
-	// removes it with --prune.
+	// Dropping a role or an add-on is refused without --prune, changing
+	// nothing, and removes it with --prune.
 	doc.Spec.WorkloadRoles = doc.Spec.WorkloadRoles[:1]
+	doc.Spec.Addons = nil
 	write(doc)
 	calls = len(local.Front.Calls())
 	if got := admin.tenantFails("apply", "-f", file); !strings.Contains(got, `spec.workloadRoles: the document drops the workload role of acme:ci (role kubectl-tenant-acme-acme-ci), which tenant "acme" has in AWS: apply with --prune to remove it`) {
@@ -132,7 +142,13 @@ func TestWorkloadRoleApply(t *testing.T) {
 		t.Errorf("the refused apply wrote %v", w)
 	}
 	out = admin.tenant("apply", "-f", file, "--prune")
-	if !strings.Contains(out.stdout+out.stderr, "WorkloadRole acme/ci deleted") {
+	if a, err := aws.ReadAddon(ctx, cfg, "acme", "aws-ebs-csi-driver"); err != nil || a != nil {
+		t.Errorf("the pruned add-on: %+v, %v", a, err)
+	}
+	if r, err := aws.ReadRole(ctx, cfg, "kubectl-tenant-acme-kube-system-ebs-csi-controller-sa"); err != nil || r != nil {
+		t.Errorf("the pruned add-on's role: %+v, %v", r, err)
+	}
+	if !strings.Contains(out.stdout+out.stderr, "Addon aws-ebs-csi-driver deleted") || !strings.Contains(out.stdout+out.stderr, "WorkloadRole acme/ci deleted") {
 		t.Errorf("apply --prune does not say it removed acme:ci's role:\n%s%s", out.stdout, out.stderr)
 	}
 	if r, err := aws.ReadRole(ctx, cfg, "kubectl-tenant-acme-acme-ci"); err != nil || r != nil {
@@ -141,8 +157,8 @@ func TestWorkloadRoleApply(t *testing.T) {
 	if got := admin.kubectl("--context", "acme", "get", "serviceaccount", "ci", "-n", "acme", "-o", "jsonpath={.metadata.annotations}"); strings.Contains(got, "role-arn") {
 		t.Errorf("acme/ci keeps its annotation after the prune: %s", got)
 	}
-	if w := tenantRecord(t, admin, "acme").Spec.WorkloadRoles; len(w) != 1 || w[0].Key() != "acme:app" {
-		t.Errorf("the record after the prune: %+v", w)
+	if rec := tenantRecord(t, admin, "acme"); len(rec.Spec.WorkloadRoles) != 1 || rec.Spec.WorkloadRoles[0].Key() != "acme:app" || len(rec.Spec.Addons) != 0 {
+		t.Errorf("the record after the prune: %+v, %+v", rec.Spec.WorkloadRoles, rec.Spec.Addons)
 	}
 	// The provider stays: only workload-role --delete-oidc-provider or
 	// the tenant's delete removes it.

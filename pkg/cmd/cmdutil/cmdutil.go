@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -187,4 +188,17 @@ func ManagementCluster(getter genericclioptions.RESTClientGetter, registryPath *
 		kubeContext = where
 	}
 	return cluster.Connect(getter, kubeContext)
+}
+
+// FlagNames names a command's flags in place of the record fields they
+// set, in a validation error of the record's list (spec.LIST[i].FIELD):
+// flags maps each field to its flag.
+func FlagNames(msg, list string, flags map[string]string) string {
+	re := regexp.MustCompile(`spec\.` + regexp.QuoteMeta(list) + `\[\d+\]\.(\w+)(\[\d+\])?`)
+	return re.ReplaceAllStringFunc(msg, func(f string) string {
+		if flag, ok := flags[re.FindStringSubmatch(f)[1]]; ok {
+			return flag
+		}
+		return f
+	})
 }

@@ -186,16 +186,20 @@ func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
 }
 
 // deleteWorkloadRoles removes what the plugin made for the tenant's
-// workload roles (associations, annotations through conn when it is not
-// nil, roles, the cluster's OIDC provider), each checked at the point of
-// deletion, before the record that names them goes. A client dry run
-// makes no AWS call; a server dry run reads and says what would go.
+// add-ons and workload roles (add-ons, associations, annotations through
+// conn when it is not nil, roles, the cluster's OIDC provider), each
+// checked at the point of deletion, before the record that names them
+// goes. A client dry run makes no AWS call; a server dry run reads and
+// says what would go.
 func (o *Options) deleteWorkloadRoles(ctx context.Context, conn *cluster.Connection) error {
 	t := o.tenant
-	if eks := t.Spec.Cluster.EKS; len(t.Spec.WorkloadRoles) == 0 && (eks == nil || !eks.OIDCProviderCreated) {
+	if eks := t.Spec.Cluster.EKS; len(t.Spec.WorkloadRoles) == 0 && len(t.Spec.Addons) == 0 && (eks == nil || !eks.OIDCProviderCreated) {
 		return nil
 	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		for _, a := range t.Spec.Addons {
+			fmt.Fprintf(o.ErrOut, "add-on %s would be deleted if kubectl-tenant made it, with its role (dry run; --dry-run=server asks AWS)\n", a.Name)
+		}
 		for _, w := range t.Spec.WorkloadRoles {
 			fmt.Fprintf(o.ErrOut, "workload role of %s would be removed, and its role %s deleted if kubectl-tenant made it (dry run; --dry-run=server asks AWS)\n", w.Key(), cmp.Or(w.RoleARN, w.RoleName))
 		}
@@ -205,7 +209,7 @@ func (o *Options) deleteWorkloadRoles(ctx context.Context, conn *cluster.Connect
 	if err != nil {
 		return fmt.Errorf("tenant %q is kept: its workload roles are removed through its AWS account, which does not answer: %w", t.Name, err)
 	}
-	kept, err := s.DeleteAll(ctx)
+	kept, err := s.DeleteAll(ctx, o.Timeout)
 	for _, k := range kept {
 		fmt.Fprintf(o.ErrOut, "kept: %s\n", k)
 	}

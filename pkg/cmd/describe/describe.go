@@ -197,5 +197,33 @@ func describeEKS(ctx context.Context, t *tenant.Tenant) []string {
 			lines = append(lines, fmt.Sprintf("  %s\t%s, %d x %s (min %d, max %d), role %s", ng.Name, ng.Status, ng.Desired, strings.Join(ng.InstanceTypes, ","), ng.Min, ng.Max, ng.NodeRoleARN))
 		}
 	}
+	return append(lines, describeAddons(ctx, cfg, t)...)
+}
+
+// describeAddons are the cluster's add-ons, with their versions, the
+// roles their controllers assume, and which the plugin made, as lines.
+func describeAddons(ctx context.Context, cfg aws.Config, t *tenant.Tenant) []string {
+	addons, err := aws.ListAddons(ctx, cfg, t.Spec.Cluster.EKS.Name)
+	switch {
+	case err != nil:
+		return []string{"Add-ons:\tunknown (" + err.Error() + ")"}
+	case len(addons) == 0:
+		return []string{"Add-ons:\tnone"}
+	}
+	lines := []string{"Add-ons:\t"}
+	for _, a := range addons {
+		role := "no role"
+		switch {
+		case a.ServiceAccountRoleARN != "":
+			role = "role " + a.ServiceAccountRoleARN + " (irsa)"
+		case len(a.PodIdentityRoleARNs) > 0:
+			role = "role " + strings.Join(a.PodIdentityRoleARNs, ",") + " (pod-identity)"
+		}
+		made := ""
+		if r := t.Addon(a.Name); r != nil && r.Created {
+			made = ", made by kubectl-tenant"
+		}
+		lines = append(lines, fmt.Sprintf("  %s\t%s, %s, %s%s", a.Name, a.Version, a.Status, role, made))
+	}
 	return lines
 }

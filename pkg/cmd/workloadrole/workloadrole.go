@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -176,7 +175,7 @@ func (o *Options) Validate() error {
 	next := t.DeepCopy()
 	setWorkloadRole(next, w)
 	if errs := tenant.Validate(next); len(errs) > 0 {
-		return fmt.Errorf("%s", flagNames(errs.ToAggregate().Error()))
+		return errors.New(cmdutil.FlagNames(errs.ToAggregate().Error(), "workloadRoles", map[string]string{"roleName": "--role-name", "policyARNs": "--policy-arn", "roleARN": "--role-arn", "via": "--via"}))
 	}
 	if cur := t.WorkloadRole(ns, name); cur != nil && (cur.Via != w.Via || cur.RoleName != w.RoleName || cur.RoleARN != w.RoleARN) {
 		return fmt.Errorf("--serviceaccount %s: its workload role is %s: a ServiceAccount has one; remove it first (--delete), or keep its role and mechanism", o.ServiceAccount, cur)
@@ -207,17 +206,6 @@ func (o *Options) validateDelete(ns, name string) error {
 	o.wanted = *w
 	return nil
 }
-
-// flagNames names the command's flags in the record's validation
-// errors.
-func flagNames(msg string) string {
-	return recordField.ReplaceAllStringFunc(msg, func(f string) string {
-		return map[string]string{"roleName": "--role-name", "policyARNs": "--policy-arn", "roleARN": "--role-arn", "via": "--via"}[recordField.FindStringSubmatch(f)[1]]
-	})
-}
-
-// recordField is a field of a workload role in the record's errors.
-var recordField = regexp.MustCompile(`spec\.workloadRoles\[\d+\]\.(roleName|policyARNs|roleARN|via)(\[\d+\])?`)
 
 func orNone(s []string) string {
 	if len(s) == 0 {

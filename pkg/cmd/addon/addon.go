@@ -1,0 +1,331 @@
+// Package addon is `kubectl tenant addon`: an EKS add-on of a tenant's
+// cluster, with the workload role its controller assumes.
+package addon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
+)
+
+var long = templates.LongDesc(`
+	Make an EKS add-on of the tenant's cluster, through its role chain,
+	with the IAM role its controller assumes when it needs one (the EBS and
+	EFS CSI drivers): the role trusts the add-on's ServiceAccount alone, as
+	a workload role does, through the add-on's Pod Identity association
+	(the default; the eks-pod-identity-agent add-on is installed when
+	missing) or IRSA (its serviceAccountRoleArn; the default for a Cluster
+	API tenant). It waits until the add-on is ACTIVE, saying each status.
+	The add-on is recorded in the tenant's spec.addons. An add-on the
+	plugin did not make for the tenant is left alone; one it made is not
+	updated (delete it and make it again).
+
+	--list shows the cluster's add-ons with their versions and roles, and
+	whether the plugin made them. --delete removes the add-on and the role
+	it made, when the plugin made them for this tenant.`)
+
+var example = templates.Examples(`
+	# The EBS CSI driver, with its role, through Pod Identity
+	kubectl tenant addon acme aws-ebs-csi-driver
+
+	# A given version through IRSA, seeing the calls first
+	kubectl tenant addon acme aws-ebs-csi-driver --version v1.44.0-eksbuild.1 --via irsa --dry-run=server
+
+	# What the cluster has
+	kubectl tenant addon acme --list
+
+	# Remove it and its role
+	kubectl tenant addon acme aws-ebs-csi-driver --delete`)
+
+// Options are the options of `addon`.
+type Options struct {
+	genericiooptions.IOStreams
+	getter       genericclioptions.RESTClientGetter
+	registryPath *registry.Flag
+
+	Name           string
+	Version        string
+	Via            string
+	RoleName       string
+	List           bool
+	Delete         bool
+	NoHeaders      bool
+	Timeout        time.Duration
+	DryRunStrategy kcmdutil.DryRunStrategy
+
+	registry tenant.Registry
+	tenant   *tenant.Tenant
+	wanted   tenant.Addon
+}
+
+// NewCmdAddon makes `kubectl tenant addon`.
+func NewCmdAddon(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	cmd := &cobra.Command{
+		Use:               "addon TENANT (NAME [--version V] [--via pod-identity|irsa] [--role-name N] | NAME --delete | --list)",
+		Short:             "Make an EKS add-on of a tenant's cluster, with the IAM role its controller assumes",
+		Long:              long,
+		Example:           example,
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeArgs(registryPath),
+		SilenceUsage:      true,
+		RunE:              cmdutil.RunE(o),
+	}
+	cmd.Flags().StringVar(&o.Version, "version", "", "The add-on's version, such as v1.44.0-eksbuild.1 (default: EKS's default)")
+	cmd.Flags().StringVar(&o.Via, "via", "", "How its controller reaches its role: pod-identity (default on EKS) or irsa (default on a Cluster API tenant)")
+	cmd.Flags().StringVar(&o.RoleName, "role-name", "", "The role's name (default: kubectl-tenant-TENANT-NAMESPACE-SERVICEACCOUNT)")
+	cmd.Flags().BoolVar(&o.List, "list", false, "Show the cluster's add-ons, their versions and roles")
+	cmd.Flags().BoolVar(&o.Delete, "delete", false, "Remove the add-on and the role the plugin made for it")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "How long to wait for the add-on to be ACTIVE, or gone")
+	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
+	kcmdutil.AddDryRunFlag(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{tenant.ViaPodIdentity, tenant.ViaIRSA}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// completeArgs completes the tenant, then the add-ons the plugin knows
+// roles for and those the tenant records.
+func completeArgs(registryPath *registry.Flag) cobra.CompletionFunc {
+	tenants := cmdutil.CompleteTenants(registryPath)
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) == 0 {
+			return tenants(cmd, args, toComplete)
+		}
+		names := []string{workloadrole.PodIdentityAgent}
+		for name := range workloadrole.AddonRoles {
+			names = append(names, name)
+		}
+		if _, t, err := registryPath.OpenTenant(cmd.Context(), args[0]); err == nil {
+			for _, a := range t.Spec.Addons {
+				names = append(names, a.Name)
+			}
+		}
+		slices.Sort(names)
+		return slices.Compact(names), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// Complete reads the tenant.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	target, err := cmdutil.OpenTarget(cmd, o.registryPath, args[0])
+	if err != nil {
+		return err
+	}
+	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
+	if len(args) > 1 {
+		o.Name = args[1]
+	}
+	return nil
+}
+
+// Validate checks the arguments against the tenant's record, as the
+// record itself is validated, before any call.
+func (o *Options) Validate() error {
+	t := o.tenant
+	if t.Spec.Cluster.EKS == nil || t.Spec.AWS == nil {
+		return fmt.Errorf("tenant %q is not on EKS: add-ons are EKS's", t.Name)
+	}
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		return errors.New("--dry-run=client: an add-on's role trusts the cluster's ARN or OIDC issuer, which only AWS knows: use --dry-run=server, which reads and writes nothing")
+	}
+	if o.Timeout <= 0 {
+		return fmt.Errorf("--timeout %s: give a positive duration, such as 10m", o.Timeout)
+	}
+	making := map[string]bool{"--version": o.Version != "", "--via": o.Via != "", "--role-name": o.RoleName != ""}
+	switch {
+	case o.List && (o.Name != "" || o.Delete):
+		return errors.New("--list: shows every add-on; give no add-on name and no --delete")
+	case o.List && o.DryRunStrategy != kcmdutil.DryRunNone:
+		return errors.New("--dry-run: --list only reads")
+	case o.List:
+		for flag, given := range making {
+			if given {
+				return fmt.Errorf("%s: --list only reads", flag)
+			}
+		}
+		return nil
+	case o.Name == "":
+		return fmt.Errorf("name the add-on (kubectl tenant addon %s aws-ebs-csi-driver), or give --list", t.Name)
+	case o.Delete:
+		for flag, given := range making {
+			if given {
+				return fmt.Errorf("%s: --delete removes the recorded add-on %s; give only its name", flag, o.Name)
+			}
+		}
+		a := t.Addon(o.Name)
+		if a == nil {
+			return fmt.Errorf("add-on %s: tenant %q records no such add-on (it has: %s)", o.Name, t.Name, orNone(addonNames(t)))
+		}
+		o.wanted = *a
+		return nil
+	}
+	a := workloadrole.ResolveAddon(t, tenant.Addon{Name: o.Name, Version: o.Version, Via: o.Via, RoleName: o.RoleName})
+	if _, ok := workloadrole.AddonRoles[a.Name]; !ok && (o.Via != "" || o.RoleName != "") {
+		return fmt.Errorf("--via, --role-name: add-on %s assumes no role the plugin knows of (those that do: %s)", a.Name, strings.Join(knownRoles(), ", "))
+	}
+	next := t.DeepCopy()
+	setAddon(next, a)
+	if errs := tenant.Validate(next); len(errs) > 0 {
+		return errors.New(cmdutil.FlagNames(errs.ToAggregate().Error(), "addons", map[string]string{"version": "--version", "via": "--via", "roleName": "--role-name", "name": "add-on name"}))
+	}
+	if cur := t.Addon(a.Name); cur != nil {
+		if r := workloadrole.ResolveAddon(t, *cur); r.Via != a.Via || r.RoleName != a.RoleName || (a.Version != "" && r.Version != a.Version) {
+			return fmt.Errorf("add-on %s is recorded with version %q, %s, role %q: the plugin does not update add-ons; delete it (--delete) and make it again", a.Name, r.Version, orNone([]string{r.Via}), r.RoleName)
+		}
+	}
+	o.wanted = a
+	return nil
+}
+
+func knownRoles() []string {
+	var out []string
+	for name := range workloadrole.AddonRoles {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func addonNames(t *tenant.Tenant) []string {
+	var out []string
+	for _, a := range t.Spec.Addons {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 || s[0] == "" {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// setAddon puts a in t's record, in place of the add-on of that name if
+// it has one.
+func setAddon(t *tenant.Tenant, a tenant.Addon) {
+	if cur := t.Addon(a.Name); cur != nil {
+		*cur = a
+		return
+	}
+	t.Spec.Addons = append(t.Spec.Addons, a)
+}
+
+// Run lists, makes or deletes, on the tenant's current record.
+func (o *Options) Run(ctx context.Context) error {
+	t := o.tenant
+	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
+	if err != nil {
+		return err
+	}
+	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	s, err := workloadrole.NewSyncer(ctx, t, conn, dryRun, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	if o.List {
+		return o.list(ctx, s)
+	}
+	progress := func(status string) { fmt.Fprintf(o.ErrOut, "add-on %s is %s\n", o.Name, status) }
+	return tenant.EditOrPreview(ctx, o.registry, t, dryRun, func(rec *tenant.Tenant) (bool, error) {
+		s.Tenant = rec
+		before := rec.DeepCopy()
+		if o.Delete {
+			if err := o.delete(ctx, s, rec, progress); err != nil {
+				return false, err
+			}
+			return true, nil
+		}
+		made, err := s.MakeAddon(ctx, o.wanted, o.Timeout, progress)
+		if made == nil {
+			return false, err
+		}
+		a := o.wanted
+		if cur := rec.Addon(a.Name); cur != nil {
+			a.Created = cur.Created
+		}
+		a.Created = a.Created || made.AddonCreated
+		a.RoleCreated = made.RoleCreated
+		setAddon(rec, a)
+		if made.ProviderCreated {
+			rec.Spec.Cluster.EKS.OIDCProviderCreated = true
+		}
+		if err == nil && !dryRun {
+			if len(made.Calls) == 0 {
+				fmt.Fprintf(o.ErrOut, "add-on %s is in place: nothing to change\n", a.Name)
+			}
+			fmt.Fprintf(o.Out, "add-on %s ready\n", a.Name)
+		}
+		return !reflect.DeepEqual(before.Spec, rec.Spec), err
+	})
+}
+
+// delete removes the recorded add-on and its role, then its record.
+func (o *Options) delete(ctx context.Context, s *workloadrole.Syncer, rec *tenant.Tenant, progress func(string)) error {
+	a := rec.Addon(o.Name)
+	if a == nil {
+		return fmt.Errorf("add-on %s: tenant %q records no such add-on (removed meanwhile)", o.Name, rec.Name)
+	}
+	d, err := s.DeleteAddon(ctx, workloadrole.ResolveAddon(rec, *a), o.Timeout, progress)
+	if d != nil {
+		for _, k := range d.Kept {
+			fmt.Fprintf(o.ErrOut, "kept: %s\n", k)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	rec.Spec.Addons = slices.DeleteFunc(rec.Spec.Addons, func(x tenant.Addon) bool { return x.Name == o.Name })
+	suffix := ""
+	if s.DryRun {
+		suffix = " (server dry run)"
+	}
+	fmt.Fprintf(o.Out, "add-on %s deleted%s\n", o.Name, suffix)
+	return nil
+}
+
+// list prints the cluster's add-ons: version, status, the roles their
+// controllers assume, and whether the record says the plugin made them.
+func (o *Options) list(ctx context.Context, s *workloadrole.Syncer) error {
+	addons, err := aws.ListAddons(ctx, s.Config, s.Cluster.Name)
+	if err != nil {
+		return err
+	}
+	w := printers.GetNewTabWriter(o.Out)
+	if !o.NoHeaders {
+		fmt.Fprintln(w, "NAME\tVERSION\tSTATUS\tVIA\tROLE\tMADE BY PLUGIN")
+	}
+	for _, a := range addons {
+		via, role := "-", "-"
+		switch {
+		case a.ServiceAccountRoleARN != "":
+			via, role = tenant.ViaIRSA, a.ServiceAccountRoleARN
+		case len(a.PodIdentityRoleARNs) > 0:
+			via, role = tenant.ViaPodIdentity, strings.Join(a.PodIdentityRoleARNs, ",")
+		}
+		made := "no"
+		if r := o.tenant.Addon(a.Name); r != nil && r.Created {
+			made = "yes"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Version, a.Status, via, role, made)
+	}
+	return w.Flush()
+}
