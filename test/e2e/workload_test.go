@@ -90,11 +90,19 @@ func TestWorkloadRole(t *testing.T) {
 	if f := app.Check(trust); len(f) > 0 || !app.AllowedBy(trust) {
 		t.Errorf("the Pod Identity role's trust: findings %v, admits its ServiceAccount: %v\n%s", f, app.AllowedBy(trust), trust)
 	}
-	for _, other := range []workload.Binding{{Namespace: "acme", ServiceAccount: "other"}, {Namespace: "globex", ServiceAccount: "app"}} {
+	// The session tags EKS would set for another namespace,
+	// ServiceAccount or cluster are refused.
+	for _, other := range []workload.Binding{{Namespace: "acme", ServiceAccount: "other"}, {Namespace: "globex", ServiceAccount: "app"},
+		{Namespace: "acme", ServiceAccount: "app", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/globex"}} {
 		o := app
 		o.Namespace, o.ServiceAccount = other.Namespace, other.ServiceAccount
-		if trust.Allows(o.Requests()[0]) {
-			t.Errorf("the Pod Identity role admits %s:%s", o.Namespace, o.ServiceAccount)
+		if other.ClusterARN != "" {
+			o.ClusterARN = other.ClusterARN
+		}
+		for _, call := range o.Requests() {
+			if trust.Allows(call) {
+				t.Errorf("the Pod Identity role admits %s of %s:%s from %s", call.Action, o.Namespace, o.ServiceAccount, o.ClusterARN)
+			}
 		}
 	}
 	client := eks.NewFromConfig(cfg)
@@ -107,8 +115,20 @@ func TestWorkloadRole(t *testing.T) {
 		t.Errorf("acme:app's association: %+v, %v; want role %s", a, err, roleARN)
 	}
 
-	// IRSA: the cluster's OIDC provider, the role, the annotation; a real
-	// token of the ServiceAccount satisfies the trust, another's does not.
+	// IRSA: its server dry run writes nothing, in AWS or the cluster
+	// (the ServiceAccount is not made); then the cluster's OIDC
+	// provider, the role, the annotation.
+	calls = len(local.Front.Calls())
+	dry = admin.tenant(roleArgs("acme:ci", "--via", "irsa", "--dry-run=server")...)
+	if !strings.Contains(dry.stderr, "would call CreateRole kubectl-tenant-acme-acme-ci") {
+		t.Errorf("the IRSA server dry run says:\n%s", dry.stderr)
+	}
+	if w := awsWrites(local.Front.Calls()[calls:]); len(w) > 0 {
+		t.Errorf("the IRSA server dry run wrote %v", w)
+	}
+	if r := admin.run("kubectl", "--context", "acme", "get", "serviceaccount", "ci", "-n", "acme"); r.err == nil {
+		t.Errorf("the IRSA server dry run made ServiceAccount acme/ci:\n%s", r.stdout)
+	}
 	r = admin.tenant(roleArgs("acme:ci", "--via", "irsa")...)
 	for _, want := range []string{"CreateOpenIDConnectProvider https://oidc.eks.us-east-1.amazonaws.com/id/", "CreateRole kubectl-tenant-acme-acme-ci",
 		"ServiceAccount acme/ci annotated eks.amazonaws.com/role-arn=arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-ci"} {
@@ -125,15 +145,32 @@ func TestWorkloadRole(t *testing.T) {
 	if f := ci.Check(trust); len(f) > 0 {
 		t.Errorf("the IRSA role's trust: %v\n%s", f, trust)
 	}
+	// Real tokens, from this cluster and from globex's (the test
+	// evaluates the trust's conditions, as moto's STS does not read the
+	// token): only acme:ci's for STS's audience is admitted.
+	admin.tenant("create", "globex", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", globexRole, "--external-id", "globex-x1")
 	admin.kubectl("--context", "acme", "create", "serviceaccount", "app", "-n", "acme")
-	for sa, want := range map[string]bool{"ci": true, "app": false} {
-		token := strings.TrimSpace(admin.kubectl("--context", "acme", "create", "token", sa, "-n", "acme", "--audience", workload.Audience))
+	admin.kubectl("--context", "acme", "create", "namespace", "globex")
+	admin.kubectl("--context", "acme", "create", "serviceaccount", "ci", "-n", "globex")
+	admin.kubectl("--context", "globex", "create", "namespace", "acme")
+	admin.kubectl("--context", "globex", "create", "serviceaccount", "ci", "-n", "acme")
+	for _, tc := range []struct {
+		what, context, namespace, sa, audience string
+		want                                   bool
+	}{
+		{"acme:ci's", "acme", "acme", "ci", workload.Audience, true},
+		{"another ServiceAccount's", "acme", "acme", "app", workload.Audience, false},
+		{"another tenant's namespace's", "acme", "globex", "ci", workload.Audience, false},
+		{"another audience's", "acme", "acme", "ci", "vault", false},
+		{"another cluster's issuer's", "globex", "acme", "ci", workload.Audience, false},
+	} {
+		token := strings.TrimSpace(admin.kubectl("--context", tc.context, "create", "token", tc.sa, "-n", tc.namespace, "--audience", tc.audience))
 		call, err := workload.WebIdentityRequest("222222222222", token)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := trust.Allows(call); got != want {
-			t.Errorf("a token of ServiceAccount %s admitted: %v, want %v", sa, got, want)
+		if got := trust.Allows(call); got != tc.want {
+			t.Errorf("%s token (%+v) admitted: %v, want %v", tc.what, call, got, tc.want)
 		}
 	}
 
