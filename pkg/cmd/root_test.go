@@ -19,7 +19,7 @@ func TestCommandsAreBuiltOneWay(t *testing.T) {
 	}
 	printing := map[string]bool{
 		"create": true, "grant": true, "get": true, "list": true, "access": true, "kubeconfig": true,
-		"contexts list": true, "contexts extract": true, "version": true, "init": true, "role create": true,
+		"contexts list": true, "contexts extract": true, "version": true, "init": true, "role create": true, "workload-role": true, "addon": true,
 	}
 	var seen []string
 	var walk func(c *cobra.Command)

@@ -92,6 +92,7 @@ func RoleARN(b workload.Binding, w tenant.WorkloadRole) string {
 // run, that would be), and what the record gains (the plugin made the
 // role, or the cluster's OIDC provider).
 type Made struct {
+	Binding         workload.Binding
 	RoleARN         string
 	Calls           []string
 	Annotated       bool
@@ -158,7 +159,7 @@ func (s *Syncer) Make(ctx context.Context, w tenant.WorkloadRole) (*Made, error)
 // role.
 func (s *Syncer) planRole(ctx context.Context, b workload.Binding, w tenant.WorkloadRole) (*Made, []aws.Step, error) {
 	t := s.Tenant
-	made := &Made{RoleARN: RoleARN(b, w)}
+	made := &Made{Binding: b, RoleARN: RoleARN(b, w)}
 	var steps []aws.Step
 	if b.Via == workload.IRSA {
 		_, st, err := aws.PlanOIDCProvider(ctx, s.Config, b.Account, b.Issuer, t.Name)

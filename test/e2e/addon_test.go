@@ -2,14 +2,17 @@ package e2e
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
 )
 
 // The EBS CSI driver as an add-on of a tenant's cluster, on the local
@@ -36,8 +39,21 @@ func TestAddon(t *testing.T) {
 	const policy = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 	driver := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: c.ARN, Namespace: "kube-system", ServiceAccount: "ebs-csi-controller-sa"}
 
-	// The server dry run says what it would do and writes nothing.
+	// The client dry run prints the plan from the record alone, with no
+	// AWS call; the server dry run says what it would do and writes
+	// nothing.
 	calls := len(local.Front.Calls())
+	var plan workloadrole.Plan
+	if err := yaml.UnmarshalStrict([]byte(admin.tenant("addon", "acme", "aws-ebs-csi-driver", "--dry-run=client", "-o", "yaml").stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Addon != "aws-ebs-csi-driver" || plan.ServiceAccount != "kube-system:ebs-csi-controller-sa" || !reflect.DeepEqual(plan.Role.TrustPolicy, driver.Trust()) ||
+		plan.Calls[len(plan.Calls)-1] != "CreateAddon aws-ebs-csi-driver with its Pod Identity association for kube-system:ebs-csi-controller-sa "+roleARN+" (unless the cluster has it)" {
+		t.Errorf("addon's client dry run plan: %+v", plan)
+	}
+	if n := len(local.Front.Calls()); n != calls {
+		t.Errorf("addon's client dry run called AWS: %v", local.Front.Calls()[calls:])
+	}
 	dry := admin.tenant("addon", "acme", "aws-ebs-csi-driver", "--dry-run=server")
 	for _, want := range []string{"would call CreateRole " + role, "would call AttachRolePolicy " + role + " " + policy, "would call CreateAddon eks-pod-identity-agent", "would call CreateAddon aws-ebs-csi-driver"} {
 		if !strings.Contains(dry.stderr, want) {

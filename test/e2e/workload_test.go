@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -10,9 +11,11 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/workload"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/workloadrole"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
@@ -68,6 +71,30 @@ func TestWorkloadRole(t *testing.T) {
 		t.Errorf("refused commands called AWS: %v, then %v", before, local.Front.Counts())
 	}
 
+	// The client dry run prints the plan from the record alone: no AWS
+	// call, no record written.
+	registryBefore := admin.tenant("get", "acme", "-o", "yaml").stdout
+	var plan workloadrole.Plan
+	if err := yaml.UnmarshalStrict([]byte(admin.tenant(roleArgs("acme:app", "--dry-run=client", "-o", "yaml")...).stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	app := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "app"}
+	if plan.Kind != "WorkloadRolePlan" || plan.Role.ARN != "arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-app" || !reflect.DeepEqual(plan.Role.TrustPolicy, app.Trust()) ||
+		!slices.Contains(plan.Calls, "CreatePodIdentityAssociation acme/app arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-app (unless it exists)") || len(plan.Objects) != 0 {
+		t.Errorf("the client dry run's plan: %+v", plan)
+	}
+	plan = workloadrole.Plan{}
+	if err := yaml.UnmarshalStrict([]byte(admin.tenant(roleArgs("acme:ci", "--via", "irsa", "--dry-run=client", "-o", "json")...).stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Objects) != 1 || plan.Objects[0].Annotations["eks.amazonaws.com/role-arn"] != "arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-ci" ||
+		len(plan.Unknown) != 1 || !strings.Contains(plan.Unknown[0], "OIDC_ISSUER_ID") || !strings.HasPrefix(plan.Calls[0], "CreateOpenIDConnectProvider https://oidc.eks.us-east-1.amazonaws.com/id/OIDC_ISSUER_ID") {
+		t.Errorf("the IRSA client dry run's plan: %+v", plan)
+	}
+	if !maps.Equal(before, local.Front.Counts()) || admin.tenant("get", "acme", "-o", "yaml").stdout != registryBefore {
+		t.Errorf("the client dry runs called AWS (%v, then %v) or wrote the record", before, local.Front.Counts())
+	}
+
 	// Pod Identity: the server dry run says what it would do and writes
 	// nothing; then the role, the agent add-on and the association.
 	calls := len(local.Front.Calls())
@@ -85,7 +112,6 @@ func TestWorkloadRole(t *testing.T) {
 	if roleARN != "arn:aws:iam::222222222222:role/kubectl-tenant-acme-acme-app" || !strings.Contains(r.stderr, "eks-pod-identity-agent add-on, which EKS cluster acme lacks: it is installed") {
 		t.Errorf("workload-role acme:app printed %q\n%s", r.stdout, r.stderr)
 	}
-	app := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "app"}
 	trust := trustOf("kubectl-tenant-acme-acme-app")
 	if f := app.Check(trust); len(f) > 0 || !app.AllowedBy(trust) {
 		t.Errorf("the Pod Identity role's trust: findings %v, admits its ServiceAccount: %v\n%s", f, app.AllowedBy(trust), trust)

@@ -34,7 +34,10 @@ var long = templates.LongDesc(`
 	(the default; the eks-pod-identity-agent add-on is installed when
 	missing) or IRSA (its serviceAccountRoleArn; the default for a Cluster
 	API tenant). It waits until the add-on is ACTIVE, saying each status.
-	The add-on is recorded in the tenant's spec.addons. An add-on the
+	The add-on is recorded in the tenant's spec.addons. --dry-run=server
+	reads AWS and says what it would do; --dry-run=client says it from the
+	record alone; -o yaml|json prints the plan (the role, its trust
+	policy, the AWS calls). An add-on the
 	plugin did not make for the tenant is left alone; one it made is not
 	updated (delete it and make it again).
 
@@ -70,7 +73,9 @@ type Options struct {
 	NoHeaders      bool
 	Timeout        time.Duration
 	DryRunStrategy kcmdutil.DryRunStrategy
+	PrintFlags     *genericclioptions.PrintFlags
 
+	printer  printers.ResourcePrinter // nil: lines for a person
 	registry tenant.Registry
 	tenant   *tenant.Tenant
 	wanted   tenant.Addon
@@ -78,7 +83,7 @@ type Options struct {
 
 // NewCmdAddon makes `kubectl tenant addon`.
 func NewCmdAddon(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
 	cmd := &cobra.Command{
 		Use:               "addon TENANT (NAME [--version V] [--via pod-identity|irsa] [--role-name N] | NAME --delete | --list)",
 		Short:             "Make an EKS add-on of a tenant's cluster, with the IAM role its controller assumes",
@@ -97,6 +102,7 @@ func NewCmdAddon(getter genericclioptions.RESTClientGetter, registryPath *regist
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "How long to wait for the add-on to be ACTIVE, or gone")
 	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
 	kcmdutil.AddDryRunFlag(cmd)
+	o.PrintFlags.AddFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{tenant.ViaPodIdentity, tenant.ViaIRSA}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -133,7 +139,13 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) > 1 {
 		o.Name = args[1]
 	}
-	return nil
+	if format := *o.PrintFlags.OutputFormat; format != "" {
+		if format == "name" {
+			return errors.New("--output name: an add-on's plan has no name; use json, yaml, jsonpath or go-template")
+		}
+		o.printer, err = o.PrintFlags.ToPrinter()
+	}
+	return err
 }
 
 // Validate checks the arguments against the tenant's record, as the
@@ -143,14 +155,13 @@ func (o *Options) Validate() error {
 	if t.Spec.Cluster.EKS == nil || t.Spec.AWS == nil {
 		return fmt.Errorf("tenant %q is not on EKS: add-ons are EKS's", t.Name)
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
-		return errors.New("--dry-run=client: an add-on's role trusts the cluster's ARN or OIDC issuer, which only AWS knows: use --dry-run=server, which reads and writes nothing")
-	}
 	if o.Timeout <= 0 {
 		return fmt.Errorf("--timeout %s: give a positive duration, such as 10m", o.Timeout)
 	}
 	making := map[string]bool{"--version": o.Version != "", "--via": o.Via != "", "--role-name": o.RoleName != ""}
 	switch {
+	case o.printer != nil && (o.List || o.Delete):
+		return errors.New("--output: prints the plan of making an add-on; --list and --delete print tables and lines")
 	case o.List && (o.Name != "" || o.Delete):
 		return errors.New("--list: shows every add-on; give no add-on name and no --delete")
 	case o.List && o.DryRunStrategy != kcmdutil.DryRunNone:
@@ -232,6 +243,9 @@ func setAddon(t *tenant.Tenant, a tenant.Addon) {
 // Run lists, makes or deletes, on the tenant's current record.
 func (o *Options) Run(ctx context.Context) error {
 	t := o.tenant
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		return o.clientDryRun()
+	}
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
 		return err
@@ -268,7 +282,9 @@ func (o *Options) Run(ctx context.Context) error {
 		if made.ProviderCreated {
 			rec.Spec.Cluster.EKS.OIDCProviderCreated = true
 		}
-		if err == nil && !dryRun {
+		if err == nil && o.printer != nil {
+			err = o.printer.PrintObj(workloadrole.MadeAddonPlan(rec, o.wanted, made), o.Out)
+		} else if err == nil && !dryRun {
 			if len(made.Calls) == 0 {
 				fmt.Fprintf(o.ErrOut, "add-on %s is in place: nothing to change\n", a.Name)
 			}
@@ -276,6 +292,23 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return !reflect.DeepEqual(before.Spec, rec.Spec), err
 	})
+}
+
+// clientDryRun says what making (or deleting) the add-on would do, from
+// the tenant's record alone: no call to AWS or the cluster.
+func (o *Options) clientDryRun() error {
+	a := o.wanted
+	if o.Delete {
+		fmt.Fprintf(o.ErrOut, "add-on %s would be deleted if kubectl-tenant made it for tenant %q (recorded: %v), with its role %s if the plugin made it (recorded: %v) (dry run; --dry-run=server asks AWS)\n",
+			a.Name, o.tenant.Name, a.Created, orNone([]string{a.RoleName}), a.RoleCreated)
+		return nil
+	}
+	p := workloadrole.ClientAddonPlan(o.tenant, a)
+	if o.printer != nil {
+		return o.printer.PrintObj(p, o.Out)
+	}
+	p.Print(o.ErrOut, true)
+	return nil
 }
 
 // delete removes the recorded add-on and its role, then its record.

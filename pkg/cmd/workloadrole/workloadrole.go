@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
@@ -42,8 +43,12 @@ var long = templates.LongDesc(`
 	when missing) for the ServiceAccount's token and STS's audience only,
 	and the ServiceAccount is annotated with the role (only the
 	annotation: the ServiceAccount is not labelled as the plugin's). The
-	namespace must be the tenant's. Running it again changes nothing;
-	--dry-run=server reads AWS and says what it would do.
+	namespace must be the tenant's. Running it again changes nothing.
+	--dry-run=server reads AWS and the cluster and says what it would do;
+	--dry-run=client says it from the tenant's record alone (the OIDC
+	issuer's ID, which only EKS knows, is a placeholder). -o yaml|json
+	prints the plan: the role, its trust policy, the AWS calls and the
+	Kubernetes objects.
 
 	--delete removes what was made for the ServiceAccount: the association
 	or the annotation, and the role when the plugin made it for this
@@ -56,6 +61,9 @@ var example = templates.Examples(`
 
 	# The same through IRSA, seeing the calls first
 	kubectl tenant workload-role acme --serviceaccount acme:app --policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --via irsa --dry-run=server
+
+	# The role, its trust policy, the calls and the objects, without asking AWS
+	kubectl tenant workload-role acme --serviceaccount acme:app --policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --dry-run=client -o yaml
 
 	# Use a role the platform team made, whose trust admits acme:app alone
 	kubectl tenant workload-role acme --serviceaccount acme:app --role-arn arn:aws:iam::222222222222:role/acme-app
@@ -77,7 +85,9 @@ type Options struct {
 	Delete             bool
 	DeleteOIDCProvider bool
 	DryRunStrategy     kcmdutil.DryRunStrategy
+	PrintFlags         *genericclioptions.PrintFlags
 
+	printer  printers.ResourcePrinter // nil: the role's ARN and lines for a person
 	registry tenant.Registry
 	tenant   *tenant.Tenant
 	wanted   tenant.WorkloadRole
@@ -85,7 +95,7 @@ type Options struct {
 
 // NewCmdWorkloadRole makes `kubectl tenant workload-role`.
 func NewCmdWorkloadRole(getter genericclioptions.RESTClientGetter, registryPath *registry.Flag, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath}
+	o := &Options{IOStreams: streams, getter: getter, registryPath: registryPath, PrintFlags: genericclioptions.NewPrintFlags("")}
 	cmd := &cobra.Command{
 		Use:               "workload-role TENANT --serviceaccount NS:NAME (--policy-arn ARN... [--role-name NAME] | --role-arn ARN | --delete) [--via pod-identity|irsa]",
 		Short:             "Make an IAM role that one ServiceAccount of a tenant's EKS cluster may assume",
@@ -104,6 +114,7 @@ func NewCmdWorkloadRole(getter genericclioptions.RESTClientGetter, registryPath 
 	cmd.Flags().BoolVar(&o.Delete, "delete", false, "Remove the ServiceAccount's workload role: the association or annotation, and the role when the plugin made it")
 	cmd.Flags().BoolVar(&o.DeleteOIDCProvider, "delete-oidc-provider", false, "With --delete of an IRSA role: also the cluster's OIDC provider, when the plugin made it and no other role trusts it")
 	kcmdutil.AddDryRunFlag(cmd)
+	o.PrintFlags.AddFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{tenant.ViaPodIdentity, tenant.ViaIRSA}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("serviceaccount", completeServiceAccounts(registryPath))
 	return cmd
@@ -138,7 +149,13 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
-	return nil
+	if format := *o.PrintFlags.OutputFormat; format != "" {
+		if format == "name" {
+			return errors.New("--output name: a workload role's plan has no name; use json, yaml, jsonpath or go-template")
+		}
+		o.printer, err = o.PrintFlags.ToPrinter()
+	}
+	return err
 }
 
 // Validate checks every flag against the tenant's record, as the record
@@ -156,10 +173,10 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--serviceaccount %s: namespace %s is not tenant %q's (its namespaces: %s); a workload role is for the tenant's own ServiceAccounts",
 			o.ServiceAccount, ns, t.Name, strings.Join(t.Spec.Namespaces, ", "))
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
-		return errors.New("--dry-run=client: the role's trust names the cluster's ARN and OIDC issuer, which only AWS knows: use --dry-run=server, which reads and writes nothing")
-	}
 	if o.Delete {
+		if o.printer != nil {
+			return errors.New("--output: --delete prints what it removes, not a plan")
+		}
 		return o.validateDelete(ns, name)
 	}
 	if o.DeleteOIDCProvider {
@@ -228,6 +245,9 @@ func setWorkloadRole(t *tenant.Tenant, w tenant.WorkloadRole) {
 // deletes) its role and records it, on the tenant's current record.
 func (o *Options) Run(ctx context.Context) error {
 	t := o.tenant
+	if o.DryRunStrategy == kcmdutil.DryRunClient {
+		return o.clientDryRun()
+	}
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
 		return err
@@ -274,8 +294,36 @@ func (o *Options) make(ctx context.Context, s *workloadrole.Syncer, rec *tenant.
 	if len(made.Calls) == 0 && !made.Annotated {
 		fmt.Fprintf(o.ErrOut, "workload role %s of %s is in place: nothing to change\n", roleOf(w, made.RoleARN), w.Key())
 	}
+	if o.printer != nil {
+		return !reflect.DeepEqual(before.Spec, rec.Spec), o.printer.PrintObj(workloadrole.MadePlan(rec, o.wanted, made), o.Out)
+	}
 	fmt.Fprintln(o.Out, made.RoleARN)
 	return !reflect.DeepEqual(before.Spec, rec.Spec), nil
+}
+
+// clientDryRun says what making (or deleting) the role would do, from
+// the tenant's record alone: no call to AWS or the cluster.
+func (o *Options) clientDryRun() error {
+	w := o.wanted
+	if o.Delete {
+		what := "its Pod Identity association"
+		if w.Via == tenant.ViaIRSA {
+			what = "the annotation of ServiceAccount " + w.Namespace + "/" + w.ServiceAccount
+		}
+		role := "kept: the plugin did not make it"
+		if w.RoleCreated && w.RoleARN == "" {
+			role = "deleted if its tags say kubectl-tenant made it for this ServiceAccount"
+		}
+		fmt.Fprintf(o.ErrOut, "would remove %s and the record of its workload role; role %s would be %s (dry run; --dry-run=server asks AWS)\n", what, roleOf(w, w.RoleARN), role)
+		return nil
+	}
+	p := workloadrole.ClientPlan(o.tenant, w)
+	if o.printer != nil {
+		return o.printer.PrintObj(p, o.Out)
+	}
+	p.Print(o.ErrOut, true)
+	fmt.Fprintln(o.Out, p.Role.ARN)
+	return nil
 }
 
 // delete removes the ServiceAccount's role, and then its record.
