@@ -180,6 +180,20 @@ func (d *demo) story(ctx context.Context, local *testenv.LocalEKS) error {
 		{"contexts extract", "A self-contained kubeconfig of one context, for a CI job; your own kubeconfig is\n" +
 			"untouched.",
 			[]check{ok("", "kubectl", "tenant", "contexts", "extract", "globex", "--output-file", filepath.Join(d.home, "globex-ci.kubeconfig"))}},
+		{"workload identity", "acme's pods get AWS permissions of their own: an IAM role in acme's account that only\n" +
+			"ServiceAccount acme:app of acme's cluster may assume (EKS Pod Identity, with the agent\n" +
+			"add-on), and the EBS CSI driver as an add-on with a role only its controller may assume.\n" +
+			"The local EKS stands in for Pod Identity and add-ons, which moto does not serve.\n" +
+			"access --verify reads each role's trust back from IAM and checks it admits nothing more.",
+			[]check{
+				ok("would call CreatePodIdentityAssociation acme/app", "kubectl", "tenant", "workload-role", "acme", "--serviceaccount", "acme:app",
+					"--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "--dry-run=server"),
+				ok("role/kubectl-tenant-acme-acme-app", "kubectl", "tenant", "workload-role", "acme", "--serviceaccount", "acme:app",
+					"--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
+				ok("add-on aws-ebs-csi-driver is ACTIVE", "kubectl", "tenant", "addon", "acme", "aws-ebs-csi-driver"),
+				ok("made by kubectl-tenant", "kubectl", "tenant", "describe", "acme"),
+				ok("verified: the trust of each of 2 workload role(s)", "kubectl", "tenant", "access", "acme", "--verify"),
+			}},
 		{"revoke", "The developer's grant goes: the access entry and the bindings. Their next request\n" +
 			"with a fresh token is refused.",
 			[]check{

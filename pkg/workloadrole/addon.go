@@ -149,3 +149,18 @@ func (s *Syncer) DeleteAddon(ctx context.Context, a tenant.Addon, timeout time.D
 	}
 	return out, aws.Run(ctx, steps)
 }
+
+// All are tenant t's workload roles, resolved: its own, then those of its
+// add-ons.
+func All(t *tenant.Tenant) []tenant.WorkloadRole {
+	var out []tenant.WorkloadRole
+	for _, w := range t.Spec.WorkloadRoles {
+		out = append(out, w.Resolved(t))
+	}
+	for _, a := range t.Spec.Addons {
+		if w := addonWorkloadRole(ResolveAddon(t, a)); w != nil {
+			out = append(out, *w)
+		}
+	}
+	return out
+}

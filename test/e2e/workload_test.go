@@ -262,7 +262,7 @@ func testVerifyWorkloadRoles(t *testing.T, admin *user, cfg awssdk.Config, ci wo
 			t.Errorf("access acme does not list %q:\n%s", want, table)
 		}
 	}
-	if r := admin.tenant("access", "acme", "--verify"); !strings.Contains(r.stderr, "verified: the trust of all 2 workload roles admits its ServiceAccount alone") {
+	if r := admin.tenant("access", "acme", "--verify"); !strings.Contains(r.stderr, "verified: the trust of each of 2 workload role(s) admits only its ServiceAccount") {
 		t.Errorf("access --verify of the plugin's roles:\n%s", r.stderr)
 	}
 	app := workload.Binding{Via: workload.PodIdentity, Account: "222222222222", ClusterARN: "arn:aws:eks:us-east-1:222222222222:cluster/acme", Namespace: "acme", ServiceAccount: "app"}

@@ -201,7 +201,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		fmt.Fprintf(o.ErrOut, "verified: all %d access checks match tenant %q's grants\n", v.Checks, t.Name)
 		if n := len(r.WorkloadRoles); n > 0 {
-			fmt.Fprintf(o.ErrOut, "verified: the trust of all %d workload roles admits its ServiceAccount alone\n", n)
+			fmt.Fprintf(o.ErrOut, "verified: the trust of each of %d workload role(s) admits only its ServiceAccount\n", n)
 		}
 	}
 	return nil
@@ -249,14 +249,14 @@ func (o *Options) read(ctx context.Context, t *tenant.Tenant, conn *cluster.Conn
 // ServiceAccount. A role that could not be read is listed with the
 // error, and is a finding.
 func (o *Options) workloadRoles(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection) ([]access.WorkloadRole, []access.WorkloadFinding) {
-	if len(t.Spec.WorkloadRoles) == 0 {
+	roles := workloadrole.All(t)
+	if len(roles) == 0 {
 		return nil, nil
 	}
 	var out []access.WorkloadRole
 	var findings []access.WorkloadFinding
 	s, syncErr := workloadrole.NewSyncer(ctx, t, conn, true, io.Discard, o.AWSOptions...)
-	for _, w := range t.Spec.WorkloadRoles {
-		w = w.Resolved(t)
+	for _, w := range roles {
 		item := access.WorkloadRole{ServiceAccount: w.Key(), Via: w.Via, Role: cmp.Or(w.RoleARN, w.RoleName), MadeByPlugin: w.RoleCreated}
 		role, found, err := (*aws.ExistingWorkloadRole)(nil), []workload.Finding(nil), syncErr
 		if err == nil {
