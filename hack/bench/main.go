@@ -19,7 +19,7 @@ func main() {
 	bin := flag.String("bin", "bin/kubectl-tenant", "the kubectl-tenant binary to measure")
 	runs := flag.Int("runs", 5, "runs per command; the median is reported")
 	authenticator := flag.String("authenticator", "", "the aws-iam-authenticator binary, an anchor of the token figures")
-	only := flag.String("only", "", "run only these groups, comma-separated: kubeconfig, grant, aws-auth, token, story, apply, list, capa")
+	only := flag.String("only", "", "run only these groups, comma-separated: kubeconfig, grant, aws-auth, token, story, apply, list, capa, workload")
 	flag.Parse()
 	selected = func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
 	if err := run(*bin, *authenticator, *runs); err != nil {
@@ -59,6 +59,7 @@ func run(bin, authenticator string, runs int) error {
 		{"apply", func() error { return benchApply(r, abs, dir) }},
 		{"list", func() error { return benchList(r, abs, dir) }},
 		{"capa", func() error { return benchCAPA(r, abs, dir) }},
+		{"workload", func() error { return benchWorkload(r, abs, dir) }},
 	} {
 		if !selected(b.name) {
 			continue
