@@ -24,16 +24,7 @@ import (
 // survives every delete.
 func TestAddon(t *testing.T) {
 	ctx := context.Background()
-	local, admin := startLocalEKS(t)
-	admin.tenant("create", "acme", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", "acme-x1")
-	cfg, err := aws.NewIdentity("", "us-east-1", "check", 0, []string{hopRole, acmeRole}, "acme-x1").Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := aws.DescribeCluster(ctx, cfg, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	local, admin, cfg, c := startAcme(t)
 	const role = "kubectl-tenant-acme-kube-system-ebs-csi-controller-sa"
 	const roleARN = "arn:aws:iam::222222222222:role/" + role
 	const policy = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"

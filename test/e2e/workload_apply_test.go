@@ -26,16 +26,7 @@ import (
 // --prune and removed with it.
 func TestWorkloadRoleApply(t *testing.T) {
 	ctx := context.Background()
-	local, admin := startLocalEKS(t)
-	admin.tenant("create", "acme", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", "acme-x1")
-	cfg, err := aws.NewIdentity("", "us-east-1", "check", 0, []string{hopRole, acmeRole}, "acme-x1").Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := aws.DescribeCluster(ctx, cfg, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	local, admin, cfg, c := startAcme(t)
 	const s3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 	doc := tenantRecord(t, admin, "acme")
 	doc.Status = tenant.Status{}

@@ -24,6 +24,24 @@ func awsWrites(calls []string) []string {
 	return append(eksWrites(calls), slices.DeleteFunc(slices.Clone(calls), func(c string) bool { return !strings.HasPrefix(c, "iam ") })...)
 }
 
+// startAcme starts the local EKS with tenant acme on its own EKS cluster,
+// made through the two-hop chain, and returns the AWS configuration of
+// acme's account (to read back what the plugin made) and the cluster.
+func startAcme(t *testing.T) (*testenv.LocalEKS, *user, awssdk.Config, *aws.Cluster) {
+	t.Helper()
+	local, admin := startLocalEKS(t)
+	admin.tenant("create", "acme", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", "acme-x1")
+	cfg, err := aws.NewIdentity("", "us-east-1", "check", 0, []string{hopRole, acmeRole}, "acme-x1").Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := aws.DescribeCluster(context.Background(), cfg, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return local, admin, cfg, c
+}
+
 // A workload role for one of the tenant's ServiceAccounts, through Pod
 // Identity and through IRSA, on the local EKS (which stands in for Pod
 // Identity, add-ons and per-cluster issuers, as its doc comment says).
@@ -34,12 +52,7 @@ func awsWrites(calls []string) []string {
 // AWS call, a server dry run writes nothing, and a re-run writes nothing.
 func TestWorkloadRole(t *testing.T) {
 	ctx := context.Background()
-	local, admin := startLocalEKS(t)
-	admin.tenant("create", "acme", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", "acme-x1")
-	cfg, err := aws.NewIdentity("", "us-east-1", "check", 0, []string{hopRole, acmeRole}, "acme-x1").Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	local, admin, cfg, c := startAcme(t)
 	const s3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 	roleArgs := func(sa string, more ...string) []string {
 		return append([]string{"workload-role", "acme", "--serviceaccount", sa, "--policy-arn", s3}, more...)
@@ -161,10 +174,6 @@ func TestWorkloadRole(t *testing.T) {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("workload-role --via irsa does not say %q:\n%s", want, r.stderr)
 		}
-	}
-	c, err := aws.DescribeCluster(ctx, cfg, "acme")
-	if err != nil {
-		t.Fatal(err)
 	}
 	ci := workload.Binding{Via: workload.IRSA, Account: "222222222222", Issuer: c.Issuer, Namespace: "acme", ServiceAccount: "ci"}
 	trust = trustOf("kubectl-tenant-acme-acme-ci")

@@ -139,12 +139,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) > 1 {
 		o.Name = args[1]
 	}
-	if format := *o.PrintFlags.OutputFormat; format != "" {
-		if format == "name" {
-			return errors.New("--output name: an add-on's plan has no name; use json, yaml, jsonpath or go-template")
-		}
-		o.printer, err = o.PrintFlags.ToPrinter()
-	}
+	o.printer, err = cmdutil.PlanPrinter(o.PrintFlags, "an add-on's plan")
 	return err
 }
 

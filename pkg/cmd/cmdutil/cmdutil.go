@@ -202,3 +202,16 @@ func FlagNames(msg, list string, flags map[string]string) string {
 		return f
 	})
 }
+
+// PlanPrinter is the printer -o asks for of a command that prints a plan
+// (nil when -o is not given); what names the plan in the refusal of -o
+// name.
+func PlanPrinter(flags *genericclioptions.PrintFlags, what string) (printers.ResourcePrinter, error) {
+	switch *flags.OutputFormat {
+	case "":
+		return nil, nil
+	case "name":
+		return nil, fmt.Errorf("--output name: %s has no name; use json, yaml, jsonpath or go-template", what)
+	}
+	return flags.ToPrinter()
+}

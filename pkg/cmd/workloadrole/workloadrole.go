@@ -149,12 +149,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	o.registry, o.tenant, o.DryRunStrategy = target.Registry, target.Tenant, target.DryRun
-	if format := *o.PrintFlags.OutputFormat; format != "" {
-		if format == "name" {
-			return errors.New("--output name: a workload role's plan has no name; use json, yaml, jsonpath or go-template")
-		}
-		o.printer, err = o.PrintFlags.ToPrinter()
-	}
+	o.printer, err = cmdutil.PlanPrinter(o.PrintFlags, "a workload role's plan")
 	return err
 }
 
