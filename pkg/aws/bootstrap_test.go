@@ -35,7 +35,7 @@ func TestTenantRoleDocuments(t *testing.T) {
 	if strings.Contains(string(noID.TrustPolicy), "Condition") {
 		t.Errorf("a condition without an external ID:\n%s", noID.TrustPolicy)
 	}
-	if !json.Valid(r.PermissionsPolicy) || !strings.Contains(string(r.PermissionsPolicy), `"iam:PassedToService": "eks.amazonaws.com"`) {
+	if !json.Valid(r.PermissionsPolicy) || !strings.Contains(string(r.PermissionsPolicy), `"iam:PassedToService": ["eks.amazonaws.com", "pods.eks.amazonaws.com"]`) {
 		t.Errorf("permissions policy:\n%s", r.PermissionsPolicy)
 	}
 }

@@ -246,6 +246,9 @@ func PlanDeletePodIdentity(ctx context.Context, cfg awssdk.Config, cluster, ns, 
 	read := func(ctx context.Context) (*ekstypes.PodIdentityAssociation, error) {
 		out, err := client.ListPodIdentityAssociations(ctx, &eks.ListPodIdentityAssociationsInput{ClusterName: awssdk.String(cluster),
 			Namespace: awssdk.String(ns), ServiceAccount: awssdk.String(sa)})
+		if isErrorCode(err, "ResourceNotFoundException") {
+			return nil, nil // the cluster is gone, and its associations with it
+		}
 		if err != nil || len(out.Associations) == 0 {
 			return nil, err
 		}

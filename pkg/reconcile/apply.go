@@ -149,20 +149,18 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 			return out, err
 		}
 	}
-	// Workload roles, once every check has passed and before the
-	// record, which then says what the plugin made; one that fails is
-	// reported, and the rest of the tenant is applied.
+	// What the document drops of its workload roles and add-ons goes
+	// with --prune once every check has passed, before the record
+	// forgets it; what it declares is made after the reconcile, once its
+	// namespaces are the tenant's.
 	workload := &apply.Results{}
 	wlog := &out.Log
 	if o.Mode != Change {
 		wlog = &out.Diff
 	}
-	o.workload, err = syncWorkloadRoles(ctx, conn, current, next, o, workload, wlog)
-	if err != nil && (o.workload == nil || o.workload.Reason == "PruneFailed") {
-		return out, err // nothing removed is forgotten: the record stays as it was
+	if err := pruneWorkloadRoles(ctx, conn, current, next, o, workload, wlog); err != nil {
+		return out, err
 	}
-	workloadWrites := workload.Writes()
-	logChanged(wlog, workload.List(), "")
 	recordChanged := current == nil || !sameRecord(current, next)
 
 	if o.Mode != Change {
@@ -178,7 +176,9 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 				return out, err
 			}
 		}
-		out.Verdict = verdict(current == nil, recordChanged || capaWrites+workloadWrites+out.Report.Results.Writes() > 0)
+		makeWorkloadRoles(ctx, conn, reg, next.DeepCopy(), o, out.Report, workload, &out.Diff)
+		logChanged(&out.Diff, workload.List(), " (server dry run)")
+		out.Verdict = verdict(current == nil, recordChanged || capaWrites+workload.Writes()+out.Report.Results.Writes() > 0)
 		return out, out.Report.Err()
 	}
 
@@ -198,7 +198,6 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 			if e, p := n.Spec.Cluster.EKS, next.Spec.Cluster.EKS; e != nil && p != nil && e.NodeRoleARN == "" {
 				e.NodeRoleARN, e.NodeRoleCreated = p.NodeRoleARN, p.NodeRoleCreated // the node group just made
 			}
-			keepMade(n, next)
 			changed := !sameRecord(cur, n)
 			*cur = *n
 			return changed, nil
@@ -208,7 +207,8 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		}
 	}
 
-	writes := capaWrites + workloadWrites
+	writes := capaWrites + workload.Writes()
+	logChanged(&out.Log, workload.List(), "")
 	o.Out = &out.Log
 	before := current
 	for range 3 {
@@ -219,6 +219,13 @@ func document(ctx context.Context, reg tenant.Registry, connect func(*tenant.Ten
 		out.Report = bounded(ctx, conn, before, t, o)
 		writes += out.Report.Results.Writes()
 		logChanged(&out.Log, sorted(out.Report.Results.List()), "")
+		made, wl := t.DeepCopy(), &apply.Results{}
+		makeWorkloadRoles(ctx, conn, reg, made, o, out.Report, wl, &out.Log)
+		writes += wl.Writes()
+		logChanged(&out.Log, wl.List(), "")
+		if err := reg.Edit(ctx, doc.Name, func(cur *tenant.Tenant) (bool, error) { return keepMade(cur, made), nil }); err != nil {
+			return out, err // what was made is found again, and recorded, by the next apply
+		}
 		moved := false
 		err = reg.Edit(ctx, doc.Name, func(cur *tenant.Tenant) (bool, error) {
 			moved = cur.Generation != t.Generation

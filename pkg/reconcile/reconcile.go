@@ -96,10 +96,6 @@ type Options struct {
 	Out io.Writer
 	// Warn hears what is worth knowing and changes nothing.
 	Warn io.Writer
-
-	// workload is the condition of the tenant's workload roles, which
-	// an apply makes before it writes the record (nil: it has none).
-	workload *metav1.Condition
 }
 
 // Report is what a reconcile did and found.
@@ -132,9 +128,6 @@ func (r *Report) Err() error {
 func Tenant(ctx context.Context, conn *cluster.Connection, before, t *tenant.Tenant, o Options) *Report {
 	r := &Report{}
 	defer r.setReady()
-	if c := o.workload; c != nil {
-		meta.SetStatusCondition(&r.Conditions, *c)
-	}
 	v, err := serverVersion(ctx, conn)
 	if err != nil {
 		msg := fmt.Sprintf("context %q (%s) did not answer: %v; check it with 'kubectl --context %s get ns'", conn.Context, conn.Server, err, conn.Context)
@@ -412,6 +405,14 @@ func (r *Report) setReady() {
 		}
 	}
 	r.set(tenant.ConditionReady, true, "Reconciled", "the cluster is what the spec says")
+}
+
+// setWorkload sets the WorkloadRolesReady condition, which an apply
+// reports after the reconcile, and Ready again with it.
+func (r *Report) setWorkload(ok bool, reason, msg string) {
+	r.set(tenant.ConditionWorkloadRolesReady, ok, reason, msg)
+	meta.RemoveStatusCondition(&r.Conditions, tenant.ConditionReady)
+	r.setReady()
 }
 
 func (r *Report) set(typ string, ok bool, reason, msg string) {

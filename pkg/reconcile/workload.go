@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -96,119 +96,148 @@ func droppedWorkloadRoles(current, next *tenant.Tenant) []tenant.WorkloadRole {
 	return out
 }
 
-// syncWorkloadRoles makes next's workload roles what it says, once every
-// check of the document has passed and before the record is written:
-// with Prune, first removes those current had and next does not; then
-// makes each (pkg/workloadrole, as the workload-role command does),
-// marking in next what the plugin made (the role, the cluster's OIDC
-// provider) for a later delete. A server dry run reads and writes the
-// calls it would make to w; a client dry run says what it would do
-// without asking AWS. It returns the condition the tenant reports (nil
-// when it has no workload roles) and what failed.
-func syncWorkloadRoles(ctx context.Context, conn *cluster.Connection, current, next *tenant.Tenant, o Options, results *apply.Results, w io.Writer) (*metav1.Condition, error) {
+// pruneWorkloadRoles removes, with Prune, the workload roles and add-ons
+// current had and next does not (or has with another role or
+// mechanism), once every check of the document has passed and before
+// the record forgets them: any failure stops the apply with the record
+// as it was. A server dry run reads and writes the calls it would make
+// to w; a client dry run says what it would do without asking AWS.
+func pruneWorkloadRoles(ctx context.Context, conn *cluster.Connection, current, next *tenant.Tenant, o Options, results *apply.Results, w io.Writer) error {
 	dropped, droppedA := droppedWorkloadRoles(current, next), droppedAddons(current, next)
-	if len(next.Spec.WorkloadRoles)+len(next.Spec.Addons)+len(dropped)+len(droppedA) == 0 {
-		return nil, nil
-	}
-	cond := func(ok bool, reason, msg string) *metav1.Condition {
-		status := metav1.ConditionFalse
-		if ok {
-			status = metav1.ConditionTrue
-		}
-		return &metav1.Condition{Type: tenant.ConditionWorkloadRolesReady, Status: status, Reason: reason, Message: msg}
+	if len(dropped)+len(droppedA) == 0 {
+		return nil
 	}
 	if o.Mode == ClientDryRun {
 		for _, a := range droppedA {
 			fmt.Fprintf(w, "would remove add-on %s (--dry-run=server asks AWS)\n", a.Name)
 		}
-		for _, a := range next.Spec.Addons {
-			fmt.Fprintf(w, "would make add-on %s unless it is in place (--dry-run=server asks AWS)\n", a.Name)
-		}
 		for _, d := range dropped {
 			fmt.Fprintf(w, "would remove the workload role of %s (%s) (--dry-run=server asks AWS)\n", d.Key(), roleOf(d))
 		}
-		for _, x := range next.Spec.WorkloadRoles {
-			x = x.Resolved(next)
+		return nil
+	}
+	s, err := workloadrole.NewSyncer(ctx, current, conn, o.Mode == ServerDryRun, w, o.AWSOptions...) // what it made is in current's record
+	if err != nil {
+		return fmt.Errorf("spec.workloadRoles, spec.addons: removing what the document drops (the record keeps it): %w", err)
+	}
+	for _, a := range droppedA {
+		del, err := s.DeleteAddon(ctx, a, o.CreateTimeout, addonProgress(w, a.Name))
+		if err != nil {
+			return fmt.Errorf("spec.addons: removing add-on %s (the record keeps it): %w", a.Name, err)
+		}
+		for _, k := range del.Kept {
+			fmt.Fprintf(w, "kept: %s\n", k)
+		}
+		results.Add(addonKind, "", a.Name, removed(del))
+	}
+	for _, d := range dropped {
+		del, err := s.Delete(ctx, d, false)
+		if err != nil {
+			return fmt.Errorf("spec.workloadRoles: removing the workload role of %s (the record keeps it): %w", d.Key(), err)
+		}
+		for _, k := range del.Kept {
+			fmt.Fprintf(w, "kept: %s\n", k)
+		}
+		results.Add(workloadKind, d.Namespace, d.ServiceAccount, removed(del))
+	}
+	return nil
+}
+
+// removed is how a prune reports a removal: deleted, or only forgotten
+// when what it would delete is kept.
+func removed(d *workloadrole.Deleted) apply.Outcome {
+	if len(d.Kept) > 0 && len(d.Calls) == 0 {
+		return apply.Unchanged
+	}
+	return apply.Deleted
+}
+
+func addonProgress(w io.Writer, name string) func(string) {
+	return func(status string) { fmt.Fprintf(w, "add-on %s is %s\n", name, status) }
+}
+
+// makeWorkloadRoles makes t's workload roles and add-ons what its record
+// says, after its namespaces are in place: each workload role's
+// ServiceAccount is admitted as workload-role admits it (in a namespace
+// labelled as t's, no other tenant's), then made (pkg/workloadrole, as
+// the command does). It marks in t what the plugin made (the role, the
+// add-on, the cluster's OIDC provider) for a later delete, reports the
+// WorkloadRolesReady condition in r, and each one in results. A server
+// dry run makes what it can check (a namespace the apply would make is
+// said instead); a client dry run says what it would do without asking
+// AWS. Add-on waits are bounded by CreateTimeout, the rest by
+// ClusterTimeout.
+func makeWorkloadRoles(ctx context.Context, conn *cluster.Connection, reg tenant.Registry, t *tenant.Tenant, o Options, r *Report, results *apply.Results, w io.Writer) {
+	if len(t.Spec.WorkloadRoles)+len(t.Spec.Addons) == 0 {
+		return
+	}
+	if o.Mode == ClientDryRun {
+		for _, a := range t.Spec.Addons {
+			fmt.Fprintf(w, "would make add-on %s unless it is in place (--dry-run=server asks AWS)\n", a.Name)
+		}
+		for _, x := range t.Spec.WorkloadRoles {
+			x = x.Resolved(t)
 			fmt.Fprintf(w, "would make the workload role of %s (%s, %s) unless it is in place (--dry-run=server asks AWS)\n", x.Key(), roleOf(x), x.Via)
 		}
-		return nil, nil
-	}
-	if o.ClusterTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.ClusterTimeout)
-		defer cancel()
-	}
-	s, err := workloadrole.NewSyncer(ctx, next, conn, o.Mode == ServerDryRun, w, o.AWSOptions...)
-	if err != nil {
-		return cond(false, "AWSUnreachable", err.Error()), err
-	}
-	progress := func(name string) func(string) {
-		return func(status string) { fmt.Fprintf(w, "add-on %s is %s\n", name, status) }
-	}
-	if len(dropped)+len(droppedA) > 0 {
-		s.Tenant = current // what it made is in current's record
-		for _, a := range droppedA {
-			del, err := s.DeleteAddon(ctx, a, o.CreateTimeout, progress(a.Name))
-			if err != nil {
-				return cond(false, "PruneFailed", err.Error()), fmt.Errorf("spec.addons: removing add-on %s: %w", a.Name, err)
-			}
-			for _, k := range del.Kept {
-				fmt.Fprintf(w, "kept: %s\n", k)
-			}
-			results.Add(addonKind, "", a.Name, apply.Deleted)
-		}
-		for _, d := range dropped {
-			del, err := s.Delete(ctx, d, false)
-			if err != nil {
-				return cond(false, "PruneFailed", err.Error()), fmt.Errorf("spec.workloadRoles: removing the workload role of %s: %w", d.Key(), err)
-			}
-			for _, k := range del.Kept {
-				fmt.Fprintf(w, "kept: %s\n", k)
-			}
-			results.Add(workloadKind, d.Namespace, d.ServiceAccount, apply.Deleted)
-		}
-		s.Tenant = next
+		return
 	}
 	var problems []string
-	for i := range next.Spec.WorkloadRoles {
-		x := &next.Spec.WorkloadRoles[i]
-		made, err := s.Make(ctx, x.Resolved(next))
-		if made != nil && o.Mode == Change {
+	defer func() {
+		if len(problems) > 0 {
+			r.setWorkload(false, "WorkloadRoleFailed", strings.Join(problems, "; "))
+			return
+		}
+		r.setWorkload(true, "InPlace", fmt.Sprintf("%d workload role(s) and %d add-on(s) in place", len(t.Spec.WorkloadRoles), len(t.Spec.Addons)))
+	}()
+	callCtx := ctx
+	if o.ClusterTimeout > 0 && len(t.Spec.Addons) == 0 { // an add-on's wait is CreateTimeout's
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, o.ClusterTimeout)
+		defer cancel()
+	}
+	s, err := workloadrole.NewSyncer(callCtx, t, conn, o.Mode == ServerDryRun, w, o.AWSOptions...)
+	if err != nil {
+		problems = append(problems, err.Error())
+		return
+	}
+	admission := access.Admission{Client: conn.Client, Registry: reg, Batch: o.Batch, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
+	for i := range t.Spec.WorkloadRoles {
+		x := &t.Spec.WorkloadRoles[i]
+		if err := workloadrole.Admit(callCtx, admission, t, *x); err != nil {
+			if o.Mode == ServerDryRun && slices.Contains(t.Spec.Namespaces, x.Namespace) {
+				fmt.Fprintf(w, "would make the workload role of %s once namespace %s is made or adopted as tenant %q's\n", x.Key(), x.Namespace, t.Name)
+				continue
+			}
+			problems = append(problems, x.Key()+": "+err.Error())
+			continue
+		}
+		made, err := s.Make(callCtx, x.Resolved(t))
+		if made != nil {
 			x.RoleCreated = made.RoleCreated
 			if made.ProviderCreated {
-				next.Spec.Cluster.EKS.OIDCProviderCreated = true
+				t.Spec.Cluster.EKS.OIDCProviderCreated = true
 			}
-		}
-		if made != nil {
 			results.Add(workloadKind, x.Namespace, x.ServiceAccount, outcome(made))
 		}
 		if err != nil {
 			problems = append(problems, x.Key()+": "+err.Error())
 		}
 	}
-	for i := range next.Spec.Addons {
-		a := &next.Spec.Addons[i]
-		r := workloadrole.ResolveAddon(next, *a)
-		made, err := s.MakeAddon(ctx, r, o.CreateTimeout, progress(a.Name))
-		if made != nil && o.Mode == Change {
+	for i := range t.Spec.Addons {
+		a := &t.Spec.Addons[i]
+		made, err := s.MakeAddon(ctx, workloadrole.ResolveAddon(t, *a), o.CreateTimeout, addonProgress(w, a.Name))
+		if made != nil {
 			a.Created = a.Created || made.AddonCreated
 			a.RoleCreated = made.RoleCreated
 			if made.ProviderCreated {
-				next.Spec.Cluster.EKS.OIDCProviderCreated = true
+				t.Spec.Cluster.EKS.OIDCProviderCreated = true
 			}
-		}
-		if made != nil {
 			results.Add(addonKind, "", a.Name, outcome(&made.Made))
 		}
 		if err != nil {
 			problems = append(problems, "add-on "+a.Name+": "+err.Error())
 		}
 	}
-	if len(problems) > 0 {
-		msg := strings.Join(problems, "; ")
-		return cond(false, "WorkloadRoleFailed", msg), fmt.Errorf("spec.workloadRoles, spec.addons: %s", msg)
-	}
-	return cond(true, "InPlace", fmt.Sprintf("%d workload role(s) and %d add-on(s) in place", len(next.Spec.WorkloadRoles), len(next.Spec.Addons))), nil
 }
 
 // outcome is what Make did to a workload role, as an apply reports it.
@@ -224,9 +253,11 @@ func outcome(m *workloadrole.Made) apply.Outcome {
 	return apply.Unchanged
 }
 
-// keepMade carries into n, a record about to be written, what the plugin
-// recorded in made of the same workload roles (made by this apply).
-func keepMade(n, made *tenant.Tenant) {
+// keepMade carries into n, the record as it is now, what made (the
+// record this apply made workload roles and add-ons of) says the plugin
+// made of the same ones, and reports whether n changed.
+func keepMade(n, made *tenant.Tenant) bool {
+	before := n.DeepCopy()
 	for i := range n.Spec.WorkloadRoles {
 		x := &n.Spec.WorkloadRoles[i]
 		if m := made.WorkloadRole(x.Namespace, x.ServiceAccount); m != nil && m.RoleName == x.RoleName && m.RoleARN == x.RoleARN && m.RoleCreated {
@@ -243,4 +274,5 @@ func keepMade(n, made *tenant.Tenant) {
 	if e, m := n.Spec.Cluster.EKS, made.Spec.Cluster.EKS; e != nil && m != nil && m.OIDCProviderCreated {
 		e.OIDCProviderCreated = true
 	}
+	return !tenant.SameSpec(before.Spec, n.Spec)
 }

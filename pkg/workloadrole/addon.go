@@ -125,7 +125,13 @@ func (s *Syncer) DeleteAddon(ctx context.Context, a tenant.Addon, timeout time.D
 	} else {
 		out.Kept = append(out.Kept, "add-on "+a.Name+": the plugin did not make it")
 	}
-	if w := addonWorkloadRole(a); w != nil {
+	if w := addonWorkloadRole(a); w != nil && w.Via == tenant.ViaIRSA && s.Cluster.Issuer == "" {
+		d, err := s.issuerGone(ctx, *w)
+		if err != nil {
+			return nil, err
+		}
+		out.Kept = append(out.Kept, d.Kept...)
+	} else if w != nil {
 		b, err := s.Binding(*w)
 		if err != nil {
 			return nil, err

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
@@ -32,6 +33,11 @@ const PodIdentityAgent = "eks-pod-identity-agent"
 // RoleAnnotation is the annotation IRSA's webhook reads a
 // ServiceAccount's role from.
 const RoleAnnotation = "eks.amazonaws.com/role-arn"
+
+// annotationManager applies the annotation: a field manager of its own,
+// so that applying it (or giving it up) leaves what the plugin's main
+// manager owns of the same ServiceAccount (grant's labels) alone.
+const annotationManager = tenant.FieldManager + "-irsa"
 
 // Syncer acts on one tenant's workload roles.
 type Syncer struct {
@@ -235,6 +241,9 @@ type Deleted struct {
 // role trusts it). What is kept is said.
 func (s *Syncer) Delete(ctx context.Context, w tenant.WorkloadRole, deleteProvider bool) (*Deleted, error) {
 	t := s.Tenant
+	if w.Via == tenant.ViaIRSA && s.Cluster.Issuer == "" {
+		return s.issuerGone(ctx, w)
+	}
 	b, err := s.Binding(w)
 	if err != nil {
 		return nil, err
@@ -271,7 +280,7 @@ func (s *Syncer) Delete(ctx context.Context, w tenant.WorkloadRole, deleteProvid
 			return nil, fmt.Errorf("--delete-oidc-provider: %w", err)
 		}
 		steps = append(steps, st...)
-		out.ProviderDeleted = len(st) > 0 // or already gone
+		out.ProviderDeleted = true // by these steps, or gone already
 	}
 	annotated := b.Via == workload.IRSA && s.Conn != nil
 	if annotated {
@@ -351,7 +360,7 @@ func (s *Syncer) unannotate(ctx context.Context, w tenant.WorkloadRole, roleARN 
 }
 
 func applyOptions(dryRun bool) metav1.ApplyOptions {
-	opts := metav1.ApplyOptions{FieldManager: tenant.FieldManager}
+	opts := metav1.ApplyOptions{FieldManager: annotationManager}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -370,7 +379,7 @@ func annotation(sa *corev1.ServiceAccount) string {
 // sa's IRSA annotation.
 func annotatedByPlugin(sa *corev1.ServiceAccount) bool {
 	for _, m := range sa.ManagedFields {
-		if m.Manager == tenant.FieldManager && m.Operation == metav1.ManagedFieldsOperationApply && m.FieldsV1 != nil &&
+		if m.Manager == annotationManager && m.Operation == metav1.ManagedFieldsOperationApply && m.FieldsV1 != nil &&
 			strings.Contains(m.FieldsV1.GetRawString(), `"f:`+RoleAnnotation+`"`) {
 			return true
 		}
@@ -401,6 +410,23 @@ func (s *Syncer) Inspect(ctx context.Context, w tenant.WorkloadRole) (*aws.Exist
 		}
 	}
 	return role, findings, nil
+}
+
+// issuerGone is Delete of an IRSA role whose cluster is gone, and its
+// issuer with it: the role's trust, and its tag, name the issuer, which
+// can no longer be checked to be this cluster's. A role the plugin made
+// that is still there is left to be deleted by hand (the error says so,
+// and the tenant is kept); one that is gone is done.
+func (s *Syncer) issuerGone(ctx context.Context, w tenant.WorkloadRole) (*Deleted, error) {
+	name := deleted(w)
+	if len(name) == 0 {
+		return &Deleted{Kept: []string{"role " + w.RoleARN + ": the plugin did not make it"}}, nil
+	}
+	role, err := aws.ReadRole(ctx, s.Config, name[0])
+	if err != nil || role == nil {
+		return &Deleted{}, err
+	}
+	return nil, fmt.Errorf("IAM role %s, the IRSA role of %s, is left: EKS cluster %s is gone, and with it the OIDC issuer that would show the role is this cluster's; delete the role by hand, then re-run", name[0], w.Key(), s.Cluster.Name)
 }
 
 // DeleteAll removes what the plugin made for every add-on and workload
@@ -436,8 +462,11 @@ func (s *Syncer) DeleteAll(ctx context.Context, timeout time.Duration) (kept []s
 		}
 		names = append(names, deleted(w)...)
 	}
-	if !t.Spec.Cluster.EKS.OIDCProviderCreated || s.Cluster.Issuer == "" {
+	if !t.Spec.Cluster.EKS.OIDCProviderCreated {
 		return kept, nil
+	}
+	if s.Cluster.Issuer == "" {
+		return append(kept, "the IAM OIDC provider the plugin made for EKS cluster "+s.Cluster.Name+": the cluster is gone, and with it the issuer that names the provider; delete it by hand (aws iam list-open-id-connect-providers)"), nil
 	}
 	b, err := s.Binding(tenant.WorkloadRole{Via: tenant.ViaIRSA})
 	if err != nil {
@@ -466,4 +495,13 @@ func deleted(w tenant.WorkloadRole) []string {
 		return []string{w.RoleName}
 	}
 	return nil
+}
+
+// Admit checks w's ServiceAccount as a grant's is checked (the one rule
+// for workload-role and apply): in one of t's namespaces, labelled as
+// t's already, belonging to no other tenant.
+func Admit(ctx context.Context, a access.Admission, t *tenant.Tenant, w tenant.WorkloadRole) error {
+	a.OwnNamespaces = true
+	sa := tenant.Grant{Subject: tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: w.Namespace, Name: w.ServiceAccount}, Role: "view", Namespaces: []string{w.Namespace}}
+	return a.Admit(ctx, t, []tenant.Grant{sa})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"sigs.k8s.io/yaml"
 
@@ -148,6 +149,34 @@ func TestAddon(t *testing.T) {
 	}
 	if _, err := iam.NewFromConfig(cfg).GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: awssdk.String(irsa.ProviderARN())}); err == nil {
 		t.Errorf("the OIDC provider %s is left after the tenant's delete", irsa.ProviderARN())
+	}
+
+	// A cluster deleted behind the plugin's back: the Pod Identity role
+	// (whose tag names the recorded cluster ARN) goes; the IRSA role,
+	// whose issuer went with the cluster, is left to be deleted by hand,
+	// and the tenant is kept until it is.
+	admin.tenant("create", "initech", "--region", "us-east-1", "--role-arn", hopRole, "--role-arn", acmeRole, "--external-id", "acme-x1")
+	admin.tenant("workload-role", "initech", "--serviceaccount", "initech:app", "--policy-arn", policy)
+	admin.tenant("workload-role", "initech", "--serviceaccount", "initech:ci", "--policy-arn", policy, "--via", "irsa")
+	if _, err := eks.NewFromConfig(cfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: awssdk.String("initech")}); err != nil {
+		t.Fatal(err)
+	}
+	refused := admin.tenantFails("delete", "initech", "--delete-cluster")
+	if !strings.Contains(refused, "IAM role kubectl-tenant-initech-initech-ci, the IRSA role of initech:ci, is left: EKS cluster initech is gone") {
+		t.Errorf("deleting a tenant whose cluster is gone: %s", refused)
+	}
+	if r, err := aws.ReadRole(ctx, cfg, "kubectl-tenant-initech-initech-app"); err != nil || r != nil {
+		t.Errorf("the Pod Identity role of a gone cluster: %+v, %v", r, err)
+	}
+	client := iam.NewFromConfig(cfg)
+	if _, err := client.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: awssdk.String("kubectl-tenant-initech-initech-ci"), PolicyArn: awssdk.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: awssdk.String("kubectl-tenant-initech-initech-ci")}); err != nil {
+		t.Fatal(err)
+	}
+	if r := admin.tenant("delete", "initech", "--delete-cluster"); !strings.Contains(r.stderr, "kept: the IAM OIDC provider the plugin made for EKS cluster initech: the cluster is gone") {
+		t.Errorf("deleting a tenant whose cluster is gone, again:\n%s", r.stderr)
 	}
 	if r, err := aws.ReadRole(ctx, cfg, "platform-efs"); err != nil || r == nil {
 		t.Errorf("the role the plugin did not make, after the tenant's delete: %+v, %v", r, err)

@@ -157,4 +157,52 @@ func TestWorkloadRoleApply(t *testing.T) {
 		OpenIDConnectProviderArn: awssdk.String(workload.Binding{Account: "222222222222", Issuer: c.Issuer}.ProviderARN())}); err != nil {
 		t.Errorf("the OIDC provider after the prune: %v", err)
 	}
+
+	// A prune that cannot reach AWS stops the apply: the record keeps
+	// the role it could not remove.
+	broken := doc.DeepCopy()
+	broken.Spec.WorkloadRoles = nil
+	write(broken)
+	if got := admin.with("AWS_ENDPOINT_URL_IAM=http://127.0.0.1:1", "AWS_ENDPOINT_URL_EKS=http://127.0.0.1:1").tenantFails("apply", "-f", file, "--prune"); !strings.Contains(got, "(the record keeps it)") {
+		t.Errorf("a prune without AWS: %s", got)
+	}
+	if w := tenantRecord(t, admin, "acme").Spec.WorkloadRoles; len(w) != 1 || w[0].Key() != "acme:app" {
+		t.Errorf("the record after a prune that failed: %+v", w)
+	}
+
+	// The IRSA annotation leaves the labels grant gave the ServiceAccount
+	// (another field manager's), and so does its removal.
+	admin.tenant("grant", "acme", "--serviceaccount", "web", "--role", "view")
+	admin.tenant("workload-role", "acme", "--serviceaccount", "acme:web", "--policy-arn", s3, "--via", "irsa")
+	labels := func() string {
+		return admin.kubectl("--context", "acme", "get", "serviceaccount", "web", "-n", "acme", "-o", "jsonpath={.metadata.labels}")
+	}
+	if got := labels(); !strings.Contains(got, `"app.kubernetes.io/managed-by":"kubectl-tenant"`) {
+		t.Errorf("acme/web's labels after the annotation: %s", got)
+	}
+	admin.tenant("workload-role", "acme", "--serviceaccount", "acme:web", "--delete")
+	if got := labels(); !strings.Contains(got, `"app.kubernetes.io/managed-by":"kubectl-tenant"`) {
+		t.Errorf("acme/web's labels after the annotation's removal: %s", got)
+	}
+
+	// A workload role in a namespace that is not the tenant's yet (here
+	// kube-system, which apply does not adopt without
+	// --adopt-namespaces) is refused as workload-role refuses it, with
+	// nothing made in AWS.
+	grab := doc.DeepCopy()
+	grab.Spec.Namespaces = append(grab.Spec.Namespaces, "kube-system")
+	grab.Spec.WorkloadRoles = append(grab.Spec.WorkloadRoles, tenant.WorkloadRole{Namespace: "kube-system", ServiceAccount: "aws-node", PolicyARNs: []string{s3}})
+	write(grab)
+	calls = len(local.Front.Calls())
+	if got := admin.tenantFails("apply", "-f", file); !strings.Contains(got, "kube-system:aws-node: namespace kube-system is not labelled as tenant \"acme\"'s") {
+		t.Errorf("apply of a workload role in kube-system: %s", got)
+	}
+	for _, c := range awsWrites(local.Front.Calls()[calls:]) {
+		if strings.Contains(c, "kube-system") || strings.Contains(c, "aws-node") {
+			t.Errorf("the refused workload role was written: %s", c)
+		}
+	}
+	if r, err := aws.ReadRole(ctx, cfg, "kubectl-tenant-acme-kube-system-aws-node"); err != nil || r != nil {
+		t.Errorf("the refused workload role: %+v, %v", r, err)
+	}
 }

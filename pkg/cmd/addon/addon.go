@@ -180,6 +180,13 @@ func (o *Options) Validate() error {
 		if a == nil {
 			return fmt.Errorf("add-on %s: tenant %q records no such add-on (it has: %s)", o.Name, t.Name, orNone(addonNames(t)))
 		}
+		if o.Name == workloadrole.PodIdentityAgent {
+			for _, w := range workloadrole.All(t) {
+				if w.Via == tenant.ViaPodIdentity {
+					return fmt.Errorf("add-on %s: tenant %q's workload role of %s reaches its role through Pod Identity, which needs the agent: delete that first", o.Name, t.Name, w.Key())
+				}
+			}
+		}
 		o.wanted = *a
 		return nil
 	}
@@ -254,19 +261,18 @@ func (o *Options) Run(ctx context.Context) error {
 		return o.list(ctx, s)
 	}
 	progress := func(status string) { fmt.Fprintf(o.ErrOut, "add-on %s is %s\n", o.Name, status) }
-	return tenant.EditOrPreview(ctx, o.registry, t, dryRun, func(rec *tenant.Tenant) (bool, error) {
-		s.Tenant = rec
+	// The add-on is made (or deleted) and waited for first, and then
+	// recorded in a short edit: the registry is not held through a wait
+	// of minutes. A failure half-way records what was made.
+	if o.Delete {
+		return o.delete(ctx, s, progress)
+	}
+	made, err := s.MakeAddon(ctx, o.wanted, o.Timeout, progress)
+	if made == nil {
+		return err
+	}
+	recErr := tenant.EditOrPreview(ctx, o.registry, t, dryRun, func(rec *tenant.Tenant) (bool, error) {
 		before := rec.DeepCopy()
-		if o.Delete {
-			if err := o.delete(ctx, s, rec, progress); err != nil {
-				return false, err
-			}
-			return true, nil
-		}
-		made, err := s.MakeAddon(ctx, o.wanted, o.Timeout, progress)
-		if made == nil {
-			return false, err
-		}
 		a := o.wanted
 		if cur := rec.Addon(a.Name); cur != nil {
 			a.Created = cur.Created
@@ -277,16 +283,21 @@ func (o *Options) Run(ctx context.Context) error {
 		if made.ProviderCreated {
 			rec.Spec.Cluster.EKS.OIDCProviderCreated = true
 		}
-		if err == nil && o.printer != nil {
-			err = o.printer.PrintObj(workloadrole.MadeAddonPlan(rec, o.wanted, made), o.Out)
-		} else if err == nil && !dryRun {
-			if len(made.Calls) == 0 {
-				fmt.Fprintf(o.ErrOut, "add-on %s is in place: nothing to change\n", a.Name)
-			}
-			fmt.Fprintf(o.Out, "add-on %s ready\n", a.Name)
-		}
-		return !reflect.DeepEqual(before.Spec, rec.Spec), err
+		return !reflect.DeepEqual(before.Spec, rec.Spec), nil
 	})
+	if err = errors.Join(err, recErr); err != nil {
+		return err
+	}
+	if o.printer != nil {
+		return o.printer.PrintObj(workloadrole.MadeAddonPlan(t, o.wanted, made), o.Out)
+	}
+	if !dryRun {
+		if len(made.Calls) == 0 {
+			fmt.Fprintf(o.ErrOut, "add-on %s is in place: nothing to change\n", o.wanted.Name)
+		}
+		fmt.Fprintf(o.Out, "add-on %s ready\n", o.wanted.Name)
+	}
+	return nil
 }
 
 // clientDryRun says what making (or deleting) the add-on would do, from
@@ -307,12 +318,8 @@ func (o *Options) clientDryRun() error {
 }
 
 // delete removes the recorded add-on and its role, then its record.
-func (o *Options) delete(ctx context.Context, s *workloadrole.Syncer, rec *tenant.Tenant, progress func(string)) error {
-	a := rec.Addon(o.Name)
-	if a == nil {
-		return fmt.Errorf("add-on %s: tenant %q records no such add-on (removed meanwhile)", o.Name, rec.Name)
-	}
-	d, err := s.DeleteAddon(ctx, workloadrole.ResolveAddon(rec, *a), o.Timeout, progress)
+func (o *Options) delete(ctx context.Context, s *workloadrole.Syncer, progress func(string)) error {
+	d, err := s.DeleteAddon(ctx, workloadrole.ResolveAddon(o.tenant, o.wanted), o.Timeout, progress)
 	if d != nil {
 		for _, k := range d.Kept {
 			fmt.Fprintf(o.ErrOut, "kept: %s\n", k)
@@ -321,12 +328,22 @@ func (o *Options) delete(ctx context.Context, s *workloadrole.Syncer, rec *tenan
 	if err != nil {
 		return err
 	}
-	rec.Spec.Addons = slices.DeleteFunc(rec.Spec.Addons, func(x tenant.Addon) bool { return x.Name == o.Name })
-	suffix := ""
+	err = tenant.EditOrPreview(ctx, o.registry, o.tenant, s.DryRun, func(rec *tenant.Tenant) (bool, error) {
+		n := len(rec.Spec.Addons)
+		rec.Spec.Addons = slices.DeleteFunc(rec.Spec.Addons, func(x tenant.Addon) bool { return x.Name == o.Name })
+		return len(rec.Spec.Addons) != n, nil
+	})
+	if err != nil {
+		return err
+	}
+	what, suffix := "deleted", ""
+	if len(d.Kept) > 0 {
+		what = "removed from tenant " + o.tenant.Name + "'s record (what it kept is said above)"
+	}
 	if s.DryRun {
 		suffix = " (server dry run)"
 	}
-	fmt.Fprintf(o.Out, "add-on %s deleted%s\n", o.Name, suffix)
+	fmt.Fprintf(o.Out, "add-on %s %s%s\n", o.Name, what, suffix)
 	return nil
 }
 

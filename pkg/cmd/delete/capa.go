@@ -62,12 +62,15 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 		}
 		fmt.Fprintf(o.ErrOut, "Cluster %s/%s would be deleted, and with it EKS cluster %s, then %s, each if it is kubectl-tenant's for tenant %q and, for an identity or the namespace, nothing else uses it (dry run; --dry-run=server asks the management cluster)\n",
 			c.Namespace, c.Name, t.Spec.Cluster.EKS.Name, strings.Join(names, ", "), t.Name)
-		if err := o.deleteWorkloadRoles(ctx, nil); err != nil {
+		if _, err := o.workloadSyncer(ctx, nil); err != nil {
 			return err
 		}
 		return o.forget(ctx)
 	}
-	if err := o.deleteWorkloadRoles(ctx, nil); err != nil { // the cluster takes their annotations with it
+	// Read now what the workload roles' trust names; they go after the
+	// cluster, which takes their annotations.
+	wl, err := o.workloadSyncer(ctx, nil)
+	if err != nil {
 		return err
 	}
 	mgmt, err := cmdutil.ManagementCluster(o.getter, o.registryPath, c.ManagementContext, "spec.cluster.capa.managementContext")
@@ -86,6 +89,9 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 	}
 	if err != nil {
 		return o.kept(err, "Cluster "+c.Namespace+"/"+c.Name)
+	}
+	if err := o.deleteWorkloadRoles(ctx, wl); err != nil {
+		return err
 	}
 	return o.forget(ctx)
 }

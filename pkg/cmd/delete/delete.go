@@ -163,7 +163,11 @@ func (o *Options) Run(ctx context.Context) error {
 func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
 	t := o.tenant
 	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, ReportOnly: o.DryRunStrategy == kcmdutil.DryRunClient}
-	if err := o.deleteWorkloadRoles(ctx, o.conn); err != nil {
+	wl, err := o.workloadSyncer(ctx, o.conn)
+	if err != nil {
+		return err
+	}
+	if err := o.deleteWorkloadRoles(ctx, wl); err != nil {
 		return err
 	}
 	if err := o.unmapIAM(ctx, t, o.DryRunStrategy != kcmdutil.DryRunNone); err != nil {
@@ -185,16 +189,17 @@ func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
 	return nil
 }
 
-// deleteWorkloadRoles removes what the plugin made for the tenant's
-// add-ons and workload roles (add-ons, associations, annotations through
-// conn when it is not nil, roles, the cluster's OIDC provider), each
-// checked at the point of deletion, before the record that names them
-// goes. A client dry run makes no AWS call; a server dry run reads and
-// says what would go.
-func (o *Options) deleteWorkloadRoles(ctx context.Context, conn *cluster.Connection) error {
+// workloadSyncer reaches what the plugin made for the tenant's add-ons
+// and workload roles, reading its EKS cluster (its ARN and OIDC issuer,
+// which their roles' trust names) before anything is deleted; conn, when
+// not nil, is the cluster for IRSA's annotations. nil when there is
+// nothing to remove, or for a client dry run (which says what it would
+// remove, asking nothing). A cluster already gone is known by its
+// recorded ARN alone.
+func (o *Options) workloadSyncer(ctx context.Context, conn *cluster.Connection) (*workloadrole.Syncer, error) {
 	t := o.tenant
 	if eks := t.Spec.Cluster.EKS; len(t.Spec.WorkloadRoles) == 0 && len(t.Spec.Addons) == 0 && (eks == nil || !eks.OIDCProviderCreated) {
-		return nil
+		return nil, nil
 	}
 	if o.DryRunStrategy == kcmdutil.DryRunClient {
 		for _, a := range t.Spec.Addons {
@@ -203,18 +208,57 @@ func (o *Options) deleteWorkloadRoles(ctx context.Context, conn *cluster.Connect
 		for _, w := range t.Spec.WorkloadRoles {
 			fmt.Fprintf(o.ErrOut, "workload role of %s would be removed, and its role %s deleted if kubectl-tenant made it (dry run; --dry-run=server asks AWS)\n", w.Key(), cmp.Or(w.RoleARN, w.RoleName))
 		}
-		return nil
+		return nil, nil
 	}
-	s, err := workloadrole.NewSyncer(ctx, t, conn, o.DryRunStrategy == kcmdutil.DryRunServer, o.ErrOut)
+	dryRun := o.DryRunStrategy == kcmdutil.DryRunServer
+	s, err := workloadrole.NewSyncer(ctx, t, conn, dryRun, o.ErrOut)
+	if errors.Is(err, aws.ErrNoCluster) {
+		return o.goneClusterSyncer(ctx, dryRun)
+	}
 	if err != nil {
-		return fmt.Errorf("tenant %q is kept: its workload roles are removed through its AWS account, which does not answer: %w", t.Name, err)
+		return nil, fmt.Errorf("tenant %q is kept: its workload roles and add-ons are removed through its AWS account: %w", t.Name, err)
+	}
+	return s, nil
+}
+
+// goneClusterSyncer reaches what the plugin made for the tenant's add-ons
+// and workload roles once its EKS cluster is gone: the cluster is known
+// by its recorded ARN (or the one EKS gave it, in the tenant's account
+// and region); its OIDC issuer went with it.
+func (o *Options) goneClusterSyncer(ctx context.Context, dryRun bool) (*workloadrole.Syncer, error) {
+	t := o.tenant
+	cfg, err := aws.TenantConfig(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q is kept: its workload roles and add-ons are removed through its AWS account: %w", t.Name, err)
+	}
+	eks := t.Spec.Cluster.EKS
+	gone := &aws.Cluster{Name: eks.Name, ARN: eks.ARN}
+	if gone.ARN == "" {
+		caller, err := aws.CallerARN(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %q is kept: %w", t.Name, err)
+		}
+		gone.ARN = "arn:aws:eks:" + cfg.Region + ":" + strings.SplitN(caller, ":", 6)[4] + ":cluster/" + eks.Name
+	}
+	return &workloadrole.Syncer{Tenant: t, Config: cfg, Cluster: gone, DryRun: dryRun, Log: o.ErrOut}, nil
+}
+
+// deleteWorkloadRoles removes, through s (nil: nothing to do), what the
+// plugin made for the tenant's add-ons and workload roles (add-ons,
+// associations, annotations, roles, the cluster's OIDC provider), each
+// checked at the point of deletion, before the record that names them
+// goes; what it keeps it says. A server dry run reads and says what
+// would go.
+func (o *Options) deleteWorkloadRoles(ctx context.Context, s *workloadrole.Syncer) error {
+	if s == nil {
+		return nil
 	}
 	kept, err := s.DeleteAll(ctx, o.Timeout)
 	for _, k := range kept {
 		fmt.Fprintf(o.ErrOut, "kept: %s\n", k)
 	}
 	if err != nil {
-		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
+		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", o.tenant.Name, err)
 	}
 	return nil
 }
@@ -264,7 +308,7 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 			fmt.Fprintf(o.ErrOut, ", with IAM roles %s", strings.Join(roles, ", "))
 		}
 		fmt.Fprintf(o.ErrOut, " (dry run; --dry-run=server asks EKS)\n")
-		if err := o.deleteWorkloadRoles(ctx, nil); err != nil {
+		if _, err := o.workloadSyncer(ctx, nil); err != nil {
 			return err
 		}
 		return o.forget(ctx)
@@ -284,10 +328,12 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 	switch {
 	case errors.Is(err, aws.ErrNoCluster):
 		fmt.Fprintf(o.ErrOut, "EKS cluster %s is gone already\n", eks.Name)
-		for _, w := range t.Spec.WorkloadRoles {
-			if w.RoleCreated {
-				fmt.Fprintf(o.ErrOut, "kept: IAM role %s, the workload role of %s: with its cluster gone, which ServiceAccount it admits cannot be checked; delete it by hand if it is no one's\n", w.RoleName, w.Key())
-			}
+		wl, err := o.workloadSyncer(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := o.deleteWorkloadRoles(ctx, wl); err != nil {
+			return err
 		}
 	case err != nil:
 		return o.kept(err, "EKS cluster "+eks.Name)
@@ -302,11 +348,17 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 		if err := o.refuseShared(ctx, "EKS cluster "+eks.Name, c.Endpoint, adopted); err != nil {
 			return err
 		}
-		if err := o.deleteWorkloadRoles(ctx, nil); err != nil { // the cluster takes their associations and annotations with it
+		// Read now what the workload roles' trust names; they go after
+		// the cluster, which takes their associations and annotations.
+		wl, err := o.workloadSyncer(ctx, nil)
+		if err != nil {
 			return err
 		}
 		if err := o.deleteCluster(ctx, cfg, claim); err != nil {
 			return o.kept(err, "EKS cluster "+eks.Name)
+		}
+		if err := o.deleteWorkloadRoles(ctx, wl); err != nil {
+			return err
 		}
 	}
 	if err := o.deleteOwnedRoles(ctx, cfg, o.ownedRoles(true)); err != nil {

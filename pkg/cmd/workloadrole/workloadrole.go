@@ -250,8 +250,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if !o.Delete {
 		// The ServiceAccount must be the tenant's, by the registry and the
 		// cluster's namespace labels, before any AWS call.
-		sa := tenant.Grant{Subject: tenant.Subject{Kind: tenant.SubjectServiceAccount, Namespace: o.wanted.Namespace, Name: o.wanted.ServiceAccount}, Role: "view", Namespaces: []string{o.wanted.Namespace}}
-		if err := (access.Admission{Client: conn.Client, Registry: o.registry, OwnNamespaces: true, Warn: o.ErrOut}).Admit(ctx, t, []tenant.Grant{sa}); err != nil {
+		if err := workloadrole.Admit(ctx, access.Admission{Client: conn.Client, Registry: o.registry, Warn: o.ErrOut}, t, o.wanted); err != nil {
 			return fmt.Errorf("--serviceaccount %s: %w", o.ServiceAccount, err)
 		}
 	}
@@ -345,7 +344,11 @@ func (o *Options) delete(ctx context.Context, s *workloadrole.Syncer, rec *tenan
 	if s.DryRun {
 		suffix = " (server dry run)"
 	}
-	fmt.Fprintf(o.Out, "workload role of %s deleted%s\n", done.Key(), suffix)
+	what := "deleted"
+	if len(d.Kept) > 0 {
+		what = "removed from tenant " + rec.Name + "'s record (what it kept is said above)"
+	}
+	fmt.Fprintf(o.Out, "workload role of %s %s%s\n", done.Key(), what, suffix)
 	return true, nil
 }
 
