@@ -195,3 +195,13 @@ func addonStatus(out *eks.DescribeAddonOutput) string {
 	}
 	return string(out.Addon.Status)
 }
+
+// HasFargateProfiles reports whether cluster runs pods on Fargate
+// profiles, where EKS Pod Identity does not reach them (IRSA does).
+func HasFargateProfiles(ctx context.Context, cfg awssdk.Config, cluster string) (bool, error) {
+	out, err := eks.NewFromConfig(cfg).ListFargateProfiles(ctx, &eks.ListFargateProfilesInput{ClusterName: awssdk.String(cluster), MaxResults: awssdk.Int32(1)})
+	if err != nil {
+		return false, fmt.Errorf("listing the Fargate profiles of EKS cluster %s: %w", cluster, err)
+	}
+	return len(out.FargateProfileNames) > 0, nil
+}

@@ -201,6 +201,13 @@ func makeWorkloadRoles(ctx context.Context, conn *cluster.Connection, reg tenant
 		return
 	}
 	admission := access.Admission{Client: conn.Client, Registry: reg, Batch: o.Batch, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
+	if s.Fargate && o.Warn != nil {
+		for _, x := range t.Spec.WorkloadRoles {
+			if x.Resolved(t).Via == tenant.ViaPodIdentity {
+				fmt.Fprintf(o.Warn, "warning: EKS cluster %s has Fargate profiles, where Pod Identity does not reach pods: %s's pods on Fargate will not get its role (via: irsa reaches them)\n", s.Cluster.Name, x.Key())
+			}
+		}
+	}
 	for i := range t.Spec.WorkloadRoles {
 		x := &t.Spec.WorkloadRoles[i]
 		if err := workloadrole.Admit(callCtx, admission, t, *x); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"sigs.k8s.io/yaml"
 
@@ -254,6 +255,7 @@ func TestWorkloadRole(t *testing.T) {
 		t.Errorf("re-runs wrote %v", w)
 	}
 
+	testFargateDefault(t, admin)
 	testVerifyWorkloadRoles(t, admin, cfg, ci)
 	testExistingAndDeletedWorkloadRoles(t, local, admin, cfg, roleARN)
 }
@@ -468,5 +470,27 @@ func checkAnnotationKept(t *testing.T, admin *user) {
 	t.Helper()
 	if got := admin.kubectl("--context", "acme", "get", "serviceaccount", "web", "-n", "acme", "-o", "jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}"); got != "arn:aws:iam::222222222222:role/theirs" {
 		t.Errorf("acme/web's annotation: %q", got)
+	}
+}
+
+// On a cluster with Fargate profiles, where Pod Identity does not reach
+// pods, a workload role asked for without --via is made for IRSA, and
+// the command says why.
+func testFargateDefault(t *testing.T, admin *user) {
+	ctx := context.Background()
+	cfg, err := aws.NewIdentity("", "us-east-1", "check", 0, []string{hopRole, globexRole}, "globex-x1").Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eks.NewFromConfig(cfg).CreateFargateProfile(ctx, &eks.CreateFargateProfileInput{ClusterName: awssdk.String("globex"), FargateProfileName: awssdk.String("batch"),
+		PodExecutionRoleArn: awssdk.String("arn:aws:iam::333333333333:role/fargate-pods"), Selectors: []ekstypes.FargateProfileSelector{{Namespace: awssdk.String("globex")}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := admin.tenant("workload-role", "globex", "--serviceaccount", "globex:batch", "--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+	if !strings.Contains(r.stderr, "using irsa: EKS cluster globex has Fargate profiles, where Pod Identity does not reach pods") || !strings.Contains(r.stderr, "CreateOpenIDConnectProvider") {
+		t.Errorf("workload-role on a Fargate cluster:\n%s", r.stderr)
+	}
+	if w := tenantRecord(t, admin, "globex").WorkloadRole("globex", "batch"); w == nil || w.Via != "irsa" {
+		t.Errorf("globex:batch's record: %+v", w)
 	}
 }

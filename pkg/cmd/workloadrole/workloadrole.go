@@ -39,7 +39,8 @@ var long = templates.LongDesc(`
 	for this cluster, account, namespace and ServiceAccount only, and an
 	association binds the ServiceAccount to it (the eks-pod-identity-agent
 	add-on is installed when missing). With --via irsa (the default for a
-	Cluster API tenant) the role trusts the cluster's OIDC provider (made
+	Cluster API tenant, and on a cluster with Fargate profiles, whose pods
+	Pod Identity does not reach) the role trusts the cluster's OIDC provider (made
 	when missing) for the ServiceAccount's token and STS's audience only,
 	and the ServiceAccount is annotated with the role (only the
 	annotation: the ServiceAccount is not labelled as the plugin's). The
@@ -109,7 +110,7 @@ func NewCmdWorkloadRole(getter genericclioptions.RESTClientGetter, registryPath 
 	cmd.Flags().StringVar(&o.ServiceAccount, "serviceaccount", "", "The ServiceAccount, NAMESPACE:NAME, in one of the tenant's namespaces")
 	cmd.Flags().StringArrayVar(&o.PolicyARNs, "policy-arn", nil, "A managed policy to attach to the role the plugin makes (repeatable)")
 	cmd.Flags().StringVar(&o.RoleARN, "role-arn", "", "An existing role to use as it is: its trust must admit this ServiceAccount alone")
-	cmd.Flags().StringVar(&o.Via, "via", "", "How the pods reach the role: pod-identity (default on EKS) or irsa (default on a Cluster API tenant)")
+	cmd.Flags().StringVar(&o.Via, "via", "", "How the pods reach the role: pod-identity (default on EKS) or irsa (default on a Cluster API tenant or a cluster with Fargate profiles)")
 	cmd.Flags().StringVar(&o.RoleName, "role-name", "", "The role's name (default: kubectl-tenant-TENANT-NAMESPACE-NAME, cut to IAM's 64 characters)")
 	cmd.Flags().BoolVar(&o.Delete, "delete", false, "Remove the ServiceAccount's workload role: the association or annotation, and the role when the plugin made it")
 	cmd.Flags().BoolVar(&o.DeleteOIDCProvider, "delete-oidc-provider", false, "With --delete of an IRSA role: also the cluster's OIDC provider, when the plugin made it and no other role trusts it")
@@ -258,6 +259,12 @@ func (o *Options) Run(ctx context.Context) error {
 	s, err := workloadrole.NewSyncer(ctx, t, conn, dryRun, o.ErrOut)
 	if err != nil {
 		return err
+	}
+	if via, why := s.DefaultVia(); !o.Delete && o.Via == "" && t.WorkloadRole(o.wanted.Namespace, o.wanted.ServiceAccount) == nil && via != o.wanted.Via {
+		fmt.Fprintf(o.ErrOut, "using %s: %s (--via %s asks for the other)\n", via, why, o.wanted.Via)
+		o.wanted.Via = via
+	} else if o.wanted.Via == tenant.ViaPodIdentity && s.Fargate {
+		fmt.Fprintf(o.ErrOut, "warning: EKS cluster %s has Fargate profiles, where Pod Identity does not reach pods: %s's pods on Fargate will not get the role (--via irsa reaches them)\n", s.Cluster.Name, o.ServiceAccount)
 	}
 	return tenant.EditOrPreview(ctx, o.registry, t, dryRun, func(rec *tenant.Tenant) (bool, error) {
 		s.Tenant = rec
