@@ -201,11 +201,15 @@ func makeWorkloadRoles(ctx context.Context, conn *cluster.Connection, reg tenant
 		return
 	}
 	admission := access.Admission{Client: conn.Client, Registry: reg, Batch: o.Batch, AllowCrossTenant: o.AllowCrossTenant, Warn: o.Warn}
-	if s.Fargate && o.Warn != nil {
-		for _, x := range t.Spec.WorkloadRoles {
-			if x.Resolved(t).Via == tenant.ViaPodIdentity {
-				fmt.Fprintf(o.Warn, "warning: EKS cluster %s has Fargate profiles, where Pod Identity does not reach pods: %s's pods on Fargate will not get its role (via: irsa reaches them)\n", s.Cluster.Name, x.Key())
-			}
+	var podIdentity []string
+	for _, x := range t.Spec.WorkloadRoles {
+		if x.Resolved(t).Via == tenant.ViaPodIdentity {
+			podIdentity = append(podIdentity, x.Key())
+		}
+	}
+	if len(podIdentity) > 0 && o.Warn != nil {
+		if fargate, err := s.OnFargate(callCtx); err == nil && fargate { // unknown: made as declared all the same
+			fmt.Fprintf(o.Warn, "warning: EKS cluster %s has Fargate profiles, where Pod Identity does not reach pods: the pods there of %s will not get their roles (via: irsa reaches them)\n", s.Cluster.Name, strings.Join(podIdentity, ", "))
 		}
 	}
 	for i := range t.Spec.WorkloadRoles {

@@ -50,9 +50,6 @@ type Syncer struct {
 	// DryRun reads and checks everything (the cluster's API server
 	// checks the annotation), and writes nothing.
 	DryRun bool
-	// Fargate says the cluster runs pods on Fargate profiles, where Pod
-	// Identity does not reach them: IRSA is the default there.
-	Fargate bool
 	// Log gets a line per AWS call made, or that would be made.
 	Log io.Writer
 }
@@ -71,25 +68,29 @@ func NewSyncer(ctx context.Context, t *tenant.Tenant, conn *cluster.Connection, 
 	if err != nil {
 		return nil, err
 	}
-	fargate, err := aws.HasFargateProfiles(ctx, cfg, c.Name)
-	if err != nil {
-		return nil, err
-	}
-	return &Syncer{Tenant: t, Conn: conn, Config: cfg, Cluster: c, DryRun: dryRun, Log: log, Fargate: fargate}, nil
+	return &Syncer{Tenant: t, Conn: conn, Config: cfg, Cluster: c, DryRun: dryRun, Log: log}, nil
+}
+
+// OnFargate reports whether the cluster runs pods on Fargate profiles,
+// where Pod Identity does not reach them (IRSA does). It is asked only
+// where a Pod Identity role is about to be made.
+func (s *Syncer) OnFargate(ctx context.Context) (bool, error) {
+	return aws.HasFargateProfiles(ctx, s.Config, s.Cluster.Name)
 }
 
 // DefaultVia is the mechanism a workload role takes when none is asked
 // for, and why when it is not pod-identity: IRSA on a Cluster API
 // tenant (CAPA installs no Pod Identity agent) and on a cluster with
 // Fargate profiles (Pod Identity does not reach Fargate pods).
-func (s *Syncer) DefaultVia() (string, string) {
-	switch {
-	case s.Tenant.Spec.Cluster.CAPA != nil:
-		return tenant.ViaIRSA, "CAPA installs no Pod Identity agent"
-	case s.Fargate:
-		return tenant.ViaIRSA, "EKS cluster " + s.Cluster.Name + " has Fargate profiles, where Pod Identity does not reach pods"
+func (s *Syncer) DefaultVia(ctx context.Context) (string, string, error) {
+	if s.Tenant.Spec.Cluster.CAPA != nil {
+		return tenant.ViaIRSA, "CAPA installs no Pod Identity agent", nil
 	}
-	return tenant.ViaPodIdentity, ""
+	fargate, err := s.OnFargate(ctx)
+	if err != nil || !fargate {
+		return tenant.ViaPodIdentity, "", err
+	}
+	return tenant.ViaIRSA, "EKS cluster " + s.Cluster.Name + " has Fargate profiles, where Pod Identity does not reach pods", nil
 }
 
 // Binding is what w's role must admit: w's ServiceAccount of the

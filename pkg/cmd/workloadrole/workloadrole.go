@@ -260,11 +260,10 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if via, why := s.DefaultVia(); !o.Delete && o.Via == "" && t.WorkloadRole(o.wanted.Namespace, o.wanted.ServiceAccount) == nil && via != o.wanted.Via {
-		fmt.Fprintf(o.ErrOut, "using %s: %s (--via %s asks for the other)\n", via, why, o.wanted.Via)
-		o.wanted.Via = via
-	} else if o.wanted.Via == tenant.ViaPodIdentity && s.Fargate {
-		fmt.Fprintf(o.ErrOut, "warning: EKS cluster %s has Fargate profiles, where Pod Identity does not reach pods: %s's pods on Fargate will not get the role (--via irsa reaches them)\n", s.Cluster.Name, o.ServiceAccount)
+	if !o.Delete && o.wanted.Via == tenant.ViaPodIdentity {
+		if err := o.checkFargate(ctx, s); err != nil {
+			return err
+		}
 	}
 	return tenant.EditOrPreview(ctx, o.registry, t, dryRun, func(rec *tenant.Tenant) (bool, error) {
 		s.Tenant = rec
@@ -273,6 +272,23 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return o.make(ctx, s, rec)
 	})
+}
+
+// checkFargate makes a Pod Identity role that was not asked for by name
+// (and is not recorded) an IRSA role on a cluster with Fargate profiles,
+// saying why, and warns when Pod Identity was asked for there.
+func (o *Options) checkFargate(ctx context.Context, s *workloadrole.Syncer) error {
+	via, why, err := s.DefaultVia(ctx)
+	switch {
+	case err != nil || via == tenant.ViaPodIdentity:
+		return err
+	case o.Via == "" && o.tenant.WorkloadRole(o.wanted.Namespace, o.wanted.ServiceAccount) == nil:
+		fmt.Fprintf(o.ErrOut, "using %s: %s (--via %s asks for the other)\n", via, why, o.wanted.Via)
+		o.wanted.Via = via
+	default:
+		fmt.Fprintf(o.ErrOut, "warning: %s: %s's pods there will not get the role (--via irsa reaches them)\n", why, o.ServiceAccount)
+	}
+	return nil
 }
 
 // make makes the wanted role and records it in rec; a failure half-way
