@@ -5,6 +5,7 @@ GO      ?= go
 BIN     := bin/kubectl-tenant
 ENGINE  := bin/kubectl-tenant-engine
 SIGNER  := bin/kubectl-tenant-signer
+READER  := bin/kubectl-tenant-reader
 MODULE  := github.com/kubectl-tenant/kubectl-tenant
 PREFIX  ?= $(shell $(GO) env GOPATH)
 
@@ -38,23 +39,27 @@ export KUBECTL_TENANT_TESTBIN := $(TESTBIN)
 
 all: build
 
-# Three binaries: kubectl-tenant, a lean front that answers warm
+# Four binaries: kubectl-tenant, a lean front that answers warm
 # exec-plugin token requests from the cache; kubectl-tenant-signer, which
-# signs an IAM token on a miss; and kubectl-tenant-engine, the full command
-# the front hands everything else to.
+# signs an IAM token on a miss; kubectl-tenant-reader, which answers the
+# everyday read commands and completion without the full command's start;
+# and kubectl-tenant-engine, the full command the front hands everything
+# else to.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-tenant
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(SIGNER) ./cmd/kubectl-tenant-signer
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(READER) ./cmd/kubectl-tenant-reader
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(ENGINE) ./cmd/kubectl-tenant-engine
 
 # kubectl finds the plugin as kubectl-tenant on PATH, and completes its
 # arguments through kubectl_complete-tenant (a link to the same binary).
-# The engine and the signer stay off PATH.
+# The engine, the signer and the reader stay off PATH.
 install: build
 	install -d $(PREFIX)/bin $(PREFIX)/libexec/kubectl-tenant
 	install -m 0755 $(BIN) $(PREFIX)/bin/kubectl-tenant
 	install -m 0755 $(ENGINE) $(PREFIX)/libexec/kubectl-tenant/kubectl-tenant-engine
 	install -m 0755 $(SIGNER) $(PREFIX)/libexec/kubectl-tenant/kubectl-tenant-signer
+	install -m 0755 $(READER) $(PREFIX)/libexec/kubectl-tenant/kubectl-tenant-reader
 	ln -sf kubectl-tenant $(PREFIX)/bin/kubectl_complete-tenant
 
 # The story on a local EKS, no AWS account needed: moto, the EKS front and
@@ -82,8 +87,13 @@ test: testbin
 	$(GO) test ./pkg/reconcile -run '^$$' -fuzz FuzzDocument -fuzztime $(TEST_FUZZTIME)
 
 # The front binary answers every kubectl call of a generated kubeconfig:
-# it may link the standard library, pkg/token and pkg/atomicfile only.
-FRONT_DEPS_ALLOWED := $(MODULE)/cmd/kubectl-tenant $(MODULE)/pkg/token $(MODULE)/pkg/atomicfile
+# it may link the standard library, pkg/token, pkg/atomicfile and
+# pkg/handoff only. The reader answers the everyday read commands in a
+# fraction of the engine's start: it must not link the packages whose
+# initialisation makes that start (client-go's clientset and its scheme,
+# the AWS SDK, kubectl's and cobra's command libraries).
+FRONT_DEPS_ALLOWED := $(MODULE)/cmd/kubectl-tenant $(MODULE)/pkg/token $(MODULE)/pkg/atomicfile $(MODULE)/pkg/handoff
+READER_DEPS_REFUSED := ^(github.com/spf13/cobra|k8s.io/kubectl|k8s.io/client-go/kubernetes|k8s.io/client-go/rest|k8s.io/cli-runtime/pkg/genericclioptions|github.com/aws/aws-sdk-go-v2/(config|credentials|service))(/|$$)
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -91,7 +101,9 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool -modfile=hack/tools/lint/go.mod staticcheck ./...
 	@extra=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/kubectl-tenant | grep -vxF $(foreach p,$(FRONT_DEPS_ALLOWED),-e $(p))); \
-	if [ -n "$$extra" ]; then echo "cmd/kubectl-tenant (the exec-plugin hot path) must link only the standard library, pkg/token and pkg/atomicfile; it links: $$extra"; exit 1; fi
+	if [ -n "$$extra" ]; then echo "cmd/kubectl-tenant (the exec-plugin hot path) must link only the standard library, pkg/token, pkg/atomicfile and pkg/handoff; it links: $$extra"; exit 1; fi
+	@heavy=$$($(GO) list -deps ./cmd/kubectl-tenant-reader | grep -E '$(READER_DEPS_REFUSED)'); \
+	if [ -n "$$heavy" ]; then echo "cmd/kubectl-tenant-reader (the everyday read path) must not link what makes the engine's start; it links: $$heavy"; exit 1; fi
 	@heavy=$$($(GO) list -deps ./cmd/kubectl-tenant-signer | grep -E '^(github.com/spf13/cobra|k8s.io/kubectl|k8s.io/cli-runtime)(/|$$)'); \
 	if [ -n "$$heavy" ]; then echo "cmd/kubectl-tenant-signer (the cold token path) must not link the CLI libraries; it links: $$heavy"; exit 1; fi
 	$(GO) run ./hack/krew-manifest -version $(RELEASE) -check krew-manifest.yaml

@@ -2,74 +2,74 @@
 // front. kubectl runs it before requests as the exec plugin of generated
 // kubeconfigs, so it answers a token from the cache with the standard
 // library alone. An IAM token the cache cannot answer it hands to
-// kubectl-tenant-signer; anything else to kubectl-tenant-engine, the full
-// command. It replaces itself with them (exec), finding them beside itself
-// (a krew package, bin/) or in ../libexec/kubectl-tenant/ (make install).
-// On Windows, which has no exec, it runs them as a child instead.
+// kubectl-tenant-signer; the everyday read commands (contexts, list, get,
+// shell completion) to kubectl-tenant-reader, which answers them without
+// the full command's start; anything else to kubectl-tenant-engine, the
+// full command. It replaces itself with them (exec), finding them beside
+// itself (a krew package, bin/) or in ../libexec/kubectl-tenant/ (make
+// install). On Windows, which has no exec, it runs them as a child instead.
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/handoff"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
-const (
-	// completionHelper is the name kubectl (1.26 and later) looks for on
-	// PATH to complete a plugin's arguments.
-	completionHelper = "kubectl_complete-tenant"
-	engineName       = "kubectl-tenant-engine"
-	signerName       = "kubectl-tenant-signer"
-)
+// completionHelper is the name kubectl (1.26 and later) looks for on PATH
+// to complete a plugin's arguments.
+const completionHelper = "kubectl_complete-tenant"
 
 func main() {
 	args := os.Args[1:]
-	if filepath.Base(os.Args[0]) == completionHelper {
+	if strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe") == completionHelper {
 		args = append([]string{"__complete"}, args...)
 	}
-	next := engineName
-	if len(args) > 0 && args[0] == "token" {
+	next := handoff.Engine
+	switch {
+	case len(args) > 0 && args[0] == "token":
 		if token.ServeWarm(args[1:], os.Stdout) {
 			return
 		}
 		if _, ok := token.ParseIAMArgs(args[1:]); ok {
-			next = signerName
+			next = handoff.Signer
 		}
+	case forReader(args):
+		next = handoff.Reader
 	}
-	bin, err := find(next)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
-	code, err := run(bin, args)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "error: starting %s: %v\n", bin, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
+	err := handoff.To(next, args)
+	fmt.Fprintln(os.Stderr, "error:", err)
+	os.Exit(1)
 }
 
-// find locates one of the plugin's own binaries.
-func find(name string) (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	if real, err := filepath.EvalSymlinks(self); err == nil {
-		self = real
-	}
-	dir := filepath.Dir(self)
-	candidates := []string{
-		filepath.Join(dir, name),
-		filepath.Join(dir, "..", "libexec", "kubectl-tenant", name),
-	}
-	for _, c := range candidates {
-		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
-			return c, nil
+// readerVerbs are the commands kubectl-tenant-reader may answer.
+var readerVerbs = map[string]bool{
+	"contexts": true, "list": true, "ls": true, "get": true,
+	"__complete": true, "__completeNoDesc": true,
+}
+
+// forReader reports whether args may be a command the reader answers:
+// their verb, after any flags and the values they may take, is one of
+// readerVerbs. The reader parses them for real and hands anything it
+// does not answer to the engine, so a guess here costs time, not
+// correctness.
+func forReader(args []string) bool {
+	afterFlag := false
+	for _, a := range args {
+		switch {
+		case readerVerbs[a]:
+			return true
+		case strings.HasPrefix(a, "-"):
+			afterFlag = !strings.Contains(a, "=")
+		case afterFlag:
+			afterFlag = false // the flag's value, perhaps
+		default:
+			return false // the verb, and not one of them
 		}
 	}
-	return "", errors.New(name + " not found beside " + self + " or in ../libexec/kubectl-tenant/: reinstall kubectl-tenant")
+	return false
 }

@@ -32,6 +32,7 @@ import (
 	"golang.org/x/term"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubectl-tenant/kubectl-tenant/hack/release"
 	"github.com/kubectl-tenant/kubectl-tenant/test/testenv"
 )
 
@@ -43,7 +44,7 @@ const (
 )
 
 func main() {
-	bin := flag.String("bin", "bin", "the directory holding kubectl-tenant, kubectl-tenant-engine and kubectl-tenant-signer")
+	bin := flag.String("bin", "bin", "the directory holding kubectl-tenant and the binaries it hands commands to")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -82,7 +83,7 @@ func (d *demo) run(ctx context.Context, bin string) (err error) {
 	if err != nil {
 		return err
 	}
-	for _, b := range []string{"kubectl-tenant", "kubectl-tenant-engine", "kubectl-tenant-signer"} {
+	for _, b := range release.Binaries {
 		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
 			return fmt.Errorf("%s not found in %s: run `make build` (make demo does)", b, bin)
 		}

@@ -48,8 +48,8 @@ func (p Platform) URL(version string) string {
 }
 
 // Binaries are the commands every archive holds: the front kubectl runs,
-// and the engine and signer it finds beside itself.
-var Binaries = []string{"kubectl-tenant", "kubectl-tenant-engine", "kubectl-tenant-signer"}
+// and the engine, signer and reader it finds beside itself.
+var Binaries = []string{"kubectl-tenant", "kubectl-tenant-engine", "kubectl-tenant-signer", "kubectl-tenant-reader"}
 
 // ParsePlatforms reads a comma-separated list of GOOS/GOARCH pairs, each
 // one of Platforms; empty means all of them.

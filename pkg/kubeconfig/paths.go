@@ -1,10 +1,12 @@
 package kubeconfig
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	"k8s.io/client-go/util/homedir"
 )
 
 // The file references kubectl resolves relative to the kubeconfig that
@@ -58,4 +60,27 @@ func resolveRefs(refs []*string, dir string) error {
 		*ref = p
 	}
 	return nil
+}
+
+// LoadingPaths are the files kubectl reads, in order, by client-go's
+// default loading rules: the --kubeconfig file (explicit) alone when
+// given; else the files of $KUBECONFIG, each once, without the empty
+// entries a list such as "a::b" yields; else ~/.kube/config.
+func LoadingPaths(explicit string) []string {
+	if explicit != "" {
+		return []string{explicit}
+	}
+	list := os.Getenv("KUBECONFIG")
+	if list == "" {
+		return []string{filepath.Join(homedir.HomeDir(), ".kube", "config")}
+	}
+	var paths []string
+	seen := map[string]bool{}
+	for _, p := range filepath.SplitList(list) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
+	return paths
 }

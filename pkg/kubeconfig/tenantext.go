@@ -72,3 +72,25 @@ func (s *Set) ClusterOf(context string, flatten bool) (clientcmdv1.Cluster, erro
 	}
 	return *out, resolveRefs(clusterFileRefs(out), dirOf(f))
 }
+
+// ContextColumns are the columns of a table of contexts: those of kubectl
+// config get-contexts, then the tenant and the credential's expiry of the
+// contexts kubectl-tenant made.
+var ContextColumns = []string{"NAME", "CLUSTER", "USER", "NAMESPACE", "CURRENT", "TENANT", "EXPIRES"}
+
+// ContextRow is a context's row of that table; current is the current
+// context's name.
+func ContextRow(c clientcmdv1.NamedContext, current string) []string {
+	mark := ""
+	if c.Name == current {
+		mark = "*"
+	}
+	tenant, expires := "", ""
+	if ext, ok := TenantExtensionOf(c.Context); ok {
+		tenant = ext.Tenant
+		if !ext.Expires.IsZero() {
+			expires = ext.Expires.UTC().Format(time.RFC3339)
+		}
+	}
+	return []string{c.Name, c.Context.Cluster, c.Context.AuthInfo, c.Context.Namespace, mark, tenant, expires}
+}

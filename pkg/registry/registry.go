@@ -6,76 +6,23 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/clusterregistry"
+	regspec "github.com/kubectl-tenant/kubectl-tenant/pkg/registry/spec"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // Env names the environment variable that selects the registry when the
 // flag does not.
-const Env = "KUBECTL_TENANT_REGISTRY"
+const Env = regspec.Env
 
 // Usage says what a registry value may be, for flags and errors.
-const Usage = "file:PATH (or a PATH with a / or ending in .yaml), cluster (the cluster of --context, else of the current context) or cluster:CONTEXT"
-
-// Config is the config file, ${XDG_CONFIG_HOME:-~/.config}/kubectl-tenant/config.yaml.
-type Config struct {
-	// Registry is the registry when neither the flag nor the environment
-	// names one.
-	Registry string `json:"registry,omitempty"`
-}
-
-// Resolve is the registry spec in force: the flag's value, else
-// $KUBECTL_TENANT_REGISTRY, else the config file's registry, else the
-// default file.
-func Resolve(flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	if v := os.Getenv(Env); v != "" {
-		return v, nil
-	}
-	path, err := ConfigPath()
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return c.Registry, nil
-}
-
-// ConfigPath is where the config file is.
-func ConfigPath() (string, error) {
-	dir := os.Getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("finding the config file: %w; set XDG_CONFIG_HOME or %s", err, Env)
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "kubectl-tenant", "config.yaml"), nil
-}
+const Usage = regspec.Usage
 
 // Flag is the --registry flag, with kubectl's own flags, which a cluster
 // registry is reached with like any cluster: --kubeconfig, --context
@@ -94,14 +41,14 @@ type Flag struct {
 // else the current one, and kubectl's connection flags. Nothing is
 // contacted yet.
 func (f *Flag) Open() (tenant.Registry, error) {
-	spec, err := Resolve(f.Spec)
+	spec, err := regspec.Resolve(f.Spec)
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckSpec(spec); err != nil {
+	if err := regspec.CheckSpec(spec); err != nil {
 		return nil, err
 	}
-	kind, where := Parse(spec)
+	kind, where := regspec.Parse(spec)
 	if kind == "file" {
 		return tenant.OpenRegistry(where)
 	}
@@ -132,34 +79,6 @@ func (f *Flag) Open() (tenant.Registry, error) {
 
 // With is the flag naming spec instead, read through the same kubeconfig.
 func (f *Flag) With(spec string) *Flag { return &Flag{Spec: spec, Flags: f.Flags} }
-
-// CheckSpec refuses a bare word that has neither form: "clustr" would
-// otherwise be a file of that name in the working directory, and a typo
-// would quietly start a second registry. A bare path names a directory
-// or ends in .yaml or .yml.
-func CheckSpec(spec string) error {
-	switch {
-	case spec == "", spec == "cluster", strings.HasPrefix(spec, "cluster:"), strings.HasPrefix(spec, "file:"),
-		strings.ContainsAny(spec, `/`+string(filepath.Separator)), filepath.Ext(spec) == ".yaml", filepath.Ext(spec) == ".yml":
-		return nil
-	}
-	return fmt.Errorf("registry %q is neither a cluster nor a file: use %s", spec, Usage)
-}
-
-// Parse splits a registry spec into its kind, file or cluster, and where:
-// the file's path ("" for the default file) or the context ("" for the
-// current one).
-func Parse(spec string) (kind, where string) {
-	switch {
-	case spec == "cluster":
-		return "cluster", ""
-	case strings.HasPrefix(spec, "cluster:"):
-		return "cluster", strings.TrimPrefix(spec, "cluster:")
-	case strings.HasPrefix(spec, "file:"):
-		return "file", strings.TrimPrefix(spec, "file:")
-	}
-	return "file", spec
-}
 
 // OpenTenant validates a tenant name, opens the registry and reads the
 // tenant: how every command that acts on one tenant starts.
@@ -209,8 +128,8 @@ func (f *Flag) contextUnused() string {
 	if f.Flags == nil || f.Flags.Context == nil || *f.Flags.Context == "" {
 		return ""
 	}
-	if spec, err := Resolve(f.Spec); err == nil {
-		if kind, where := Parse(spec); kind == "cluster" && (where == "" || where == *f.Flags.Context) {
+	if spec, err := regspec.Resolve(f.Spec); err == nil {
+		if kind, where := regspec.Parse(spec); kind == "cluster" && (where == "" || where == *f.Flags.Context) {
 			return "" // it chooses the registry's cluster, or names it again
 		}
 	}
@@ -221,11 +140,11 @@ func (f *Flag) contextUnused() string {
 // the current one), and whether the registry is one: a cluster registry's
 // cluster is the management cluster of Cluster API tenants too.
 func (f *Flag) ClusterContext() (string, bool, error) {
-	spec, err := Resolve(f.Spec)
+	spec, err := regspec.Resolve(f.Spec)
 	if err != nil {
 		return "", false, err
 	}
-	kind, where := Parse(spec)
+	kind, where := regspec.Parse(spec)
 	if kind != "cluster" {
 		return "", false, nil
 	}

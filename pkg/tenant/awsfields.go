@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -16,10 +17,10 @@ import (
 // flags with the same predicates, and the Tenant CRD states the same
 // patterns, so that a record is valid or not wherever it is read.
 var (
-	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // 2 to 1224 long: RE2 repeats at most 1000
-	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	clusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
+	regionRE      = compiled(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	externalIDRE  = compiled(`^[\w+=,.@:/-]+$`) // 2 to 1224 long: RE2 repeats at most 1000
+	sessionNameRE = compiled(`^[\w+=,.@-]{2,64}$`)
+	clusterNameRE = compiled(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
 )
 
 // What each shape is, said to the user who gave another.
@@ -40,18 +41,18 @@ const (
 const MaxRoleChain = 16
 
 // IsRegion reports whether s has the shape of an AWS region name.
-func IsRegion(s string) bool { return regionRE.MatchString(s) }
+func IsRegion(s string) bool { return regionRE().MatchString(s) }
 
 // IsExternalID reports whether s is a valid sts:ExternalId.
 func IsExternalID(s string) bool {
-	return len(s) >= 2 && len(s) <= 1224 && externalIDRE.MatchString(s)
+	return len(s) >= 2 && len(s) <= 1224 && externalIDRE().MatchString(s)
 }
 
 // IsSessionName reports whether s is a valid role session name.
-func IsSessionName(s string) bool { return sessionNameRE.MatchString(s) }
+func IsSessionName(s string) bool { return sessionNameRE().MatchString(s) }
 
 // IsEKSClusterName reports whether s is a name EKS takes for a cluster.
-func IsEKSClusterName(s string) bool { return clusterNameRE.MatchString(s) }
+func IsEKSClusterName(s string) bool { return clusterNameRE().MatchString(s) }
 
 // validateAWS checks the identity the plugin acts as in the tenant's
 // account.
@@ -109,11 +110,11 @@ const (
 )
 
 var (
-	kubernetesVersionRE = regexp.MustCompile(`^1\.[0-9]{1,2}$`)
-	subnetIDRE          = regexp.MustCompile(`^subnet-[0-9a-f]{1,32}$`)
-	securityGroupIDRE   = regexp.MustCompile(`^sg-[0-9a-f]{1,32}$`)
-	nodegroupNameRE     = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,62}$`)
-	instanceTypeRE      = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	kubernetesVersionRE = compiled(`^1\.[0-9]{1,2}$`)
+	subnetIDRE          = compiled(`^subnet-[0-9a-f]{1,32}$`)
+	securityGroupIDRE   = compiled(`^sg-[0-9a-f]{1,32}$`)
+	nodegroupNameRE     = compiled(`^[0-9A-Za-z][A-Za-z0-9_-]{0,62}$`)
+	instanceTypeRE      = compiled(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 )
 
 // What each shape of an EKS cluster's parameters is.
@@ -123,16 +124,16 @@ const (
 )
 
 // IsNodegroupName reports whether s is a name EKS takes for a node group.
-func IsNodegroupName(s string) bool { return nodegroupNameRE.MatchString(s) }
+func IsNodegroupName(s string) bool { return nodegroupNameRE().MatchString(s) }
 
 // IsInstanceType reports whether s has the shape of an EC2 instance type
 // (family.size); whether EC2 offers it in the region is EKS's to say.
-func IsInstanceType(s string) bool { return instanceTypeRE.MatchString(s) }
+func IsInstanceType(s string) bool { return instanceTypeRE().MatchString(s) }
 
 // validateEKSCreation checks what the cluster is made with.
 func validateEKSCreation(p *field.Path, e *EKSCluster) field.ErrorList {
 	var errs field.ErrorList
-	if v := e.KubernetesVersion; v != "" && !kubernetesVersionRE.MatchString(v) {
+	if v := e.KubernetesVersion; v != "" && !kubernetesVersionRE().MatchString(v) {
 		errs = append(errs, field.Invalid(p.Child("kubernetesVersion"), v, "a Kubernetes minor version as EKS names it, such as 1.31"))
 	}
 	switch e.EndpointAccess {
@@ -154,8 +155,8 @@ func validateEKSCreation(p *field.Path, e *EKSCluster) field.ErrorList {
 			errs = append(errs, field.Invalid(cidrs.Index(i), c, "not a CIDR block (such as 203.0.113.0/24)"))
 		}
 	}
-	errs = append(errs, validateIDs(p.Child("subnetIDs"), e.SubnetIDs, subnetIDRE, "not a subnet ID (such as subnet-0a1b2c3d)")...)
-	errs = append(errs, validateIDs(p.Child("securityGroupIDs"), e.SecurityGroupIDs, securityGroupIDRE, "not a security group ID (such as sg-0a1b2c3d)")...)
+	errs = append(errs, validateIDs(p.Child("subnetIDs"), e.SubnetIDs, subnetIDRE(), "not a subnet ID (such as subnet-0a1b2c3d)")...)
+	errs = append(errs, validateIDs(p.Child("securityGroupIDs"), e.SecurityGroupIDs, securityGroupIDRE(), "not a security group ID (such as sg-0a1b2c3d)")...)
 	errs = append(errs, validateIDs(cidrs, e.PublicAccessCIDRs, nil, "")...)
 	if len(e.Tags) > MaxEKSTags {
 		errs = append(errs, field.TooMany(p.Child("tags"), len(e.Tags), MaxEKSTags))
@@ -196,7 +197,7 @@ func validateNodegroup(p *field.Path, n Nodegroup) field.ErrorList {
 	if !IsNodegroupName(n.Name) {
 		errs = append(errs, field.Invalid(p.Child("name"), n.Name, NodegroupNameShape))
 	}
-	errs = append(errs, validateIDs(p.Child("instanceTypes"), n.InstanceTypes, instanceTypeRE, InstanceTypeShape)...)
+	errs = append(errs, validateIDs(p.Child("instanceTypes"), n.InstanceTypes, instanceTypeRE(), InstanceTypeShape)...)
 	for _, c := range []struct {
 		name  string
 		count int32
@@ -223,4 +224,10 @@ func validateRoleARN(p *field.Path, s string) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, s, err.Error())}
 	}
 	return nil
+}
+
+// compiled is a regular expression compiled when first used: compiling
+// them all when the package loads was most of every command's start.
+func compiled(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -282,7 +281,7 @@ func ValidateName(name string) error {
 
 // sourceIdentityRE is the shape of a CAPA identity reference: a kind of
 // identity and a DNS-1123 subdomain.
-var sourceIdentityRE = regexp.MustCompile(`^(AWSClusterControllerIdentity|AWSClusterRoleIdentity|AWSClusterStaticIdentity)/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+var sourceIdentityRE = compiled(`^(AWSClusterControllerIdentity|AWSClusterRoleIdentity|AWSClusterStaticIdentity)/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 
 // validateCAPA checks where a CAPA tenant's Cluster is declared, and that
 // the record says what CAPA makes: an EKS cluster (spec.cluster.eks, which
@@ -292,7 +291,7 @@ func validateCAPA(spec *field.Path, t *Tenant) field.ErrorList {
 	var errs field.ErrorList
 	errs = append(errs, validateDNSLabel(p.Child("namespace"), c.Namespace)...)
 	errs = append(errs, validateDNSLabel(p.Child("name"), c.Name)...)
-	if c.SourceIdentity != "" && !sourceIdentityRE.MatchString(c.SourceIdentity) {
+	if c.SourceIdentity != "" && !sourceIdentityRE().MatchString(c.SourceIdentity) {
 		errs = append(errs, field.Invalid(p.Child("sourceIdentity"), c.SourceIdentity, "name an identity as KIND/NAME, KIND one of AWSClusterControllerIdentity, AWSClusterRoleIdentity, AWSClusterStaticIdentity"))
 	}
 	if len(c.ManagementContext) > 1024 {

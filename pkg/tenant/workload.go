@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -88,11 +87,11 @@ const maxARN = 2048
 
 var (
 	// iamRoleNameRE is what IAM takes as a role name.
-	iamRoleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	iamRoleNameRE = compiled(`^[\w+=,.@-]{1,64}$`)
 	// policyARNRE is a managed policy: AWS's or an account's.
-	policyARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
+	policyARNRE = compiled(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
 	// workloadRoleARNRE is a role ARN, with an optional path.
-	workloadRoleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	workloadRoleARNRE = compiled(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
 )
 
 // validateWorkloadRoles checks spec.workloadRoles: each of a ServiceAccount
@@ -121,19 +120,19 @@ func validateWorkloadRoles(p *field.Path, roles []WorkloadRole, owned map[string
 		default:
 			errs = append(errs, field.NotSupported(ip.Child("via"), w.Via, []string{ViaPodIdentity, ViaIRSA}))
 		}
-		if w.RoleName != "" && !iamRoleNameRE.MatchString(w.RoleName) {
+		if w.RoleName != "" && !iamRoleNameRE().MatchString(w.RoleName) {
 			errs = append(errs, field.Invalid(ip.Child("roleName"), w.RoleName, "an IAM role name has 1 to 64 letters, digits and +=,.@_-"))
 		}
 		if len(w.PolicyARNs) > MaxRolePolicies {
 			errs = append(errs, field.TooMany(ip.Child("policyARNs"), len(w.PolicyARNs), MaxRolePolicies))
 		}
 		for k, a := range w.PolicyARNs {
-			if len(a) > maxARN || !policyARNRE.MatchString(a) {
+			if len(a) > maxARN || !policyARNRE().MatchString(a) {
 				errs = append(errs, field.Invalid(ip.Child("policyARNs").Index(k), a, "a managed policy ARN: arn:aws:iam::ACCOUNT:policy/NAME, or arn:aws:iam::aws:policy/NAME for AWS's"))
 			}
 		}
 		switch {
-		case w.RoleARN != "" && (len(w.RoleARN) > maxARN || !workloadRoleARNRE.MatchString(w.RoleARN)):
+		case w.RoleARN != "" && (len(w.RoleARN) > maxARN || !workloadRoleARNRE().MatchString(w.RoleARN)):
 			errs = append(errs, field.Invalid(ip.Child("roleARN"), w.RoleARN, "an IAM role ARN: arn:aws:iam::ACCOUNT:role/NAME, with a 12-digit account"))
 		case w.RoleARN != "" && (w.RoleName != "" || len(w.PolicyARNs) > 0 || w.RoleCreated):
 			errs = append(errs, field.Invalid(ip.Child("roleARN"), w.RoleARN, "an existing role is used as it is: give roleARN alone, or roleName and policyARNs for a role the plugin makes"))
@@ -190,9 +189,9 @@ func (t *Tenant) Addon(name string) *Addon {
 
 var (
 	// addonNameRE is an EKS add-on name.
-	addonNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,98}[a-z0-9])?$`)
+	addonNameRE = compiled(`^[a-z0-9]([-a-z0-9.]{0,98}[a-z0-9])?$`)
 	// addonVersionRE is an EKS add-on version, v1.44.0-eksbuild.1.
-	addonVersionRE = regexp.MustCompile(`^v[0-9][0-9A-Za-z.+_-]{0,99}$`)
+	addonVersionRE = compiled(`^v[0-9][0-9A-Za-z.+_-]{0,99}$`)
 )
 
 // validateAddons checks spec.addons: each named once, with a version
@@ -205,14 +204,14 @@ func validateAddons(p *field.Path, addons []Addon) field.ErrorList {
 	seen := map[string]bool{}
 	for i, a := range addons {
 		ip := p.Index(i)
-		if !addonNameRE.MatchString(a.Name) {
+		if !addonNameRE().MatchString(a.Name) {
 			errs = append(errs, field.Invalid(ip.Child("name"), a.Name, "an EKS add-on name: lower case letters, digits, '-' and '.', such as aws-ebs-csi-driver"))
 		}
 		if seen[a.Name] {
 			errs = append(errs, field.Duplicate(ip.Child("name"), a.Name))
 		}
 		seen[a.Name] = true
-		if a.Version != "" && !addonVersionRE.MatchString(a.Version) {
+		if a.Version != "" && !addonVersionRE().MatchString(a.Version) {
 			errs = append(errs, field.Invalid(ip.Child("version"), a.Version, "an EKS add-on version, such as v1.44.0-eksbuild.1"))
 		}
 		switch a.Via {
@@ -220,7 +219,7 @@ func validateAddons(p *field.Path, addons []Addon) field.ErrorList {
 		default:
 			errs = append(errs, field.NotSupported(ip.Child("via"), a.Via, []string{ViaPodIdentity, ViaIRSA}))
 		}
-		if a.RoleName != "" && !iamRoleNameRE.MatchString(a.RoleName) {
+		if a.RoleName != "" && !iamRoleNameRE().MatchString(a.RoleName) {
 			errs = append(errs, field.Invalid(ip.Child("roleName"), a.RoleName, "an IAM role name has 1 to 64 letters, digits and +=,.@_-"))
 		}
 	}

@@ -45,7 +45,7 @@ func run(m *testing.M) int {
 }
 
 // buildPlugin builds the front into dir/bin, with the completion helper
-// as a link to it, and the engine and signer into dir/libexec/kubectl-tenant,
+// as a link to it, and the engine, signer and reader into dir/libexec/kubectl-tenant,
 // as `make install` lays them out.
 func buildPlugin(dir string) error {
 	root := repoRoot()
@@ -53,6 +53,7 @@ func buildPlugin(dir string) error {
 		"./cmd/kubectl-tenant":        filepath.Join(dir, "bin", "kubectl-tenant"),
 		"./cmd/kubectl-tenant-engine": filepath.Join(dir, "libexec", "kubectl-tenant", "kubectl-tenant-engine"),
 		"./cmd/kubectl-tenant-signer": filepath.Join(dir, "libexec", "kubectl-tenant", "kubectl-tenant-signer"),
+		"./cmd/kubectl-tenant-reader": filepath.Join(dir, "libexec", "kubectl-tenant", "kubectl-tenant-reader"),
 	} {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
 		cmd.Dir = root

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
@@ -32,8 +33,8 @@ type Principal struct {
 }
 
 var (
-	nameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	pathRE = regexp.MustCompile(`^([\w+=,.@-]+/)*$`)
+	nameRE = compiled(`^[\w+=,.@-]{1,64}$`)
+	pathRE = compiled(`^([\w+=,.@-]+/)*$`)
 )
 
 // Parse reads s as an IAM role or user ARN of kind (Role or User).
@@ -51,10 +52,10 @@ func Parse(s, kind string) (Principal, error) {
 	rest := strings.TrimPrefix(a.Resource, kind+"/")
 	i := strings.LastIndex(rest, "/")
 	p := Principal{Partition: a.Partition, Account: a.AccountID, Kind: kind, Path: rest[:i+1], Name: rest[i+1:]}
-	if !nameRE.MatchString(p.Name) {
+	if !nameRE().MatchString(p.Name) {
 		return Principal{}, fmt.Errorf("%q has %s name %q; a %s name is 1 to 64 characters of letters, digits and +=,.@_-", s, kind, p.Name, kind)
 	}
-	if !pathRE.MatchString(p.Path) {
+	if !pathRE().MatchString(p.Path) {
 		return Principal{}, fmt.Errorf("%q has path %q; a path is letters, digits and +=,.@_- between slashes", s, p.Path)
 	}
 	return p, nil
@@ -142,4 +143,10 @@ func RoleOfSession(s string) string {
 	}
 	parts := strings.Split(a.Resource, "/")
 	return Principal{Partition: a.Partition, Account: a.AccountID, Kind: Role, Name: parts[1]}.String()
+}
+
+// compiled is a regular expression compiled when first used: compiling
+// them all when the package loads was most of every command's start.
+func compiled(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

@@ -3,7 +3,7 @@ package contexts
 import (
 	"context"
 	"fmt"
-	"time"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -99,21 +99,10 @@ func (o *ListOptions) Run(ctx context.Context) error {
 	}
 	w := printers.GetNewTabWriter(o.Out)
 	if !o.NoHeaders {
-		fmt.Fprintln(w, "NAME\tCLUSTER\tUSER\tNAMESPACE\tCURRENT\tTENANT\tEXPIRES")
+		fmt.Fprintln(w, strings.Join(kubeconfig.ContextColumns, "\t"))
 	}
 	for _, c := range contexts {
-		mark := ""
-		if c.Name == current {
-			mark = "*"
-		}
-		tenant, expires := "", ""
-		if ext, ok := kubeconfig.TenantExtensionOf(c.Context); ok {
-			tenant = ext.Tenant
-			if !ext.Expires.IsZero() {
-				expires = ext.Expires.UTC().Format(time.RFC3339)
-			}
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Context.Cluster, c.Context.AuthInfo, c.Context.Namespace, mark, tenant, expires)
+		fmt.Fprintln(w, strings.Join(kubeconfig.ContextRow(c, current), "\t"))
 	}
 	return w.Flush()
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -131,21 +130,14 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	w := printers.GetNewTabWriter(o.Out)
 	if !o.NoHeaders {
-		header := "NAME\tCONTEXT\tREGION\tNAMESPACES\tGRANTS\tREADY" // kubectl get tenants' columns
+		header := strings.Join(tenant.Columns, "\t")
 		if o.Live {
 			header += "\tREACHABLE\tNAMESPACES-PRESENT\tOBJECTS-IN-PLACE"
 		}
 		fmt.Fprintln(w, header)
 	}
 	for i, t := range tenants {
-		region, ready := "-", "-"
-		if t.Spec.AWS != nil && t.Spec.AWS.Region != "" {
-			region = t.Spec.AWS.Region
-		}
-		if c := meta.FindStatusCondition(t.Status.Conditions, tenant.ConditionReady); c != nil {
-			ready = string(c.Status)
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s", t.Name, t.Spec.Cluster.Context, region, strings.Join(t.Spec.Namespaces, ","), len(t.Spec.Grants), ready)
+		fmt.Fprint(w, strings.Join(t.Row(), "\t"))
 		if o.Live {
 			x := seen[i]
 			if x.Unreachable != "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/registry"
+	regspec "github.com/kubectl-tenant/kubectl-tenant/pkg/registry/spec"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -86,7 +87,7 @@ func (o *MigrateOptions) Complete(cmd *cobra.Command, _ []string) error {
 	if o.To == "" {
 		return fmt.Errorf("--to is required: %s", registry.Usage)
 	}
-	if err := registry.CheckSpec(o.To); err != nil {
+	if err := regspec.CheckSpec(o.To); err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
 	if o.from, err = o.registryFlag.Open(); err != nil {

@@ -1,6 +1,6 @@
 //go:build windows
 
-package main
+package handoff
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"os/signal"
 )
+
+const exeSuffix = ".exe"
 
 // run starts bin as a child with this process's streams and environment,
 // since Windows has no exec, and returns its exit code. Ctrl-C reaches the

@@ -1,0 +1,384 @@
+// Package reader answers the everyday read commands without the full
+// command's start: `contexts list`, `contexts extract`, `list` without
+// its live columns, `get`, and shell completion of tenant names, contexts
+// and a tenant's namespaces, from the kubeconfig files and the file
+// registry. kubectl-tenant-reader runs it; it links none of client-go's
+// clients, the AWS SDK or kubectl's command libraries, whose package
+// initialisation is most of the engine's start.
+//
+// It reads a command line narrowly. Whatever it does not answer as the
+// engine would, byte for byte (a flag it does not know, a cluster
+// registry, a record that is not there, any error to report), it
+// declines, having written nothing, and the engine answers instead.
+package reader
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"k8s.io/cli-runtime/pkg/printers"
+	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
+	regspec "github.com/kubectl-tenant/kubectl-tenant/pkg/registry/spec"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
+)
+
+// Serve answers args (the words after `kubectl tenant`) when it can: it
+// writes the command's output to stdout and stderr and reports true, with
+// an error only when writing failed. It reports false, having written
+// nothing, for any command line it leaves to the engine.
+func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) (bool, error) {
+	l, ok := parse(args)
+	if !ok {
+		return false, nil
+	}
+	var out, errOut bytes.Buffer
+	if !l.answer(ctx, &out, &errOut) {
+		return false, nil
+	}
+	if _, err := out.WriteTo(stdout); err != nil {
+		return true, err
+	}
+	_, err := errOut.WriteTo(stderr)
+	return true, err
+}
+
+// line is a parsed command line.
+type line struct {
+	words []string // the verb and its arguments
+	// complete is set for `__complete`: the last word is the one being
+	// completed, and completing names the flag whose value it is, if any.
+	complete   bool
+	completing string
+
+	kubeconfig, registry, output string
+	outputSet                    bool
+	noHeaders                    bool
+	live                         bool
+	flags                        map[string]bool // the flags given, by long name
+}
+
+// valueFlags are the flags the reader knows that take a value, by long
+// name and shorthand; boolFlags those that do not. Any other flag means
+// the engine answers.
+var (
+	valueFlags = map[string]string{"kubeconfig": "", "registry": "", "output": "o", "context": "", "namespace": "", "role": ""}
+	boolFlags  = map[string]bool{"no-headers": true, "live": true}
+)
+
+func parse(args []string) (*line, bool) {
+	l := &line{live: true, flags: map[string]bool{}}
+	if len(args) > 0 && (args[0] == "__complete" || args[0] == "__completeNoDesc") {
+		l.complete = true
+		args = args[1:]
+		if len(args) == 0 {
+			return nil, false
+		}
+	}
+	last := len(args) - 1
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if l.complete && i == last {
+			if strings.HasPrefix(a, "-") {
+				return nil, false // flag names: cobra's own completion
+			}
+			l.words = append(l.words, a)
+			break
+		}
+		if a == "--" || a == "-" {
+			return nil, false
+		}
+		if !strings.HasPrefix(a, "-") {
+			l.words = append(l.words, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "--") {
+			// A shorthand: -o VALUE, -oVALUE or -o=VALUE.
+			if !strings.HasPrefix(name, "o") {
+				return nil, false
+			}
+			if rest := strings.TrimPrefix(name, "o"); rest != "" {
+				value, hasValue = rest, true
+			}
+			name = "output"
+		}
+		if boolFlags[name] {
+			v := true
+			if hasValue {
+				var err error
+				if v, err = strconv.ParseBool(value); err != nil {
+					return nil, false
+				}
+			}
+			l.setBool(name, v)
+			continue
+		}
+		if _, ok := valueFlags[name]; !ok {
+			return nil, false
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, false
+			}
+			if l.complete && i+1 == last {
+				l.completing = name
+				l.words = append(l.words, args[last])
+				break
+			}
+			i++
+			value = args[i]
+		}
+		l.setValue(name, value)
+	}
+	if len(l.words) == 0 {
+		return nil, false
+	}
+	return l, true
+}
+
+func (l *line) setBool(name string, v bool) {
+	l.flags[name] = true
+	switch name {
+	case "no-headers":
+		l.noHeaders = v
+	case "live":
+		l.live = v
+	}
+}
+
+func (l *line) setValue(name, v string) {
+	l.flags[name] = true
+	switch name {
+	case "kubeconfig":
+		l.kubeconfig = v
+	case "registry":
+		l.registry = v
+	case "output":
+		l.output, l.outputSet = v, true
+	}
+}
+
+// only reports whether every flag given is one of names (the global
+// --kubeconfig and --registry always may be).
+func (l *line) only(names ...string) bool {
+	for f := range l.flags {
+		if f != "kubeconfig" && f != "registry" && !contains(names, f) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// answer writes the command's output, or reports false.
+func (l *line) answer(ctx context.Context, out, errOut *bytes.Buffer) bool {
+	if l.complete {
+		return l.answerCompletion(ctx, out, errOut)
+	}
+	verb, args := l.words[0], l.words[1:]
+	switch verb {
+	case "contexts":
+		if len(args) == 0 {
+			return false
+		}
+		switch args[0] {
+		case "list", "ls":
+			return len(args) == 1 && l.only("output", "no-headers") && l.contextsList(ctx, out)
+		case "extract":
+			return l.only("output") && l.contextsExtract(ctx, args[1:], out)
+		}
+	case "list", "ls":
+		return len(args) == 0 && l.only("output", "no-headers", "live") && l.list(ctx, out)
+	case "get":
+		return len(args) == 1 && l.only("output") && l.get(ctx, args[0], out)
+	}
+	return false
+}
+
+// contextsList is `contexts list`: a table, names, or a kubeconfig
+// holding only the contexts.
+func (l *line) contextsList(ctx context.Context, out *bytes.Buffer) bool {
+	var printer printers.ResourcePrinter
+	switch l.output {
+	case "", "name":
+	case "yaml", "json":
+		printer = objectPrinter(l.output)
+	default:
+		return false
+	}
+	set, err := kubeconfig.ReadSet(ctx, kubeconfig.LoadingPaths(l.kubeconfig))
+	if err != nil {
+		return false
+	}
+	contexts, current := set.Contexts(), set.CurrentContext()
+	switch {
+	case l.output == "name":
+		for _, c := range contexts {
+			fmt.Fprintln(out, c.Name)
+		}
+		return true
+	case printer != nil:
+		obj := &clientcmdv1.Config{APIVersion: "v1", Kind: "Config", Contexts: contexts, CurrentContext: current}
+		if obj.Contexts == nil {
+			obj.Contexts = []clientcmdv1.NamedContext{}
+		}
+		return printer.PrintObj(obj, out) == nil
+	}
+	w := printers.GetNewTabWriter(out)
+	if !l.noHeaders {
+		fmt.Fprintln(w, strings.Join(kubeconfig.ContextColumns, "\t"))
+	}
+	for _, c := range contexts {
+		fmt.Fprintln(w, strings.Join(kubeconfig.ContextRow(c, current), "\t"))
+	}
+	return w.Flush() == nil
+}
+
+// contextsExtract is `contexts extract` to stdout.
+func (l *line) contextsExtract(ctx context.Context, names []string, out *bytes.Buffer) bool {
+	if l.outputSet && l.output != "yaml" && l.output != "json" {
+		return false // -o FILE, deprecated, warns and writes a file
+	}
+	set, err := kubeconfig.ReadSetToExtract(ctx, kubeconfig.LoadingPaths(l.kubeconfig))
+	if err != nil {
+		return false
+	}
+	if len(names) == 0 {
+		cur := set.CurrentContext()
+		if cur == "" {
+			return false
+		}
+		names = []string{cur}
+	}
+	cfg, err := set.Extract(names)
+	if err != nil {
+		return false
+	}
+	if l.output == "json" {
+		return objectPrinter("json").PrintObj(cfg, out) == nil
+	}
+	return kubeconfig.EncodeTo(out, cfg) == nil
+}
+
+// list is `list` without the live columns: with -o, or --live=false.
+func (l *line) list(ctx context.Context, out *bytes.Buffer) bool {
+	if l.outputSet && l.output != "name" && l.output != "yaml" && l.output != "json" {
+		return false
+	}
+	if !l.outputSet && l.live {
+		return false // the live columns read every cluster
+	}
+	tenants, ok := l.tenants(ctx)
+	if !ok {
+		return false
+	}
+	switch l.output {
+	case "name":
+		for _, t := range tenants {
+			fmt.Fprintln(out, tenant.ObjectName(t.Name))
+		}
+		return true
+	case "yaml", "json":
+		list := &tenant.List{Items: tenants}
+		list.APIVersion, list.Kind = tenant.APIVersion, tenant.ListKind
+		if list.Items == nil {
+			list.Items = []tenant.Tenant{}
+		}
+		return printable(list.Items) && objectPrinter(l.output).PrintObj(list, out) == nil
+	}
+	w := printers.GetNewTabWriter(out)
+	if !l.noHeaders {
+		fmt.Fprintln(w, strings.Join(tenant.Columns, "\t"))
+	}
+	for i := range tenants {
+		fmt.Fprintln(w, strings.Join(tenants[i].Row(), "\t"))
+	}
+	return w.Flush() == nil
+}
+
+// get is `get NAME`: the record, YAML by default.
+func (l *line) get(ctx context.Context, arg string, out *bytes.Buffer) bool {
+	format := l.output
+	switch format {
+	case "":
+		format = "yaml"
+	case "yaml", "json", "name":
+	default:
+		return false
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(arg, "tenant/"), tenant.ObjectName(""))
+	if tenant.ValidateName(name) != nil {
+		return false
+	}
+	reg, ok := l.fileRegistry()
+	if !ok {
+		return false
+	}
+	t, err := reg.Get(ctx, name)
+	if err != nil {
+		return false
+	}
+	if format == "name" {
+		fmt.Fprintln(out, tenant.ObjectName(t.Name))
+		return true
+	}
+	return printable([]tenant.Tenant{*t}) && objectPrinter(format).PrintObj(t, out) == nil
+}
+
+// objectPrinter is the printer kubectl's -o yaml or -o json makes
+// (genericclioptions.PrintFlags), for objects whose kind is set.
+func objectPrinter(format string) printers.ResourcePrinter {
+	if format == "json" {
+		return &printers.OmitManagedFieldsPrinter{Delegate: &printers.JSONPrinter{}}
+	}
+	return &printers.OmitManagedFieldsPrinter{Delegate: &printers.YAMLPrinter{}}
+}
+
+// printable reports whether records carry their kind: the engine's
+// printer fills in a missing one from a scheme the reader does not link.
+func printable(items []tenant.Tenant) bool {
+	for _, t := range items {
+		if t.APIVersion == "" || t.Kind == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// fileRegistry is the registry the flags name, when it is a file.
+func (l *line) fileRegistry() (tenant.Registry, bool) {
+	spec, err := regspec.Resolve(l.registry)
+	if err != nil || regspec.CheckSpec(spec) != nil {
+		return nil, false
+	}
+	kind, where := regspec.Parse(spec)
+	if kind != "file" {
+		return nil, false // a management cluster: the engine reaches it
+	}
+	reg, err := tenant.OpenRegistry(where)
+	return reg, err == nil
+}
+
+// tenants are the records of the file registry.
+func (l *line) tenants(ctx context.Context) ([]tenant.Tenant, bool) {
+	reg, ok := l.fileRegistry()
+	if !ok {
+		return nil, false
+	}
+	tenants, err := reg.List(ctx)
+	return tenants, err == nil
+}

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The everyday read commands, through kubectl as a user runs them, print
+// what the engine prints for the same command line, byte for byte, on
+// both streams and with the same exit status; the reader answers them
+// (the front and the reader alone, without the engine beside them, do);
+// and what the reader leaves alone reaches the engine all the same.
+func TestReaderPrintsWhatTheEnginePrints(t *testing.T) {
+	u := newUser(t)
+	config := filepath.Join(u.home, "kubeconfig")
+	admin := readFile(t, cp.AdminKubeconfig)
+	// Fifty more contexts than the admin one, in a second file of the
+	// KUBECONFIG list, and a tenant's context made by the plugin.
+	var more strings.Builder
+	more.WriteString("apiVersion: v1\nkind: Config\nclusters:\n- name: far\n  cluster: {server: \"https://far.example.com\"}\nusers:\n- name: far\n  user: {token: t}\ncontexts:\n")
+	for i := range 50 {
+		fmt.Fprintf(&more, "- name: far-%02d\n  context: {cluster: far, user: far, namespace: ns-%d}\n", i, i)
+	}
+	writeFile(t, config, admin)
+	writeFile(t, config+"-more", more.String())
+	u = u.with("KUBECONFIG=" + config + string(os.PathListSeparator) + config + "-more")
+	u.tenant("create", "tread", "--from-context", "admin", "--namespace", "tread", "--namespace", "tread-ci")
+	u.tenant("create", "tread2", "--from-context", "admin")
+	u.tenant("grant", "tread", "--serviceaccount", "ci", "--role", "edit")
+	u.tenant("kubeconfig", "tread", "--serviceaccount", "ci", "--merge")
+
+	engine := filepath.Join(binDir, "libexec", "kubectl-tenant", "kubectl-tenant-engine")
+	// The front and the reader without the engine: a command line the
+	// reader did not answer fails here, for want of the engine.
+	alone := t.TempDir()
+	for _, b := range []string{"kubectl-tenant", "kubectl-tenant-reader"} {
+		src := filepath.Join(binDir, "bin", b)
+		if b != "kubectl-tenant" {
+			src = filepath.Join(binDir, "libexec", "kubectl-tenant", b)
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(alone, b), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exitCode := func(err error) int {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	}
+	for _, c := range []struct {
+		args     []string
+		answered bool // by the reader alone
+	}{
+		{[]string{"contexts", "list"}, true},
+		{[]string{"contexts", "list", "-o", "name"}, true},
+		{[]string{"contexts", "list", "-o", "yaml"}, true},
+		{[]string{"contexts", "list", "--no-headers", "-o", "json"}, true},
+		{[]string{"contexts", "extract", "admin"}, true},
+		{[]string{"contexts", "extract", "admin", "far-07", "-o", "json"}, true},
+		{[]string{"list", "--live=false"}, true},
+		{[]string{"list", "-o", "name"}, true},
+		{[]string{"list", "-o", "yaml"}, true},
+		{[]string{"get", "tread"}, true},
+		{[]string{"get", "tenant/tread2", "-o", "json"}, true},
+		{[]string{"__complete", "grant", ""}, true},
+		{[]string{"__complete", "grant", "tread", "--namespace", ""}, true},
+		{[]string{"__complete", "contexts", "extract", "far-0"}, true},
+		{[]string{"__complete", "list", "--context", "ad"}, true},
+		// What the reader leaves to the engine.
+		{[]string{"list"}, false},
+		{[]string{"get", "nobody"}, false},
+		{[]string{"get", "tread", "-o", "jsonpath={.spec.namespaces}"}, false},
+		{[]string{"contexts", "extract", "nothere"}, false},
+		{[]string{"__complete", "grant", "tread", "--role", "ed"}, false},
+		{[]string{"list", "--live=false", "--registry", "clustr"}, false},
+	} {
+		viaKubectl := u.run("kubectl", append([]string{"tenant"}, c.args...)...)
+		if c.args[0] == "__complete" {
+			// kubectl completes a plugin through kubectl_complete-tenant.
+			viaKubectl = u.run(filepath.Join(binDir, "bin", "kubectl_complete-tenant"), c.args[1:]...)
+		}
+		direct := u.run(engine, c.args...)
+		if viaKubectl.stdout != direct.stdout || viaKubectl.stderr != direct.stderr || exitCode(viaKubectl.err) != exitCode(direct.err) {
+			t.Errorf("kubectl tenant %q printed\n%s%s(exit %d)\nthe engine\n%s%s(exit %d)", c.args,
+				viaKubectl.stdout, viaKubectl.stderr, exitCode(viaKubectl.err), direct.stdout, direct.stderr, exitCode(direct.err))
+		}
+		r := u.run(filepath.Join(alone, "kubectl-tenant"), c.args...)
+		if answered := r.err == nil; answered != c.answered {
+			t.Errorf("kubectl tenant %q without the engine: answered %v, want %v\n%s%s", c.args, answered, c.answered, r.stdout, r.stderr)
+		}
+		if c.answered && r.stdout != direct.stdout {
+			t.Errorf("kubectl tenant %q without the engine printed\n%s\nthe engine\n%s", c.args, r.stdout, direct.stdout)
+		}
+		if !c.answered && !strings.Contains(r.stderr, "kubectl-tenant-engine not found") {
+			t.Errorf("kubectl tenant %q without the engine: %s, want the engine looked for", c.args, r.stderr)
+		}
+	}
+	if out := u.tenant("contexts", "list", "-o", "name").stdout; strings.Count(out, "\n") != 52 {
+		t.Errorf("contexts list -o name: %d lines, want 52 (admin, 50 far contexts, the tenant's):\n%s", strings.Count(out, "\n"), out)
+	}
+}
