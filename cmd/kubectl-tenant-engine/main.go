@@ -15,6 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/handoff"
 )
 
 // completionHelper is the name kubectl (1.26 and later) looks for on PATH
@@ -22,6 +23,7 @@ import (
 const completionHelper = "kubectl_complete-tenant"
 
 func main() {
+	handoff.RestoreGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args[1:]
 	if filepath.Base(os.Args[0]) == completionHelper {

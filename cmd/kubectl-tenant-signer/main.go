@@ -13,10 +13,12 @@ import (
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/handoff"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
 
 func main() {
+	handoff.RestoreGC()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)

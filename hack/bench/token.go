@@ -50,6 +50,6 @@ func benchToken(r *report, bin, authenticator, dir string) error {
 	}
 	r.ratio("token, warm cache (whole process)", warm.wall, cli.wall, "aws eks get-token", 50)
 	r.ratio("token, warm cache (whole process)", warm.wall, auth.wall, "aws-iam-authenticator token", 3)
-	r.ratio("token, cold (sign, no cache)", cold.wall, auth.wall, "aws-iam-authenticator token", 1)
+	r.ratio("token, cold (sign, no cache)", cold.wall, auth.wall, "aws-iam-authenticator token", 2)
 	return nil
 }

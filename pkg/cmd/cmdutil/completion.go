@@ -16,19 +16,37 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
-// CompletionTimeout bounds a completion that asks a cluster (the
-// tenant's, or a registry's management cluster): past it the shell gets
-// what is known without the cluster, rather than a hang.
+// CompletionTimeout bounds a whole completion that asks a cluster (the
+// tenant's, or a registry's management cluster), from the moment the
+// shell starts it: past it the shell gets what is known without the
+// cluster, rather than a hang.
 const CompletionTimeout = time.Second
 
-// completionContext is the command's context, bounded by
-// CompletionTimeout, shared by everything one completion asks.
+// completionReserve is what of CompletionTimeout the cluster does not
+// get: the plugin's start before this package's initialisation, and the
+// answer's printing and the process's exit after the cluster is given up
+// on, with room for a busy machine.
+const completionReserve = 300 * time.Millisecond
+
+// started is about when the process started (its packages initialise
+// within milliseconds of it).
+var started = time.Now()
+
+// completionContext is the command's context, ending when the cluster's
+// share of CompletionTimeout does, shared by everything one completion
+// asks. A process that has run longer (a test that completes in process)
+// gives the cluster the same share from now.
 func completionContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return context.WithTimeout(ctx, CompletionTimeout)
+	share := CompletionTimeout - completionReserve
+	deadline := started.Add(share)
+	if time.Since(started) > CompletionTimeout {
+		deadline = time.Now().Add(share)
+	}
+	return context.WithDeadline(ctx, deadline)
 }
 
 // CompleteTenants completes a command's first argument with the names in
