@@ -19,7 +19,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	served, err := reader.Serve(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	interrupted := ctx.Err()
 	stop()
+	if err == nil && !served && interrupted != nil {
+		err = interrupted // Ctrl-C: the command stops here, not in the engine
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)

@@ -151,14 +151,8 @@ func benchList(r *report, bin, dir string) error {
 	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
 		return err
 	}
-	for i := range listTenants {
-		t := tenant.New(fmt.Sprintf("t%03d", i))
-		t.Spec.Cluster.Context = fmt.Sprintf("cluster-%d", i%listClusters)
-		t.Spec.Namespaces = []string{t.Name, t.Name + "-ci"}
-		t.Spec.Grants = []tenant.Grant{{Subject: tenant.Subject{Kind: tenant.SubjectGroup, Name: t.Name + "-devs"}, Role: "view"}}
-		if err := reg.Put(context.Background(), t); err != nil {
-			return err
-		}
+	if err := putTenants(reg, listTenants, func(i int) string { return fmt.Sprintf("cluster-%d", i%listClusters) }); err != nil {
+		return err
 	}
 	env := []string{"KUBECONFIG=" + kubeconfig, "KUBECTL_TENANT_REGISTRY=" + reg.Path, "HOME=" + dir}
 	wall, out, err := timed(bin, []string{"list", "--cluster-timeout", listTimeout.String()}, env)
@@ -169,5 +163,20 @@ func benchList(r *report, bin, dir string) error {
 		return fmt.Errorf("list shows %d tenants unreachable, want %d:\n%s", got, listTenants/listClusters, out)
 	}
 	r.limitDuration(fmt.Sprintf("list %d tenants on %d clusters, 1 silent (timeout %s)", listTenants, listClusters, listTimeout), wall, listTimeout+3*time.Second)
+	return nil
+}
+
+// putTenants records n tenants t000, t001... in reg, each with two
+// namespaces and a group's grant, on the context contextOf(i) names.
+func putTenants(reg *tenant.FileRegistry, n int, contextOf func(i int) string) error {
+	for i := range n {
+		t := tenant.New(fmt.Sprintf("t%03d", i))
+		t.Spec.Cluster.Context = contextOf(i)
+		t.Spec.Namespaces = []string{t.Name, t.Name + "-ci"}
+		t.Spec.Grants = []tenant.Grant{{Subject: tenant.Subject{Kind: tenant.SubjectGroup, Name: t.Name + "-devs"}, Role: "view"}}
+		if err := reg.Put(context.Background(), t); err != nil {
+			return err
+		}
+	}
 	return nil
 }

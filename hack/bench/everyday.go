@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,14 +45,8 @@ func benchEveryday(r *report, bin, kubectl, dir string) error {
 		return err
 	}
 	reg := &tenant.FileRegistry{Path: filepath.Join(dir, "tenants.yaml")}
-	for i := range everydayTenants {
-		t := tenant.New(fmt.Sprintf("t%03d", i))
-		t.Spec.Cluster.Context = fmt.Sprintf("ctx-%d", i%everydayContexts)
-		t.Spec.Namespaces = []string{t.Name, t.Name + "-ci"}
-		t.Spec.Grants = []tenant.Grant{{Subject: tenant.Subject{Kind: tenant.SubjectGroup, Name: t.Name + "-devs"}, Role: "view"}}
-		if err := reg.Put(context.Background(), t); err != nil {
-			return err
-		}
+	if err := putTenants(reg, everydayTenants, func(i int) string { return fmt.Sprintf("ctx-%d", i%everydayContexts) }); err != nil {
+		return err
 	}
 	env := []string{"KUBECONFIG=" + kubeconfig, "KUBECTL_TENANT_REGISTRY=" + reg.Path, "HOME=" + dir}
 

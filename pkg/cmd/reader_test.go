@@ -139,6 +139,25 @@ func TestReaderAnswersAsTheEngine(t *testing.T) {
 			t.Errorf("reader %q: answered %q, want it left to the engine", args, out)
 		}
 	}
+	// Spellings pflag and cobra read their own way: the reader leaves
+	// them alone, or answers exactly as the engine, which must succeed.
+	for _, args := range [][]string{
+		{"--no-headers", "contexts", "list"}, {"contexts", "--no-headers", "list"}, {"--no-headers", "list", "--live=false"},
+		{"--live", "list", "-o", "name"}, {"-o", "yaml", "get", "acme"}, {"--registry", "", "get", "acme"},
+		{"get", "acme", "-oyaml=x"}, {"contexts", "extract", "-oyaml=x"}, {"get", "acme", "-oname=x"},
+		{"get", "acme", "-o", ""}, {"get", "acme", "--output="}, {"get", "acme", "-o="}, {"contexts", "list", "-o="},
+		{"get", "acme", "---output=json"}, {"get", "acme", "-o", "yaml", "-o", "json"}, {"list", "--live=0", "--live=t"},
+		{"list", "--live=false", "--no-headers=false"}, {"get", "ACME"}, {"get", "acme", "globex"},
+		{"__complete", "nosuch", "--context", ""}, {"__complete", "GET", "--context", ""}, {"__complete", "contexts", "--context", ""},
+		{"__complete", "--registry=x.yaml", "foo", "--namespace", "x", "--context", "a"}, {"__complete", "help", ""},
+		{"__complete", "completion", "--context", ""}, {"__complete", "role", "rm", ""}, {"__complete", "--no-headers", "get", ""},
+	} {
+		wantOut, wantErr, err := runEngine(args)
+		gotOut, gotErr, served := runReader(t, args)
+		if served && (err != nil || gotOut != wantOut || gotErr != wantErr) {
+			t.Errorf("reader %q answered %q %q; the engine %q %q (error %v)", args, gotOut, gotErr, wantOut, wantErr, err)
+		}
+	}
 }
 
 // Every command of the engine's tree, completed the ways the reader
@@ -186,6 +205,28 @@ func TestReaderCompletesAsTheEngine(t *testing.T) {
 	}
 	if served < 50 {
 		t.Errorf("the reader answered %d completions, want most of them", served)
+	}
+	var commands []string
+	aliases := map[string]string{}
+	var list func(c *cobra.Command, path string)
+	list = func(c *cobra.Command, path string) {
+		for _, a := range c.Aliases {
+			aliases[a] = c.Name()
+		}
+		if !c.HasSubCommands() && path != "help" && !strings.HasPrefix(path, "completion ") {
+			commands = append(commands, path)
+		}
+		for _, s := range c.Commands() {
+			list(s, strings.TrimPrefix(path+" "+s.Name(), " "))
+		}
+	}
+	list(NewCmdTenant(genericiooptions.NewTestIOStreamsDiscard()), "")
+	slices.Sort(commands)
+	if diff := cmp.Diff(commands, reader.Commands); diff != "" {
+		t.Errorf("reader.Commands (-the engine's tree +reader.Commands):\n%s", diff)
+	}
+	if diff := cmp.Diff(aliases, reader.Aliases); diff != "" {
+		t.Errorf("reader.Aliases (-the engine's tree +reader.Aliases):\n%s", diff)
 	}
 	want := slices.Concat(reader.TenantVerbs, []string{"addon"})
 	slices.Sort(want)

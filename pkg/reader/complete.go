@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
@@ -30,8 +31,21 @@ var NamespaceVerbs = []string{"grant", "revoke"}
 // ContextVerbs are the commands whose arguments are contexts.
 var ContextVerbs = []string{"contexts extract", "contexts remove"}
 
-// aliases are the other names of commands.
-var aliases = map[string]string{"ls": "list", "rm": "remove"}
+// Commands are the engine's commands a completion may name, by path
+// (pkg/cmd's tests hold the list to the tree), and groups those that hold
+// others; a completion of anything else is cobra's.
+var (
+	Commands = []string{
+		"access", "addon", "apply", "aws-auth backups", "aws-auth migrate", "aws-auth restore", "bootstrap iam",
+		"contexts extract", "contexts list", "contexts merge", "contexts remove", "create", "delete", "describe",
+		"get", "grant", "init", "kubeconfig", "list", "registry migrate", "revoke", "role create", "role delete",
+		"token", "version", "workload-role",
+	}
+	groups = []string{"aws-auth", "bootstrap", "contexts", "registry", "role", "completion"}
+)
+
+// Aliases are the other names of commands, wherever they stand.
+var Aliases = map[string]string{"ls": "list", "rm": "remove"}
 
 // The directives of cobra's completion protocol the reader answers with,
 // and how cobra names them on stderr.
@@ -51,7 +65,7 @@ func (l *line) answerCompletion(ctx context.Context, out, errOut *bytes.Buffer) 
 	// The flags every command has (kubectl's, and --registry), and
 	// --role, which grant and revoke have.
 	flags := []string{"kubeconfig", "registry", "context", "namespace"}
-	if contains(NamespaceVerbs, verb) {
+	if slices.Contains(NamespaceVerbs, verb) {
 		flags = append(flags, "role")
 	}
 	if !l.only(flags...) {
@@ -61,15 +75,15 @@ func (l *line) answerCompletion(ctx context.Context, out, errOut *bytes.Buffer) 
 	switch {
 	case l.completing == "context":
 		names, ok = l.contextNames(ctx)
-	case l.completing == "namespace" && contains(NamespaceVerbs, verb):
+	case l.completing == "namespace" && slices.Contains(NamespaceVerbs, verb):
 		names, ok = l.tenantNamespaces(ctx, args)
 	case l.completing != "":
 		return false
-	case contains(TenantVerbs, verb) && len(args) > 0:
+	case slices.Contains(TenantVerbs, verb) && len(args) > 0:
 		// The tenant is given: nothing more to complete.
-	case contains(TenantVerbs, verb) || contains(tenantFirstVerbs, verb) && len(args) == 0:
+	case slices.Contains(TenantVerbs, verb) || slices.Contains(tenantFirstVerbs, verb) && len(args) == 0:
 		names, ok = l.tenantNames(ctx)
-	case contains(ContextVerbs, verb):
+	case slices.Contains(ContextVerbs, verb):
 		names, ok = l.contextNames(ctx)
 	default:
 		return false
@@ -94,21 +108,21 @@ func splitVerb(words []string) (verb string, args []string, ok bool) {
 		return "", nil, false
 	}
 	first := words[0]
-	if a, ok := aliases[first]; ok {
+	if a, ok := Aliases[first]; ok {
 		first = a
 	}
-	switch first {
-	case "aws-auth", "role", "contexts", "registry", "bootstrap":
+	verb, args = first, words[1:]
+	if slices.Contains(groups, first) {
 		if len(words) < 2 {
 			return "", nil, false // the group's commands: cobra's own completion
 		}
 		second := words[1]
-		if a, ok := aliases[second]; ok {
+		if a, ok := Aliases[second]; ok {
 			second = a
 		}
-		return first + " " + second, words[2:], true
+		verb, args = first+" "+second, words[2:]
 	}
-	return first, words[1:], true
+	return verb, args, slices.Contains(Commands, verb)
 }
 
 // tenantNames are the names in the file registry.

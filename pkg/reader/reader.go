@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,11 +65,14 @@ type line struct {
 }
 
 // valueFlags are the flags the reader knows that take a value, by long
-// name and shorthand; boolFlags those that do not. Any other flag means
-// the engine answers.
+// name, and boolFlags those that do not; -o is --output. Any other flag
+// means the engine answers. rootFlags are those of the root command,
+// the only ones cobra knows before the command is named: it takes the
+// word after any other flag there as that flag's value.
 var (
-	valueFlags = map[string]string{"kubeconfig": "", "registry": "", "output": "o", "context": "", "namespace": "", "role": ""}
+	valueFlags = map[string]bool{"kubeconfig": true, "registry": true, "output": true, "context": true, "namespace": true, "role": true}
 	boolFlags  = map[string]bool{"no-headers": true, "live": true}
+	rootFlags  = map[string]bool{"kubeconfig": true, "registry": true, "context": true, "namespace": true}
 )
 
 func parse(args []string) (*line, bool) {
@@ -90,23 +94,13 @@ func parse(args []string) (*line, bool) {
 			l.words = append(l.words, a)
 			break
 		}
-		if a == "--" || a == "-" {
-			return nil, false
-		}
 		if !strings.HasPrefix(a, "-") {
 			l.words = append(l.words, a)
 			continue
 		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "--") {
-			// A shorthand: -o VALUE, -oVALUE or -o=VALUE.
-			if !strings.HasPrefix(name, "o") {
-				return nil, false
-			}
-			if rest := strings.TrimPrefix(name, "o"); rest != "" {
-				value, hasValue = rest, true
-			}
-			name = "output"
+		name, value, hasValue, ok := flagParts(a)
+		if !ok || !l.commandNamed() && !rootFlags[name] {
+			return nil, false
 		}
 		if boolFlags[name] {
 			v := true
@@ -119,7 +113,7 @@ func parse(args []string) (*line, bool) {
 			l.setBool(name, v)
 			continue
 		}
-		if _, ok := valueFlags[name]; !ok {
+		if !valueFlags[name] {
 			return nil, false
 		}
 		if !hasValue {
@@ -134,12 +128,47 @@ func parse(args []string) (*line, bool) {
 			i++
 			value = args[i]
 		}
+		if name == "output" && value == "" {
+			return nil, false // -o '': each command's printer takes it its own way
+		}
 		l.setValue(name, value)
 	}
 	if len(l.words) == 0 {
 		return nil, false
 	}
 	return l, true
+}
+
+// flagParts splits a flag as pflag reads it: --name, --name=value, and
+// -o, -oVALUE, -o=VALUE (-o= is the value "="). ok is false for any other
+// spelling, and for any other shorthand.
+func flagParts(a string) (name, value string, hasValue, ok bool) {
+	if long, isLong := strings.CutPrefix(a, "--"); isLong {
+		name, value, hasValue = strings.Cut(long, "=")
+		return name, value, hasValue, name != "" && !strings.HasPrefix(name, "-")
+	}
+	rest, isO := strings.CutPrefix(a, "-o")
+	switch {
+	case !isO:
+		return "", "", false, false
+	case rest == "":
+		return "output", "", false, true
+	case len(rest) > 1 && rest[0] == '=':
+		return "output", rest[1:], true, true
+	}
+	return "output", rest, true, true
+}
+
+// commandNamed reports whether the words so far name a command rather
+// than a group of them (or nothing yet).
+func (l *line) commandNamed() bool {
+	switch {
+	case len(l.words) == 0:
+		return false
+	case len(l.words) == 1:
+		return !slices.Contains(groups, l.words[0])
+	}
+	return true
 }
 
 func (l *line) setBool(name string, v bool) {
@@ -168,20 +197,11 @@ func (l *line) setValue(name, v string) {
 // --kubeconfig and --registry always may be).
 func (l *line) only(names ...string) bool {
 	for f := range l.flags {
-		if f != "kubeconfig" && f != "registry" && !contains(names, f) {
+		if f != "kubeconfig" && f != "registry" && !slices.Contains(names, f) {
 			return false
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // answer writes the command's output, or reports false.

@@ -34,8 +34,9 @@ var started = time.Now()
 
 // completionContext is the command's context, ending when the cluster's
 // share of CompletionTimeout does, shared by everything one completion
-// asks. A process that has run longer (a test that completes in process)
-// gives the cluster the same share from now.
+// asks. A process that started longer ago than that (a slow start, or a
+// test that completes in process) gives the cluster the same share from
+// now.
 func completionContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -43,7 +44,7 @@ func completionContext(cmd *cobra.Command) (context.Context, context.CancelFunc)
 	}
 	share := CompletionTimeout - completionReserve
 	deadline := started.Add(share)
-	if time.Since(started) > CompletionTimeout {
+	if time.Now().After(deadline) {
 		deadline = time.Now().Add(share)
 	}
 	return context.WithDeadline(ctx, deadline)
