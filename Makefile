@@ -87,12 +87,12 @@ test: testbin
 	$(GO) test ./pkg/reconcile -run '^$$' -fuzz FuzzDocument -fuzztime $(TEST_FUZZTIME)
 
 # The front binary answers every kubectl call of a generated kubeconfig:
-# it may link the standard library, pkg/token, pkg/atomicfile and
-# pkg/handoff only. The reader answers the everyday read commands in a
+# it may link the standard library, pkg/token, pkg/atomicfile,
+# pkg/handoff and pkg/answercache only. The reader answers the everyday read commands in a
 # fraction of the engine's start: it must not link the packages whose
 # initialisation makes that start (client-go's clientset and its scheme,
 # the AWS SDK, kubectl's and cobra's command libraries).
-FRONT_DEPS_ALLOWED := $(MODULE)/cmd/kubectl-tenant $(MODULE)/pkg/token $(MODULE)/pkg/atomicfile $(MODULE)/pkg/handoff
+FRONT_DEPS_ALLOWED := $(MODULE)/cmd/kubectl-tenant $(MODULE)/pkg/token $(MODULE)/pkg/atomicfile $(MODULE)/pkg/handoff $(MODULE)/pkg/answercache
 READER_DEPS_REFUSED := ^(github.com/spf13/cobra|k8s.io/kubectl|k8s.io/client-go/kubernetes|k8s.io/client-go/rest|k8s.io/cli-runtime/pkg/genericclioptions|github.com/aws/aws-sdk-go-v2/(config|credentials|service))(/|$$)
 
 lint:
@@ -101,7 +101,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool -modfile=hack/tools/lint/go.mod staticcheck ./...
 	@extra=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./cmd/kubectl-tenant | grep -vxF $(foreach p,$(FRONT_DEPS_ALLOWED),-e $(p))); \
-	if [ -n "$$extra" ]; then echo "cmd/kubectl-tenant (the exec-plugin hot path) must link only the standard library, pkg/token, pkg/atomicfile and pkg/handoff; it links: $$extra"; exit 1; fi
+	if [ -n "$$extra" ]; then echo "cmd/kubectl-tenant (the exec-plugin hot path) must link only the standard library, pkg/token, pkg/atomicfile, pkg/handoff and pkg/answercache; it links: $$extra"; exit 1; fi
 	@heavy=$$($(GO) list -deps ./cmd/kubectl-tenant-reader | grep -E '$(READER_DEPS_REFUSED)'); \
 	if [ -n "$$heavy" ]; then echo "cmd/kubectl-tenant-reader (the everyday read path) must not link what makes the engine's start; it links: $$heavy"; exit 1; fi
 	@heavy=$$($(GO) list -deps ./cmd/kubectl-tenant-signer | grep -E '^(github.com/spf13/cobra|k8s.io/kubectl|k8s.io/cli-runtime)(/|$$)'); \

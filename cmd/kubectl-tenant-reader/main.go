@@ -2,7 +2,8 @@
 // `kubectl tenant` (contexts list and extract, list without live columns,
 // get, shell completion) without the full command's start, and hands
 // every other command line to kubectl-tenant-engine. The front starts it
-// for those verbs; see pkg/reader.
+// for those verbs, with the key under which to keep the answer for the
+// front to print again (pkg/answercache); see pkg/reader.
 package main
 
 import (
@@ -12,16 +13,23 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/answercache"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/handoff"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/reader"
 )
 
 func main() {
+	key := os.Getenv(answercache.KeyEnv)
+	os.Unsetenv(answercache.KeyEnv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	served, err := reader.Serve(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	answer, served := reader.Make(ctx, os.Args[1:])
 	interrupted := ctx.Err()
 	stop()
-	if err == nil && !served && interrupted != nil {
+	var err error
+	switch {
+	case served:
+		err = answer.Write(os.Stdout, os.Stderr)
+	case interrupted != nil:
 		err = interrupted // Ctrl-C: the command stops here, not in the engine
 	}
 	if err != nil {
@@ -29,6 +37,9 @@ func main() {
 		os.Exit(1)
 	}
 	if served {
+		if key != "" && answer.Keep {
+			answercache.Keep(key, answer.Inputs, answer.Stdout, answer.Stderr)
+		}
 		return
 	}
 	err = handoff.To(handoff.Engine, os.Args[1:])

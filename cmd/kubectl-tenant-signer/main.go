@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/identity"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/handoff"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
@@ -39,7 +39,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	e, err := aws.IAMToken(ctx, r)
+	e, err := identity.IAMToken(ctx, r)
 	if err != nil {
 		// Every field came from the command line.
 		return fieldflag.AWSIdentity.Rename(err, func(string) bool { return true })

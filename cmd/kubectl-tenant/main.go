@@ -4,7 +4,8 @@
 // library alone. An IAM token the cache cannot answer it hands to
 // kubectl-tenant-signer; the everyday read commands (contexts, list, get,
 // shell completion) to kubectl-tenant-reader, which answers them without
-// the full command's start; anything else to kubectl-tenant-engine, the
+// the full command's start, unless it prints the reader's last answer
+// again, when nothing it was made from has changed; anything else to kubectl-tenant-engine, the
 // full command. It replaces itself with them (exec), finding them beside
 // itself (a krew package, bin/) or in ../libexec/kubectl-tenant/ (make
 // install). On Windows, which has no exec, it runs them as a child instead.
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/answercache"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/handoff"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/token"
 )
@@ -40,10 +42,31 @@ func main() {
 		}
 	case forReader(args):
 		next = handoff.Reader
+		if key, ok := answerKey(args); ok {
+			if answercache.Print(key, os.Stdout, os.Stderr) {
+				return
+			}
+			os.Setenv(answercache.KeyEnv, key)
+		}
 	}
 	err := handoff.To(next, args)
 	fmt.Fprintln(os.Stderr, "error:", err)
 	os.Exit(1)
+}
+
+// answerKey is the key of the reader's answer to args, made by this
+// front and the reader beside it.
+func answerKey(args []string) (string, bool) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", false
+	}
+	reader, err := handoff.Find(handoff.Reader)
+	if err != nil {
+		return "", false
+	}
+	key, err := answercache.Key(args, self, reader)
+	return key, err == nil
 }
 
 // readerVerbs are the commands kubectl-tenant-reader may answer.

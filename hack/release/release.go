@@ -49,7 +49,7 @@ func (p Platform) URL(version string) string {
 
 // Binaries are the commands every archive holds: the front kubectl runs,
 // and the engine, signer and reader it finds beside itself.
-var Binaries = []string{"kubectl-tenant", "kubectl-tenant-engine", "kubectl-tenant-signer", "kubectl-tenant-reader"}
+var Binaries = []string{"kubectl-tenant", "kubectl-tenant-engine", "kubectl-tenant-reader", "kubectl-tenant-signer"}
 
 // ParsePlatforms reads a comma-separated list of GOOS/GOARCH pairs, each
 // one of Platforms; empty means all of them.

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -161,8 +160,8 @@ func (l *line) tenantNamespaces(ctx context.Context, args []string) ([]string, b
 
 // contextNames are the names of the active kubeconfig's contexts.
 func (l *line) contextNames(ctx context.Context) ([]string, bool) {
-	set, err := kubeconfig.ReadSet(ctx, kubeconfig.LoadingPaths(l.kubeconfig))
-	if err != nil {
+	set, ok := l.readKubeconfig(ctx)
+	if !ok {
 		return nil, false
 	}
 	return set.ContextNames(), true

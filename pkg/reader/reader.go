@@ -24,6 +24,7 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/answercache"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	regspec "github.com/kubectl-tenant/kubectl-tenant/pkg/registry/spec"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
@@ -34,19 +35,43 @@ import (
 // an error only when writing failed. It reports false, having written
 // nothing, for any command line it leaves to the engine.
 func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) (bool, error) {
-	l, ok := parse(args)
+	a, ok := Make(ctx, args)
 	if !ok {
 		return false, nil
 	}
+	return true, a.Write(stdout, stderr)
+}
+
+// Answer is a command's output, and the files it was read from.
+type Answer struct {
+	Stdout, Stderr []byte
+	Inputs         answercache.Inputs
+	// Keep says whether the front may keep the answer to print again: not
+	// one that carries credentials (a flattened kubeconfig).
+	Keep bool
+}
+
+// Write writes the answer out.
+func (a *Answer) Write(stdout, stderr io.Writer) error {
+	if _, err := stdout.Write(a.Stdout); err != nil {
+		return err
+	}
+	_, err := stderr.Write(a.Stderr)
+	return err
+}
+
+// Make answers args, or reports false for a command line it leaves to
+// the engine.
+func Make(ctx context.Context, args []string) (*Answer, bool) {
+	l, ok := parse(args)
+	if !ok {
+		return nil, false
+	}
 	var out, errOut bytes.Buffer
 	if !l.answer(ctx, &out, &errOut) {
-		return false, nil
+		return nil, false
 	}
-	if _, err := out.WriteTo(stdout); err != nil {
-		return true, err
-	}
-	_, err := errOut.WriteTo(stderr)
-	return true, err
+	return &Answer{Stdout: out.Bytes(), Stderr: errOut.Bytes(), Inputs: l.inputs, Keep: !l.credentials}, true
 }
 
 // line is a parsed command line.
@@ -62,6 +87,9 @@ type line struct {
 	noHeaders                    bool
 	live                         bool
 	flags                        map[string]bool // the flags given, by long name
+
+	inputs      answercache.Inputs // the files read
+	credentials bool               // the answer carries some
 }
 
 // valueFlags are the flags the reader knows that take a value, by long
@@ -240,8 +268,8 @@ func (l *line) contextsList(ctx context.Context, out *bytes.Buffer) bool {
 	default:
 		return false
 	}
-	set, err := kubeconfig.ReadSet(ctx, kubeconfig.LoadingPaths(l.kubeconfig))
-	if err != nil {
+	set, ok := l.readKubeconfig(ctx)
+	if !ok {
 		return false
 	}
 	contexts, current := set.Contexts(), set.CurrentContext()
@@ -273,6 +301,7 @@ func (l *line) contextsExtract(ctx context.Context, names []string, out *bytes.B
 	if l.outputSet && l.output != "yaml" && l.output != "json" {
 		return false // -o FILE, deprecated, warns and writes a file
 	}
+	l.credentials = true
 	set, err := kubeconfig.ReadSetToExtract(ctx, kubeconfig.LoadingPaths(l.kubeconfig))
 	if err != nil {
 		return false
@@ -379,8 +408,21 @@ func printable(items []tenant.Tenant) bool {
 	return true
 }
 
+// readKubeconfig reads the kubeconfig files kubectl would.
+func (l *line) readKubeconfig(ctx context.Context) (*kubeconfig.Set, bool) {
+	paths := kubeconfig.LoadingPaths(l.kubeconfig)
+	for _, p := range paths {
+		l.inputs.Add(p)
+	}
+	set, err := kubeconfig.ReadSet(ctx, paths)
+	return set, err == nil
+}
+
 // fileRegistry is the registry the flags name, when it is a file.
 func (l *line) fileRegistry() (tenant.Registry, bool) {
+	if config, err := regspec.ConfigPath(); err == nil {
+		l.inputs.Add(config) // it may name the registry
+	}
 	spec, err := regspec.Resolve(l.registry)
 	if err != nil || regspec.CheckSpec(spec) != nil {
 		return nil, false
@@ -390,7 +432,15 @@ func (l *line) fileRegistry() (tenant.Registry, bool) {
 		return nil, false // a management cluster: the engine reaches it
 	}
 	reg, err := tenant.OpenRegistry(where)
-	return reg, err == nil
+	if err != nil {
+		return nil, false
+	}
+	file, ok := reg.(*tenant.FileRegistry)
+	if !ok {
+		return nil, false
+	}
+	l.inputs.Add(file.Path)
+	return file, true
 }
 
 // tenants are the records of the file registry.

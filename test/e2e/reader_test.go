@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The everyday read commands, through kubectl as a user runs them, print
@@ -111,5 +114,61 @@ func TestReaderPrintsWhatTheEnginePrints(t *testing.T) {
 	}
 	if out := u.tenant("contexts", "list", "-o", "name").stdout; strings.Count(out, "\n") != 52 {
 		t.Errorf("contexts list -o name: %d lines, want 52 (admin, 50 far contexts, the tenant's):\n%s", strings.Count(out, "\n"), out)
+	}
+}
+
+// The front prints the reader's last answer again while nothing it was
+// read from has changed, and a fresh answer once something has.
+func TestAnswersKept(t *testing.T) {
+	u := newUser(t)
+	config := filepath.Join(u.home, "kubeconfig")
+	writeFile(t, config, readFile(t, cp.AdminKubeconfig))
+	u = u.with("KUBECONFIG="+config, "XDG_CACHE_HOME="+filepath.Join(u.home, "cache"))
+	u.tenant("create", "tkept", "--from-context", "admin")
+	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
+	age := func() { // as if written a minute ago: an answer read now is kept
+		t.Helper()
+		then := time.Now().Add(-time.Minute)
+		for _, p := range []string{config, registry} {
+			if err := os.Chtimes(p, then, then); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	age()
+	first := u.tenant("list", "--live=false").stdout
+	answers, err := filepath.Glob(filepath.Join(u.home, "cache", "kubectl-tenant", "answers", "*.json"))
+	if err != nil || len(answers) != 1 {
+		t.Fatalf("answers kept: %v %v, want one", answers, err)
+	}
+	// What the front prints comes from the kept answer: change it.
+	var kept map[string]any
+	if err := json.Unmarshal([]byte(readFile(t, answers[0])), &kept); err != nil {
+		t.Fatal(err)
+	}
+	kept["stdout"] = base64.StdEncoding.EncodeToString([]byte("from the answer kept\n"))
+	data, _ := json.Marshal(kept)
+	writeFile(t, answers[0], string(data))
+	if got := u.tenant("list", "--live=false").stdout; got != "from the answer kept\n" {
+		t.Fatalf("the second list printed %q, want the kept answer", got)
+	}
+	// Another command line, another environment: answered anew.
+	if got := u.tenant("list", "--live=false", "--no-headers").stdout; !strings.Contains(got, "tkept") {
+		t.Errorf("list --no-headers: %q", got)
+	}
+	if got := u.with("XDG_CONFIG_HOME="+filepath.Join(u.home, "elsewhere")).tenant("list", "--live=false").stdout; strings.Contains(got, "tkept") || strings.Contains(got, "kept answer") {
+		t.Errorf("list with another registry: %q", got)
+	}
+	// A changed registry: the answer is made again.
+	u.tenant("create", "tkept2", "--from-context", "admin")
+	age()
+	if got := u.tenant("list", "--live=false").stdout; !strings.Contains(got, "tkept2") || got == first {
+		t.Errorf("list after a tenant was created: %q", got)
+	}
+	// A changed kubeconfig: contexts list answers anew too.
+	before := u.tenant("contexts", "list", "-o", "name").stdout
+	u.kubectl("config", "set-context", "another", "--cluster", "admin", "--user", "admin")
+	if got := u.tenant("contexts", "list", "-o", "name").stdout; got == before || !strings.Contains(got, "another") {
+		t.Errorf("contexts list after kubectl added a context: %q (before %q)", got, before)
 	}
 }

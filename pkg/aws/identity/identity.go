@@ -1,9 +1,10 @@
-// Package aws is kubectl-tenant's only door to AWS: the identity it acts
-// as in a tenant's account (source credentials, then a chain of assumed
-// roles), EKS clusters and access entries, IAM roles, and signed EKS
-// tokens. Only this package (and its iamarn, for ARNs) imports
-// aws-sdk-go-v2; others hold a Config through its alias here.
-package aws
+// Package identity is the identity kubectl-tenant acts as in a tenant's
+// account (source credentials, then a chain of assumed roles) and the EKS
+// tokens it signs as that identity. It is the part of package aws the
+// signer links: STS and aws-iam-authenticator's generator, without the
+// EKS, IAM and EC2 clients whose initialisation would double a cold
+// token's start. Package aws gives its names to every other command.
+package identity
 
 import (
 	"context"
@@ -196,12 +197,6 @@ func ValidateClusterName(name string) error {
 		return fmt.Errorf("cluster name %q: %s", name, tenant.ClusterNameShape)
 	}
 	return nil
-}
-
-// isErrorCode reports whether err is an AWS API error with that code.
-func isErrorCode(err error, code string) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
 }
 
 // NewIdentity builds an Identity from a role chain whose last hop, the

@@ -1,7 +1,6 @@
-package aws
+package identity
 
 import (
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -29,13 +28,4 @@ func ClusterToken(cfg awssdk.Config, cluster string) (string, time.Time, error) 
 		return "", time.Time{}, fmt.Errorf("signing a token for cluster %s: %w", cluster, err)
 	}
 	return tok.Token, tok.Expiration, nil
-}
-
-// decodeCA decodes the base64 certificate authority EKS reports.
-func decodeCA(s string) []byte {
-	data, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return []byte(s) // moto reports arbitrary text; keep it as it is
-	}
-	return data
 }

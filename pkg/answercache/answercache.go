@@ -1,0 +1,218 @@
+// Package answercache keeps the answers of the everyday read commands
+// (`contexts list`, `list --live=false`, `get`, completion), so that the
+// front prints one again without starting another binary, the way it
+// answers a warm token. An answer is kept with everything it was made
+// from: the command line, the working directory, the environment that
+// names files, the binaries that made it, and every file it was read from
+// (size, modification and change times, inode; a file that was missing
+// must still be missing). When any of them differs the answer is not
+// used, and the reader answers anew.
+//
+// It links the standard library alone, since the front uses it.
+package answercache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// KeyEnv passes the key of an answer the front did not have to the
+// reader, which keeps the answer it makes under it.
+const KeyEnv = "KUBECTL_TENANT_ANSWER_KEY"
+
+// keyEnv are the environment variables that choose the files a read
+// command reads (the kubeconfig list, the registry, the home and config
+// directories).
+var keyEnv = []string{"KUBECONFIG", "KUBECTL_TENANT_REGISTRY", "HOME", "XDG_CONFIG_HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH"}
+
+// racy is how recent a file's modification may be for an answer read
+// from it to be kept: a file changed twice within its file system's
+// timestamp granularity, at the same size, would look unchanged.
+const racy = 2 * time.Second
+
+// keep is how many answers are kept; past it the oldest go.
+const keep = 256
+
+// Dir is where answers are kept:
+// ${XDG_CACHE_HOME:-~/.cache}/kubectl-tenant/answers.
+func Dir() (string, error) {
+	dir := os.Getenv("XDG_CACHE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(dir, "kubectl-tenant", "answers"), nil
+}
+
+// Key names the answer to args in this process's directory and
+// environment, made by the binaries at bins: a new build of either
+// changes every key.
+func Key(args []string, bins ...string) (string, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	parts := []any{args, cwd}
+	for _, name := range keyEnv {
+		v, set := os.LookupEnv(name)
+		parts = append(parts, []any{name, set, v})
+	}
+	for _, bin := range bins {
+		fp := fingerprint(bin)
+		if fp == "" || fp == absent {
+			return "", fmt.Errorf("%s: no such binary", bin)
+		}
+		parts = append(parts, []any{bin, fp})
+	}
+	if err := enc.Encode(parts); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// entry is a kept answer.
+type entry struct {
+	Inputs []input `json:"inputs"`
+	Stdout []byte  `json:"stdout"`
+	Stderr []byte  `json:"stderr"`
+}
+
+// input is a file an answer was read from, and its state then.
+type input struct {
+	Path  string `json:"path"`
+	State string `json:"state"`
+}
+
+// absent is the state of a file that does not exist.
+const absent = "absent"
+
+// fingerprint is a file's state: "" when it cannot be read, which
+// matches nothing.
+func fingerprint(path string) string {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return absent
+	}
+	if err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	return fmt.Sprintf("%d %d %s", fi.Size(), fi.ModTime().UnixNano(), identity(fi))
+}
+
+// Print writes the answer kept under key to stdout and stderr and
+// reports true, when there is one and nothing it was made from has
+// changed. It writes nothing otherwise.
+func Print(key string, stdout, stderr io.Writer) bool {
+	dir, err := Dir()
+	if err != nil {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join(dir, key+".json"))
+	if err != nil {
+		return false
+	}
+	var e entry
+	if json.Unmarshal(data, &e) != nil {
+		return false
+	}
+	for _, in := range e.Inputs {
+		if fingerprint(in.Path) != in.State {
+			return false
+		}
+	}
+	_, _ = stdout.Write(e.Stdout)
+	_, _ = stderr.Write(e.Stderr)
+	return true
+}
+
+// Inputs are the files an answer is read from, each as it was before it
+// was read.
+type Inputs struct {
+	list []input
+}
+
+// Add records a file, before it is read.
+func (in *Inputs) Add(path string) {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	in.list = append(in.list, input{Path: path, State: fingerprint(path)})
+}
+
+// Keep keeps an answer under key, when every file it was read from is
+// still as it was before it was read, and none changed so recently that
+// a second change could go unseen. Failing to keep it is not an error:
+// the answer is made again next time.
+func Keep(key string, inputs Inputs, stdout, stderr []byte) {
+	now := time.Now()
+	for _, in := range inputs.list {
+		if in.State == "" || fingerprint(in.Path) != in.State {
+			return
+		}
+		if fi, err := os.Stat(in.Path); err == nil && now.Sub(fi.ModTime()) < racy {
+			return
+		}
+	}
+	dir, err := Dir()
+	if err != nil {
+		return
+	}
+	data, err := json.Marshal(entry{Inputs: inputs.list, Stdout: stdout, Stderr: stderr})
+	if err != nil || os.MkdirAll(dir, 0o700) != nil {
+		return
+	}
+	// A temporary file renamed into place: a reader never sees half an
+	// answer. No sync: an answer lost in a crash is only made again.
+	tmp, err := os.CreateTemp(dir, ".answer-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, key+".json")) != nil {
+		_ = os.Remove(tmp.Name())
+		return
+	}
+	prune(dir)
+}
+
+// prune removes the oldest answers past keep.
+func prune(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= keep {
+		return
+	}
+	type kept struct {
+		name string
+		mod  time.Time
+	}
+	var all []kept
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil {
+			all = append(all, kept{e.Name(), fi.ModTime()})
+		}
+	}
+	slices.SortFunc(all, func(a, b kept) int {
+		if c := a.mod.Compare(b.mod); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	for _, k := range all[:len(all)-keep] {
+		_ = os.Remove(filepath.Join(dir, k.name))
+	}
+}
