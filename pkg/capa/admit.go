@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -96,7 +95,7 @@ func (m Management) AdmitCreate(ctx context.Context, s Spec) error {
 		if owner := ownerOf(h.Labels); owner != "" && owner != s.Tenant {
 			return fmt.Errorf("identity %s belongs to tenant %q: a chain through it acts in %q's account; start the chain elsewhere (--source-identity, or spec.cluster.capa.sourceIdentity)", h.Ref(), owner, owner)
 		}
-		if h.Kind == string(infrav1.ClusterRoleIdentityKind) && h.Allowed != nil && cmp.Equal(*h.Allowed, infrav1.AllowedNamespaces{}) {
+		if h.Kind == string(infrav1.ClusterRoleIdentityKind) && AdmitsEvery(h.Allowed) {
 			return fmt.Errorf("identity %s admits every namespace (allowedNamespaces: {}), so a Cluster anywhere acts as %s: give it spec.allowedNamespaces.list of the tenants' namespaces before chaining from it", h.Ref(), h.RoleARN)
 		}
 	}

@@ -2,9 +2,9 @@ package capa
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 
-	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	infrav1 "sigs.k8s.io/cluster-api-provider-aws/v2/api/v1beta2"
@@ -28,7 +28,7 @@ func Admits(allowed *infrav1.AllowedNamespaces, ns string, nsLabels map[string]s
 	if allowed == nil {
 		return false, nil
 	}
-	if cmp.Equal(*allowed, infrav1.AllowedNamespaces{}) {
+	if AdmitsEvery(allowed) {
 		return true, nil
 	}
 	if slices.Contains(allowed.NamespaceList, ns) {
@@ -49,4 +49,10 @@ func Admits(allowed *infrav1.AllowedNamespaces, ns string, nsLabels map[string]s
 // labelling any namespace; a name cannot).
 func AdmitsOnly(ns string) *infrav1.AllowedNamespaces {
 	return &infrav1.AllowedNamespaces{NamespaceList: []string{ns}}
+}
+
+// AdmitsEvery reports whether allowed is the zero value ({}, or
+// {selector: {}}), which CAPA reads as every namespace.
+func AdmitsEvery(allowed *infrav1.AllowedNamespaces) bool {
+	return allowed != nil && reflect.DeepEqual(*allowed, infrav1.AllowedNamespaces{})
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -97,7 +96,7 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 				fmt.Sprintf("add %s to spec.allowedNamespaces.list", ns))
 		}
 		if h.Kind == string(infrav1.ControllerIdentityKind) {
-			if h.Allowed != nil && cmp.Equal(*h.Allowed, infrav1.AllowedNamespaces{}) {
+			if AdmitsEvery(h.Allowed) {
 				add(object, "admits every namespace (allowedNamespaces: {} or {selector: {}}): a Cluster in any namespace acts with the controller's own credentials, which every tenant's role trusts",
 					"its spec is immutable: delete it and create it again with spec.allowedNamespaces.list naming only the tenants' namespaces, and turn off CAPA's AutoControllerIdentityCreator feature gate so that the controller does not make it again")
 			}
@@ -118,7 +117,7 @@ func Verify(ctx context.Context, client dynamic.Interface, core kubernetes.Inter
 		}
 		slices.Sort(others)
 		switch {
-		case h.Allowed != nil && cmp.Equal(*h.Allowed, infrav1.AllowedNamespaces{}):
+		case AdmitsEvery(h.Allowed):
 			add(object, fmt.Sprintf("admits every namespace (allowedNamespaces: {} or {selector: {}}, which CAPA reads as every one): a Cluster anywhere acts as %s", h.RoleARN),
 				fmt.Sprintf("set spec.allowedNamespaces to {list: [%s]}", ns))
 		case len(others) > 0 && own:
