@@ -43,7 +43,12 @@ func main() {
 	case forReader(args):
 		next = handoff.Reader
 		if key, ok := answerKey(args); ok {
-			if answercache.Print(key, os.Stdout, os.Stderr) {
+			printed, err := answercache.Print(key, os.Stdout, os.Stderr)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "error:", err)
+				os.Exit(1)
+			}
+			if printed {
 				return
 			}
 			os.Setenv(answercache.KeyEnv, key)

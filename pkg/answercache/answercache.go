@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -35,13 +36,19 @@ const KeyEnv = "KUBECTL_TENANT_ANSWER_KEY"
 // directories).
 var keyEnv = []string{"KUBECONFIG", "KUBECTL_TENANT_REGISTRY", "HOME", "XDG_CONFIG_HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH"}
 
-// racy is how recent a file's modification may be for an answer read
-// from it to be kept: a file changed twice within its file system's
-// timestamp granularity, at the same size, would look unchanged.
-const racy = 2 * time.Second
+// racy (a variable for the tests) is how recent a file's last change (modification, or a change
+// of its inode: a copy that kept an old modification time) may be for an
+// answer read from it to be kept: a file changed twice within its file
+// system's timestamp granularity, at the same size, would look unchanged.
+var racy = 2 * time.Second
 
-// keep is how many answers are kept; past it the oldest go.
-const keep = 256
+// keep is how many answers are kept; past it the oldest go. largest is
+// the largest answer kept (bytes of output): a bigger one (the records of
+// thousands of tenants) is made each time.
+const (
+	keep    = 256
+	largest = 256 << 10
+)
 
 // Dir is where answers are kept:
 // ${XDG_CACHE_HOME:-~/.cache}/kubectl-tenant/answers.
@@ -61,6 +68,9 @@ func Dir() (string, error) {
 // environment, made by the binaries at bins: a new build of either
 // changes every key.
 func Key(args []string, bins ...string) (string, error) {
+	if !supported {
+		return "", errors.New("answers are not kept on " + runtime.GOOS)
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -116,28 +126,45 @@ func fingerprint(path string) string {
 
 // Print writes the answer kept under key to stdout and stderr and
 // reports true, when there is one and nothing it was made from has
-// changed. It writes nothing otherwise.
-func Print(key string, stdout, stderr io.Writer) bool {
-	dir, err := Dir()
-	if err != nil {
-		return false
+// changed, with an error when writing it failed. It writes nothing
+// otherwise.
+func Print(key string, stdout, stderr io.Writer) (bool, error) {
+	path, ok := file(key)
+	if !ok {
+		return false, nil
 	}
-	data, err := os.ReadFile(filepath.Join(dir, key+".json"))
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return false
+		return false, nil
 	}
 	var e entry
 	if json.Unmarshal(data, &e) != nil {
-		return false
+		return false, nil
 	}
 	for _, in := range e.Inputs {
 		if fingerprint(in.Path) != in.State {
-			return false
+			return false, nil
 		}
 	}
-	_, _ = stdout.Write(e.Stdout)
-	_, _ = stderr.Write(e.Stderr)
-	return true
+	if _, err := stdout.Write(e.Stdout); err != nil {
+		return true, err
+	}
+	_, err = stderr.Write(e.Stderr)
+	return true, err
+}
+
+// file is where the answer under key is kept. A key not of Key's shape
+// (32 hex digits: one from the environment the reader was started with)
+// names no file, so none outside the directory.
+func file(key string) (string, bool) {
+	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+		return "", false
+	}
+	dir, err := Dir()
+	if err != nil {
+		return "", false
+	}
+	return filepath.Join(dir, key+".json"), true
 }
 
 // Inputs are the files an answer is read from, each as it was before it
@@ -159,19 +186,23 @@ func (in *Inputs) Add(path string) {
 // a second change could go unseen. Failing to keep it is not an error:
 // the answer is made again next time.
 func Keep(key string, inputs Inputs, stdout, stderr []byte) {
+	if len(stdout)+len(stderr) > largest {
+		return
+	}
 	now := time.Now()
 	for _, in := range inputs.list {
 		if in.State == "" || fingerprint(in.Path) != in.State {
 			return
 		}
-		if fi, err := os.Stat(in.Path); err == nil && now.Sub(fi.ModTime()) < racy {
+		if fi, err := os.Stat(in.Path); err == nil && now.Sub(changed(fi)) < racy {
 			return
 		}
 	}
-	dir, err := Dir()
-	if err != nil {
+	path, ok := file(key)
+	if !ok {
 		return
 	}
+	dir := filepath.Dir(path)
 	data, err := json.Marshal(entry{Inputs: inputs.list, Stdout: stdout, Stderr: stderr})
 	if err != nil || os.MkdirAll(dir, 0o700) != nil {
 		return
@@ -183,7 +214,7 @@ func Keep(key string, inputs Inputs, stdout, stderr []byte) {
 		return
 	}
 	_, werr := tmp.Write(data)
-	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, key+".json")) != nil {
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
 		_ = os.Remove(tmp.Name())
 		return
 	}

@@ -15,6 +15,11 @@ func setup(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	// Files written by the test changed just now; the test that the
+	// racy rule holds sets it back.
+	saved := racy
+	racy = 0
+	t.Cleanup(func() { racy = saved })
 	file := filepath.Join(dir, "tenants.yaml")
 	write(t, file, "one", time.Minute)
 	return file
@@ -34,9 +39,15 @@ func write(t *testing.T, path, content string, age time.Duration) {
 
 func printed(key string) (string, bool) {
 	var out, errOut bytes.Buffer
-	ok := Print(key, &out, &errOut)
+	ok, err := Print(key, &out, &errOut)
+	if err != nil {
+		panic(err)
+	}
 	return out.String() + "|" + errOut.String(), ok
 }
+
+// keys are of Key's shape.
+func key(name string) string { return fmt.Sprintf("%032x", name) }
 
 // An answer is printed again while its files are as they were, and not
 // once any of them changes, goes or appears.
@@ -47,10 +58,10 @@ func TestKeepAndPrint(t *testing.T) {
 		var in Inputs
 		in.Add(file)
 		in.Add(missing)
-		Keep("k", in, []byte("acme\n"), []byte("done\n"))
+		Keep(key("k"), in, []byte("acme\n"), []byte("done\n"))
 	}
 	keep()
-	if got, ok := printed("k"); !ok || got != "acme\n|done\n" {
+	if got, ok := printed(key("k")); !ok || got != "acme\n|done\n" {
 		t.Fatalf("kept answer: %q %v", got, ok)
 	}
 	for name, change := range map[string]func(){
@@ -62,16 +73,16 @@ func TestKeepAndPrint(t *testing.T) {
 			write(t, file, "one", time.Minute)
 			os.Remove(missing)
 			keep()
-			if _, ok := printed("k"); !ok {
+			if _, ok := printed(key("k")); !ok {
 				t.Fatal("not kept")
 			}
 			change()
-			if got, ok := printed("k"); ok {
+			if got, ok := printed(key("k")); ok {
 				t.Errorf("printed %q after the change", got)
 			}
 		})
 	}
-	if _, ok := printed("other"); ok {
+	if _, ok := printed(key("other")); ok {
 		t.Error("printed an answer never kept")
 	}
 }
@@ -81,19 +92,21 @@ func TestKeepAndPrint(t *testing.T) {
 // go unseen), nor from one that changed while it was read.
 func TestKeepRefuses(t *testing.T) {
 	file := setup(t)
-	write(t, file, "one", 0)
+	racy = 2 * time.Second
+	write(t, file, "one", time.Minute) // an old modification time, copied: changed just now all the same
 	var in Inputs
 	in.Add(file)
-	Keep("racy", in, []byte("x"), nil)
-	if _, ok := printed("racy"); ok {
+	Keep(key("racy"), in, []byte("x"), nil)
+	if _, ok := printed(key("racy")); ok {
 		t.Error("kept an answer read from a file changed just now")
 	}
+	racy = 0
 	write(t, file, "one", time.Minute)
 	in = Inputs{}
 	in.Add(file)
 	write(t, file, "two", 2*time.Minute) // changed while being read
-	Keep("changed", in, []byte("x"), nil)
-	if _, ok := printed("changed"); ok {
+	Keep(key("changed"), in, []byte("x"), nil)
+	if _, ok := printed(key("changed")); ok {
 		t.Error("kept an answer read from a file that changed while it was read")
 	}
 }
@@ -138,7 +151,7 @@ func TestPrune(t *testing.T) {
 	for i := range keep + 10 {
 		var in Inputs
 		in.Add(file)
-		Keep(fmt.Sprintf("k%03d", i), in, []byte("x"), nil)
+		Keep(key(fmt.Sprintf("k%03d", i)), in, []byte("x"), nil)
 	}
 	dir, _ := Dir()
 	entries, err := os.ReadDir(dir)
@@ -148,7 +161,38 @@ func TestPrune(t *testing.T) {
 	if len(entries) != keep {
 		t.Errorf("%d answers kept, want %d", len(entries), keep)
 	}
-	if _, ok := printed(fmt.Sprintf("k%03d", keep+9)); !ok {
+	if _, ok := printed(key(fmt.Sprintf("k%03d", keep+9))); !ok {
 		t.Error("the newest answer went")
 	}
 }
+
+// A key not of Key's shape names no file, and an answer larger than
+// largest is not kept.
+func TestKeepRefusesOddKeysAndLargeAnswers(t *testing.T) {
+	file := setup(t)
+	var in Inputs
+	in.Add(file)
+	Keep("../../escaped", in, []byte("x"), nil)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(file), "escaped.json")); err == nil {
+		t.Error("a key from the environment wrote outside the directory")
+	}
+	Keep(key("large"), in, bytes.Repeat([]byte("x"), largest+1), nil)
+	if _, ok := printed(key("large")); ok {
+		t.Error("kept an answer larger than largest")
+	}
+}
+
+// An answer that cannot be written out is an error.
+func TestPrintReportsWriteErrors(t *testing.T) {
+	file := setup(t)
+	var in Inputs
+	in.Add(file)
+	Keep(key("k"), in, []byte("acme\n"), nil)
+	if ok, err := Print(key("k"), failingWriter{}, &bytes.Buffer{}); !ok || err == nil {
+		t.Errorf("Print to a failing writer: %v, %v; want printed with an error", ok, err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }

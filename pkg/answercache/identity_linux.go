@@ -6,7 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"syscall"
+	"time"
 )
+
+// supported says answers are kept here: files have an inode and a change
+// time.
+const supported = true
 
 // identity is what else tells one state of a file from another: its
 // device and inode (a file renamed over it is another), and its change
@@ -17,4 +22,18 @@ func identity(fi fs.FileInfo) string {
 		return ""
 	}
 	return fmt.Sprintf("%d %d %d", uint64(st.Dev), uint64(st.Ino), st.Ctim.Nano())
+}
+
+// changed is when the file last changed: its modification time, or its
+// change time when that is later (a copy that kept an old modification
+// time).
+func changed(fi fs.FileInfo) time.Time {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fi.ModTime()
+	}
+	if c := time.Unix(0, st.Ctim.Nano()); c.After(fi.ModTime()) {
+		return c
+	}
+	return fi.ModTime()
 }

@@ -412,7 +412,11 @@ func printable(items []tenant.Tenant) bool {
 func (l *line) readKubeconfig(ctx context.Context) (*kubeconfig.Set, bool) {
 	paths := kubeconfig.LoadingPaths(l.kubeconfig)
 	for _, p := range paths {
-		l.inputs.Add(p)
+		abs, err := kubeconfig.AbsPath(p) // the file read: "~/" is the home directory
+		if err != nil {
+			return nil, false
+		}
+		l.inputs.Add(abs)
 	}
 	set, err := kubeconfig.ReadSet(ctx, paths)
 	return set, err == nil

@@ -125,17 +125,10 @@ func TestAnswersKept(t *testing.T) {
 	writeFile(t, config, readFile(t, cp.AdminKubeconfig))
 	u = u.with("KUBECONFIG="+config, "XDG_CACHE_HOME="+filepath.Join(u.home, "cache"))
 	u.tenant("create", "tkept", "--from-context", "admin")
-	registry := filepath.Join(u.home, ".config", "kubectl-tenant", "tenants.yaml")
-	age := func() { // as if written a minute ago: an answer read now is kept
-		t.Helper()
-		then := time.Now().Add(-time.Minute)
-		for _, p := range []string{config, registry} {
-			if err := os.Chtimes(p, then, then); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	age()
+	// An answer is kept only from files that have not changed for two
+	// seconds.
+	settle := func() { time.Sleep(2100 * time.Millisecond) }
+	settle()
 	first := u.tenant("list", "--live=false").stdout
 	answers, err := filepath.Glob(filepath.Join(u.home, "cache", "kubectl-tenant", "answers", "*.json"))
 	if err != nil || len(answers) != 1 {
@@ -161,14 +154,19 @@ func TestAnswersKept(t *testing.T) {
 	}
 	// A changed registry: the answer is made again.
 	u.tenant("create", "tkept2", "--from-context", "admin")
-	age()
 	if got := u.tenant("list", "--live=false").stdout; !strings.Contains(got, "tkept2") || got == first {
 		t.Errorf("list after a tenant was created: %q", got)
 	}
-	// A changed kubeconfig: contexts list answers anew too.
-	before := u.tenant("contexts", "list", "-o", "name").stdout
+	// A changed kubeconfig, even one written through "~/": contexts list
+	// answers anew too.
+	settle()
+	home := u.with("KUBECONFIG=~/kubeconfig")
+	before := home.tenant("contexts", "list", "-o", "name").stdout
+	if again := home.tenant("contexts", "list", "-o", "name").stdout; again != before {
+		t.Fatalf("contexts list twice: %q, then %q", before, again)
+	}
 	u.kubectl("config", "set-context", "another", "--cluster", "admin", "--user", "admin")
-	if got := u.tenant("contexts", "list", "-o", "name").stdout; got == before || !strings.Contains(got, "another") {
+	if got := home.tenant("contexts", "list", "-o", "name").stdout; got == before || !strings.Contains(got, "another") {
 		t.Errorf("contexts list after kubectl added a context: %q (before %q)", got, before)
 	}
 }
