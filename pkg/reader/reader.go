@@ -103,6 +103,8 @@ var (
 	rootFlags  = map[string]bool{"kubeconfig": true, "registry": true, "context": true, "namespace": true}
 )
 
+// parse reads a command line as pflag and cobra would, or reports false
+// for one it does not read the same way.
 func parse(args []string) (*line, bool) {
 	l := &line{live: true, flags: map[string]bool{}}
 	if len(args) > 0 && (args[0] == "__complete" || args[0] == "__completeNoDesc") {

@@ -1,4 +1,4 @@
-//go:build darwin
+//go:build linux || darwin
 
 package answercache
 
@@ -21,7 +21,7 @@ func identity(fi fs.FileInfo) string {
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%d %d %d", uint64(st.Dev), uint64(st.Ino), st.Ctimespec.Nano())
+	return fmt.Sprintf("%d %d %d", uint64(st.Dev), uint64(st.Ino), changeTime(st).UnixNano())
 }
 
 // changed is when the file last changed: its modification time, or its
@@ -32,7 +32,7 @@ func changed(fi fs.FileInfo) time.Time {
 	if !ok {
 		return fi.ModTime()
 	}
-	if c := time.Unix(0, st.Ctimespec.Nano()); c.After(fi.ModTime()) {
+	if c := changeTime(st); c.After(fi.ModTime()) {
 		return c
 	}
 	return fi.ModTime()
