@@ -114,14 +114,20 @@ const absent = "absent"
 // fingerprint is a file's state: "" when it cannot be read, which
 // matches nothing.
 func fingerprint(path string) string {
+	state, _ := stat(path)
+	return state
+}
+
+// stat is a file's state, and its information when it is there.
+func stat(path string) (string, fs.FileInfo) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return absent
+		return absent, nil
 	}
 	if err != nil || !fi.Mode().IsRegular() {
-		return ""
+		return "", nil
 	}
-	return fmt.Sprintf("%d %d %s", fi.Size(), fi.ModTime().UnixNano(), identity(fi))
+	return fmt.Sprintf("%d %d %s", fi.Size(), fi.ModTime().UnixNano(), identity(fi)), fi
 }
 
 // Print writes the answer kept under key to stdout and stderr and
@@ -191,10 +197,8 @@ func Keep(key string, inputs Inputs, stdout, stderr []byte) {
 	}
 	now := time.Now()
 	for _, in := range inputs.list {
-		if in.State == "" || fingerprint(in.Path) != in.State {
-			return
-		}
-		if fi, err := os.Stat(in.Path); err == nil && now.Sub(changed(fi)) < racy {
+		state, fi := stat(in.Path)
+		if in.State == "" || state != in.State || fi != nil && now.Sub(changed(fi)) < racy {
 			return
 		}
 	}

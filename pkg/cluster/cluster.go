@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
@@ -159,15 +160,10 @@ func RefuseOneClusterFlags(getter genericclioptions.RESTClientGetter, why string
 }
 
 // KubeconfigPaths are the files kubectl would read, in order, without the
-// empty entries a KUBECONFIG such as "a::b" yields.
+// empty entries a KUBECONFIG such as "a::b" yields: the same rule the
+// reader reads them by.
 func KubeconfigPaths(getter genericclioptions.RESTClientGetter) []string {
-	var paths []string
-	for _, p := range getter.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence() {
-		if p != "" {
-			paths = append(paths, p)
-		}
-	}
-	return paths
+	return kubeconfig.LoadingPaths(getter.ToRawKubeConfigLoader().ConfigAccess().GetExplicitFile())
 }
 
 // Unreachable explains a failed call to a tenant's cluster and how to
