@@ -7,12 +7,16 @@
 package aws
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/aws/smithy-go"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/identity"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // The identity a command acts as in a tenant's account, and the tokens
@@ -27,8 +31,6 @@ type (
 
 var (
 	NewIdentity         = identity.NewIdentity
-	TenantIdentity      = identity.TenantIdentity
-	TenantConfig        = identity.TenantConfig
 	CallerARN           = identity.CallerARN
 	ClusterToken        = identity.ClusterToken
 	IAMToken            = identity.IAMToken
@@ -41,6 +43,23 @@ var (
 	FieldSessionName = identity.FieldSessionName
 	FieldDuration    = identity.FieldDuration
 )
+
+// TenantIdentity is how to act in an EKS tenant's account, from its
+// record's spec.aws (which must be there: see TenantConfig).
+func TenantIdentity(a *tenant.AWS) Identity {
+	return NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
+}
+
+// TenantConfig loads the AWS configuration that acts in tenant t's
+// account. A record without spec.aws (one from before an EKS tenant
+// needed it) is an error, not the caller's own credentials in the
+// default region.
+func TenantConfig(ctx context.Context, t *tenant.Tenant, opts ...ConfigOption) (Config, error) {
+	if t.Spec.AWS == nil {
+		return Config{}, fmt.Errorf("spec.aws: tenant %q's record has no AWS identity to act as in its account (spec.aws.region, spec.aws.roleARNs); apply it with one", t.Name)
+	}
+	return TenantIdentity(t.Spec.AWS).Config(ctx, opts...)
+}
 
 // isErrorCode reports whether err is an AWS API error with that code.
 func isErrorCode(err error, code string) bool {

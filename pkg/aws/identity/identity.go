@@ -1,9 +1,10 @@
 // Package identity is the identity kubectl-tenant acts as in a tenant's
 // account (source credentials, then a chain of assumed roles) and the EKS
 // tokens it signs as that identity. It is the part of package aws the
-// signer links: STS and aws-iam-authenticator's generator, without the
-// EKS, IAM and EC2 clients whose initialisation would double a cold
-// token's start. Package aws gives its names to every other command.
+// signer links: the SDK's credential chain and STS, without the EKS, IAM
+// and EC2 clients whose initialisation would double a cold token's start,
+// and without the tenant record (names are checked by package awsname).
+// Package aws gives its names to every other command.
 package identity
 
 import (
@@ -21,8 +22,8 @@ import (
 	"github.com/aws/smithy-go"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/awsname"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
-	"github.com/kubectl-tenant/kubectl-tenant/pkg/tenant"
 )
 
 // Hop is one role of a chain: each is assumed with the credentials of the
@@ -66,24 +67,24 @@ func (id Identity) Validate() error {
 	switch {
 	case id.Region == "":
 		errs = append(errs, field.Required(FieldRegion, "the AWS region of the tenant's cluster"))
-	case !tenant.IsRegion(id.Region):
-		errs = append(errs, field.Invalid(FieldRegion, id.Region, tenant.RegionShape))
+	case !awsname.IsRegion(id.Region):
+		errs = append(errs, field.Invalid(FieldRegion, id.Region, awsname.RegionShape))
 	}
 	for i, h := range id.Roles {
 		if _, err := iamarn.ParseRole(h.RoleARN); err != nil {
 			errs = append(errs, field.Invalid(FieldRoleARNs.Index(i), h.RoleARN, err.Error()))
 		}
-		if h.ExternalID != "" && !tenant.IsExternalID(h.ExternalID) {
-			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, tenant.ExternalIDShape))
+		if h.ExternalID != "" && !awsname.IsExternalID(h.ExternalID) {
+			errs = append(errs, field.Invalid(FieldExternalID, h.ExternalID, awsname.ExternalIDShape))
 		}
 	}
 	if len(id.Roles) == 0 && id.ExternalID() != "" {
 		errs = append(errs, field.Invalid(FieldExternalID, id.ExternalID(), "an external ID needs the role it belongs to"))
 	}
-	if id.SessionName != "" && !tenant.IsSessionName(id.SessionName) {
-		errs = append(errs, field.Invalid(FieldSessionName, id.SessionName, tenant.SessionNameShape))
+	if id.SessionName != "" && !awsname.IsSessionName(id.SessionName) {
+		errs = append(errs, field.Invalid(FieldSessionName, id.SessionName, awsname.SessionNameShape))
 	}
-	if id.Duration != 0 && (id.Duration < tenant.MinRoleSession || id.Duration > tenant.MaxRoleSession) {
+	if id.Duration != 0 && (id.Duration < awsname.MinRoleSession || id.Duration > awsname.MaxRoleSession) {
 		errs = append(errs, field.Invalid(FieldDuration, id.Duration.String(), "a role session lasts 15m to 12h"))
 	}
 	return errs.ToAggregate()
@@ -193,8 +194,8 @@ func defaultSessionName() string {
 // ValidateClusterName checks a name as EKS does: 1 to 100 letters, digits,
 // hyphens and underscores, starting with a letter or digit.
 func ValidateClusterName(name string) error {
-	if !tenant.IsEKSClusterName(name) {
-		return fmt.Errorf("cluster name %q: %s", name, tenant.ClusterNameShape)
+	if !awsname.IsEKSClusterName(name) {
+		return fmt.Errorf("cluster name %q: %s", name, awsname.ClusterNameShape)
 	}
 	return nil
 }
@@ -212,21 +213,4 @@ func NewIdentity(profile, region, sessionName string, duration time.Duration, ro
 		id.orphanExternalID = externalID
 	}
 	return id
-}
-
-// TenantIdentity is how to act in an EKS tenant's account, from its
-// record's spec.aws (which must be there: see TenantConfig).
-func TenantIdentity(a *tenant.AWS) Identity {
-	return NewIdentity(a.Profile, a.Region, a.SessionName, time.Duration(a.DurationSeconds)*time.Second, a.RoleARNs, a.ExternalID)
-}
-
-// TenantConfig loads the AWS configuration that acts in tenant t's
-// account. A record without spec.aws (one from before an EKS tenant
-// needed it) is an error, not the caller's own credentials in the
-// default region.
-func TenantConfig(ctx context.Context, t *tenant.Tenant, opts ...ConfigOption) (awssdk.Config, error) {
-	if t.Spec.AWS == nil {
-		return awssdk.Config{}, fmt.Errorf("spec.aws: tenant %q's record has no AWS identity to act as in its account (spec.aws.region, spec.aws.roleARNs); apply it with one", t.Name)
-	}
-	return TenantIdentity(t.Spec.AWS).Config(ctx, opts...)
 }

@@ -2,10 +2,16 @@ package identity
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	iamtoken "sigs.k8s.io/aws-iam-authenticator/pkg/token"
 )
@@ -49,4 +55,62 @@ func TestClusterTokenPassesTheAuthenticatorsVerifier(t *testing.T) {
 	if _, err := iamtoken.NewVerifier("other-cluster", "aws", "eu-west-1").Verify(tok); err == nil {
 		t.Error("a token signed for cluster acme was accepted for other-cluster")
 	}
+}
+
+// ClusterToken presigns what aws-iam-authenticator's own generator
+// presigns: the same host, action, signed headers, expiry and credential
+// scope, differing only in the signing time and so the signature.
+func TestClusterTokenIsWhatTheGeneratorSigns(t *testing.T) {
+	cfg := awssdk.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "session"),
+	}
+	ours, _, err := ClusterToken(cfg, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := iamtoken.NewGenerator(false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := gen.GetWithSTS("acme", sts.NewFromConfig(cfg, func(o *sts.Options) {
+		o.BaseEndpoint = awssdk.String("https://sts.eu-west-1.amazonaws.com")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := presignedURL(t, ours), presignedURL(t, theirs.Token)
+	if a.Scheme != b.Scheme || a.Host != b.Host || a.Path != b.Path {
+		t.Errorf("ours is for %s://%s%s, the generator's for %s://%s%s", a.Scheme, a.Host, a.Path, b.Scheme, b.Host, b.Path)
+	}
+	qa, qb := a.Query(), b.Query()
+	for _, q := range []url.Values{qa, qb} {
+		q.Del("X-Amz-Date")
+		q.Del("X-Amz-Signature")
+		// The credential scope names the signing day.
+		c := strings.Split(q.Get("X-Amz-Credential"), "/")
+		if len(c) != 5 {
+			t.Fatalf("credential scope %q", q.Get("X-Amz-Credential"))
+		}
+		q.Set("X-Amz-Credential", c[0]+"/DAY/"+strings.Join(c[2:], "/"))
+	}
+	if qa.Encode() != qb.Encode() {
+		t.Errorf("ours presigns\n%s\nthe generator\n%s", qa.Encode(), qb.Encode())
+	}
+	if got := qa.Get("X-Amz-SignedHeaders"); got != "host;x-k8s-aws-id" {
+		t.Errorf("signed headers %q, want the cluster's name signed in", got)
+	}
+}
+
+func presignedURL(t *testing.T, token string) *url.URL {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(token, "k8s-aws-v1."))
+	if err != nil {
+		t.Fatalf("token %q: %v", token, err)
+	}
+	u, err := url.Parse(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

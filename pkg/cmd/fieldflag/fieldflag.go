@@ -8,7 +8,6 @@ package fieldflag
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -42,8 +41,6 @@ func (m Map) Rename(err error, given func(flag string) bool) error {
 	return out.ToAggregate()
 }
 
-var indexRE = regexp.MustCompile(`^\[(\d+)\]$`)
-
 func (m Map) flagFor(given func(string) bool, path string) string {
 	for fieldPath, flag := range m {
 		rest, ok := strings.CutPrefix(path, fieldPath)
@@ -53,12 +50,20 @@ func (m Map) flagFor(given func(string) bool, path string) string {
 		if rest == "" {
 			return flag
 		}
-		if i := indexRE.FindStringSubmatch(rest); i != nil { // the n-th of a repeated flag
-			n, _ := strconv.Atoi(i[1])
+		if n, ok := index(rest); ok { // the n-th of a repeated flag
 			return fmt.Sprintf("%s #%d", flag, n+1)
 		}
 	}
 	return path
+}
+
+// index reads a path's list index, "[n]".
+func index(s string) (int, bool) {
+	if len(s) < 3 || s[0] != '[' || s[len(s)-1] != ']' || strings.Trim(s[1:len(s)-1], "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s[1 : len(s)-1])
+	return n, err == nil
 }
 
 // AWSIdentity maps an AWS identity's fields (package aws's FieldX) to the
