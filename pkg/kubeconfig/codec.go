@@ -127,7 +127,14 @@ func marshalYAML(v any) ([]byte, error) {
 	if err := dec.Decode(&generic); err != nil {
 		return nil, err
 	}
-	return yamlv2.Marshal(yamlValue(generic))
+	y := yamlValue(generic)
+	if m, ok := y.(yamlv2.MapSlice); ok {
+		var b bytes.Buffer
+		if writePlainYAML(&b, m) {
+			return b.Bytes(), nil
+		}
+	}
+	return yamlv2.Marshal(y)
 }
 
 // yamlValue turns decoded JSON into values the YAML emitter writes as
@@ -359,8 +366,12 @@ func parseItems[T any](data []byte, items []span) ([]T, bool) {
 	out := make([]T, len(items))
 	err := forChunks(len(items), func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
+			item := data[items[i].start:items[i].end]
+			if decodePlainItem(item, &out[i]) {
+				continue
+			}
 			var one []T
-			if err := yaml.Unmarshal(data[items[i].start:items[i].end], &one); err != nil {
+			if err := yaml.Unmarshal(item, &one); err != nil {
 				return err
 			}
 			if len(one) != 1 {
@@ -378,15 +389,23 @@ func parseNames[T any](data []byte, items []span, stub func(string) T) ([]T, boo
 	type named struct {
 		Name string `json:"name"`
 	}
-	names, ok := parseItems[named](data, items)
-	if !ok {
-		return nil, false
-	}
-	out := make([]T, len(names))
-	for i, n := range names {
-		out[i] = stub(n.Name)
-	}
-	return out, true
+	out := make([]T, len(items))
+	err := forChunks(len(items), func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			item := data[items[i].start:items[i].end]
+			name, ok := plainItemName(item)
+			if !ok {
+				one, ok := parseItems[named](data, items[i:i+1])
+				if !ok {
+					return fmt.Errorf("item %d does not decode", i)
+				}
+				name = one[0].Name
+			}
+			out[i] = stub(name)
+		}
+		return nil
+	})
+	return out, err == nil
 }
 
 // fillItem decodes item i of a split list completely into *dst.
