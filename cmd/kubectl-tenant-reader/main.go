@@ -1,6 +1,7 @@
 // Command kubectl-tenant-reader answers the everyday read commands of
 // `kubectl tenant` (contexts list and extract, list without live columns,
-// get, shell completion) without the full command's start, and hands
+// get, shell completion), and runs contexts merge, without the full
+// command's start and memory, and hands
 // every other command line to kubectl-tenant-engine. The front starts it
 // for those verbs, with the key under which to keep the answer for the
 // front to print again (pkg/answercache); see pkg/reader.
@@ -28,7 +29,9 @@ func main() {
 	var err error
 	switch {
 	case served:
-		err = answer.Write(os.Stdout, os.Stderr)
+		if err = answer.Write(os.Stdout, os.Stderr); err == nil {
+			err = answer.Err
+		}
 	case interrupted != nil:
 		err = interrupted // Ctrl-C: the command stops here, not in the engine
 	}

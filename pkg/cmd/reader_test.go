@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,7 +114,9 @@ func TestReaderAnswersAsTheEngine(t *testing.T) {
 	mustDecline := [][]string{
 		{"list"}, {"list", "-o", "wide"}, {"list", "--live=false", "--concurrency", "2"}, {"get", "nobody"}, {"get", "acme", "-o", "jsonpath={.spec}"},
 		{"get", "acme", "--context", "prod-admin"}, {"contexts", "extract", "nothere"}, {"contexts", "extract", "-o", "out.yaml"},
-		{"contexts", "extract", "--output-file", "x"}, {"contexts", "merge", "a"}, {"--registry", "cluster", "get", "acme"},
+		{"contexts", "extract", "--output-file", "x"}, {"contexts", "merge", "a"}, {"contexts", "merge"},
+		{"contexts", "merge", os.Getenv("KUBECONFIG"), "--dry-run"}, {"contexts", "merge", os.Getenv("KUBECONFIG"), "--on-conflict", "maybe"},
+		{"contexts", "merge", os.Getenv("KUBECONFIG"), "--context", "prod-admin"}, {"--registry", "cluster", "get", "acme"},
 		{"__complete", "contexts", ""}, {"__complete", "grant", "acme", "--role", ""}, {"__complete", "grant", "--"},
 		{"__complete", "addon", "acme", ""}, {"version"}, {"grant", "acme"},
 	}
@@ -234,4 +237,82 @@ func TestReaderCompletesAsTheEngine(t *testing.T) {
 	if diff := cmp.Diff(want, slices.Compact(completeTenants)); diff != "" {
 		t.Errorf("the commands completing tenant names (-reader.TenantVerbs and addon +the engine's tree):\n%s", diff)
 	}
+}
+
+// contexts merge, the reader's one write, leaves the same files and
+// prints the same report or error as the engine's: each command line runs
+// against the same files twice, restored in between, once through each.
+func TestReaderMergesAsTheEngine(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	target := filepath.Join(dir, "kubeconfig")
+	t.Setenv("KUBECONFIG", target)
+	files := map[string]string{
+		"kubeconfig": "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://prod.example.com\n" +
+			"users:\n- name: admin\n  user:\n    token: secret\ncontexts:\n- name: prod\n  context:\n    cluster: prod\n    user: admin\ncurrent-context: prod\n",
+		"team/a.yaml": "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://other.example.com\n    certificate-authority: ca.crt\n" +
+			"users:\n- name: dev\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: kubectl-tenant\n      args: [token, acme]\n" +
+			"contexts:\n- name: acme\n  context: {cluster: prod, user: dev, namespace: acme}\n",
+		"b.yaml": "clusters:\n- name: staging\n  cluster: {server: \"https://staging.example.com\"}\n" +
+			"users:\n- name: admin\n  user: {token: secret}\ncontexts:\n- name: staging\n  context: {cluster: staging, user: admin}\n",
+	}
+	restore := func() {
+		for _, p := range []string{"kubeconfig", "kubeconfig.kubectl-tenant.bak", "out.yaml", "out.yaml.kubectl-tenant.bak"} {
+			_ = os.Remove(filepath.Join(dir, p))
+		}
+		for name, content := range files {
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	state := func() string {
+		var b strings.Builder
+		for _, p := range []string{"kubeconfig", "kubeconfig.kubectl-tenant.bak", "out.yaml", "out.yaml.kubectl-tenant.bak"} {
+			data, err := os.ReadFile(filepath.Join(dir, p))
+			b.WriteString("== " + p + "\n" + string(data))
+			if err != nil {
+				b.WriteString("(absent)\n")
+			}
+		}
+		return b.String()
+	}
+	a, b := filepath.Join(dir, "team", "a.yaml"), filepath.Join(dir, "b.yaml")
+	for _, args := range [][]string{
+		{"contexts", "merge", b},
+		{"contexts", "merge", a},
+		{"contexts", "merge", a, b, "--on-conflict=rename"},
+		{"contexts", "merge", a, "--on-conflict", "skip"},
+		{"contexts", "merge", a, "--on-conflict", "overwrite"},
+		{"contexts", "merge", a, b, "--into", filepath.Join(dir, "out.yaml")},
+		{"contexts", "merge", b, "--prefix", "staging-", "--kubeconfig", target},
+		{"--kubeconfig", target, "contexts", "merge", b, b},
+	} {
+		restore()
+		wantOut, wantErr, err := runEngine(args)
+		wantState := state()
+		restore()
+		gotOut, gotErr, served, gotErrErr := serveReader(args)
+		if !served {
+			t.Errorf("reader %q: declined, want it merged", args)
+			continue
+		}
+		if gotOut != wantOut || gotErr != wantErr || fmt.Sprint(gotErrErr) != fmt.Sprint(err) {
+			t.Errorf("reader %q printed %q %q (error %v); the engine %q %q (error %v)", args, gotOut, gotErr, gotErrErr, wantOut, wantErr, err)
+		}
+		if diff := cmp.Diff(wantState, state()); diff != "" {
+			t.Errorf("reader %q left other files than the engine (-engine +reader):\n%s", args, diff)
+		}
+	}
+}
+
+func serveReader(args []string) (stdout, stderr string, served bool, err error) {
+	var out, errOut bytes.Buffer
+	served, err = reader.Serve(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), served, err
 }

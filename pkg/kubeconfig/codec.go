@@ -186,11 +186,15 @@ func writeItem(out *bytes.Buffer, data []byte) {
 	}
 }
 
+// minChunk is the fewest entries worth a goroutine: a file of a few
+// entries, of which a merge reads thousands at once, is decoded in place.
+const minChunk = 16
+
 // forChunks calls fn on contiguous ranges covering [0, n), one range per
 // core, concurrently. Range i starts at a distinct lo, so results can be
 // stored by lo.
 func forChunks(n int, fn func(lo, hi int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n)
+	workers := min(runtime.GOMAXPROCS(0), (n+minChunk-1)/minChunk)
 	if workers <= 1 {
 		return fn(0, n)
 	}
@@ -201,10 +205,6 @@ func forChunks(n int, fn func(lo, hi int) error) error {
 	}
 	return g.Wait()
 }
-
-// splitParseMin is the size from which Parse splits a document; smaller
-// ones are parsed whole.
-var splitParseMin = 64 << 10
 
 // span is a part of a document: data[start:end].
 type span struct{ start, end int }
@@ -331,7 +331,11 @@ func splitDocument(data []byte) (*splitDoc, bool) {
 		}
 	}
 	cfg := newConfig()
-	if err := yaml.Unmarshal(rest.Bytes(), cfg); err != nil {
+	if j, ok := plainMappingJSON(rest.Bytes()); ok {
+		if err := json.Unmarshal(j, cfg); err != nil {
+			return nil, false
+		}
+	} else if err := yaml.Unmarshal(rest.Bytes(), cfg); err != nil {
 		return nil, false
 	}
 	d := &splitDoc{data: data, cfg: cfg, lists: map[string][]span{}}

@@ -92,9 +92,6 @@ func TestSplitParseAgreesWithWholeParse(t *testing.T) {
 		"empty list key":      "clusters:\ncontexts:\n- name: c\n  context: {}\n",
 	}
 	mustSplit := map[string]bool{"comments and blanks": true, "block scalar": true, "empty list key": true}
-	old := splitParseMin
-	splitParseMin = 0
-	defer func() { splitParseMin = old }()
 	for name, doc := range codecCases {
 		extra[name] = doc
 	}

@@ -84,12 +84,10 @@ func parse(name string, data []byte, lazy bool) (*clientcmdv1.Config, *splitDoc,
 	}
 	var cfg *clientcmdv1.Config
 	var doc *splitDoc
-	if len(data) >= splitParseMin {
-		if d, ok := splitDocument(data); ok && d.decode(lazy) {
-			cfg = d.cfg
-			if lazy {
-				doc = d
-			}
+	if d, ok := splitDocument(data); ok && d.decode(lazy) {
+		cfg = d.cfg
+		if lazy {
+			doc = d
 		}
 	}
 	if cfg == nil {

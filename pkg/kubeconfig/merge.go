@@ -2,6 +2,7 @@ package kubeconfig
 
 import (
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -373,5 +374,44 @@ func applyPrefix(cfg *clientcmdv1.Config, prefix string) {
 	}
 	if cfg.CurrentContext != "" {
 		cfg.CurrentContext = prefix + cfg.CurrentContext
+	}
+}
+
+// ReportMerge tells what a merge of files into into did, as `contexts
+// merge` prints it: counts, then each entry that did not simply go in.
+func ReportMerge(w io.Writer, changes []Change, files int, into string, dryRun bool) {
+	counts := map[Kind]map[Action]int{}
+	for _, c := range changes {
+		if counts[c.Kind] == nil {
+			counts[c.Kind] = map[Action]int{}
+		}
+		counts[c.Kind][c.Action]++
+	}
+	verb := "merged"
+	if dryRun {
+		verb = "would merge (dry run)"
+	}
+	var parts []string
+	for _, kind := range []Kind{KindContext, KindCluster, KindUser} {
+		var actions []string
+		for _, a := range []Action{Added, Unchanged, Renamed, Overwritten, Skipped} {
+			if n := counts[kind][a]; n > 0 {
+				actions = append(actions, fmt.Sprintf("%d %s", n, a))
+			}
+		}
+		if len(actions) > 0 {
+			parts = append(parts, fmt.Sprintf("%ss %s", kind, strings.Join(actions, ", ")))
+		}
+	}
+	fmt.Fprintf(w, "%s %d file(s) into %s: %s\n", verb, files, into, strings.Join(parts, "; "))
+	for _, c := range changes {
+		switch c.Action {
+		case Renamed:
+			fmt.Fprintf(w, "renamed %s %q from %s to %q\n", c.Kind, c.OldName, c.From, c.Name)
+		case Overwritten:
+			fmt.Fprintf(w, "overwrote %s %q with the one from %s\n", c.Kind, c.Name, c.From)
+		case Skipped:
+			fmt.Fprintf(w, "skipped %s %q from %s: %s\n", c.Kind, c.Name, c.From, c.Reason)
+		}
 	}
 }

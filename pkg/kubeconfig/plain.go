@@ -179,7 +179,7 @@ type plainLine struct {
 // sigs.k8s.io/yaml would convert it to. It reports false when the item is
 // not of the plain shape; the library then reads it.
 func plainItemJSON(item []byte) ([]byte, bool) {
-	lines, ok := splitPlainLines(item)
+	lines, ok := splitPlainItem(item)
 	if !ok {
 		return nil, false
 	}
@@ -193,7 +193,7 @@ func plainItemJSON(item []byte) ([]byte, bool) {
 // plainItemName reads the name of a list item of the plain shape, without
 // decoding the rest; false leaves it to the library.
 func plainItemName(item []byte) (string, bool) {
-	lines, ok := splitPlainLines(item)
+	lines, ok := splitPlainItem(item)
 	if !ok {
 		return "", false
 	}
@@ -213,16 +213,38 @@ func plainItemName(item []byte) (string, bool) {
 	return "", true
 }
 
-// splitPlainLines cuts an item into lines, the first one after its "- ".
-// Blank lines, comment lines, tabs and carriage returns are outside the
-// shape.
-func splitPlainLines(item []byte) ([]plainLine, bool) {
+// plainMappingJSON reads a document's top-level mapping (what is left of
+// a kubeconfig once its lists are cut out) as the JSON object
+// sigs.k8s.io/yaml would convert it to; false leaves it to the library.
+func plainMappingJSON(doc []byte) ([]byte, bool) {
+	lines, ok := splitPlainLines(doc, 0)
+	if !ok {
+		return nil, false
+	}
+	p := plainParser{lines: lines}
+	if !p.mapping(0) || p.next != len(lines) {
+		return nil, false
+	}
+	return p.out.Bytes(), true
+}
+
+// splitPlainItem cuts an item into lines, the first one after its "- ".
+func splitPlainItem(item []byte) ([]plainLine, bool) {
 	rest, ok := bytes.CutPrefix(item, []byte("- "))
-	if !ok || bytes.ContainsAny(item, "\t\r") {
+	if !ok {
+		return nil, false
+	}
+	return splitPlainLines(rest, 2)
+}
+
+// splitPlainLines cuts text into lines, the first at firstIndent. Blank
+// lines, comment lines, tabs and carriage returns are outside the shape.
+func splitPlainLines(rest []byte, firstIndent int) ([]plainLine, bool) {
+	if bytes.ContainsAny(rest, "\t\r") {
 		return nil, false
 	}
 	var lines []plainLine
-	indent := 2
+	indent := firstIndent
 	for len(rest) > 0 {
 		line, after, _ := bytes.Cut(rest, []byte("\n"))
 		rest = after

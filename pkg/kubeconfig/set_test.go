@@ -309,9 +309,6 @@ func TestWriteUnchangedDoesNothing(t *testing.T) {
 // Extracting from a lazily read set gives what extracting from a fully
 // read one gives, and the lazily read files cannot be written.
 func TestReadSetToExtractMatchesFullRead(t *testing.T) {
-	old := splitParseMin
-	splitParseMin = 0 // split even these small files
-	defer func() { splitParseMin = old }()
 	full, paths := listSet(t)
 	lazy, err := ReadSetToExtract(context.Background(), paths)
 	if err != nil {

@@ -2,9 +2,12 @@
 // command's start: `contexts list`, `contexts extract`, `list` without
 // its live columns, `get`, and shell completion of tenant names, contexts
 // and a tenant's namespaces, from the kubeconfig files and the file
-// registry. kubectl-tenant-reader runs it; it links none of client-go's
-// clients, the AWS SDK or kubectl's command libraries, whose package
-// initialisation is most of the engine's start.
+// registry. It also runs `contexts merge`, the one command here that
+// writes (a kubeconfig file, through the same package and under the same
+// locks as the engine), because the engine's own pages alone would take
+// a large merge past its memory bound. kubectl-tenant-reader runs it; it
+// links none of client-go's clients, the AWS SDK or kubectl's command
+// libraries, whose package initialisation is most of the engine's start.
 //
 // It reads a command line narrowly. Whatever it does not answer as the
 // engine would, byte for byte (a flag it does not know, a cluster
@@ -32,14 +35,18 @@ import (
 
 // Serve answers args (the words after `kubectl tenant`) when it can: it
 // writes the command's output to stdout and stderr and reports true, with
-// an error only when writing failed. It reports false, having written
-// nothing, for any command line it leaves to the engine.
+// the command's error (a merge that failed) or a failure to write. It
+// reports false, having written nothing, for any command line it leaves
+// to the engine.
 func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) (bool, error) {
 	a, ok := Make(ctx, args)
 	if !ok {
 		return false, nil
 	}
-	return true, a.Write(stdout, stderr)
+	if err := a.Write(stdout, stderr); err != nil {
+		return true, err
+	}
+	return true, a.Err
 }
 
 // Answer is a command's output, and the files it was read from.
@@ -47,8 +54,12 @@ type Answer struct {
 	Stdout, Stderr []byte
 	Inputs         answercache.Inputs
 	// Keep says whether the front may keep the answer to print again: not
-	// one that carries credentials (a flattened kubeconfig).
+	// one that carries credentials (a flattened kubeconfig), nor a write's.
 	Keep bool
+	// Err is the command's error, reported after its output as the
+	// engine reports it. Only a write has one: a read that fails is left
+	// to the engine.
+	Err error
 }
 
 // Write writes the answer out.
@@ -71,7 +82,7 @@ func Make(ctx context.Context, args []string) (*Answer, bool) {
 	if !l.answer(ctx, &out, &errOut) {
 		return nil, false
 	}
-	return &Answer{Stdout: out.Bytes(), Stderr: errOut.Bytes(), Inputs: l.inputs, Keep: !l.credentials}, true
+	return &Answer{Stdout: out.Bytes(), Stderr: errOut.Bytes(), Inputs: l.inputs, Keep: !l.credentials && !l.wrote, Err: l.err}, true
 }
 
 // line is a parsed command line.
@@ -84,12 +95,15 @@ type line struct {
 
 	kubeconfig, registry, output string
 	outputSet                    bool
+	into, onConflict, prefix     string
 	noHeaders                    bool
 	live                         bool
 	flags                        map[string]bool // the flags given, by long name
 
 	inputs      answercache.Inputs // the files read
 	credentials bool               // the answer carries some
+	wrote       bool               // the command wrote (or tried to)
+	err         error              // the error of a write
 }
 
 // valueFlags are the flags the reader knows that take a value, by long
@@ -98,15 +112,16 @@ type line struct {
 // the only ones cobra knows before the command is named: it takes the
 // word after any other flag there as that flag's value.
 var (
-	valueFlags = map[string]bool{"kubeconfig": true, "registry": true, "output": true, "context": true, "namespace": true, "role": true}
-	boolFlags  = map[string]bool{"no-headers": true, "live": true}
-	rootFlags  = map[string]bool{"kubeconfig": true, "registry": true, "context": true, "namespace": true}
+	valueFlags = map[string]bool{"kubeconfig": true, "registry": true, "output": true, "context": true, "namespace": true, "role": true,
+		"into": true, "on-conflict": true, "prefix": true}
+	boolFlags = map[string]bool{"no-headers": true, "live": true}
+	rootFlags = map[string]bool{"kubeconfig": true, "registry": true, "context": true, "namespace": true}
 )
 
 // parse reads a command line as pflag and cobra would, or reports false
 // for one it does not read the same way.
 func parse(args []string) (*line, bool) {
-	l := &line{live: true, flags: map[string]bool{}}
+	l := &line{live: true, onConflict: string(kubeconfig.OnConflictError), flags: map[string]bool{}}
 	if len(args) > 0 && (args[0] == "__complete" || args[0] == "__completeNoDesc") {
 		l.complete = true
 		args = args[1:]
@@ -220,6 +235,12 @@ func (l *line) setValue(name, v string) {
 		l.registry = v
 	case "output":
 		l.output, l.outputSet = v, true
+	case "into":
+		l.into = v
+	case "on-conflict":
+		l.onConflict = v
+	case "prefix":
+		l.prefix = v
 	}
 }
 
@@ -250,6 +271,8 @@ func (l *line) answer(ctx context.Context, out, errOut *bytes.Buffer) bool {
 			return len(args) == 1 && l.only("output", "no-headers") && l.contextsList(ctx, out)
 		case "extract":
 			return l.only("output") && l.contextsExtract(ctx, args[1:], out)
+		case "merge":
+			return len(args) > 1 && l.only("into", "on-conflict", "prefix") && l.contextsMerge(ctx, args[1:], errOut)
 		}
 	case "list", "ls":
 		return len(args) == 0 && l.only("output", "no-headers", "live") && l.list(ctx, out)
@@ -257,6 +280,41 @@ func (l *line) answer(ctx context.Context, out, errOut *bytes.Buffer) bool {
 		return len(args) == 1 && l.only("output") && l.get(ctx, args[0], out)
 	}
 	return false
+}
+
+// contextsMerge is `contexts merge` without --dry-run. What the engine
+// checks before it writes (the policy, the target, the incoming files)
+// is checked first, and a failure is left to the engine, having changed
+// nothing; once the merge is tried, its outcome is the answer.
+func (l *line) contextsMerge(ctx context.Context, files []string, errOut *bytes.Buffer) bool {
+	policy, err := kubeconfig.ParseConflictPolicy(l.onConflict)
+	if err != nil {
+		return false
+	}
+	targets := kubeconfig.LoadingPaths(l.kubeconfig)
+	if l.into != "" {
+		targets = []string{l.into}
+	}
+	if len(targets) == 0 {
+		return false
+	}
+	sources, err := kubeconfig.ReadFiles(ctx, files)
+	if err != nil {
+		return false
+	}
+	for _, f := range sources {
+		if !f.Exists {
+			return false
+		}
+	}
+	l.wrote = true
+	changes, into, err := kubeconfig.MergeInto(ctx, targets, sources, kubeconfig.MergeOptions{OnConflict: policy, Prefix: l.prefix}, false)
+	if err != nil {
+		l.err = err
+		return true
+	}
+	kubeconfig.ReportMerge(errOut, changes, len(sources), into, false)
+	return true
 }
 
 // contextsList is `contexts list`: a table, names, or a kubeconfig

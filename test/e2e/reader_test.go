@@ -38,32 +38,8 @@ func TestReaderPrintsWhatTheEnginePrints(t *testing.T) {
 	u.tenant("kubeconfig", "tread", "--serviceaccount", "ci", "--merge")
 
 	engine := filepath.Join(binDir, "libexec", "kubectl-tenant", "kubectl-tenant-engine")
-	// The front and the reader without the engine: a command line the
-	// reader did not answer fails here, for want of the engine.
-	alone := t.TempDir()
-	for _, b := range []string{"kubectl-tenant", "kubectl-tenant-reader"} {
-		src := filepath.Join(binDir, "bin", b)
-		if b != "kubectl-tenant" {
-			src = filepath.Join(binDir, "libexec", "kubectl-tenant", b)
-		}
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(alone, b), data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exitCode := func(err error) int {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	}
+	alone := withoutEngine(t)
+	exitCode := func(err error) int { return exitCodeOf(t, err) }
 	for _, c := range []struct {
 		args     []string
 		answered bool // by the reader alone
@@ -115,6 +91,106 @@ func TestReaderPrintsWhatTheEnginePrints(t *testing.T) {
 	if out := u.tenant("contexts", "list", "-o", "name").stdout; strings.Count(out, "\n") != 52 {
 		t.Errorf("contexts list -o name: %d lines, want 52 (admin, 50 far contexts, the tenant's):\n%s", strings.Count(out, "\n"), out)
 	}
+}
+
+// withoutEngine is a directory holding the front and the reader alone: a
+// command line the reader does not answer fails there, for want of the
+// engine.
+func withoutEngine(t *testing.T) string {
+	t.Helper()
+	alone := t.TempDir()
+	for _, b := range []string{"kubectl-tenant", "kubectl-tenant-reader"} {
+		src := filepath.Join(binDir, "bin", b)
+		if b != "kubectl-tenant" {
+			src = filepath.Join(binDir, "libexec", "kubectl-tenant", b)
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(alone, b), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return alone
+}
+
+func exitCodeOf(t *testing.T, err error) int {
+	t.Helper()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+// contexts merge runs in the reader, without the engine, and leaves the
+// kubeconfig, its backup and the report the engine leaves; a conflict
+// fails the same way and changes nothing; with --dry-run the engine
+// answers (and writes nothing).
+func TestMergeWithoutTheEngine(t *testing.T) {
+	u := newUser(t)
+	config := filepath.Join(u.home, "kubeconfig")
+	admin := readFile(t, cp.AdminKubeconfig)
+	incoming := filepath.Join(u.home, "team", "b.yaml")
+	writeFile(t, incoming, "apiVersion: v1\nkind: Config\nclusters:\n- name: admin\n  cluster:\n    server: https://team.example.com\n    certificate-authority: ca.crt\n"+
+		"users:\n- name: team\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: kubectl-tenant\n      args: [token, team]\n"+
+		"contexts:\n- name: team\n  context: {cluster: admin, user: team, namespace: team}\n")
+	u = u.with("KUBECONFIG=" + config)
+	engine := filepath.Join(binDir, "libexec", "kubectl-tenant", "kubectl-tenant-engine")
+	alone := withoutEngine(t)
+	backup := config + ".kubectl-tenant.bak"
+	restore := func() {
+		writeFile(t, config, admin)
+		_ = os.Remove(backup)
+	}
+	for _, args := range [][]string{
+		{"contexts", "merge", incoming, "--on-conflict=rename"},
+		{"contexts", "merge", incoming, "--prefix", "team-"},
+		{"contexts", "merge", incoming}, // the cluster name is taken: a conflict
+	} {
+		restore()
+		want := u.run(engine, args...)
+		wantConfig, wantBackup := readFile(t, config), readOptional(t, backup)
+		restore()
+		got := u.run(filepath.Join(alone, "kubectl-tenant"), args...)
+		if got.stdout != want.stdout || got.stderr != want.stderr || exitCodeOf(t, got.err) != exitCodeOf(t, want.err) {
+			t.Errorf("%q without the engine printed\n%s%s(exit %d)\nthe engine\n%s%s(exit %d)", args,
+				got.stdout, got.stderr, exitCodeOf(t, got.err), want.stdout, want.stderr, exitCodeOf(t, want.err))
+		}
+		if readFile(t, config) != wantConfig || readOptional(t, backup) != wantBackup {
+			t.Errorf("%q without the engine left\n%s\nthe engine\n%s", args, readFile(t, config), wantConfig)
+		}
+		if args[len(args)-1] == incoming {
+			if want.err == nil || readFile(t, config) != admin || readOptional(t, backup) != "" {
+				t.Errorf("%q: a conflict merged or left a backup: %v", args, want.err)
+			}
+		}
+	}
+	// Through kubectl, as a user runs it.
+	restore()
+	u.tenant("contexts", "merge", incoming, "--on-conflict=rename")
+	if out := u.tenant("contexts", "list", "-o", "name").stdout; !strings.Contains(out, "team\n") {
+		t.Errorf("after a merge through kubectl, contexts list -o name:\n%s", out)
+	}
+	// --dry-run is the engine's: without it, the front finds no engine.
+	restore()
+	r := u.run(filepath.Join(alone, "kubectl-tenant"), "contexts", "merge", incoming, "--on-conflict=rename", "--dry-run=client")
+	if r.err == nil || !strings.Contains(r.stderr, "kubectl-tenant-engine not found") || readFile(t, config) != admin {
+		t.Errorf("a dry-run merge without the engine: %v\n%s", r.err, r.stderr)
+	}
+}
+
+func readOptional(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(data)
 }
 
 // The front prints the reader's last answer again while nothing it was

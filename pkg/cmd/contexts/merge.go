@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -126,45 +124,6 @@ func (o *MergeOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reportMerge(o.ErrOut, changes, len(sources), into, dryRun)
+	kubeconfig.ReportMerge(o.ErrOut, changes, len(sources), into, dryRun)
 	return nil
-}
-
-// reportMerge tells what the merge did: counts, then each entry that did
-// not simply go in.
-func reportMerge(w io.Writer, changes []kubeconfig.Change, files int, into string, dryRun bool) {
-	counts := map[kubeconfig.Kind]map[kubeconfig.Action]int{}
-	for _, c := range changes {
-		if counts[c.Kind] == nil {
-			counts[c.Kind] = map[kubeconfig.Action]int{}
-		}
-		counts[c.Kind][c.Action]++
-	}
-	verb := "merged"
-	if dryRun {
-		verb = "would merge (dry run)"
-	}
-	var parts []string
-	for _, kind := range []kubeconfig.Kind{kubeconfig.KindContext, kubeconfig.KindCluster, kubeconfig.KindUser} {
-		var actions []string
-		for _, a := range []kubeconfig.Action{kubeconfig.Added, kubeconfig.Unchanged, kubeconfig.Renamed, kubeconfig.Overwritten, kubeconfig.Skipped} {
-			if n := counts[kind][a]; n > 0 {
-				actions = append(actions, fmt.Sprintf("%d %s", n, a))
-			}
-		}
-		if len(actions) > 0 {
-			parts = append(parts, fmt.Sprintf("%ss %s", kind, strings.Join(actions, ", ")))
-		}
-	}
-	fmt.Fprintf(w, "%s %d file(s) into %s: %s\n", verb, files, into, strings.Join(parts, "; "))
-	for _, c := range changes {
-		switch c.Action {
-		case kubeconfig.Renamed:
-			fmt.Fprintf(w, "renamed %s %q from %s to %q\n", c.Kind, c.OldName, c.From, c.Name)
-		case kubeconfig.Overwritten:
-			fmt.Fprintf(w, "overwrote %s %q with the one from %s\n", c.Kind, c.Name, c.From)
-		case kubeconfig.Skipped:
-			fmt.Fprintf(w, "skipped %s %q from %s: %s\n", c.Kind, c.Name, c.From, c.Reason)
-		}
-	}
 }
