@@ -15,7 +15,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
@@ -72,7 +71,7 @@ type Options struct {
 	Delete         bool
 	NoHeaders      bool
 	Timeout        time.Duration
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 	PrintFlags     *genericclioptions.PrintFlags
 
 	printer  printers.ResourcePrinter // nil: lines for a person
@@ -101,7 +100,7 @@ func NewCmdAddon(getter genericclioptions.RESTClientGetter, registryPath *regist
 	cmd.Flags().BoolVar(&o.Delete, "delete", false, "Remove the add-on and the role the plugin made for it")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 10*time.Minute, "How long to wait for the add-on to be ACTIVE, or gone")
 	cmdutil.AddNoHeadersFlag(cmd, &o.NoHeaders)
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{tenant.ViaPodIdentity, tenant.ViaIRSA}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -159,7 +158,7 @@ func (o *Options) Validate() error {
 		return errors.New("--output: prints the plan of making an add-on; --list and --delete print tables and lines")
 	case o.List && (o.Name != "" || o.Delete):
 		return errors.New("--list: shows every add-on; give no add-on name and no --delete")
-	case o.List && o.DryRunStrategy != kcmdutil.DryRunNone:
+	case o.List && o.DryRunStrategy != cmdutil.DryRunNone:
 		return errors.New("--dry-run: --list only reads")
 	case o.List:
 		for flag, given := range making {
@@ -245,14 +244,14 @@ func setAddon(t *tenant.Tenant, a tenant.Addon) {
 // Run lists, makes or deletes, on the tenant's current record.
 func (o *Options) Run(ctx context.Context) error {
 	t := o.tenant
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		return o.clientDryRun()
 	}
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
 	if err != nil {
 		return err
 	}
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
 	s, err := workloadrole.NewSyncer(ctx, t, conn, dryRun, o.ErrOut)
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/resource"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
@@ -92,7 +91,7 @@ type Options struct {
 	FieldManager   string
 	Concurrency    int
 	ClusterTimeout time.Duration
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 	// AWSOptions apply to the AWS clients of access entries (tests stub
 	// EKS with them).
 	AWSOptions []aws.ConfigOption
@@ -114,7 +113,7 @@ func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *regist
 		SilenceUsage: true,
 		RunE:         cmdutil.RunE(o),
 	}
-	kcmdutil.AddJsonFilenameFlag(cmd.Flags(), &o.Filenames.Filenames, "Files, directories or URLs of Tenant documents; - reads stdin")
+	cmdutil.AddFilenameFlag(cmd.Flags(), &o.Filenames.Filenames, "Files, directories or URLs of Tenant documents; - reads stdin")
 	cmd.Flags().BoolVarP(&o.Filenames.Recursive, "recursive", "R", false, "Read the directories given with -f recursively")
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "Remove the tenant's bindings, ServiceAccounts and IAM mappings its record no longer asks for")
 	cmd.Flags().BoolVar(&o.PruneNamespaces, "prune-namespaces", false, "With --prune, also delete namespaces labelled for the tenant that its spec no longer lists, with everything in them")
@@ -126,14 +125,14 @@ func NewCmdApply(getter genericclioptions.RESTClientGetter, registryPath *regist
 	cmd.Flags().StringVar(&o.FieldManager, "field-manager", tenant.FieldManager, "Who applies: each manager's last applied spec is kept apart, so one does not remove what another applied")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 8, "How many tenants to reconcile at once")
 	cmd.Flags().DurationVar(&o.ClusterTimeout, "cluster-timeout", 30*time.Second, "How long the calls to one tenant's cluster may take; an unanswering cluster is reported (ClusterReady False), not waited for")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
 // Complete reads the documents and opens the registry.
 func (o *Options) Complete(cmd *cobra.Command, _ []string) error {
 	var err error
-	if o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+	if o.DryRunStrategy, err = cmdutil.GetDryRunStrategy(cmd); err != nil {
 		return err
 	}
 	if len(o.Filenames.Filenames) == 0 {
@@ -229,7 +228,7 @@ func (o *Options) connect(ctx context.Context, t *tenant.Tenant) (*cluster.Conne
 	if !errors.Is(err, cluster.ErrNoContext) || t.Spec.Cluster.EKS == nil || t.Status.Server == "" {
 		return conn, err
 	}
-	if o.DryRunStrategy != kcmdutil.DryRunNone {
+	if o.DryRunStrategy != cmdutil.DryRunNone {
 		return nil, fmt.Errorf("%w; apply without --dry-run adds EKS tenant %q's own context, or run 'kubectl tenant kubeconfig %s --merge'", err, t.Name, t.Name)
 	}
 	kc, err := kcfg.EKSContext(t)
@@ -260,9 +259,9 @@ func (o *Options) Run(ctx context.Context) error {
 	var progressMu sync.Mutex // tenants making clusters report as they go, a line at a time
 	suffix := ""
 	switch o.DryRunStrategy {
-	case kcmdutil.DryRunClient:
+	case cmdutil.DryRunClient:
 		opts.Mode, suffix = reconcile.ClientDryRun, " (dry run)"
-	case kcmdutil.DryRunServer:
+	case cmdutil.DryRunServer:
 		opts.Mode, suffix = reconcile.ServerDryRun, " (server dry run)"
 	}
 	connect := func(t *tenant.Tenant) (*cluster.Connection, error) { return o.connect(ctx, t) }

@@ -14,7 +14,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
@@ -85,7 +84,7 @@ type base struct {
 	registryPath *registry.Flag
 
 	Tenant         string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
@@ -104,7 +103,7 @@ func (b *base) Complete(cmd *cobra.Command, args []string) error {
 	if b.conn, err = cluster.Connect(b.getter, b.tenant.Spec.Cluster.Context); err != nil {
 		return err
 	}
-	b.store = &authmap.Store{Client: b.conn.Client, DryRun: b.DryRunStrategy == kcmdutil.DryRunServer, Warn: b.ErrOut}
+	b.store = &authmap.Store{Client: b.conn.Client, DryRun: b.DryRunStrategy == cmdutil.DryRunServer, Warn: b.ErrOut}
 	return nil
 }
 
@@ -184,7 +183,7 @@ func NewCmdRestore(getter genericclioptions.RESTClientGetter, registryPath *regi
 	}
 	cmd.Flags().StringVar(&o.Version, "version", "", "The version to restore (see 'aws-auth backups'; default: the newest)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Restore even when it drops a node or system:masters mapping, or your own")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
@@ -219,7 +218,7 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 		authmap.Diff(&diff, current, pick.Data)
 		return nil
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		current, err := o.store.Read(ctx)
 		if err != nil {
 			return err
@@ -293,7 +292,7 @@ func NewCmdMigrate(getter genericclioptions.RESTClientGetter, registryPath *regi
 		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Remove a moved principal's aws-auth entry even when it maps nodes or is the last system:masters mapping")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
@@ -317,7 +316,7 @@ func (o *MigrateOptions) Validate() error {
 
 // Run migrates each principal in turn, recording each one done.
 func (o *MigrateOptions) Run(ctx context.Context) error {
-	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
+	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != cmdutil.DryRunNone,
 		func(t *tenant.Tenant) (bool, error) { return o.migrate(ctx, t) })
 }
 
@@ -332,7 +331,7 @@ func (o *MigrateOptions) migrate(ctx context.Context, t *tenant.Tenant) (bool, e
 		fmt.Fprintf(o.ErrOut, "tenant %q has no principals in aws-auth; nothing to migrate\n", t.Name)
 		return false, nil
 	}
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
 	syncer := iamgrant.NewSyncer(t, o.conn.Client, o.AWSOptions, dryRun, o.Out)
 	syncer.Warn = o.ErrOut
 	var preview map[string]string // a dry run's aws-auth, read once

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
@@ -68,7 +67,7 @@ type IAMOptions struct {
 	Force          bool
 	Profile        string
 	Region         string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 
 	role *aws.TenantRole
 }
@@ -96,7 +95,7 @@ func NewCmdIAM(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.Profile, "profile", "", "The AWS profile of the tenant account's credentials (with --create)")
 	cmd.Flags().StringVar(&o.Region, "region", "us-east-1", "The region to reach IAM through (IAM itself is global)")
 	_ = cmd.Flags().MarkHidden("role-arn-name")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
@@ -106,7 +105,7 @@ func (o *IAMOptions) Complete(cmd *cobra.Command, _ []string) error {
 		o.RoleName = "kubectl-tenant-capa" // not the plugin's own role, whose permissions differ
 	}
 	var err error
-	o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd)
+	o.DryRunStrategy, err = cmdutil.GetDryRunStrategy(cmd)
 	return err
 }
 
@@ -139,7 +138,7 @@ func (o *IAMOptions) Validate() error {
 // Run prints or creates the role. A client dry run prints the documents
 // and makes no call; a server dry run reads whether the role exists.
 func (o *IAMOptions) Run(ctx context.Context) error {
-	if !o.Create || o.DryRunStrategy == kcmdutil.DryRunClient {
+	if !o.Create || o.DryRunStrategy == cmdutil.DryRunClient {
 		if o.Create {
 			fmt.Fprintf(o.ErrOut, "would create or update role %s in the account of the current credentials (dry run)\n", o.RoleName)
 		}
@@ -154,7 +153,7 @@ func (o *IAMOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunServer {
+	if o.DryRunStrategy == cmdutil.DryRunServer {
 		existing, err := aws.ReadRole(ctx, cfg, o.RoleName)
 		switch {
 		case err != nil:

@@ -17,7 +17,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/printers"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
@@ -146,7 +145,7 @@ type Target struct {
 	Tenant   *tenant.Tenant
 	// DryRun is kubectl's --dry-run strategy; DryRunNone for a command
 	// without the flag.
-	DryRun kcmdutil.DryRunStrategy
+	DryRun DryRunStrategy
 }
 
 // OpenTarget reads the dry-run strategy, then the tenant name in the
@@ -155,7 +154,7 @@ func OpenTarget(cmd *cobra.Command, registryPath *registry.Flag, name string) (T
 	var t Target
 	var err error
 	if cmd.Flags().Lookup("dry-run") != nil {
-		if t.DryRun, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+		if t.DryRun, err = GetDryRunStrategy(cmd); err != nil {
 			return t, err
 		}
 	}

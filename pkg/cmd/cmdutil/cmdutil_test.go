@@ -2,7 +2,11 @@ package cmdutil
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
+
+	"github.com/spf13/cobra"
+	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
@@ -48,5 +52,47 @@ func TestTenantPrinterNames(t *testing.T) {
 	}
 	if out.String() != "tenant.tenancy.kubectl-tenant.io/acme\ntenant.tenancy.kubectl-tenant.io/a\ntenant.tenancy.kubectl-tenant.io/b\n" {
 		t.Errorf("-o name printed %q", out.String())
+	}
+}
+
+// --dry-run reads as kubectl reads it: its values, its deprecated
+// spellings, and its message for any other.
+func TestDryRunFlagIsKubectls(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want DryRunStrategy
+		err  string
+	}{
+		{nil, DryRunNone, ""},
+		{[]string{"--dry-run=client"}, DryRunClient, ""},
+		{[]string{"--dry-run=server"}, DryRunServer, ""},
+		{[]string{"--dry-run=none"}, DryRunNone, ""},
+		{[]string{"--dry-run"}, DryRunClient, ""},
+		{[]string{"--dry-run=true"}, DryRunClient, ""},
+		{[]string{"--dry-run=false"}, DryRunNone, ""},
+		{[]string{"--dry-run=maybe"}, DryRunNone, `Invalid dry-run value (maybe). Must be "none", "server", or "client".`},
+	} {
+		cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
+		AddDryRunFlag(cmd)
+		if err := cmd.ParseFlags(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		got, err := GetDryRunStrategy(cmd)
+		if got != tc.want || fmt.Sprint(err) != map[bool]string{true: "<nil>", false: tc.err}[tc.err == ""] {
+			t.Errorf("%q: %v, %v; want %v, %q", tc.args, got, err, tc.want, tc.err)
+		}
+		// And as kubectl's own helpers read it.
+		theirs := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
+		kcmdutil.AddDryRunFlag(theirs)
+		if err := theirs.ParseFlags(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		want, wantErr := kcmdutil.GetDryRunStrategy(theirs)
+		if int(got) != int(want) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("%q: %v, %v; kubectl reads %v, %v", tc.args, got, err, want, wantErr)
+		}
+		if ours, kubectl := cmd.Flag("dry-run"), theirs.Flag("dry-run"); ours.Usage != kubectl.Usage || ours.DefValue != kubectl.DefValue || ours.NoOptDefVal != kubectl.NoOptDefVal {
+			t.Errorf("--dry-run is %+v, kubectl's %+v", ours, kubectl)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
@@ -53,7 +52,7 @@ type MergeOptions struct {
 	Into           string
 	OnConflict     string
 	Prefix         string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 
 	policy  kubeconfig.ConflictPolicy
 	targets []string
@@ -74,7 +73,7 @@ func NewCmdMerge(getter genericclioptions.RESTClientGetter, streams genericioopt
 	cmd.Flags().StringVar(&o.Into, "into", "", "Merge into this file instead of the active kubeconfig")
 	cmd.Flags().StringVar(&o.OnConflict, "on-conflict", string(kubeconfig.OnConflictError), "What to do with an incoming entry whose name is taken: error, rename, skip or overwrite")
 	cmd.Flags().StringVar(&o.Prefix, "prefix", "", "Put this before every incoming cluster, user and context name")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("on-conflict", cobra.FixedCompletions(
 		[]string{"error", "rename", "skip", "overwrite"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -89,7 +88,7 @@ func (o *MergeOptions) Complete(cmd *cobra.Command, args []string) error {
 		o.targets = cluster.KubeconfigPaths(o.getter)
 	}
 	var err error
-	o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd)
+	o.DryRunStrategy, err = cmdutil.GetDryRunStrategy(cmd)
 	return err
 }
 
@@ -119,7 +118,7 @@ func (o *MergeOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("kubeconfig %s does not exist", f.Path)
 		}
 	}
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
 	changes, into, err := kubeconfig.MergeInto(ctx, o.targets, sources, kubeconfig.MergeOptions{OnConflict: o.policy, Prefix: o.Prefix}, dryRun)
 	if err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
@@ -31,7 +30,7 @@ type RemoveOptions struct {
 	getter genericclioptions.RESTClientGetter
 
 	Contexts       []string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 
 	paths []string
 }
@@ -50,7 +49,7 @@ func NewCmdRemove(getter genericclioptions.RESTClientGetter, streams genericioop
 		ValidArgsFunction: cmdutil.CompleteContexts(getter),
 		RunE:              cmdutil.RunE(o),
 	}
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
@@ -59,14 +58,14 @@ func (o *RemoveOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.Contexts = args
 	o.paths = cluster.KubeconfigPaths(o.getter)
 	var err error
-	o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd)
+	o.DryRunStrategy, err = cmdutil.GetDryRunStrategy(cmd)
 	return err
 }
 
 // Run removes the contexts under the lock of every file in the list. A
 // dry run (client or server: no server is involved) writes nothing.
 func (o *RemoveOptions) Run(ctx context.Context) error {
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
 	removed, err := kubeconfig.RemoveContexts(ctx, o.paths, o.Contexts, dryRun)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
@@ -131,7 +130,7 @@ func (o *Options) runCAPA(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		fmt.Fprintf(o.ErrOut, "would apply %d objects to the management cluster, wait for CAPA to make EKS cluster %s, and record tenant %q (dry run)\n", len(docs), want.Spec.Cluster.EKS.Name, o.Name)
 		return o.printAll(docs)
 	}
@@ -155,7 +154,7 @@ func (o *Options) runCAPA(ctx context.Context) error {
 		return err
 	}
 
-	serverDryRun := o.DryRunStrategy == kcmdutil.DryRunServer
+	serverDryRun := o.DryRunStrategy == cmdutil.DryRunServer
 	results, err := m.Apply(ctx, spec, docs, serverDryRun, o.ErrOut)
 	results.Print(o.ErrOut, &apply.Applier{DryRun: serverDryRun})
 	if err != nil {
@@ -322,7 +321,7 @@ func (o *Options) runFromCAPA(ctx context.Context) error {
 	if err := preflight.Check(ctx, cfg, t, o.ErrOut); err != nil {
 		return err
 	}
-	if o.DryRunStrategy != kcmdutil.DryRunNone {
+	if o.DryRunStrategy != cmdutil.DryRunNone {
 		fmt.Fprintf(o.ErrOut, "would adopt EKS cluster %s, made by CAPA from Cluster %s/%s, record tenant %q and add context %q (dry run)\n",
 			t.Spec.Cluster.EKS.Name, ns, name, o.Name, o.Name)
 		return o.printer.PrintObj(t, o.Out)

@@ -12,7 +12,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
@@ -77,7 +76,7 @@ type Options struct {
 	FromCAPA        string
 	Namespaces      []string
 	AdoptNamespaces bool
-	DryRunStrategy  kcmdutil.DryRunStrategy
+	DryRunStrategy  cmdutil.DryRunStrategy
 	Provider        string
 	EKS             EKSOptions
 	CAPA            CAPAOptions
@@ -105,7 +104,7 @@ func NewCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *regis
 	cmd.Flags().StringVar(&o.FromCAPA, "from-capa", "", "The Cluster (NAMESPACE/NAME) of a CAPA EKS cluster in the management cluster to adopt")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "A namespace of the tenant (repeatable; default: the tenant's name)")
 	cmd.Flags().BoolVar(&o.AdoptNamespaces, "adopt-namespaces", false, "Adopt namespaces that exist and belong to no tenant")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	o.EKS.addFlags(cmd)
 	cmd.Flags().StringVar(&o.Provider, "provider", "", "What makes the tenant's EKS cluster: eks (the plugin, through EKS's API; the default with --region) or capa (Cluster API Provider AWS, from objects the plugin applies to a management cluster)")
@@ -129,7 +128,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		o.EKS.Cluster = o.Name
 	}
 	var err error
-	if o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+	if o.DryRunStrategy, err = cmdutil.GetDryRunStrategy(cmd); err != nil {
 		return err
 	}
 	if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
@@ -227,7 +226,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err := admission.Admit(ctx, t, nil); err != nil {
 		return err
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		var objects []runtime.Object
 		for _, ns := range rbac.Namespaces(t) {
 			objects = append(objects, ns)
@@ -240,7 +239,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	dryRun := o.DryRunStrategy == kcmdutil.DryRunServer
+	dryRun := o.DryRunStrategy == cmdutil.DryRunServer
 	if err := o.bootstrap(ctx, t, o.conn, dryRun); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/term"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/aws/iamarn"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
+	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/fieldflag"
 	kcfg "github.com/kubectl-tenant/kubectl-tenant/pkg/kubeconfig"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/provision"
@@ -206,7 +206,7 @@ func describeCluster(t *tenant.Tenant) string {
 func (o *Options) runEKS(ctx context.Context) error {
 	e := &o.EKS
 	want := o.eksRecord(e.cluster(o.cmd.Flags().Changed), nil)
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		fmt.Fprintf(o.ErrOut, "would %s EKS cluster %s in %s and record tenant %q (dry run; --dry-run=server asks AWS)\n", o.eksVerb(), e.Cluster, e.Region, o.Name)
 		return o.printer.PrintObj(want, o.Out)
 	}
@@ -227,7 +227,7 @@ func (o *Options) runEKS(ctx context.Context) error {
 		return err
 	}
 	popts := provision.Options{Adopt: e.Adopt, MustExist: e.Adopt, AdoptHint: "--adopt", Wait: e.Wait, Timeout: e.Timeout, Progress: o.progress()}
-	if o.DryRunStrategy == kcmdutil.DryRunServer {
+	if o.DryRunStrategy == cmdutil.DryRunServer {
 		if err := provision.Preview(ctx, cfg, want, popts, o.ErrOut); err != nil {
 			return err
 		}

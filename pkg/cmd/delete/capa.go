@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/capa"
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
@@ -53,7 +52,7 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		var names []string
 		for _, d := range docs {
 			if d.GetKind() != "Cluster" {
@@ -81,7 +80,7 @@ func (o *Options) deleteCAPA(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d := capa.Deleter{Client: client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, Timeout: o.Timeout, Interval: capaInterval,
+	d := capa.Deleter{Client: client, DryRun: o.DryRunStrategy == cmdutil.DryRunServer, Timeout: o.Timeout, Interval: capaInterval,
 		Progress: func(s string) { fmt.Fprintln(o.ErrOut, s) }}
 	kept, err := d.Delete(ctx, t.Name, docs)
 	for _, k := range kept {

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
@@ -66,7 +65,7 @@ type Options struct {
 	Force bool
 	// Timeout bounds each wait for a node group or the cluster to go.
 	Timeout        time.Duration
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 
 	registry tenant.Registry
 	tenant   *tenant.Tenant
@@ -90,7 +89,7 @@ func NewCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *regis
 	cmd.Flags().BoolVar(&o.DeleteCluster, "delete-cluster", false, "Also delete the cluster, if kubectl-tenant created it: on EKS its node groups first, then the cluster, then the IAM roles it created for them; for CAPA the Cluster (CAPA deletes the EKS cluster), then the identities and namespace nothing else uses")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Remove the tenant's aws-auth mappings even when one maps nodes, is the last system:masters mapping or gives you your own access; with --delete-cluster, delete the cluster even when other tenants adopted it")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 25*time.Minute, "With --delete-cluster: how long to wait for each node group, the cluster (or each Cluster API object), to be gone")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
@@ -139,7 +138,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err := o.deleteObjects(ctx, o.DeleteNamespaces); err != nil {
 		return err
 	}
-	if o.DryRunStrategy != kcmdutil.DryRunNone {
+	if o.DryRunStrategy != cmdutil.DryRunNone {
 		fmt.Fprintf(o.ErrOut, "tenant %q would be deleted (dry run)\n", t.Name)
 		return nil
 	}
@@ -162,7 +161,7 @@ func (o *Options) Run(ctx context.Context) error {
 // objects, then, with namespaces, the tenant's namespaces.
 func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
 	t := o.tenant
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer, ReportOnly: o.DryRunStrategy == kcmdutil.DryRunClient}
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == cmdutil.DryRunServer, ReportOnly: o.DryRunStrategy == cmdutil.DryRunClient}
 	wl, err := o.workloadSyncer(ctx, o.conn)
 	if err != nil {
 		return err
@@ -170,7 +169,7 @@ func (o *Options) deleteObjects(ctx context.Context, namespaces bool) error {
 	if err := o.deleteWorkloadRoles(ctx, wl); err != nil {
 		return err
 	}
-	if err := o.unmapIAM(ctx, t, o.DryRunStrategy != kcmdutil.DryRunNone); err != nil {
+	if err := o.unmapIAM(ctx, t, o.DryRunStrategy != cmdutil.DryRunNone); err != nil {
 		return err
 	}
 	results := &apply.Results{}
@@ -201,7 +200,7 @@ func (o *Options) workloadSyncer(ctx context.Context, conn *cluster.Connection) 
 	if eks := t.Spec.Cluster.EKS; len(t.Spec.WorkloadRoles) == 0 && len(t.Spec.Addons) == 0 && (eks == nil || !eks.OIDCProviderCreated) {
 		return nil, nil
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		for _, a := range t.Spec.Addons {
 			fmt.Fprintf(o.ErrOut, "add-on %s would be deleted if kubectl-tenant made it, with its role (dry run; --dry-run=server asks AWS)\n", a.Name)
 		}
@@ -210,7 +209,7 @@ func (o *Options) workloadSyncer(ctx context.Context, conn *cluster.Connection) 
 		}
 		return nil, nil
 	}
-	dryRun := o.DryRunStrategy == kcmdutil.DryRunServer
+	dryRun := o.DryRunStrategy == cmdutil.DryRunServer
 	s, err := workloadrole.NewSyncer(ctx, t, conn, dryRun, o.ErrOut)
 	if errors.Is(err, aws.ErrNoCluster) {
 		return o.goneClusterSyncer(ctx, dryRun)
@@ -270,7 +269,7 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 	after.Spec.Grants = nil
 	s := iamgrant.NewSyncer(t, o.conn.Client, nil, dryRun, o.Out)
 	s.Warn = o.ErrOut
-	s.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
+	s.ServerDryRun = o.DryRunStrategy == cmdutil.DryRunServer
 	s.Force = o.Force
 	seen := map[tenant.Subject]bool{}
 	for _, g := range t.Spec.Grants {
@@ -298,11 +297,11 @@ func (o *Options) unmapIAM(ctx context.Context, t *tenant.Tenant, dryRun bool) e
 func (o *Options) deleteEKS(ctx context.Context) error {
 	t := o.tenant
 	eks := t.Spec.Cluster.EKS
-	if o.DryRunStrategy == kcmdutil.DryRunClient && !eks.CreatedByPlugin {
+	if o.DryRunStrategy == cmdutil.DryRunClient && !eks.CreatedByPlugin {
 		// What a run does with a cluster the record says it adopted.
 		return o.leaveCluster(ctx, aws.Config{}, fmt.Errorf("EKS cluster %s was adopted by tenant %q, not created for it (its record says so)", eks.Name, t.Name))
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		fmt.Fprintf(o.ErrOut, "EKS cluster %s would be deleted, with its node groups, if kubectl-tenant made it for tenant %q (recorded: %v)", eks.Name, t.Name, eks.CreatedByPlugin)
 		if roles := o.ownedRoles(true); len(roles) > 0 {
 			fmt.Fprintf(o.ErrOut, ", with IAM roles %s", strings.Join(roles, ", "))
@@ -373,11 +372,11 @@ func (o *Options) deleteEKS(ctx context.Context) error {
 func (o *Options) deleteOwnedRoles(ctx context.Context, cfg aws.Config, roles []string) error {
 	t := o.tenant
 	for i, role := range roles {
-		if o.DryRunStrategy == kcmdutil.DryRunClient {
+		if o.DryRunStrategy == cmdutil.DryRunClient {
 			fmt.Fprintf(o.ErrOut, "IAM role %s would be deleted if it is kubectl-tenant's for tenant %q (dry run; --dry-run=server asks IAM)\n", role, t.Name)
 			continue
 		}
-		if o.DryRunStrategy == kcmdutil.DryRunServer {
+		if o.DryRunStrategy == cmdutil.DryRunServer {
 			owned, err := aws.RoleOwned(ctx, cfg, iamarn.NameOf(role), t.Name)
 			switch {
 			case err != nil:
@@ -429,7 +428,7 @@ func (o *Options) refuseShared(ctx context.Context, cluster, endpoint string, ad
 // reports instead.
 func (o *Options) deleteCluster(ctx context.Context, cfg aws.Config, claim aws.Claim) error {
 	name := o.tenant.Spec.Cluster.EKS.Name
-	if o.DryRunStrategy == kcmdutil.DryRunServer {
+	if o.DryRunStrategy == cmdutil.DryRunServer {
 		groups, err := aws.ListNodegroups(ctx, cfg, name)
 		if err != nil {
 			return err
@@ -469,10 +468,10 @@ func (o *Options) leaveCluster(ctx context.Context, cfg aws.Config, notOurs erro
 		return fmt.Errorf("tenant %q is kept, re-run to finish: %w", t.Name, err)
 	}
 	nodesStay := false
-	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy != kcmdutil.DryRunNone {
+	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy != cmdutil.DryRunNone {
 		fmt.Fprintf(o.ErrOut, "node group %s would be deleted if kubectl-tenant made it for tenant %q (dry run)\n", ng.Name, t.Name)
 	}
-	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy == kcmdutil.DryRunNone {
+	if ng := eks.Nodegroup; ng != nil && o.DryRunStrategy == cmdutil.DryRunNone {
 		err := aws.DeleteNodegroup(ctx, cfg, eks.Name, ng.Name, aws.Claim{Tenant: t.Name, Made: true}, o.Timeout, func(s string) { fmt.Fprintf(o.ErrOut, "node group %s is %s\n", ng.Name, s) })
 		switch {
 		case errors.Is(err, aws.ErrNotOwned):
@@ -502,7 +501,7 @@ func (o *Options) kept(err error, left ...string) error {
 // cluster that the context would be needed for.
 func (o *Options) forget(ctx context.Context) error {
 	t := o.tenant
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
 	would := ""
 	if dryRun {
 		would = "would be "

@@ -14,7 +14,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
@@ -90,7 +89,7 @@ type Options struct {
 	AccessPolicy string
 	// AllowCrossTenant lets a subject of another tenant be granted.
 	AllowCrossTenant bool
-	DryRunStrategy   kcmdutil.DryRunStrategy
+	DryRunStrategy   cmdutil.DryRunStrategy
 	// AWSOptions apply to the AWS clients of access entries (tests stub
 	// EKS with them).
 	AWSOptions []aws.ConfigOption
@@ -128,7 +127,7 @@ func NewCmdGrant(getter genericclioptions.RESTClientGetter, registryPath *regist
 	cmd.Flags().StringVar(&o.Via, "via", "", "How an IAM principal gets in: access-entry or aws-auth (default: access-entry when the EKS cluster's authentication mode includes API, else aws-auth)")
 	cmd.Flags().BoolVar(&o.AllowCrossTenant, "allow-cross-tenant", false, "Grant a subject that belongs to another tenant (a ServiceAccount in its namespace, a user or group it grants)")
 	cmd.Flags().StringVar(&o.AccessPolicy, "access-policy", "", "With --via access-entry: associate this EKS access policy (view, edit, admin, cluster-admin) scoped to the namespaces, instead of RBAC")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("role", cmdutil.CompleteClusterRoles(getter, registryPath))
 	_ = cmd.RegisterFlagCompletionFunc("namespace", cmdutil.CompleteTenantNamespaces(registryPath))
@@ -206,7 +205,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err := admission.Admit(ctx, o.tenant, []tenant.Grant{o.grant}); err != nil {
 		return err
 	}
-	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
+	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != cmdutil.DryRunNone,
 		func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
 }
 
@@ -217,11 +216,11 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 	objs := rbac.ForGrant(t, grant)
 	sa := rbac.ServiceAccount(t, grant.Subject)
 	createSA := grant.Subject.Kind == tenant.SubjectServiceAccount && slices.Contains(t.Spec.Namespaces, grant.Subject.Namespace)
-	syncer := iamgrant.NewSyncer(before, o.conn.Client, o.AWSOptions, o.DryRunStrategy != kcmdutil.DryRunNone, o.Out)
+	syncer := iamgrant.NewSyncer(before, o.conn.Client, o.AWSOptions, o.DryRunStrategy != cmdutil.DryRunNone, o.Out)
 	syncer.Warn = o.ErrOut
-	syncer.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
+	syncer.ServerDryRun = o.DryRunStrategy == cmdutil.DryRunServer
 
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		var objects []runtime.Object
 		if createSA {
 			objects = append(objects, sa)
@@ -245,7 +244,7 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 		return false, nil
 	}
 
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer}
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == cmdutil.DryRunServer}
 	if grant.Subject.IsIAM() {
 		// The mapping first: an aws-auth that does not parse, or someone
 		// else's entry or access entry for the principal, stops the grant

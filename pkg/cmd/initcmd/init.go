@@ -12,7 +12,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/dynamic"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/clusterregistry"
@@ -51,7 +50,7 @@ type Options struct {
 	Timeout    time.Duration
 
 	flags   *genericclioptions.ConfigFlags
-	dryRun  kcmdutil.DryRunStrategy
+	dryRun  cmdutil.DryRunStrategy
 	objects []*unstructured.Unstructured
 	client  dynamic.Interface
 	printer printers.ResourcePrinter
@@ -70,7 +69,7 @@ func NewCmdInit(flags *genericclioptions.ConfigFlags, streams genericiooptions.I
 		RunE:         cmdutil.RunE(o),
 	}
 	o.PrintFlags.AddFlags(cmd)
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", time.Minute, "How long to wait for the Tenant definition to be Established")
 	return cmd
 }
@@ -79,7 +78,7 @@ func NewCmdInit(flags *genericclioptions.ConfigFlags, streams genericiooptions.I
 // the client (no call).
 func (o *Options) Complete(cmd *cobra.Command, _ []string) error {
 	var err error
-	if o.dryRun, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+	if o.dryRun, err = cmdutil.GetDryRunStrategy(cmd); err != nil {
 		return err
 	}
 	if o.objects, err = clusterregistry.Objects(); err != nil {
@@ -88,7 +87,7 @@ func (o *Options) Complete(cmd *cobra.Command, _ []string) error {
 	if o.printer, err = o.PrintFlags.ToPrinter(); err != nil {
 		return err
 	}
-	if o.dryRun == kcmdutil.DryRunClient {
+	if o.dryRun == cmdutil.DryRunClient {
 		return nil
 	}
 	cfg, err := o.flags.ToRESTConfig()
@@ -109,7 +108,7 @@ func (o *Options) Validate() error {
 
 // Run installs the objects, or with a client dry run prints them.
 func (o *Options) Run(ctx context.Context) error {
-	if o.dryRun == kcmdutil.DryRunClient {
+	if o.dryRun == cmdutil.DryRunClient {
 		for _, obj := range o.objects {
 			if err := o.print(obj, "serverside-applied (dry run)"); err != nil {
 				return err
@@ -117,10 +116,10 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	results, err := clusterregistry.Install(ctx, o.client, o.objects, o.dryRun == kcmdutil.DryRunServer, o.Timeout)
+	results, err := clusterregistry.Install(ctx, o.client, o.objects, o.dryRun == cmdutil.DryRunServer, o.Timeout)
 	for _, r := range results {
 		action := r.Action
-		if o.dryRun == kcmdutil.DryRunServer {
+		if o.dryRun == cmdutil.DryRunServer {
 			action += " (server dry run)"
 		}
 		if perr := o.print(r.Object, action); perr != nil && err == nil {

@@ -12,7 +12,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cluster"
@@ -85,7 +84,7 @@ type Options struct {
 	Flatten        bool
 	Merge          bool
 	ContextName    string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 
 	tenant  *tenant.Tenant
 	tenants []tenant.Tenant // the tenants whose own contexts are made
@@ -121,7 +120,7 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *r
 	cmd.Flags().StringVar(&o.ContextName, "context-name", "", "Name of the new context (default TENANT:NAME, or TENANT:NS:NAME outside the first namespace)")
 	o.OutputFile.AddFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	cmdutil.CompleteGrantedSubjectFlags(cmd, registryPath)
 	return cmd
 }
@@ -129,7 +128,7 @@ func NewCmdKubeconfig(getter genericclioptions.RESTClientGetter, registryPath *r
 // Complete reads the tenant and resolves defaults.
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	var err error
-	if o.DryRunStrategy, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+	if o.DryRunStrategy, err = cmdutil.GetDryRunStrategy(cmd); err != nil {
 		return err
 	}
 	if o.format, err = o.OutputFile.Resolve(*o.PrintFlags.OutputFormat, o.PrintFlags.AllowedFormats(), o.ErrOut); err != nil {
@@ -245,7 +244,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	var tok string
 	var expiry time.Time
-	if o.DryRunStrategy == kcmdutil.DryRunNone {
+	if o.DryRunStrategy == cmdutil.DryRunNone {
 		conn, err := cluster.Connect(o.getter, o.tenant.Spec.Cluster.Context)
 		if err != nil {
 			return err
@@ -296,7 +295,7 @@ func (o *Options) runOwn(ctx context.Context) error {
 
 // emit merges, writes or prints the kubeconfig.
 func (o *Options) emit(ctx context.Context, out *clientcmdv1.Config) error {
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
 	switch {
 	case o.Merge:
 		path, err := kcfg.AddOwnedContexts(ctx, o.paths, out, dryRun)
@@ -326,7 +325,7 @@ func (o *Options) emit(ctx context.Context, out *clientcmdv1.Config) error {
 }
 
 func (o *Options) verb(done string) string {
-	if o.DryRunStrategy != kcmdutil.DryRunNone {
+	if o.DryRunStrategy != cmdutil.DryRunNone {
 		return "would be " + done + " (dry run)"
 	}
 	return done

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/cmd/cmdutil"
@@ -57,7 +56,7 @@ type MigrateOptions struct {
 	To string
 
 	registryFlag *registry.Flag
-	dryRun       kcmdutil.DryRunStrategy
+	dryRun       cmdutil.DryRunStrategy
 	from, to     tenant.Registry
 }
 
@@ -74,14 +73,14 @@ func NewCmdMigrate(registryFlag *registry.Flag, streams genericiooptions.IOStrea
 		RunE:         cmdutil.RunE(o),
 	}
 	cmd.Flags().StringVar(&o.To, "to", "", "The registry to copy into: "+registry.Usage)
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
 // Complete opens both registries (no call yet).
 func (o *MigrateOptions) Complete(cmd *cobra.Command, _ []string) error {
 	var err error
-	if o.dryRun, err = kcmdutil.GetDryRunStrategy(cmd); err != nil {
+	if o.dryRun, err = cmdutil.GetDryRunStrategy(cmd); err != nil {
 		return err
 	}
 	if o.To == "" {
@@ -113,7 +112,7 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		inTarget[existing[i].Name] = &existing[i]
 	}
 	suffix := ""
-	if o.dryRun != kcmdutil.DryRunNone {
+	if o.dryRun != cmdutil.DryRunNone {
 		suffix = " (dry run)"
 	}
 	var differ []string
@@ -123,7 +122,7 @@ func (o *MigrateOptions) Run(ctx context.Context) error {
 		there, found := inTarget[rec.Name]
 		switch {
 		case !found:
-			if o.dryRun == kcmdutil.DryRunNone {
+			if o.dryRun == cmdutil.DryRunNone {
 				// Create, not Put: a record someone made in the target since
 				// it was listed is theirs, and is not replaced.
 				err := o.to.Create(ctx, rec)

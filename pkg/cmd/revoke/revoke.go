@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
@@ -46,7 +45,7 @@ type Options struct {
 	Subject        tenant.SubjectFlags
 	Role           string
 	Namespaces     []string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 	Force          bool
 	// AWSOptions apply to the AWS clients of access entries (tests stub
 	// EKS with them).
@@ -80,7 +79,7 @@ func NewCmdRevoke(getter genericclioptions.RESTClientGetter, registryPath *regis
 	cmd.Flags().StringVar(&o.Role, "role", "", "Revoke only this role (default: every role of the subject)")
 	cmd.Flags().StringArrayVar(&o.Namespaces, "namespace", nil, "Revoke only in this namespace (repeatable)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "Let an aws-auth entry go even when it maps nodes, is the last system:masters mapping, or maps you")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	cmdutil.CompleteGrantedSubjectFlags(cmd, registryPath)
 	_ = cmd.RegisterFlagCompletionFunc("role", cmdutil.CompleteGrantedRoles(registryPath))
 	_ = cmd.RegisterFlagCompletionFunc("namespace", cmdutil.CompleteTenantNamespaces(registryPath))
@@ -123,7 +122,7 @@ func (o *Options) Validate() error {
 // It holds the registry while it works, so that concurrent grants and
 // revokes each see the others'. A dry run only reads.
 func (o *Options) Run(ctx context.Context) error {
-	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != kcmdutil.DryRunNone,
+	return tenant.EditOrPreview(ctx, o.registry, o.tenant, o.DryRunStrategy != cmdutil.DryRunNone,
 		func(t *tenant.Tenant) (bool, error) { return o.run(ctx, t) })
 }
 
@@ -135,7 +134,7 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 		return false, fmt.Errorf("tenant %q has no grant to %s%s; see the registry with 'kubectl tenant get %s -o yaml'",
 			o.Tenant, o.subject, roleSuffix(o.Role), o.Tenant)
 	}
-	client := o.DryRunStrategy == kcmdutil.DryRunClient
+	client := o.DryRunStrategy == cmdutil.DryRunClient
 	if client {
 		for _, r := range revoked {
 			fmt.Fprintf(o.Out, "would revoke role %s from %s in %v\n", r.Grant.Role, r.Grant.Subject, r.Namespaces)
@@ -144,7 +143,7 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 			return false, nil
 		}
 	}
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy != kcmdutil.DryRunNone}
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy != cmdutil.DryRunNone}
 	results := &apply.Results{}
 	if o.subject.IsIAM() {
 		if err := o.revokeIAM(ctx, before, t, revoked, a, results); err != nil || client {
@@ -189,7 +188,7 @@ func (o *Options) run(ctx context.Context, t *tenant.Tenant) (bool, error) {
 func (o *Options) revokeIAM(ctx context.Context, before, t *tenant.Tenant, revoked []tenant.Revocation, a *apply.Applier, results *apply.Results) error {
 	s := iamgrant.NewSyncer(t, o.conn.Client, o.AWSOptions, a.DryRun, o.Out)
 	s.Warn = o.ErrOut
-	s.ServerDryRun = o.DryRunStrategy == kcmdutil.DryRunServer
+	s.ServerDryRun = o.DryRunStrategy == cmdutil.DryRunServer
 	s.Force = o.Force
 	changed, err := s.Sync(ctx, before, t, o.subject, revoked[0].Grant.Via)
 	if err != nil {
@@ -198,7 +197,7 @@ func (o *Options) revokeIAM(ctx context.Context, before, t *tenant.Tenant, revok
 	if changed && !a.DryRun {
 		fmt.Fprintf(o.ErrOut, "%s unmapped from %s\n", o.subject, revoked[0].Grant.Via)
 	}
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		return nil
 	}
 	done := map[string]bool{}

@@ -17,7 +17,6 @@ import (
 	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/restmapper"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/apply"
@@ -85,7 +84,7 @@ type CreateOptions struct {
 	Verbs          []string
 	Resources      []string
 	ResourceNames  []string
-	DryRunStrategy kcmdutil.DryRunStrategy
+	DryRunStrategy cmdutil.DryRunStrategy
 
 	target  cmdutil.Target
 	conn    *cluster.Connection
@@ -108,7 +107,7 @@ func newCmdCreate(getter genericclioptions.RESTClientGetter, registryPath *regis
 	cmd.Flags().StringSliceVar(&o.Verbs, "verb", nil, "Verbs the role allows: "+strings.Join(rbac.ResourceVerbs, ", "))
 	cmd.Flags().StringSliceVar(&o.Resources, "resource", nil, "Resources the verbs apply to: RESOURCE[.GROUP][/SUBRESOURCE] (pods, deployments.apps, pods/log)")
 	cmd.Flags().StringArrayVar(&o.ResourceNames, "resource-name", nil, "Limit the role to these objects by name (repeatable)")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	return cmd
 }
@@ -169,10 +168,10 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("role %s: %w", o.Name, errs.ToAggregate())
 	}
 	cr := rbac.TenantRole(o.Tenant, role)
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		return o.printer.PrintObj(cr, o.Out)
 	}
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == kcmdutil.DryRunServer}
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.DryRunStrategy == cmdutil.DryRunServer}
 	results := &apply.Results{}
 	return tenant.EditOrPreview(ctx, o.target.Registry, o.target.Tenant, a.DryRun, func(t *tenant.Tenant) (bool, error) {
 		if err := a.ClusterRole(ctx, cr, results); err != nil {
@@ -247,7 +246,7 @@ func newCmdDelete(getter genericclioptions.RESTClientGetter, registryPath *regis
 		SilenceUsage:      true,
 		RunE:              cmdutil.RunE(o),
 	}
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	return cmd
 }
 
@@ -287,9 +286,9 @@ func (o *DeleteOptions) Validate() error {
 // Run deletes the ClusterRole, then the role from the record.
 func (o *DeleteOptions) Run(ctx context.Context) error {
 	role := *o.target.Tenant.Role(o.Name)
-	a := &apply.Applier{Client: o.conn.Client, DryRun: o.target.DryRun == kcmdutil.DryRunServer, ReportOnly: o.target.DryRun == kcmdutil.DryRunClient}
+	a := &apply.Applier{Client: o.conn.Client, DryRun: o.target.DryRun == cmdutil.DryRunServer, ReportOnly: o.target.DryRun == cmdutil.DryRunClient}
 	results := &apply.Results{}
-	return tenant.EditOrPreview(ctx, o.target.Registry, o.target.Tenant, o.target.DryRun != kcmdutil.DryRunNone, func(t *tenant.Tenant) (bool, error) {
+	return tenant.EditOrPreview(ctx, o.target.Registry, o.target.Tenant, o.target.DryRun != cmdutil.DryRunNone, func(t *tenant.Tenant) (bool, error) {
 		if err := a.DeleteClusterRole(ctx, rbac.TenantRole(o.Tenant, role), results); err != nil {
 			return false, err
 		}

@@ -16,7 +16,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
-	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-tenant/kubectl-tenant/pkg/access"
@@ -85,7 +84,7 @@ type Options struct {
 	RoleName           string
 	Delete             bool
 	DeleteOIDCProvider bool
-	DryRunStrategy     kcmdutil.DryRunStrategy
+	DryRunStrategy     cmdutil.DryRunStrategy
 	PrintFlags         *genericclioptions.PrintFlags
 
 	printer  printers.ResourcePrinter // nil: the role's ARN and lines for a person
@@ -114,7 +113,7 @@ func NewCmdWorkloadRole(getter genericclioptions.RESTClientGetter, registryPath 
 	cmd.Flags().StringVar(&o.RoleName, "role-name", "", "The role's name (default: kubectl-tenant-TENANT-NAMESPACE-NAME, cut to IAM's 64 characters)")
 	cmd.Flags().BoolVar(&o.Delete, "delete", false, "Remove the ServiceAccount's workload role: the association or annotation, and the role when the plugin made it")
 	cmd.Flags().BoolVar(&o.DeleteOIDCProvider, "delete-oidc-provider", false, "With --delete of an IRSA role: also the cluster's OIDC provider, when the plugin made it and no other role trusts it")
-	kcmdutil.AddDryRunFlag(cmd)
+	cmdutil.AddDryRunFlag(cmd)
 	o.PrintFlags.AddFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("via", cobra.FixedCompletions([]string{tenant.ViaPodIdentity, tenant.ViaIRSA}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("serviceaccount", completeServiceAccounts(registryPath))
@@ -241,7 +240,7 @@ func setWorkloadRole(t *tenant.Tenant, w tenant.WorkloadRole) {
 // deletes) its role and records it, on the tenant's current record.
 func (o *Options) Run(ctx context.Context) error {
 	t := o.tenant
-	if o.DryRunStrategy == kcmdutil.DryRunClient {
+	if o.DryRunStrategy == cmdutil.DryRunClient {
 		return o.clientDryRun()
 	}
 	conn, err := cluster.Connect(o.getter, t.Spec.Cluster.Context)
@@ -255,7 +254,7 @@ func (o *Options) Run(ctx context.Context) error {
 			return fmt.Errorf("--serviceaccount %s: %w", o.ServiceAccount, err)
 		}
 	}
-	dryRun := o.DryRunStrategy != kcmdutil.DryRunNone
+	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
 	s, err := workloadrole.NewSyncer(ctx, t, conn, dryRun, o.ErrOut)
 	if err != nil {
 		return err
