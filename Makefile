@@ -85,6 +85,8 @@ krew-manifest: dist
 test: testbin
 	$(GO) test -race -count=1 -timeout 40m ./...
 	$(GO) test ./pkg/reconcile -run '^$$' -fuzz FuzzDocument -fuzztime $(TEST_FUZZTIME)
+	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainItem -fuzztime $(TEST_FUZZTIME)
+	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainWrite -fuzztime $(TEST_FUZZTIME)
 
 # The front binary answers every kubectl call of a generated kubeconfig:
 # it may link the standard library, pkg/token, pkg/atomicfile,
@@ -117,12 +119,15 @@ bench: build testbin $(TESTBIN)/aws-iam-authenticator
 	$(GO) run ./hack/bench -bin $(BIN) -authenticator $(TESTBIN)/aws-iam-authenticator
 
 # Search for new failing kubeconfig inputs (the seed corpus runs in `make test`).
-# make test itself searches for Tenant documents that crash apply's
-# planning for TEST_FUZZTIME.
+# make test itself searches for TEST_FUZZTIME each for Tenant documents
+# that crash apply's planning, and for kubeconfig entries that the plain
+# codec reads or writes otherwise than the YAML library.
 FUZZTIME ?= 5m
 TEST_FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainItem -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainWrite -fuzztime $(FUZZTIME)
 
 testbin: controlplane $(TESTBIN)/krew $(TESTBIN)/validate-krew-manifest
 
