@@ -180,25 +180,14 @@ type plainLine struct {
 // not of the plain shape; the library then reads it.
 func plainItemJSON(item []byte) ([]byte, bool) {
 	lines, ok := splitPlainItem(item)
-	if !ok {
-		return nil, false
-	}
-	p := plainParser{lines: lines}
-	if !p.mapping(2) || p.next != len(lines) {
-		return nil, false
-	}
-	return p.out.Bytes(), true
+	return parsePlain(lines, ok, 2, false)
 }
 
 // plainItemName reads the name of a list item of the plain shape, without
 // decoding the rest; false leaves it to the library.
 func plainItemName(item []byte) (string, bool) {
 	lines, ok := splitPlainItem(item)
-	if !ok {
-		return "", false
-	}
-	p := plainParser{lines: lines, checkOnly: true}
-	if !p.mapping(2) || p.next != len(lines) {
+	if _, ok := parsePlain(lines, ok, 2, true); !ok {
 		return "", false
 	}
 	// The item's own keys are the lines at its indentation that are not
@@ -218,11 +207,17 @@ func plainItemName(item []byte) (string, bool) {
 // sigs.k8s.io/yaml would convert it to; false leaves it to the library.
 func plainMappingJSON(doc []byte) ([]byte, bool) {
 	lines, ok := splitPlainLines(doc, 0)
-	if !ok {
+	return parsePlain(lines, ok, 0, false)
+}
+
+// parsePlain reads lines, when split is true, as one block mapping whose
+// keys are at indent, and returns its JSON (none with checkOnly).
+func parsePlain(lines []plainLine, split bool, indent int, checkOnly bool) ([]byte, bool) {
+	if !split {
 		return nil, false
 	}
-	p := plainParser{lines: lines}
-	if !p.mapping(0) || p.next != len(lines) {
+	p := plainParser{lines: lines, checkOnly: checkOnly}
+	if !p.mapping(indent) || p.next != len(lines) {
 		return nil, false
 	}
 	return p.out.Bytes(), true
