@@ -87,6 +87,7 @@ test: testbin
 	$(GO) test ./pkg/reconcile -run '^$$' -fuzz FuzzDocument -fuzztime $(TEST_FUZZTIME)
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainItem -fuzztime $(TEST_FUZZTIME)
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainWrite -fuzztime $(TEST_FUZZTIME)
+	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainMapping -fuzztime $(TEST_FUZZTIME)
 
 # The front binary answers every kubectl call of a generated kubeconfig:
 # it may link the standard library, pkg/token, pkg/atomicfile,
@@ -128,6 +129,7 @@ fuzz:
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzMerge -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainItem -fuzztime $(FUZZTIME)
 	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainWrite -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/kubeconfig -run '^$$' -fuzz FuzzPlainMapping -fuzztime $(FUZZTIME)
 
 testbin: controlplane $(TESTBIN)/krew $(TESTBIN)/validate-krew-manifest
 

@@ -114,7 +114,7 @@ func TestReaderAnswersAsTheEngine(t *testing.T) {
 	mustDecline := [][]string{
 		{"list"}, {"list", "-o", "wide"}, {"list", "--live=false", "--concurrency", "2"}, {"get", "nobody"}, {"get", "acme", "-o", "jsonpath={.spec}"},
 		{"get", "acme", "--context", "prod-admin"}, {"contexts", "extract", "nothere"}, {"contexts", "extract", "-o", "out.yaml"},
-		{"contexts", "extract", "--output-file", "x"}, {"contexts", "merge", "a"}, {"contexts", "merge"},
+		{"contexts", "extract", "--output-file", "x"}, {"contexts", "merge"},
 		{"contexts", "merge", os.Getenv("KUBECONFIG"), "--dry-run"}, {"contexts", "merge", os.Getenv("KUBECONFIG"), "--on-conflict", "maybe"},
 		{"contexts", "merge", os.Getenv("KUBECONFIG"), "--context", "prod-admin"}, {"--registry", "cluster", "get", "acme"},
 		{"__complete", "contexts", ""}, {"__complete", "grant", "acme", "--role", ""}, {"__complete", "grant", "--"},
@@ -256,6 +256,7 @@ func TestReaderMergesAsTheEngine(t *testing.T) {
 			"contexts:\n- name: acme\n  context: {cluster: prod, user: dev, namespace: acme}\n",
 		"b.yaml": "clusters:\n- name: staging\n  cluster: {server: \"https://staging.example.com\"}\n" +
 			"users:\n- name: admin\n  user: {token: secret}\ncontexts:\n- name: staging\n  context: {cluster: staging, user: admin}\n",
+		"bad.yaml": "apiVersion: v1\nclusters: [\n",
 	}
 	restore := func() {
 		for _, p := range []string{"kubeconfig", "kubeconfig.kubectl-tenant.bak", "out.yaml", "out.yaml.kubectl-tenant.bak"} {
@@ -292,6 +293,10 @@ func TestReaderMergesAsTheEngine(t *testing.T) {
 		{"contexts", "merge", a, b, "--into", filepath.Join(dir, "out.yaml")},
 		{"contexts", "merge", b, "--prefix", "staging-", "--kubeconfig", target},
 		{"--kubeconfig", target, "contexts", "merge", b, b},
+		// Once an input is read, the reader reports what fails: the
+		// engine could not read a pipe again.
+		{"contexts", "merge", filepath.Join(dir, "bad.yaml")},
+		{"contexts", "merge", b, filepath.Join(dir, "missing.yaml")},
 	} {
 		restore()
 		wantOut, wantErr, err := runEngine(args)

@@ -141,6 +141,25 @@ func WriteFile(ctx context.Context, path string, cfg *clientcmdv1.Config) (repla
 	return replaced, Write(f)
 }
 
+// MergeFiles reads the kubeconfig files named by files, which must all
+// exist, and merges them into the KUBECONFIG list at targets (MergeInto).
+// The incoming files are read before the targets are locked, so the lock
+// is held only for the read-merge-write of the targets. It returns the
+// changes, the file new entries go to, and how many files were merged.
+func MergeFiles(ctx context.Context, targets, files []string, opts MergeOptions, dryRun bool) ([]Change, string, int, error) {
+	sources, err := ReadFiles(ctx, files)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	for _, f := range sources {
+		if !f.Exists {
+			return nil, "", 0, fmt.Errorf("kubeconfig %s does not exist", f.Path)
+		}
+	}
+	changes, into, err := MergeInto(ctx, targets, sources, opts, dryRun)
+	return changes, into, len(sources), err
+}
+
 // MergeInto merges sources into the KUBECONFIG list at targets (see
 // Set.Merge), under the lock of every target file; with dryRun nothing is
 // written (nor locked). It returns the changes and the file new entries go to.

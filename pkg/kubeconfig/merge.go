@@ -2,7 +2,6 @@ package kubeconfig
 
 import (
 	"fmt"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -377,9 +376,11 @@ func applyPrefix(cfg *clientcmdv1.Config, prefix string) {
 	}
 }
 
-// ReportMerge tells what a merge of files into into did, as `contexts
-// merge` prints it: counts, then each entry that did not simply go in.
-func ReportMerge(w io.Writer, changes []Change, files int, into string, dryRun bool) {
+// MergeReport is what a merge of files into into did, as `contexts
+// merge` prints it: counts, then a line for each entry that did not
+// simply go in.
+func MergeReport(changes []Change, files int, into string, dryRun bool) string {
+	var w strings.Builder
 	counts := map[Kind]map[Action]int{}
 	for _, c := range changes {
 		if counts[c.Kind] == nil {
@@ -403,15 +404,16 @@ func ReportMerge(w io.Writer, changes []Change, files int, into string, dryRun b
 			parts = append(parts, fmt.Sprintf("%ss %s", kind, strings.Join(actions, ", ")))
 		}
 	}
-	fmt.Fprintf(w, "%s %d file(s) into %s: %s\n", verb, files, into, strings.Join(parts, "; "))
+	fmt.Fprintf(&w, "%s %d file(s) into %s: %s\n", verb, files, into, strings.Join(parts, "; "))
 	for _, c := range changes {
 		switch c.Action {
 		case Renamed:
-			fmt.Fprintf(w, "renamed %s %q from %s to %q\n", c.Kind, c.OldName, c.From, c.Name)
+			fmt.Fprintf(&w, "renamed %s %q from %s to %q\n", c.Kind, c.OldName, c.From, c.Name)
 		case Overwritten:
-			fmt.Fprintf(w, "overwrote %s %q with the one from %s\n", c.Kind, c.Name, c.From)
+			fmt.Fprintf(&w, "overwrote %s %q with the one from %s\n", c.Kind, c.Name, c.From)
 		case Skipped:
-			fmt.Fprintf(w, "skipped %s %q from %s: %s\n", c.Kind, c.Name, c.From, c.Reason)
+			fmt.Fprintf(&w, "skipped %s %q from %s: %s\n", c.Kind, c.Name, c.From, c.Reason)
 		}
 	}
+	return w.String()
 }

@@ -17,9 +17,9 @@ import (
 // two thirds of merging a thousand files. Anything outside the shape (a
 // quote, a comment, a number, a multi-line string, a long key) goes to
 // the library, and so do whole entries that hold it. The fuzz tests hold
-// both directions to the library: what is read here decodes as
-// sigs.k8s.io/yaml decodes it, and what is written is byte for byte what
-// go.yaml.in/yaml/v2 writes.
+// both directions to the library: what is read here (list items, their
+// names, the top-level mapping) decodes as sigs.k8s.io/yaml decodes it,
+// and what is written is byte for byte what go.yaml.in/yaml/v2 writes.
 
 // isPlain reports whether s is a scalar written and read the same in this
 // shape and by the library: it starts with a letter or '/', it holds only
@@ -271,27 +271,19 @@ func (p *plainParser) write(s string) {
 // mapping reads the block mapping whose keys are at indent.
 func (p *plainParser) mapping(indent int) bool {
 	p.write("{")
-	var keys []string
+	var keys keySet
 	for p.next < len(p.lines) && p.lines[p.next].indent == indent {
 		l := p.lines[p.next]
 		key, value, ok := strings.Cut(l.text, ":")
 		// Extensions decode to raw JSON, whose bytes (key order) the
-		// library decides.
-		if !ok || !isPlainMapKey(key) || key == "extensions" {
+		// library decides; encoding/json matches the field whatever the
+		// key's case.
+		if !ok || !isPlainMapKey(key) || strings.EqualFold(key, "extensions") || !keys.add(key) {
 			return false
 		}
-		for _, k := range keys {
-			// encoding/json matches field names without regard to case,
-			// and of two keys that match one field the last wins, where
-			// the library's JSON sorts keys: leave such mappings to it.
-			if strings.EqualFold(k, key) {
-				return false
-			}
-		}
-		if len(keys) > 0 {
+		if keys.n > 1 {
 			p.write(",")
 		}
-		keys = append(keys, key)
 		p.write(strconv.Quote(key)) // plain keys need no JSON escapes
 		p.write(":")
 		p.next++
@@ -308,10 +300,47 @@ func (p *plainParser) mapping(indent int) bool {
 			return false
 		}
 	}
-	if len(keys) == 0 || p.next < len(p.lines) && p.lines[p.next].indent > indent {
+	if keys.n == 0 || p.next < len(p.lines) && p.lines[p.next].indent > indent {
 		return false
 	}
 	p.write("}")
+	return true
+}
+
+// keySet is the keys of one mapping, without regard to case:
+// encoding/json matches field names that way, and of two keys that match
+// one field the last wins, where the library's JSON has sorted the keys.
+// Such mappings are left to the library.
+type keySet struct {
+	n     int
+	small [8]string
+	more  map[string]bool
+}
+
+// add reports whether key is new.
+func (k *keySet) add(key string) bool {
+	lower := strings.ToLower(key)
+	if k.n < len(k.small) {
+		for _, s := range k.small[:k.n] {
+			if s == lower {
+				return false
+			}
+		}
+		k.small[k.n] = lower
+		k.n++
+		return true
+	}
+	if k.more == nil {
+		k.more = make(map[string]bool, 2*len(k.small))
+		for _, s := range k.small {
+			k.more[s] = true
+		}
+	}
+	if k.more[lower] {
+		return false
+	}
+	k.more[lower] = true
+	k.n++
 	return true
 }
 

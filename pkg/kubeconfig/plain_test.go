@@ -31,6 +31,43 @@ var plainSeeds = []string{
 	"- name: a\n  user:\n    token: a:b\n    username: a:\n",
 	"- - name: a\n",
 	"-\n  name: a\n",
+	"- name: a\n  cluster:\n    server: s\n    Extensions:\n    - name: x\n      extension:\n        b: x\n        a: z\n",
+	"- name: a\n  Name: b\n",
+}
+
+// topSeeds are the top-level mappings left of a kubeconfig once its lists
+// are cut out.
+var topSeeds = []string{
+	"apiVersion: v1\nkind: Config\ncurrent-context: ctx-1\npreferences: {}\n",
+	"apiVersion: v1\nkind: Config\ncontexts: []\ncurrent-context: \"\"\n",
+	"kind: Config\nExtensions:\n- name: x\n  extension:\n    b: x\n    a: z\n",
+	"preferences:\n  colors: true\nkind: Config\n",
+	"Kind: Config\nkind: Config\n",
+}
+
+// The top-level mapping read in the plain shape decodes into a config as
+// sigs.k8s.io/yaml decodes it, and the library accepts it.
+func FuzzPlainMapping(f *testing.F) {
+	for _, s := range topSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		j, ok := plainMappingJSON(doc)
+		if !ok {
+			return
+		}
+		plain := newConfig()
+		if json.Unmarshal(j, plain) != nil {
+			return // a type mismatch: the library reads it
+		}
+		lib := newConfig()
+		if err := yaml.Unmarshal(doc, lib); err != nil {
+			t.Fatalf("plain read accepted %q, which the library refuses: %v", doc, err)
+		}
+		if !reflect.DeepEqual(plain, lib) {
+			t.Fatalf("%q:\nplain   %#v\nlibrary %#v", doc, plain, lib)
+		}
+	})
 }
 
 // An item read in the plain shape decodes to what sigs.k8s.io/yaml gives

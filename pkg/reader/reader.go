@@ -11,8 +11,10 @@
 //
 // It reads a command line narrowly. Whatever it does not answer as the
 // engine would, byte for byte (a flag it does not know, a cluster
-// registry, a record that is not there, any error to report), it
-// declines, having written nothing, and the engine answers instead.
+// registry, a record that is not there, any error of a read command), it
+// declines, having written nothing, and the engine answers instead. A
+// merge, once it has read its first input, reports its own error, in the
+// engine's words.
 package reader
 
 import (
@@ -283,9 +285,10 @@ func (l *line) answer(ctx context.Context, out, errOut *bytes.Buffer) bool {
 }
 
 // contextsMerge is `contexts merge` without --dry-run. What the engine
-// checks before it writes (the policy, the target, the incoming files)
-// is checked first, and a failure is left to the engine, having changed
-// nothing; once the merge is tried, its outcome is the answer.
+// checks before it reads anything (the policy, the target) is checked
+// first, and a failure is left to the engine; from the first read of an
+// incoming file on (which may be a pipe, readable once), the outcome and
+// any error are the answer.
 func (l *line) contextsMerge(ctx context.Context, files []string, errOut *bytes.Buffer) bool {
 	policy, err := kubeconfig.ParseConflictPolicy(l.onConflict)
 	if err != nil {
@@ -298,22 +301,13 @@ func (l *line) contextsMerge(ctx context.Context, files []string, errOut *bytes.
 	if len(targets) == 0 {
 		return false
 	}
-	sources, err := kubeconfig.ReadFiles(ctx, files)
-	if err != nil {
-		return false
-	}
-	for _, f := range sources {
-		if !f.Exists {
-			return false
-		}
-	}
 	l.wrote = true
-	changes, into, err := kubeconfig.MergeInto(ctx, targets, sources, kubeconfig.MergeOptions{OnConflict: policy, Prefix: l.prefix}, false)
+	changes, into, n, err := kubeconfig.MergeFiles(ctx, targets, files, kubeconfig.MergeOptions{OnConflict: policy, Prefix: l.prefix}, false)
 	if err != nil {
 		l.err = err
 		return true
 	}
-	kubeconfig.ReportMerge(errOut, changes, len(sources), into, false)
+	errOut.WriteString(kubeconfig.MergeReport(changes, n, into, false))
 	return true
 }
 

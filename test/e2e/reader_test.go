@@ -176,6 +176,17 @@ func TestMergeWithoutTheEngine(t *testing.T) {
 	if out := u.tenant("contexts", "list", "-o", "name").stdout; !strings.Contains(out, "team\n") {
 		t.Errorf("after a merge through kubectl, contexts list -o name:\n%s", out)
 	}
+	// An input read from a pipe is read once: its error is reported, and
+	// nothing is written.
+	out := filepath.Join(u.home, "piped.yaml")
+	cmd := exec.Command("kubectl", "tenant", "contexts", "merge", "/dev/stdin", "--into", out)
+	cmd.Env, cmd.Dir, cmd.Stdin = u.env, u.home, strings.NewReader("apiVersion: v1\nclusters: [\n")
+	if msg, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(msg), "is not valid") {
+		t.Errorf("merging a broken kubeconfig from a pipe: %v\n%s", err, msg)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("merging a broken kubeconfig from a pipe wrote %s: %v", out, err)
+	}
 	// --dry-run is the engine's: without it, the front finds no engine.
 	restore()
 	r := u.run(filepath.Join(alone, "kubectl-tenant"), "contexts", "merge", incoming, "--on-conflict=rename", "--dry-run=client")

@@ -144,7 +144,7 @@ func TestLocalEKS(t *testing.T) {
 
 func clientAs(t *testing.T, c *aws.Cluster, cfg aws.Config) *kubernetes.Clientset {
 	t.Helper()
-	tok, _, err := aws.ClusterToken(cfg, c.Name)
+	tok, _, err := aws.ClusterToken(context.Background(), cfg, c.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func IAMToken(ctx context.Context, r token.IAMRequest) (token.Entry, error) {
 		if err != nil {
 			return token.Entry{}, err
 		}
-		tok, expires, err := ClusterToken(cfg, r.Cluster)
+		tok, expires, err := ClusterToken(ctx, cfg, r.Cluster)
 		return token.Entry{Key: r.Key(), Token: tok, Expires: expires}, err
 	}
 	if r.NoCache {

@@ -24,7 +24,8 @@ const (
 	urlLifetime    = 15 * time.Minute
 )
 
-// ClusterToken makes an EKS authentication token for a cluster: an STS
+// ClusterToken makes an EKS authentication token for a cluster (getting
+// cfg's credentials may call STS, under ctx): an STS
 // GetCallerIdentity request presigned with cfg's credentials, with the
 // cluster's name signed in as x-k8s-aws-id, as aws-iam-authenticator's
 // generator makes it (its Verifier checks what this signs, in the tests).
@@ -36,12 +37,12 @@ const (
 // It presigns through the STS client itself rather than the generator:
 // the generator's package links Prometheus, client-go's API types and
 // the apimachinery runtime, whose start was a tenth of every cold token.
-func ClusterToken(cfg awssdk.Config, cluster string) (string, time.Time, error) {
+func ClusterToken(ctx context.Context, cfg awssdk.Config, cluster string) (string, time.Time, error) {
 	client := sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.BaseEndpoint = awssdk.String("https://sts." + cfg.Region + ".amazonaws.com")
 	})
 	signed := time.Now()
-	req, err := sts.NewPresignClient(client).PresignGetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{},
+	req, err := sts.NewPresignClient(client).PresignGetCallerIdentity(ctx, &sts.GetCallerIdentityInput{},
 		func(po *sts.PresignOptions) {
 			po.ClientOptions = append(po.ClientOptions, func(o *sts.Options) {
 				o.APIOptions = append(o.APIOptions,

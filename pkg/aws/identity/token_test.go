@@ -34,7 +34,7 @@ func TestClusterTokenPassesTheAuthenticatorsVerifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	signed := time.Now()
-	tok, expires, err := ClusterToken(cfg, "acme")
+	tok, expires, err := ClusterToken(context.Background(), cfg, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestClusterTokenIsWhatTheGeneratorSigns(t *testing.T) {
 		Region:      "eu-west-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "session"),
 	}
-	ours, _, err := ClusterToken(cfg, "acme")
+	ours, _, err := ClusterToken(context.Background(), cfg, "acme")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	kcmdutil "k8s.io/kubectl/pkg/cmd/util"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -94,5 +95,19 @@ func TestDryRunFlagIsKubectls(t *testing.T) {
 		if ours, kubectl := cmd.Flag("dry-run"), theirs.Flag("dry-run"); ours.Usage != kubectl.Usage || ours.DefValue != kubectl.DefValue || ours.NoOptDefVal != kubectl.NoOptDefVal {
 			t.Errorf("--dry-run is %+v, kubectl's %+v", ours, kubectl)
 		}
+	}
+}
+
+// -f is kubectl's -f: name, shorthand, usage and the file extensions the
+// shell completes.
+func TestFilenameFlagIsKubectls(t *testing.T) {
+	var ours, theirs []string
+	a, b := pflag.NewFlagSet("ours", pflag.ContinueOnError), pflag.NewFlagSet("kubectl", pflag.ContinueOnError)
+	AddFilenameFlag(a, &ours, "Files")
+	kcmdutil.AddJsonFilenameFlag(b, &theirs, "Files")
+	fa, fb := a.Lookup("filename"), b.Lookup("filename")
+	if fa == nil || fa.Shorthand != fb.Shorthand || fa.Usage != fb.Usage || fa.DefValue != fb.DefValue || fa.Value.Type() != fb.Value.Type() ||
+		fmt.Sprint(fa.Annotations) != fmt.Sprint(fb.Annotations) {
+		t.Errorf("-f is %+v, kubectl's %+v", fa, fb)
 	}
 }

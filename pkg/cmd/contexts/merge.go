@@ -105,24 +105,14 @@ func (o *MergeOptions) Validate() error {
 	return nil
 }
 
-// Run merges. The incoming files are read before the target is locked, so
-// the lock is held only for the read-merge-write of the target. A dry run
-// (client or server: no server is involved) writes nothing.
+// Run merges (kubeconfig.MergeFiles). A dry run (client or server: no
+// server is involved) writes nothing.
 func (o *MergeOptions) Run(ctx context.Context) error {
-	sources, err := kubeconfig.ReadFiles(ctx, o.Files)
-	if err != nil {
-		return err
-	}
-	for _, f := range sources {
-		if !f.Exists {
-			return fmt.Errorf("kubeconfig %s does not exist", f.Path)
-		}
-	}
 	dryRun := o.DryRunStrategy != cmdutil.DryRunNone
-	changes, into, err := kubeconfig.MergeInto(ctx, o.targets, sources, kubeconfig.MergeOptions{OnConflict: o.policy, Prefix: o.Prefix}, dryRun)
+	changes, into, files, err := kubeconfig.MergeFiles(ctx, o.targets, o.Files, kubeconfig.MergeOptions{OnConflict: o.policy, Prefix: o.Prefix}, dryRun)
 	if err != nil {
 		return err
 	}
-	kubeconfig.ReportMerge(o.ErrOut, changes, len(sources), into, dryRun)
+	fmt.Fprint(o.ErrOut, kubeconfig.MergeReport(changes, files, into, dryRun))
 	return nil
 }
