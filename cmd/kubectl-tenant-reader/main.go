@@ -1,10 +1,10 @@
 // Command kubectl-tenant-reader answers the everyday read commands of
 // `kubectl tenant` (contexts list and extract, list without live columns,
-// get, shell completion), and runs contexts merge, without the full
-// command's start and memory, and hands
-// every other command line to kubectl-tenant-engine. The front starts it
-// for those verbs, with the key under which to keep the answer for the
-// front to print again (pkg/answercache); see pkg/reader.
+// get, shell completion) and runs contexts merge, without the full
+// command's start and memory, and hands every other command line to
+// kubectl-tenant-engine. The front starts it for those verbs, with the
+// key under which to keep the answer for the front to print again
+// (pkg/answercache); see pkg/reader.
 package main
 
 import (

@@ -2,13 +2,14 @@
 // front. kubectl runs it before requests as the exec plugin of generated
 // kubeconfigs, so it answers a token from the cache with the standard
 // library alone. An IAM token the cache cannot answer it hands to
-// kubectl-tenant-signer; the everyday read commands (contexts, list, get,
-// shell completion) to kubectl-tenant-reader, which answers them without
-// the full command's start, unless it prints the reader's last answer
-// again, when nothing it was made from has changed; anything else to kubectl-tenant-engine, the
-// full command. It replaces itself with them (exec), finding them beside
-// itself (a krew package, bin/) or in ../libexec/kubectl-tenant/ (make
-// install). On Windows, which has no exec, it runs them as a child instead.
+// kubectl-tenant-signer. The everyday commands (contexts, list, get,
+// shell completion) it hands to kubectl-tenant-reader, which answers them
+// without the full command's start, unless it prints the reader's last
+// answer again because nothing that answer was made from has changed.
+// Anything else goes to kubectl-tenant-engine, the full command. It
+// replaces itself with them (exec), finding them beside itself (a krew
+// package, bin/) or in ../libexec/kubectl-tenant/ (make install). On
+// Windows, which has no exec, it runs them as a child instead.
 package main
 
 import (
